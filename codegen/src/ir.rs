@@ -1,0 +1,290 @@
+//! The validated schema: plain domain nouns that every emitter reads.
+//!
+//! Values of these types are only built by `validate`, so emitters may rely on what validation
+//! guarantees (every reference resolves, every name is a valid identifier, tables are in foreign
+//! key dependency order) without checking again.
+
+use std::ops::Range;
+
+/// A byte range in `schema.toml`, kept so that later tools can point back at the source.
+pub type Span = Range<usize>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub name: String,
+    /// Bumped on every change clients see; sent in every sync request.
+    pub version: u32,
+    pub timestamp_storage: TimestampStorage,
+    /// Tables in foreign key dependency order: a table comes after every table it references.
+    pub tables: Vec<Table>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// How SQLite stores a `timestamp` column, one choice for the whole schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampStorage {
+    /// RFC 3339 text in UTC with milliseconds: `2026-11-24T10:00:00.000Z`.
+    Text,
+    /// Milliseconds since the Unix epoch.
+    Integer,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub comment: Option<String>,
+    pub scope: SyncScope,
+    pub targets: Targets,
+    pub columns: Vec<Column>,
+    pub primary_key: PrimaryKey,
+    pub uniques: Vec<Unique>,
+    pub checks: Vec<Check>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub indexes: Vec<Index>,
+    /// The columns the sync runtime reads and maintains; all `None` for `SyncScope::None`.
+    pub sync: SyncColumns,
+    pub span: Span,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn is_synced(&self) -> bool {
+        self.scope != SyncScope::None
+    }
+}
+
+/// Who may read and write a table's rows through sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncScope {
+    /// Private rows: the owner column holds the JWT subject.
+    Owner,
+    /// Owner NULL means readable by all and writable by none.
+    OwnerOrPublic,
+    /// A catalog: clients read, never write.
+    Public,
+    /// Owned through the parent row that this foreign key column references.
+    Via { column: String },
+    /// Not synced.
+    None,
+}
+
+impl SyncScope {
+    /// The spelling used in `schema.toml` (`via:<column>` for `Via`).
+    pub fn as_toml(&self) -> String {
+        match self {
+            SyncScope::Owner => "owner".into(),
+            SyncScope::OwnerOrPublic => "owner_or_public".into(),
+            SyncScope::Public => "public".into(),
+            SyncScope::Via { column } => format!("via:{column}"),
+            SyncScope::None => "none".into(),
+        }
+    }
+}
+
+/// Which databases a table exists in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub sqlite: bool,
+    pub postgres: bool,
+}
+
+/// The bookkeeping columns of a synced table (names of columns of that table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncColumns {
+    pub owner: Option<String>,
+    pub modified: Option<String>,
+    pub deleted: Option<String>,
+    pub version: Option<String>,
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: LogicalType,
+    pub nullable: bool,
+    pub default: Option<DefaultValue>,
+    pub comment: Option<String>,
+    /// The allowed values of a `text` column (an enum); `None` when unrestricted.
+    pub values: Option<Vec<String>>,
+    /// Where the stored type differs from the default mapping (legacy databases).
+    pub storage: Storage,
+    /// The name of the CHECK that `values`, a boolean or a storage rule puts on this column.
+    pub check_name: String,
+    pub span: Span,
+}
+
+/// One logical type, mapped once per target (DESIGN section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogicalType {
+    Text,
+    Uuid,
+    Integer,
+    Bigint,
+    Real,
+    Boolean,
+    Timestamp,
+    Date,
+    Json,
+}
+
+impl Column {
+    /// Whether some target puts a CHECK named `check_name` on this column: enums, booleans
+    /// (0/1 in SQLite), and the text formats SQLite cannot enforce by type (json, date,
+    /// timestamp).
+    pub fn has_check(&self) -> bool {
+        self.values.is_some()
+            || matches!(
+                self.ty,
+                LogicalType::Boolean
+                    | LogicalType::Json
+                    | LogicalType::Date
+                    | LogicalType::Timestamp
+            )
+    }
+}
+
+impl LogicalType {
+    pub const ALL: [LogicalType; 9] = [
+        LogicalType::Text,
+        LogicalType::Uuid,
+        LogicalType::Integer,
+        LogicalType::Bigint,
+        LogicalType::Real,
+        LogicalType::Boolean,
+        LogicalType::Timestamp,
+        LogicalType::Date,
+        LogicalType::Json,
+    ];
+
+    /// The spelling used in `schema.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogicalType::Text => "text",
+            LogicalType::Uuid => "uuid",
+            LogicalType::Integer => "integer",
+            LogicalType::Bigint => "bigint",
+            LogicalType::Real => "real",
+            LogicalType::Boolean => "boolean",
+            LogicalType::Timestamp => "timestamp",
+            LogicalType::Date => "date",
+            LogicalType::Json => "json",
+        }
+    }
+}
+
+/// Storage choices that differ from the default mapping, validated to be compatible.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// Postgres type override for `timestamp` and `real` columns.
+    pub postgres: Option<PostgresType>,
+    /// `integer` for a 0/1 boolean, `text` for JSON kept as text (both databases).
+    pub stored_as: Option<StoredAs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostgresType {
+    /// `timestamp` (without time zone), microsecond precision.
+    Timestamp,
+    /// `timestamptz` with the default (microsecond) precision.
+    Timestamptz,
+    /// `real` (float4).
+    Real,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredAs {
+    Integer,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// A random (v4) UUID.
+    Random,
+    /// The current time (or date).
+    Now,
+    Text(String),
+    Integer(i64),
+    Real(f64),
+    Boolean(bool),
+    /// A timestamp literal, normalised to RFC 3339 UTC with milliseconds.
+    Timestamp(String),
+    /// A date literal, `YYYY-MM-DD`.
+    Date(String),
+    /// A JSON literal, in compact canonical form.
+    Json(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrimaryKey {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unique {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: String,
+    /// Portable SQL that both databases accept.
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    pub on_delete: Option<FkAction>,
+    pub on_update: Option<FkAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FkAction {
+    Cascade,
+    Restrict,
+    SetNull,
+    SetDefault,
+    NoAction,
+}
+
+impl FkAction {
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            FkAction::Cascade => "CASCADE",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+            FkAction::NoAction => "NO ACTION",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<IndexColumn>,
+    pub unique: bool,
+    /// A partial index's predicate, portable SQL.
+    pub predicate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexColumn {
+    pub name: String,
+    pub descending: bool,
+}

@@ -1,0 +1,268 @@
+//! Reading `schema.toml`: TOML syntax, then the raw serde types piece by piece, so that one bad
+//! column or table does not hide the problems in the others. Positions come from the parsed tree.
+
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::{Problem, SchemaError};
+use crate::ir::{Schema, Span};
+use crate::raw;
+use crate::validate;
+
+/// Parse and validate a schema. `file` is the name used in diagnostics (usually `schema.toml`).
+pub fn load(file: &str, text: &str) -> Result<Schema, SchemaError> {
+    let fail =
+        |problems| SchemaError { file: file.to_owned(), source_text: text.to_owned(), problems };
+    let (tree, syntax_errors) = DeTable::parse_recoverable(text);
+    if !syntax_errors.is_empty() {
+        let problems = syntax_errors
+            .iter()
+            .map(|e| {
+                let span = e.span().unwrap_or(0..0);
+                Problem::new("schema::syntax", span, format!("invalid TOML: {}", e.message()))
+                    .label("TOML syntax error")
+            })
+            .collect();
+        return Err(fail(problems));
+    }
+    let mut problems = Vec::new();
+    let doc = read_document(&tree, &mut problems);
+    let locator = Locator { root: &tree };
+    let schema = doc.and_then(|doc| validate::validate(&doc, &locator, &mut problems));
+    match schema {
+        Some(schema) if problems.is_empty() => Ok(schema),
+        _ => Err(fail(problems)),
+    }
+}
+
+/// Deserialize one piece of the tree, turning a serde error into a problem at its position.
+fn read<T: for<'de> Deserialize<'de>>(
+    value: &Spanned<DeValue<'_>>,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match T::deserialize(value.clone().into_deserializer()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let span = e.span().unwrap_or_else(|| value.span());
+            if let Some(problem) = as_unknown_key(e.message(), span.clone(), what) {
+                problems.push(problem);
+                return None;
+            }
+            problems.push(
+                Problem::new("schema::invalid_value", span, format!("{what}: {}", e.message()))
+                    .label("not valid here"),
+            );
+            None
+        }
+    }
+}
+
+fn read_document(
+    tree: &Spanned<DeTable<'_>>,
+    problems: &mut Vec<Problem>,
+) -> Option<raw::Document> {
+    let mut schema = None;
+    let mut sync = raw::SyncDefaults::default();
+    let mut tables = indexmap::IndexMap::new();
+    let mut ok = true;
+    for (key, value) in tree.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "schema" => schema = read(value, "in [schema]", problems),
+            "sync" => match read(value, "in [sync]", problems) {
+                Some(s) => sync = s,
+                None => ok = false,
+            },
+            "tables" => ok &= read_tables(value, &mut tables, problems),
+            other => {
+                problems.push(unknown_key(key.span(), other, &["schema", "sync", "tables"]));
+                ok = false;
+            }
+        }
+    }
+    let Some(schema) = schema else {
+        if !tree.get_ref().contains_key("schema") {
+            problems.push(
+                Problem::new("schema::missing_section", 0..0, "the [schema] section is missing")
+                    .help("start the file with [schema] name = \"app\" and version = 1"),
+            );
+        }
+        return None;
+    };
+    ok.then_some(raw::Document { schema, sync, tables })
+}
+
+fn read_tables(
+    value: &Spanned<DeValue<'_>>,
+    tables: &mut indexmap::IndexMap<String, raw::Table>,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let DeValue::Table(entries) = value.get_ref() else {
+        problems.push(Problem::new(
+            "schema::invalid_value",
+            value.span(),
+            "`tables` must be a table",
+        ));
+        return false;
+    };
+    let mut ok = true;
+    for (name, table) in entries.iter() {
+        let name_str = name.get_ref().to_string();
+        let DeValue::Table(fields) = table.get_ref() else {
+            problems.push(Problem::new(
+                "schema::invalid_value",
+                table.span(),
+                format!("table `{name_str}` must be a TOML table"),
+            ));
+            ok = false;
+            continue;
+        };
+        // Columns are read one by one below, so take them out of the table's own fields.
+        let mut without_columns = fields.clone();
+        let columns = without_columns.remove("columns");
+        let meta = Spanned::new(table.span(), DeValue::Table(without_columns));
+        let Some(mut raw_table) =
+            read::<raw::Table>(&meta, &format!("in table `{name_str}`"), problems)
+        else {
+            ok = false;
+            continue;
+        };
+        if let Some(columns) = columns {
+            let DeValue::Table(cols) = columns.get_ref() else {
+                problems.push(Problem::new(
+                    "schema::invalid_value",
+                    columns.span(),
+                    format!("`columns` of table `{name_str}` must be a table"),
+                ));
+                ok = false;
+                continue;
+            };
+            for (col, spec) in cols.iter() {
+                let what = format!("in column `{name_str}.{}`", col.get_ref());
+                match read::<raw::Column>(spec, &what, problems) {
+                    Some(c) => {
+                        raw_table.columns.insert(col.get_ref().to_string(), c);
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        tables.insert(name_str, raw_table);
+    }
+    ok
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" as an unknown-key problem with a
+/// suggestion.
+fn as_unknown_key(message: &str, span: Span, what: &str) -> Option<Problem> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, rest) = rest.split_once('`')?;
+    let known: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let problem = unknown_key(span, key, &known);
+    Some(Problem { message: format!("{what}: {}", problem.message), ..problem })
+}
+
+/// An unknown key, with the closest known key as a suggestion.
+fn unknown_key(span: Span, key: &str, known: &[&str]) -> Problem {
+    let problem = Problem::new("schema::unknown_key", span, format!("unknown key `{key}`"))
+        .label("not part of the format");
+    match known.iter().find(|k| edit_distance(k, key) <= 2) {
+        Some(k) => problem.help(format!("did you mean `{k}`?")),
+        None => problem.help(format!("expected one of: {}", known.join(", "))),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// One step of a path into the TOML tree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seg<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+/// Finds positions in the parsed tree for validation's problems.
+pub(crate) struct Locator<'a> {
+    root: &'a Spanned<DeTable<'a>>,
+}
+
+impl Locator<'_> {
+    /// The span of the key (for a table entry) or value at the end of `path`; the deepest
+    /// existing ancestor's when the path does not exist (a default that was never written).
+    pub(crate) fn find(&self, path: &[Seg<'_>], want_key: bool) -> Span {
+        let mut best = 0..0;
+        let mut current: Option<&DeValue<'_>> = None;
+        let mut table = Some(self.root.get_ref());
+        for (i, seg) in path.iter().enumerate() {
+            let last = i + 1 == path.len();
+            let next: Option<(&Spanned<DeValue<'_>>, Option<Span>)> = match (*seg, table, current) {
+                (Seg::Key(k), Some(t), _) => {
+                    t.get_key_value(k).map(|(key, v)| (v, Some(key.span())))
+                }
+                (Seg::Index(n), _, Some(DeValue::Array(items))) => {
+                    items.iter().nth(n).map(|v| (v, None))
+                }
+                _ => None,
+            };
+            let Some((value, key_span)) = next else { break };
+            best = match (last && want_key, key_span) {
+                (true, Some(k)) => k,
+                _ => value.span(),
+            };
+            current = Some(value.get_ref());
+            table = match value.get_ref() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            };
+        }
+        best
+    }
+
+    pub(crate) fn table(&self, table: &str) -> Span {
+        self.find(&[Seg::Key("tables"), Seg::Key(table)], true)
+    }
+
+    pub(crate) fn table_field(&self, table: &str, field: &str) -> Span {
+        self.find(&[Seg::Key("tables"), Seg::Key(table), Seg::Key(field)], false)
+    }
+
+    pub(crate) fn table_item(&self, table: &str, field: &str, index: usize) -> Span {
+        self.find(&[Seg::Key("tables"), Seg::Key(table), Seg::Key(field), Seg::Index(index)], false)
+    }
+
+    pub(crate) fn column(&self, table: &str, column: &str) -> Span {
+        self.find(
+            &[Seg::Key("tables"), Seg::Key(table), Seg::Key("columns"), Seg::Key(column)],
+            true,
+        )
+    }
+
+    pub(crate) fn column_field(&self, table: &str, column: &str, field: &str) -> Span {
+        let path = [
+            Seg::Key("tables"),
+            Seg::Key(table),
+            Seg::Key("columns"),
+            Seg::Key(column),
+            Seg::Key(field),
+        ];
+        self.find(&path, false)
+    }
+
+    pub(crate) fn top(&self, section: &str, field: &str) -> Span {
+        self.find(&[Seg::Key(section), Seg::Key(field)], false)
+    }
+}

@@ -1,0 +1,218 @@
+//! Serde types that mirror `schema.toml` as written, before any validation.
+//!
+//! The same types derive the published JSON Schema (see `emit::json_schema`), so editors and
+//! the loader can never disagree on the format. Positions are not stored here: `load` reads
+//! them from the parsed TOML tree when it reports a problem.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A whole `schema.toml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "schema.toml",
+    description = "One schema for SQLite, Postgres, TypeScript and Rust."
+)]
+pub struct Document {
+    pub schema: SchemaMeta,
+    /// Defaults for synced tables; each table may override them.
+    #[serde(default)]
+    pub sync: SyncDefaults,
+    /// The tables; the order of keys is the order of declaration.
+    #[serde(default)]
+    pub tables: IndexMap<String, Table>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaMeta {
+    /// The application's name.
+    pub name: String,
+    /// Bump on every change clients see; sent in every sync request.
+    pub version: u32,
+    /// How SQLite stores timestamps: RFC 3339 text (default) or integer milliseconds.
+    #[serde(default)]
+    pub timestamp_storage: Option<TimestampStorage>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampStorage {
+    Text,
+    Integer,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncDefaults {
+    /// Owner column: rows belong to the JWT subject.
+    pub owner: Option<String>,
+    /// Conflict clock column (last write wins), a client-supplied timestamp.
+    pub modified: Option<String>,
+    /// Soft-delete flag column.
+    pub deleted: Option<String>,
+    /// Bookkeeping column the server increments on every write.
+    pub version: Option<String>,
+    /// Bookkeeping column set to the writing client's id.
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub comment: Option<String>,
+    /// `owner` | `owner_or_public` | `public` | `via:<fk column>` | `none` (the default).
+    pub sync: Option<String>,
+    /// Limit a table that is not synced to some databases.
+    pub targets: Option<Vec<Target>>,
+    /// Overrides of the `[sync]` defaults: a column name, or `false` for none.
+    pub owner: Option<ColumnSetting>,
+    pub modified: Option<ColumnSetting>,
+    pub deleted: Option<ColumnSetting>,
+    pub version: Option<ColumnSetting>,
+    pub device: Option<ColumnSetting>,
+    /// A composite primary key (instead of `primary_key = true` on one column).
+    pub primary_key: Option<Vec<String>>,
+    /// The primary key constraint's name (default `<table>_pkey`).
+    pub primary_key_name: Option<String>,
+    #[serde(default)]
+    pub unique: Vec<UniqueSpec>,
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeySpec>,
+    #[serde(default)]
+    pub indexes: Vec<IndexSpec>,
+    /// The columns; the order of keys is the column order.
+    #[serde(default)]
+    pub columns: IndexMap<String, Column>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Sqlite,
+    Postgres,
+}
+
+/// A column name, or `false` to say that a table has no such column.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged, expecting = "a column name or `false`")]
+pub enum ColumnSetting {
+    Name(String),
+    Off(bool),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueSpec {
+    pub columns: Vec<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub name: String,
+    /// Portable SQL that both SQLite and Postgres accept.
+    pub expr: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKeySpec {
+    pub columns: Vec<String>,
+    /// `table(col, ...)` or `table.col` for a single column.
+    pub references: String,
+    pub name: Option<String>,
+    pub on_delete: Option<FkAction>,
+    pub on_update: Option<FkAction>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// Column names, each optionally followed by `asc` or `desc`.
+    pub columns: Vec<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub unique: bool,
+    /// A partial index's predicate, portable SQL.
+    #[serde(rename = "where")]
+    pub predicate: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FkAction {
+    Cascade,
+    Restrict,
+    #[serde(rename = "set null")]
+    SetNull,
+    #[serde(rename = "set default")]
+    SetDefault,
+    #[serde(rename = "no action")]
+    NoAction,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    #[serde(rename = "type")]
+    pub ty: LogicalType,
+    #[serde(default)]
+    pub nullable: bool,
+    #[serde(default)]
+    pub primary_key: bool,
+    #[serde(default)]
+    pub unique: bool,
+    /// A literal of the column's type, `"random"` (uuid) or `"now"` (timestamp, date).
+    #[schemars(with = "serde_json::Value")]
+    pub default: Option<toml::Value>,
+    pub comment: Option<String>,
+    /// The allowed values of a `text` column.
+    pub values: Option<Vec<String>>,
+    /// `table.column` this column references.
+    pub references: Option<String>,
+    pub on_delete: Option<FkAction>,
+    pub on_update: Option<FkAction>,
+    /// Names for the constraints this column declares (legacy names must survive).
+    pub unique_name: Option<String>,
+    pub fk_name: Option<String>,
+    pub check_name: Option<String>,
+    /// Postgres storage override: `timestamp`/`timestamptz` for timestamps, `real` for reals.
+    pub postgres_type: Option<PostgresType>,
+    /// `integer` for a 0/1 boolean, `text` for JSON kept in text.
+    pub storage: Option<StoredAs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LogicalType {
+    Text,
+    Uuid,
+    Integer,
+    Bigint,
+    Real,
+    Boolean,
+    Timestamp,
+    Date,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PostgresType {
+    Timestamp,
+    Timestamptz,
+    Real,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredAs {
+    Integer,
+    Text,
+}

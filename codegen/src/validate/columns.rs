@@ -1,0 +1,254 @@
+//! One column: its type, storage override, allowed values and default.
+
+use crate::diag::Problem;
+use crate::ir::{self, DefaultValue, LogicalType, PostgresType, Storage, StoredAs};
+use crate::load::Locator;
+use crate::raw;
+
+use super::names::{self, Kind};
+
+/// The largest integer a JavaScript number holds exactly; `bigint` values beyond it are refused
+/// everywhere (DESIGN section 4: decided once, "reject").
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+pub(crate) fn column(
+    table: &str,
+    name: &str,
+    raw: &raw::Column,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> ir::Column {
+    let span = loc.column(table, name);
+    names::check_ident(Kind::Column, name, span.clone(), problems);
+    let ty = logical(raw.ty);
+    let field = |f: &str| loc.column_field(table, name, f);
+
+    if let Some(values) = &raw.values {
+        if ty != LogicalType::Text {
+            problems.push(
+                Problem::new(
+                    "schema::values_on_non_text",
+                    field("values"),
+                    format!(
+                        "column `{table}.{name}` has `values` but is of type `{}`",
+                        ty.as_str()
+                    ),
+                )
+                .help("only `text` columns can be enums"),
+            );
+        }
+        if values.is_empty() {
+            problems.push(
+                Problem::new(
+                    "schema::empty_values",
+                    field("values"),
+                    format!("column `{table}.{name}` has an empty `values` list"),
+                )
+                .label("no value would be allowed")
+                .help("list the allowed values, or remove `values`"),
+            );
+        }
+        for (i, v) in values.iter().enumerate() {
+            if values[..i].contains(v) {
+                problems.push(Problem::new(
+                    "schema::duplicate_name",
+                    field("values"),
+                    format!("column `{table}.{name}` lists the value `{v}` twice"),
+                ));
+            }
+        }
+    }
+
+    let storage = storage(table, name, ty, raw, loc, problems);
+    let default = raw.default.as_ref().and_then(|d| {
+        let parsed = default_value(ty, d);
+        if parsed.is_none() {
+            problems.push(
+                Problem::new(
+                    "schema::default_type",
+                    field("default"),
+                    format!("default of `{table}.{name}` is not a valid `{}`", ty.as_str()),
+                )
+                .label(format!("expected {}", default_hint(ty)))
+                .help(format!("write {}", default_hint(ty))),
+            );
+        }
+        parsed
+    });
+    if let (Some(DefaultValue::Text(d)), Some(values)) = (&default, &raw.values) {
+        if !values.is_empty() && !values.contains(d) {
+            problems.push(
+                Problem::new(
+                    "schema::default_not_in_values",
+                    field("default"),
+                    format!("default `{d}` of `{table}.{name}` is not one of its `values`"),
+                )
+                .label("not an allowed value")
+                .help(format!("allowed: {}", values.join(", "))),
+            );
+        }
+    }
+    let check_name = raw.check_name.clone().unwrap_or_else(|| format!("{table}_{name}_check"));
+    names::check_constraint_name(&check_name, field("check_name"), problems);
+
+    ir::Column {
+        name: name.to_owned(),
+        ty,
+        nullable: raw.nullable,
+        default,
+        comment: raw.comment.clone(),
+        values: raw.values.clone(),
+        storage,
+        check_name,
+        span,
+    }
+}
+
+fn logical(ty: raw::LogicalType) -> LogicalType {
+    match ty {
+        raw::LogicalType::Text => LogicalType::Text,
+        raw::LogicalType::Uuid => LogicalType::Uuid,
+        raw::LogicalType::Integer => LogicalType::Integer,
+        raw::LogicalType::Bigint => LogicalType::Bigint,
+        raw::LogicalType::Real => LogicalType::Real,
+        raw::LogicalType::Boolean => LogicalType::Boolean,
+        raw::LogicalType::Timestamp => LogicalType::Timestamp,
+        raw::LogicalType::Date => LogicalType::Date,
+        raw::LogicalType::Json => LogicalType::Json,
+    }
+}
+
+/// Storage overrides are limited to choices that keep every value intact.
+fn storage(
+    table: &str,
+    name: &str,
+    ty: LogicalType,
+    raw: &raw::Column,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> Storage {
+    let postgres = raw.postgres_type.map(|p| match p {
+        raw::PostgresType::Timestamp => PostgresType::Timestamp,
+        raw::PostgresType::Timestamptz => PostgresType::Timestamptz,
+        raw::PostgresType::Real => PostgresType::Real,
+    });
+    let stored_as = raw.storage.map(|s| match s {
+        raw::StoredAs::Integer => StoredAs::Integer,
+        raw::StoredAs::Text => StoredAs::Text,
+    });
+    let postgres_ok = match postgres {
+        None => true,
+        Some(PostgresType::Timestamp | PostgresType::Timestamptz) => ty == LogicalType::Timestamp,
+        Some(PostgresType::Real) => ty == LogicalType::Real,
+    };
+    if !postgres_ok {
+        problems.push(
+            Problem::new(
+                "schema::incompatible_storage",
+                loc.column_field(table, name, "postgres_type"),
+                format!("`postgres_type` does not fit `{table}.{name}` of type `{}`", ty.as_str()),
+            )
+            .help(
+                "`timestamp` and `timestamptz` apply to timestamp columns, `real` to real columns",
+            ),
+        );
+    }
+    let stored_ok = match stored_as {
+        None => true,
+        Some(StoredAs::Integer) => ty == LogicalType::Boolean,
+        Some(StoredAs::Text) => ty == LogicalType::Json,
+    };
+    if !stored_ok {
+        problems.push(
+            Problem::new(
+                "schema::incompatible_storage",
+                loc.column_field(table, name, "storage"),
+                format!("`storage` does not fit `{table}.{name}` of type `{}`", ty.as_str()),
+            )
+            .help("`storage = \"integer\"` applies to booleans, `storage = \"text\"` to json"),
+        );
+    }
+    Storage { postgres, stored_as }
+}
+
+fn default_hint(ty: LogicalType) -> &'static str {
+    match ty {
+        LogicalType::Text => "a string",
+        LogicalType::Uuid => "\"random\" or a lower-case UUID string",
+        LogicalType::Integer => "an integer that fits in 32 bits",
+        LogicalType::Bigint => "an integer within +/- 2^53 - 1",
+        LogicalType::Real => "a number",
+        LogicalType::Boolean => "true or false",
+        LogicalType::Timestamp => "\"now\" or a UTC date-time such as 2026-01-01T00:00:00Z",
+        LogicalType::Date => "\"now\" or a date such as 2026-01-01",
+        LogicalType::Json => "a JSON document as a string, an array or a table",
+    }
+}
+
+/// The default as the column's type, or `None` when it does not fit.
+fn default_value(ty: LogicalType, value: &toml::Value) -> Option<DefaultValue> {
+    use toml::Value as V;
+    match (ty, value) {
+        (LogicalType::Text, V::String(s)) => Some(DefaultValue::Text(s.clone())),
+        (LogicalType::Uuid, V::String(s)) if s == "random" => Some(DefaultValue::Random),
+        (LogicalType::Uuid, V::String(s)) => is_uuid(s).then(|| DefaultValue::Text(s.clone())),
+        (LogicalType::Integer, V::Integer(i)) => {
+            i32::try_from(*i).ok().map(|i| DefaultValue::Integer(i.into()))
+        }
+        (LogicalType::Bigint, V::Integer(i)) => {
+            (i.abs() <= MAX_SAFE_INTEGER).then_some(DefaultValue::Integer(*i))
+        }
+        (LogicalType::Real, V::Float(f)) if f.is_finite() => Some(DefaultValue::Real(*f)),
+        (LogicalType::Real, V::Integer(i)) => Some(DefaultValue::Real(*i as f64)),
+        (LogicalType::Boolean, V::Boolean(b)) => Some(DefaultValue::Boolean(*b)),
+        (LogicalType::Timestamp | LogicalType::Date, V::String(s)) if s == "now" => {
+            Some(DefaultValue::Now)
+        }
+        (LogicalType::Timestamp, V::String(s)) => timestamp(&s.parse().ok()?),
+        (LogicalType::Timestamp, V::Datetime(d)) => timestamp(d),
+        (LogicalType::Date, V::String(s)) => date(&s.parse().ok()?),
+        (LogicalType::Date, V::Datetime(d)) => date(d),
+        (LogicalType::Json, V::String(s)) => {
+            let json: serde_json::Value = serde_json::from_str(s).ok()?;
+            Some(DefaultValue::Json(json.to_string()))
+        }
+        (LogicalType::Json, V::Array(_) | V::Table(_)) => {
+            let json = serde_json::to_value(value).ok()?;
+            Some(DefaultValue::Json(json.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
+/// A UTC timestamp at millisecond precision, in the one canonical text form.
+fn timestamp(d: &toml::value::Datetime) -> Option<DefaultValue> {
+    let (date, time) = (d.date?, d.time?);
+    if d.offset != Some(toml::value::Offset::Z) || time.nanosecond.unwrap_or(0) % 1_000_000 != 0 {
+        return None;
+    }
+    Some(DefaultValue::Timestamp(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        date.year,
+        date.month,
+        date.day,
+        time.hour,
+        time.minute,
+        time.second.unwrap_or(0),
+        time.nanosecond.unwrap_or(0) / 1_000_000
+    )))
+}
+
+fn date(d: &toml::value::Datetime) -> Option<DefaultValue> {
+    match (d.date, d.time, d.offset) {
+        (Some(date), None, None) => Some(DefaultValue::Date(date.to_string())),
+        _ => None,
+    }
+}

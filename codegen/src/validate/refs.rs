@@ -1,0 +1,367 @@
+//! Rules that span tables: foreign keys, `via:` scopes, name clashes, dependency order.
+
+use std::collections::HashMap;
+
+use heck::{ToLowerCamelCase, ToUpperCamelCase};
+
+use crate::diag::Problem;
+use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
+use crate::load::Locator;
+use crate::raw;
+
+use super::names::check_constraint_name;
+
+fn action(a: Option<raw::FkAction>) -> Option<FkAction> {
+    a.map(|a| match a {
+        raw::FkAction::Cascade => FkAction::Cascade,
+        raw::FkAction::Restrict => FkAction::Restrict,
+        raw::FkAction::SetNull => FkAction::SetNull,
+        raw::FkAction::SetDefault => FkAction::SetDefault,
+        raw::FkAction::NoAction => FkAction::NoAction,
+    })
+}
+
+/// `table.col` or `table(col, ...)`.
+fn parse_target(text: &str) -> Option<(String, Vec<String>)> {
+    if let Some((table, rest)) = text.split_once('(') {
+        let cols = rest.strip_suffix(')')?;
+        let cols: Vec<String> = cols.split(',').map(|c| c.trim().to_owned()).collect();
+        return (!cols.iter().any(String::is_empty)).then(|| (table.trim().to_owned(), cols));
+    }
+    let (table, col) = text.split_once('.')?;
+    Some((table.to_owned(), vec![col.to_owned()]))
+}
+
+/// The foreign keys a table declares, on columns and in `foreign_keys`.
+pub(crate) fn foreign_keys(
+    table: &str,
+    raw: &raw::Table,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<ForeignKey> {
+    let mut out = Vec::new();
+    let mut bad = |span: Span, text: &str| {
+        problems.push(
+            Problem::new("schema::invalid_reference", span, format!("`{text}` is not a reference"))
+                .help("write `table.column`, or `table(a, b)` for a composite key"),
+        );
+    };
+    for (col, spec) in &raw.columns {
+        let Some(text) = &spec.references else { continue };
+        let Some((ref_table, ref_columns)) = parse_target(text) else {
+            bad(loc.column_field(table, col, "references"), text);
+            continue;
+        };
+        out.push(ForeignKey {
+            name: spec.fk_name.clone().unwrap_or_else(|| format!("{table}_{col}_fkey")),
+            columns: vec![col.clone()],
+            ref_table,
+            ref_columns,
+            on_delete: action(spec.on_delete),
+            on_update: action(spec.on_update),
+        });
+    }
+    for (i, spec) in raw.foreign_keys.iter().enumerate() {
+        let Some((ref_table, ref_columns)) = parse_target(&spec.references) else {
+            bad(loc.table_item(table, "foreign_keys", i), &spec.references);
+            continue;
+        };
+        out.push(ForeignKey {
+            name: spec
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{table}_{}_fkey", spec.columns.join("_"))),
+            columns: spec.columns.clone(),
+            ref_table,
+            ref_columns,
+            on_delete: action(spec.on_delete),
+            on_update: action(spec.on_update),
+        });
+    }
+    out
+}
+
+/// Where a foreign key is written, for pointing at it.
+fn fk_span(loc: &Locator<'_>, table: &Table, fk: &ForeignKey) -> Span {
+    match fk.columns.as_slice() {
+        [col] if table.column(col).is_some() => {
+            let span = loc.column_field(&table.name, col, "references");
+            if span != loc.column(&table.name, col) {
+                span
+            } else {
+                loc.table_field(&table.name, "foreign_keys")
+            }
+        }
+        _ => loc.table_field(&table.name, "foreign_keys"),
+    }
+}
+
+pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
+    let by_name: HashMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
+    for table in tables {
+        for fk in &table.foreign_keys {
+            check_foreign_key(table, fk, &by_name, loc, problems);
+        }
+        if let SyncScope::Via { column } = &table.scope {
+            check_via(table, column, &by_name, loc, problems);
+        }
+    }
+    check_case_collisions(
+        "table",
+        tables.iter().map(|t| (t.name.as_str(), t.span.clone())),
+        problems,
+    );
+    check_constraint_names(tables, loc, problems);
+}
+
+fn check_foreign_key(
+    table: &Table,
+    fk: &ForeignKey,
+    by_name: &HashMap<&str, &Table>,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let span = fk_span(loc, table, fk);
+    let Some(target) = by_name.get(fk.ref_table.as_str()) else {
+        problems.push(
+            Problem::new(
+                "schema::dangling_reference",
+                span,
+                format!("`{}` references unknown table `{}`", table.name, fk.ref_table),
+            )
+            .label("no such table"),
+        );
+        return;
+    };
+    if fk.columns.len() != fk.ref_columns.len() {
+        problems.push(Problem::new(
+            "schema::invalid_reference",
+            span,
+            format!(
+                "foreign key `{}` has {} columns but references {}",
+                fk.name,
+                fk.columns.len(),
+                fk.ref_columns.len()
+            ),
+        ));
+        return;
+    }
+    for (col, ref_col) in fk.columns.iter().zip(&fk.ref_columns) {
+        let Some(referenced) = target.column(ref_col) else {
+            problems.push(
+                Problem::new(
+                    "schema::dangling_reference",
+                    span.clone(),
+                    format!(
+                        "`{}.{col}` references unknown column `{}.{ref_col}`",
+                        table.name, target.name
+                    ),
+                )
+                .label("no such column"),
+            );
+            continue;
+        };
+        let Some(own) = table.column(col) else { continue };
+        if own.ty != referenced.ty {
+            problems.push(
+                Problem::new(
+                    "schema::reference_type_mismatch",
+                    span.clone(),
+                    format!(
+                        "`{}.{col}` is `{}` but references `{}.{ref_col}` of type `{}`",
+                        table.name,
+                        own.ty.as_str(),
+                        target.name,
+                        referenced.ty.as_str()
+                    ),
+                )
+                .label("types differ")
+                .help(format!(
+                    "make `{}.{col}` a `{}`",
+                    table.name,
+                    referenced.ty.as_str()
+                )),
+            );
+        }
+        if fk.on_delete == Some(FkAction::SetNull) && !own.nullable {
+            problems.push(
+                Problem::new(
+                    "schema::set_null_on_not_null",
+                    span.clone(),
+                    format!("`on_delete = \"set null\"` on NOT NULL column `{}.{col}`", table.name),
+                )
+                .help("make the column nullable, or choose another action"),
+            );
+        }
+    }
+    let is_key = target.primary_key.columns == fk.ref_columns
+        || target.uniques.iter().any(|u| u.columns == fk.ref_columns)
+        || target.indexes.iter().any(|i| {
+            i.unique
+                && i.predicate.is_none()
+                && i.columns.iter().map(|c| &c.name).eq(fk.ref_columns.iter())
+        });
+    if !is_key && fk.ref_columns.iter().all(|c| target.column(c).is_some()) {
+        problems.push(
+            Problem::new(
+                "schema::reference_not_unique",
+                span,
+                format!(
+                    "`{}({})` is neither the primary key nor unique",
+                    target.name,
+                    fk.ref_columns.join(", ")
+                ),
+            )
+            .help("a foreign key must reference a primary key or a unique constraint"),
+        );
+    }
+}
+
+fn check_via(
+    table: &Table,
+    column: &str,
+    by_name: &HashMap<&str, &Table>,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let span = loc.table_field(&table.name, "sync");
+    let fk = table.foreign_keys.iter().find(|fk| fk.columns == [column]);
+    let Some(fk) = fk else {
+        problems.push(
+            Problem::new(
+                "schema::via_not_foreign_key",
+                span,
+                format!(
+                    "`via:{column}` on table `{}` needs `{column}` to be a foreign key",
+                    table.name
+                ),
+            )
+            .help(format!("add `references = \"parent.id\"` to column `{column}`")),
+        );
+        return;
+    };
+    if let Some(parent) = by_name.get(fk.ref_table.as_str()) {
+        if matches!(parent.scope, SyncScope::None | SyncScope::Public) {
+            problems.push(
+                Problem::new(
+                    "schema::via_parent_not_owned",
+                    span,
+                    format!(
+                        "`via:{column}` on `{}` points at `{}`, whose scope `{}` has no owner",
+                        table.name,
+                        parent.name,
+                        parent.scope.as_toml()
+                    ),
+                )
+                .help("the parent table must be synced with `owner`, `owner_or_public` or `via:`"),
+            );
+        }
+    }
+}
+
+/// Names that differ in snake case but not after conversion to camelCase or PascalCase would
+/// clash in TypeScript and Rust.
+pub(crate) fn check_case_collisions<'a>(
+    what: &str,
+    names: impl Iterator<Item = (&'a str, Span)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for (name, span) in names {
+        for converted in [name.to_lower_camel_case(), name.to_upper_camel_case()] {
+            if let Some(other) = seen.get(&converted).filter(|o| **o != name) {
+                problems.push(
+                    Problem::new(
+                        "schema::duplicate_name",
+                        span.clone(),
+                        format!("{what} `{name}` and `{other}` both become `{converted}` in TypeScript and Rust"),
+                    )
+                    .help("rename one of them"),
+                );
+                break;
+            }
+            seen.insert(converted, name);
+        }
+    }
+}
+
+/// Index, primary key and unique names share one namespace per database schema (they are all
+/// indexes in Postgres); foreign key and check names must differ within their table.
+fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
+    let mut global: HashMap<&str, &str> = HashMap::new();
+    for table in tables {
+        let span = loc.table(&table.name);
+        let mut local: HashMap<&str, ()> = HashMap::new();
+        let schema_wide = std::iter::once(table.primary_key.name.as_str())
+            .chain(table.uniques.iter().map(|u| u.name.as_str()))
+            .chain(table.indexes.iter().map(|i| i.name.as_str()));
+        for name in schema_wide {
+            check_constraint_name(name, span.clone(), problems);
+            if let Some(other) = global.insert(name, &table.name) {
+                problems.push(duplicate(name, other, &table.name, span.clone()));
+            }
+        }
+        let per_table = table
+            .foreign_keys
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(table.checks.iter().map(|c| c.name.as_str()))
+            .chain(table.columns.iter().filter(|c| c.has_check()).map(|c| c.check_name.as_str()));
+        for name in per_table {
+            check_constraint_name(name, span.clone(), problems);
+            if local.insert(name, ()).is_some() || global.contains_key(name) {
+                problems.push(duplicate(name, &table.name, &table.name, span.clone()));
+            }
+        }
+    }
+}
+
+fn duplicate(name: &str, first: &str, second: &str, span: Span) -> Problem {
+    let whose = if first == second {
+        format!("table `{first}`")
+    } else {
+        format!("tables `{first}` and `{second}`")
+    };
+    Problem::new(
+        "schema::duplicate_name",
+        span,
+        format!("constraint or index name `{name}` is used twice in {whose}"),
+    )
+    .help("give one of them another `name`")
+}
+
+/// Tables in foreign key order (declaration order among independent ones); a cycle between
+/// different tables is an error because neither could be created first.
+pub(crate) fn dependency_order(
+    tables: Vec<Table>,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<Table>> {
+    let mut remaining = tables;
+    let mut ordered: Vec<Table> = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|t| {
+            t.foreign_keys.iter().all(|fk| {
+                fk.ref_table == t.name
+                    || ordered.iter().any(|o| o.name == fk.ref_table)
+                    || !remaining.iter().any(|r| r.name == fk.ref_table)
+            })
+        });
+        match ready {
+            Some(i) => ordered.push(remaining.remove(i)),
+            None => {
+                let names: Vec<&str> = remaining.iter().map(|t| t.name.as_str()).collect();
+                problems.push(
+                    Problem::new(
+                        "schema::reference_cycle",
+                        loc.table(names[0]),
+                        format!("foreign keys form a cycle among tables {}", names.join(", ")),
+                    )
+                    .help("break the cycle: one of these references must go (or move to a later migration)"),
+                );
+                return None;
+            }
+        }
+    }
+    Some(ordered)
+}

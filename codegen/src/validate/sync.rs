@@ -1,0 +1,197 @@
+//! A table's sync scope and the bookkeeping columns it needs (DESIGN section 3).
+
+use crate::diag::Problem;
+use crate::ir::{Column, LogicalType, SyncColumns, SyncScope};
+use crate::load::Locator;
+use crate::raw::{self, ColumnSetting};
+
+/// What a scope needs of one bookkeeping column.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// The column must exist unless the table says `false`.
+    Required,
+    /// Used when the table has it (a `public` table's clock, for example).
+    IfPresent,
+    /// Only when the table names it explicitly.
+    Explicit,
+}
+
+struct Role {
+    key: &'static str,
+    types: &'static [LogicalType],
+    purpose: &'static str,
+}
+
+const OWNER: Role = Role {
+    key: "owner",
+    types: &[LogicalType::Uuid, LogicalType::Text],
+    purpose: "the owner (JWT subject)",
+};
+const MODIFIED: Role =
+    Role { key: "modified", types: &[LogicalType::Timestamp], purpose: "the conflict clock" };
+const DELETED: Role =
+    Role { key: "deleted", types: &[LogicalType::Boolean], purpose: "the soft-delete flag" };
+const VERSION: Role = Role {
+    key: "version",
+    types: &[LogicalType::Integer, LogicalType::Bigint],
+    purpose: "the server's write counter",
+};
+const DEVICE: Role = Role {
+    key: "device",
+    types: &[LogicalType::Text, LogicalType::Uuid],
+    purpose: "the writing client's id",
+};
+
+pub(crate) fn scope_and_columns(
+    table: &str,
+    raw: &raw::Table,
+    defaults: &raw::SyncDefaults,
+    columns: &[Column],
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> (SyncScope, SyncColumns) {
+    let scope = parse_scope(table, raw.sync.as_deref(), loc, problems);
+    let (owner, clock) = match &scope {
+        SyncScope::None => return (scope, SyncColumns::default()),
+        SyncScope::Owner | SyncScope::OwnerOrPublic => (Need::Required, Need::Required),
+        SyncScope::Via { .. } => (Need::Explicit, Need::Required),
+        SyncScope::Public => (Need::Explicit, Need::IfPresent),
+    };
+    let mut resolve =
+        |role: &Role, need: Need, setting: &Option<ColumnSetting>, default: &Option<String>| {
+            resolve(table, role, need, setting.as_ref(), default.as_deref(), columns, loc, problems)
+        };
+    let sync = SyncColumns {
+        owner: resolve(&OWNER, owner, &raw.owner, &defaults.owner),
+        modified: resolve(&MODIFIED, clock, &raw.modified, &defaults.modified),
+        deleted: resolve(&DELETED, clock, &raw.deleted, &defaults.deleted),
+        version: resolve(&VERSION, clock, &raw.version, &defaults.version),
+        device: resolve(&DEVICE, clock, &raw.device, &defaults.device),
+    };
+    let clock_unset = matches!(raw.modified, Some(ColumnSetting::Off(false)))
+        || (raw.modified.is_none() && defaults.modified.is_none());
+    if scope != SyncScope::Public && clock_unset {
+        problems.push(
+            Problem::new(
+                "schema::missing_sync_column",
+                loc.table_field(table, "modified"),
+                format!("table `{table}` is synced but has no conflict clock"),
+            )
+            .help(
+                "clients write this table, so last-write-wins needs a `modified` timestamp column",
+            ),
+        );
+    }
+    if scope == SyncScope::OwnerOrPublic {
+        if let Some(col) = sync.owner.as_deref().and_then(|o| columns.iter().find(|c| c.name == o))
+        {
+            if !col.nullable {
+                problems.push(
+                    Problem::new(
+                        "schema::owner_not_nullable",
+                        col.span.clone(),
+                        format!("owner column `{table}.{}` of an `owner_or_public` table must be nullable", col.name),
+                    )
+                    .help("a NULL owner marks a public row; add `nullable = true`"),
+                );
+            }
+        }
+    }
+    (scope, sync)
+}
+
+fn parse_scope(
+    table: &str,
+    text: Option<&str>,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> SyncScope {
+    match text {
+        None | Some("none") => SyncScope::None,
+        Some("owner") => SyncScope::Owner,
+        Some("owner_or_public") => SyncScope::OwnerOrPublic,
+        Some("public") => SyncScope::Public,
+        Some(other) => match other.strip_prefix("via:") {
+            Some(column) if !column.is_empty() => SyncScope::Via { column: column.to_owned() },
+            _ => {
+                problems.push(
+                    Problem::new(
+                        "schema::unknown_scope",
+                        loc.table_field(table, "sync"),
+                        format!("unknown sync scope `{other}` on table `{table}`"),
+                    )
+                    .help("use owner, owner_or_public, public, via:<fk column> or none"),
+                );
+                SyncScope::None
+            }
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve(
+    table: &str,
+    role: &Role,
+    need: Need,
+    setting: Option<&ColumnSetting>,
+    default: Option<&str>,
+    columns: &[Column],
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let key = role.key;
+    let (name, explicit) = match setting {
+        Some(ColumnSetting::Off(false)) => return None,
+        Some(ColumnSetting::Off(true)) => {
+            problems.push(
+                Problem::new(
+                    "schema::invalid_value",
+                    loc.table_field(table, key),
+                    format!("`{key} = true` is not meaningful"),
+                )
+                .help(format!(
+                    "name the {} column, or write `{key} = false` for none",
+                    role.purpose
+                )),
+            );
+            return None;
+        }
+        Some(ColumnSetting::Name(n)) => (n.as_str(), true),
+        None if need == Need::Explicit => return None,
+        None => (default?, false),
+    };
+    let Some(column) = columns.iter().find(|c| c.name == name) else {
+        if need == Need::IfPresent && !explicit {
+            return None;
+        }
+        let span = if explicit { loc.table_field(table, key) } else { loc.table(table) };
+        problems.push(
+            Problem::new(
+                "schema::missing_sync_column",
+                span,
+                format!("synced table `{table}` has no column `{name}` for {}", role.purpose),
+            )
+            .label("missing column")
+            .help(format!(
+                "add the column `{name}`, name another one with `{key} = \"...\"`, or write `{key} = false` on the table"
+            )),
+        );
+        return None;
+    };
+    if !role.types.contains(&column.ty) {
+        let expected: Vec<&str> = role.types.iter().map(|t| t.as_str()).collect();
+        problems.push(
+            Problem::new(
+                "schema::sync_column_type",
+                loc.column_field(table, name, "type"),
+                format!(
+                    "column `{table}.{name}` is {} and must be of type {}",
+                    role.purpose,
+                    expected.join(" or ")
+                ),
+            )
+            .label(format!("type `{}`", column.ty.as_str())),
+        );
+    }
+    Some(name.to_owned())
+}

@@ -1,0 +1,170 @@
+//! `gen` and `check`: write the generated files, or compare them with what is on disk.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use codegen::{Files, SchemaError};
+use similar::TextDiff;
+
+/// How one generated file differs from what `schema.toml` produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drift {
+    /// On disk but different; `diff` is a unified diff from the file on disk to the expected one.
+    Stale { path: String, diff: String, first_line: usize },
+    /// Expected but not on disk.
+    Missing { path: String },
+    /// On disk in the generated folder but not produced by the generator.
+    Orphan { path: String },
+}
+
+impl Drift {
+    pub fn path(&self) -> &str {
+        match self {
+            Drift::Stale { path, .. } | Drift::Missing { path } | Drift::Orphan { path } => path,
+        }
+    }
+}
+
+/// Read and validate a schema file.
+pub fn load_schema(schema_path: &Path) -> Result<Result<codegen::ir::Schema, SchemaError>, String> {
+    let text = fs::read_to_string(schema_path)
+        .map_err(|e| format!("cannot read {}: {e}", schema_path.display()))?;
+    let name = schema_path
+        .file_name()
+        .map_or_else(|| schema_path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(codegen::load(&name, &text))
+}
+
+/// Every difference between the expected files and the folder `dir`.
+pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
+    let mut drifts = Vec::new();
+    for (path, contents) in expected {
+        match fs::read_to_string(dir.join(path)) {
+            Ok(actual) if actual == *contents => {}
+            Ok(actual) => {
+                let diff = TextDiff::from_lines(&actual, contents);
+                let first_line = diff
+                    .ops()
+                    .iter()
+                    .find(|op| op.tag() != similar::DiffTag::Equal)
+                    .map_or(1, |op| op.old_range().start + 1);
+                let text = diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("generated/{path} (on disk)"),
+                        &format!("generated/{path} (from schema.toml)"),
+                    )
+                    .to_string();
+                drifts.push(Drift::Stale { path: path.clone(), diff: text, first_line });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                drifts.push(Drift::Missing { path: path.clone() })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for path in files_under(dir)? {
+        if !expected.contains_key(&path) {
+            drifts.push(Drift::Orphan { path });
+        }
+    }
+    Ok(drifts)
+}
+
+/// Relative paths (with `/`) of every file below `dir`, sorted.
+fn files_under(dir: &Path) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        let entries = match fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("below dir");
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A readable report of the drift, ending with what to run.
+pub fn render(drifts: &[Drift]) -> String {
+    let mut out = String::new();
+    for drift in drifts {
+        match drift {
+            Drift::Stale { diff, .. } => out.push_str(diff),
+            Drift::Missing { path } => {
+                let _ = writeln!(out, "missing: generated/{path} (schema.toml produces it)");
+            }
+            Drift::Orphan { path } => {
+                let _ =
+                    writeln!(out, "orphaned: generated/{path} (schema.toml does not produce it)");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} generated file(s) out of date with schema.toml. Run `cargo xtask gen` and commit the result.",
+        drifts.len()
+    );
+    out
+}
+
+/// GitHub Actions annotations for the drift: one on each file, one on `schema.toml`.
+pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
+    let mut out = String::new();
+    for drift in drifts {
+        let (line, what) = match drift {
+            Drift::Stale { first_line, .. } => (*first_line, "is stale"),
+            Drift::Missing { .. } => (1, "is missing"),
+            Drift::Orphan { .. } => (1, "is not produced by schema.toml"),
+        };
+        let _ = writeln!(
+            out,
+            "::error file=generated/{},line={line},title=schema drift::generated/{} {what}; run `cargo xtask gen`",
+            drift.path(),
+            drift.path()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "::error file={schema_file},line=1,title=schema drift::{} generated file(s) do not match {schema_file}; run `cargo xtask gen` and commit",
+        drifts.len()
+    );
+    out
+}
+
+/// Make `dir` hold exactly `files`: write what changed (through a temporary file and a rename,
+/// so no file is ever half-written) and remove orphans. Returns the changed paths.
+pub fn write_all(files: &Files, dir: &Path) -> io::Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for drift in compare(files, dir)? {
+        let target = dir.join(drift.path());
+        match &drift {
+            Drift::Orphan { .. } => fs::remove_file(&target)?,
+            Drift::Stale { .. } | Drift::Missing { .. } => {
+                fs::create_dir_all(target.parent().expect("a file has a parent"))?;
+                let tmp = target.with_extension("xtask-tmp");
+                fs::write(&tmp, &files[drift.path()])?;
+                fs::rename(&tmp, &target)?;
+            }
+        }
+        changed.push(drift.path().to_owned());
+    }
+    Ok(changed)
+}

@@ -1,0 +1,3 @@
+//! The library half of `cargo xtask`, so that tests can run the same drift gate as the CLI.
+
+pub mod drift;

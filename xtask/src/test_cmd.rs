@@ -1,0 +1,109 @@
+//! `cargo xtask test`: make the environment the tests need, then run them all.
+//!
+//! Postgres: `TEST_DATABASE_URL` when set; otherwise the local cluster is started (as root,
+//! through `pg_ctlcluster`) and a test role that may create databases is made, idempotently.
+//! Each test creates and drops its own database, so tests run in parallel.
+//! TypeScript: the checker's npm packages are installed from the committed lock file.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+/// The role and database `cargo xtask test` creates on a local cluster.
+const TEST_ROLE: &str = "schema_sync_test";
+const LOCAL_URL: &str =
+    "postgres://schema_sync_test:schema_sync_test@127.0.0.1:5432/schema_sync_test";
+
+pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
+    let database_url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => start_local_postgres()?,
+    };
+    install_ts_checker(root)?;
+    let nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut cmd = Command::new("cargo");
+    if nextest {
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    cmd.args(args).current_dir(root).env("TEST_DATABASE_URL", &database_url);
+    println!("running the tests against {}", redact(&database_url));
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Hide the password when printing a connection string.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+fn sh(program: &str, args: &[&str]) -> Result<std::process::Output, String> {
+    Command::new(program).args(args).output().map_err(|e| format!("cannot run {program}: {e}"))
+}
+
+/// Run SQL as the `postgres` superuser through the local socket.
+fn psql_as_postgres(sql: &str) -> Result<String, String> {
+    let out =
+        sh("su", &["postgres", "-c", &format!("psql -XtAq -v ON_ERROR_STOP=1 -c \"{sql}\"")])?;
+    if !out.status.success() {
+        return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn start_local_postgres() -> Result<String, String> {
+    let clusters = sh("pg_lsclusters", &["--no-header"]).map_err(|e| {
+        format!("{e}; install PostgreSQL (apt-get install postgresql) or set TEST_DATABASE_URL")
+    })?;
+    let listing = String::from_utf8_lossy(&clusters.stdout).into_owned();
+    let Some(first) = listing.lines().next() else {
+        return Err("no PostgreSQL cluster found; create one or set TEST_DATABASE_URL".into());
+    };
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    let (version, name, status) = (fields[0], fields[1], fields.get(3).copied().unwrap_or(""));
+    if status != "online" {
+        println!("starting PostgreSQL {version}/{name}");
+        let out = sh("pg_ctlcluster", &[version, name, "start"])?;
+        if !out.status.success() {
+            return Err(format!(
+                "pg_ctlcluster {version} {name} start failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let exists =
+        psql_as_postgres(&format!("SELECT 1 FROM pg_roles WHERE rolname = '{TEST_ROLE}'"))?;
+    if exists != "1" {
+        psql_as_postgres(&format!(
+            "CREATE ROLE {TEST_ROLE} LOGIN CREATEDB PASSWORD '{TEST_ROLE}'"
+        ))?;
+    }
+    let db = psql_as_postgres(&format!("SELECT 1 FROM pg_database WHERE datname = '{TEST_ROLE}'"))?;
+    if db != "1" {
+        psql_as_postgres(&format!("CREATE DATABASE {TEST_ROLE} OWNER {TEST_ROLE}"))?;
+    }
+    Ok(LOCAL_URL.to_owned())
+}
+
+/// `npm ci` in the TypeScript checker's folder, from its committed lock file.
+fn install_ts_checker(root: &Path) -> Result<(), String> {
+    let dir = root.join("tools/ts-check");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("cannot run npm (Node.js 20 or later is needed): {e}"))?;
+    if !status.success() {
+        return Err(format!("npm ci failed in {}", dir.display()));
+    }
+    Ok(())
+}

@@ -169,7 +169,8 @@ pub struct Column {
     #[serde(default)]
     pub unique: bool,
     /// A literal of the column's type, `"random"` (uuid) or `"now"` (timestamp, date).
-    #[schemars(with = "serde_json::Value")]
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<toml::Value>,
     pub comment: Option<String>,
     /// The allowed values of a `text` column.

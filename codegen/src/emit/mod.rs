@@ -1,6 +1,8 @@
 //! Emitters: each turns the IR into the contents of one or more files. Output is a value before
 //! it is a file: [`generate`] fills an ordered map from path to contents.
 
+mod json_schema;
+
 use std::collections::BTreeMap;
 
 use crate::ir::Schema;
@@ -10,7 +12,8 @@ pub type Files = BTreeMap<String, String>;
 
 /// Every generated file for a schema. Deterministic: the same schema gives the same bytes.
 pub fn generate(schema: &Schema) -> Files {
-    let files = Files::new();
+    let mut files = Files::new();
     let _ = schema;
+    files.insert("schema.schema.json".into(), json_schema::emit());
     files
 }

@@ -89,7 +89,6 @@ pub(crate) fn column(
         }
     }
     let check_name = raw.check_name.clone().unwrap_or_else(|| format!("{table}_{name}_check"));
-    names::check_constraint_name(&check_name, field("check_name"), problems);
 
     ir::Column {
         name: name.to_owned(),

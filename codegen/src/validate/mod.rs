@@ -77,6 +77,7 @@ fn table(
         columns_exist(name, raw, cols, span, what, problems)
     };
 
+    check_explicit_names(name, raw, loc, problems);
     let primary_key = primary_key(name, raw, &columns, loc, problems);
     must_exist(
         &primary_key.columns,
@@ -286,6 +287,43 @@ fn columns_exist(
                 span.clone(),
                 format!("{what} of table `{table}` lists column `{c}` twice"),
             ));
+        }
+    }
+}
+
+/// Constraint and index names written in the schema (legacy names) must be usable as quoted
+/// SQL identifiers; derived names are checked once the whole schema is known.
+fn check_explicit_names(
+    table: &str,
+    raw: &raw::Table,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut check = |name: &Option<String>, span: ir::Span| {
+        if let Some(name) = name {
+            names::check_constraint_name(name, span, problems);
+        }
+    };
+    check(&raw.primary_key_name, loc.table_field(table, "primary_key_name"));
+    for (i, u) in raw.unique.iter().enumerate() {
+        check(&u.name, loc.table_item(table, "unique", i));
+    }
+    for (i, c) in raw.checks.iter().enumerate() {
+        check(&Some(c.name.clone()), loc.table_item(table, "checks", i));
+    }
+    for (i, f) in raw.foreign_keys.iter().enumerate() {
+        check(&f.name, loc.table_item(table, "foreign_keys", i));
+    }
+    for (i, x) in raw.indexes.iter().enumerate() {
+        check(&x.name, loc.table_item(table, "indexes", i));
+    }
+    for (col, spec) in &raw.columns {
+        for (field, name) in [
+            ("unique_name", &spec.unique_name),
+            ("fk_name", &spec.fk_name),
+            ("check_name", &spec.check_name),
+        ] {
+            check(name, loc.column_field(table, col, field));
         }
     }
 }

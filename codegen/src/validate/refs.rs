@@ -9,7 +9,7 @@ use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
 use crate::load::Locator;
 use crate::raw;
 
-use super::names::check_constraint_name;
+use super::names::MAX_IDENT;
 
 fn action(a: Option<raw::FkAction>) -> Option<FkAction> {
     a.map(|a| match a {
@@ -296,7 +296,7 @@ fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Ve
             .chain(table.uniques.iter().map(|u| u.name.as_str()))
             .chain(table.indexes.iter().map(|i| i.name.as_str()));
         for name in schema_wide {
-            check_constraint_name(name, span.clone(), problems);
+            check_length(name, span.clone(), problems);
             if let Some(other) = global.insert(name, &table.name) {
                 problems.push(duplicate(name, other, &table.name, span.clone()));
             }
@@ -308,11 +308,25 @@ fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Ve
             .chain(table.checks.iter().map(|c| c.name.as_str()))
             .chain(table.columns.iter().filter(|c| c.has_check()).map(|c| c.check_name.as_str()));
         for name in per_table {
-            check_constraint_name(name, span.clone(), problems);
+            check_length(name, span.clone(), problems);
             if local.insert(name, ()).is_some() || global.contains_key(name) {
                 problems.push(duplicate(name, &table.name, &table.name, span.clone()));
             }
         }
+    }
+}
+
+/// A name derived from long table and column names can exceed what Postgres keeps.
+fn check_length(name: &str, span: Span, problems: &mut Vec<Problem>) {
+    if name.len() > MAX_IDENT {
+        problems.push(
+            Problem::new(
+                "schema::identifier_too_long",
+                span,
+                format!("constraint or index name `{name}` is longer than {MAX_IDENT} bytes"),
+            )
+            .help("Postgres would truncate it; give the constraint or index an explicit `name`"),
+        );
     }
 }
 

@@ -2,6 +2,8 @@
 //! it is a file: [`generate`] fills an ordered map from path to contents.
 
 mod json_schema;
+mod ts;
+mod sql;
 
 use std::collections::BTreeMap;
 
@@ -15,5 +17,8 @@ pub fn generate(schema: &Schema) -> Files {
     let mut files = Files::new();
     let _ = schema;
     files.insert("schema.schema.json".into(), json_schema::emit());
+    files.extend(ts::files(schema));
+    files.insert("sql/sqlite.sql".into(), sql::sqlite(schema));
+    files.insert("sql/postgres.sql".into(), sql::postgres(schema));
     files
 }

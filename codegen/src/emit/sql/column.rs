@@ -1,0 +1,215 @@
+//! One column in one dialect: its stored type, the conditions of its CHECK, its default.
+//!
+//! DESIGN section 4 is the source of these mappings; the SQL text that comes out of here is
+//! handed to sea-query as custom types and expressions, so every dialect difference about
+//! columns lives in this file.
+
+use crate::ir::{Column, DefaultValue, LogicalType, PostgresType, StoredAs, TimestampStorage};
+
+use super::Dialect;
+
+/// The SQLite GLOB a text timestamp must match: RFC 3339 in UTC with milliseconds, the one
+/// canonical form, so that text comparison orders timestamps correctly.
+const TIMESTAMP_GLOB: &str =
+    "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z";
+
+/// The `strftime` format of that canonical form (`%f` is seconds with milliseconds).
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%fZ";
+
+/// A lower-case version 4 UUID from `randomblob`: SQLite has no UUID function, and the version
+/// nibble and the variant bits (one of 8, 9, a, b) must be set like `gen_random_uuid()` does.
+const SQLITE_RANDOM_UUID: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) \
+     || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' \
+     || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' \
+     || lower(hex(randomblob(6)))";
+
+/// The column's type as the dialect spells it.
+pub(super) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => match col.ty {
+            LogicalType::Text | LogicalType::Uuid | LogicalType::Date | LogicalType::Json => "TEXT",
+            LogicalType::Integer | LogicalType::Bigint | LogicalType::Boolean => "INTEGER",
+            LogicalType::Real => "REAL",
+            LogicalType::Timestamp => match ts {
+                TimestampStorage::Text => "TEXT",
+                TimestampStorage::Integer => "INTEGER",
+            },
+        },
+        Dialect::Postgres => match col.ty {
+            LogicalType::Text => "text",
+            LogicalType::Uuid => "uuid",
+            LogicalType::Integer => "integer",
+            LogicalType::Bigint => "bigint",
+            LogicalType::Real => match col.storage.postgres {
+                Some(PostgresType::Real) => "real",
+                _ => "double precision",
+            },
+            LogicalType::Boolean => match col.storage.stored_as {
+                Some(StoredAs::Integer) => "integer",
+                _ => "boolean",
+            },
+            LogicalType::Timestamp => match col.storage.postgres {
+                Some(PostgresType::Timestamp) => "timestamp",
+                Some(PostgresType::Timestamptz) => "timestamptz",
+                _ => "timestamptz(3)",
+            },
+            LogicalType::Date => "date",
+            LogicalType::Json => match col.storage.stored_as {
+                Some(StoredAs::Text) => "text",
+                _ => "jsonb",
+            },
+        },
+    }
+}
+
+/// The expression of the column's one named CHECK, or `None` when the dialect's type already
+/// enforces everything. Every condition is NULL (so the CHECK passes) or true for a NULL
+/// value, so nullable columns need no special case.
+pub(super) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -> Option<String> {
+    let name = ident(&col.name);
+    let mut conditions = Vec::new();
+    if let Some(values) = &col.values {
+        let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
+        conditions.push(format!("{name} IN ({})", list.join(", ")));
+    }
+    let integer_boolean = col.ty == LogicalType::Boolean
+        && (dialect == Dialect::Sqlite || col.storage.stored_as == Some(StoredAs::Integer));
+    if integer_boolean {
+        conditions.push(format!("{name} IN (0, 1)"));
+    }
+    if dialect == Dialect::Sqlite {
+        match col.ty {
+            LogicalType::Json => conditions.push(format!("json_valid({name})")),
+            // `date()` normalises, so only a well-formed, existing date equals its own date.
+            LogicalType::Date => conditions.push(format!("{name} IS date({name})")),
+            // The GLOB fixes the shape; the round trip through `strftime` rejects dates and
+            // times that do not exist (month 13, February 30th, hour 24).
+            LogicalType::Timestamp if ts == TimestampStorage::Text => {
+                conditions.push(format!("{name} GLOB '{TIMESTAMP_GLOB}'"));
+                conditions.push(format!("{name} IS strftime('{TIMESTAMP_FORMAT}', {name})"));
+            }
+            _ => {}
+        }
+    }
+    (!conditions.is_empty()).then(|| conditions.join(" AND "))
+}
+
+/// A column default in the dialect's SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum DefaultSql {
+    /// A literal (or a literal with a cast), written as is.
+    Literal(String),
+    /// A function call or other expression; SQLite needs these in parentheses.
+    Expression(String),
+}
+
+pub(super) fn default_sql(
+    col: &Column,
+    dialect: Dialect,
+    ts: TimestampStorage,
+) -> Option<DefaultSql> {
+    let pg = dialect == Dialect::Postgres;
+    let lit = DefaultSql::Literal;
+    let sql = match col.default.as_ref()? {
+        DefaultValue::Random if pg => DefaultSql::Expression("gen_random_uuid()".into()),
+        DefaultValue::Random => DefaultSql::Expression(SQLITE_RANDOM_UUID.into()),
+        DefaultValue::Now => now(col, dialect, ts),
+        DefaultValue::Text(s) | DefaultValue::Date(s) => lit(literal(s)),
+        DefaultValue::Integer(i) => lit(i.to_string()),
+        // Debug formatting keeps a fraction (`3.0`), so the literal is a real in both dialects.
+        DefaultValue::Real(f) => lit(format!("{f:?}")),
+        DefaultValue::Boolean(b) => {
+            let as_integer = !pg || col.storage.stored_as == Some(StoredAs::Integer);
+            lit(match (as_integer, b) {
+                (true, true) => "1".into(),
+                (true, false) => "0".into(),
+                (false, b) => b.to_string(),
+            })
+        }
+        DefaultValue::Timestamp(s) if !pg && ts == TimestampStorage::Integer => {
+            lit(epoch_millis(s).to_string())
+        }
+        DefaultValue::Timestamp(s) => lit(literal(s)),
+        DefaultValue::Json(s) if pg && col.storage.stored_as != Some(StoredAs::Text) => {
+            lit(format!("{}::jsonb", literal(s)))
+        }
+        DefaultValue::Json(s) => lit(literal(s)),
+    };
+    Some(sql)
+}
+
+fn now(col: &Column, dialect: Dialect, ts: TimestampStorage) -> DefaultSql {
+    if col.ty == LogicalType::Date {
+        // `CURRENT_DATE` is a keyword in both dialects, not an expression.
+        return DefaultSql::Literal("CURRENT_DATE".into());
+    }
+    DefaultSql::Expression(
+        match (dialect, ts, col.storage.postgres) {
+            // A `timestamp` without time zone holds UTC wall-clock time, whatever the session's
+            // time zone is.
+            (Dialect::Postgres, _, Some(PostgresType::Timestamp)) => "now() AT TIME ZONE 'UTC'",
+            (Dialect::Postgres, _, _) => "now()",
+            (Dialect::Sqlite, TimestampStorage::Text, _) => {
+                return DefaultSql::Expression(format!("strftime('{TIMESTAMP_FORMAT}', 'now')"));
+            }
+            // `unixepoch('subsec')` is a float of seconds; rounding, not truncating, recovers the
+            // exact millisecond that SQLite's clock holds.
+            (Dialect::Sqlite, TimestampStorage::Integer, _) => {
+                "CAST(round(unixepoch('subsec') * 1000) AS INTEGER)"
+            }
+        }
+        .into(),
+    )
+}
+
+/// A double-quoted identifier.
+pub(super) fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A single-quoted SQL string literal; both dialects (Postgres with its default
+/// `standard_conforming_strings`) escape only the quote, by doubling it.
+pub(super) fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// Milliseconds since the Unix epoch of a timestamp in the IR's canonical form
+/// (`YYYY-MM-DDTHH:MM:SS.mmmZ`, guaranteed by validation).
+fn epoch_millis(canonical: &str) -> i64 {
+    let num = |range: std::ops::Range<usize>| -> i64 {
+        canonical[range].parse().expect("validation normalises timestamps")
+    };
+    let days = days_from_civil(num(0..4), num(5..7), num(8..10));
+    let seconds = days * 86_400 + num(11..13) * 3_600 + num(14..16) * 60 + num(17..19);
+    seconds * 1_000 + num(20..23)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_millis_of_edge_timestamps() {
+        assert_eq!(epoch_millis("1970-01-01T00:00:00.000Z"), 0);
+        assert_eq!(epoch_millis("1969-12-31T23:59:59.999Z"), -1);
+        assert_eq!(epoch_millis("2000-02-29T12:00:00.001Z"), 951_825_600_001);
+        assert_eq!(epoch_millis("9999-12-31T23:59:59.999Z"), 253_402_300_799_999);
+    }
+
+    #[test]
+    fn literals_double_quotes() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,57 @@
+//! SQL DDL: `sql/sqlite.sql` and `sql/postgres.sql` from the IR.
+//!
+//! One path for both databases: the IR becomes sea-query statements (`table`), built with
+//! `SqliteQueryBuilder` or `PostgresQueryBuilder`; what sea-query cannot say (comments, SQLite's
+//! `STRICT`, `COMMENT ON`) is laid out by a small minijinja template per dialect, kept next to
+//! this file. The sync machinery (outbox triggers, cursor columns) will be more template
+//! blocks fed by more fields of `TableSql`.
+
+mod column;
+mod table;
+
+use minijinja::{Environment, context};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+use crate::GENERATED_NOTICE;
+use crate::ir::Schema;
+
+use table::{TableSql, table_sql};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The SQLite schema: STRICT tables with the canonical affinities.
+pub fn sqlite(schema: &Schema) -> String {
+    let tables = schema
+        .tables
+        .iter()
+        .filter(|t| t.targets.sqlite)
+        .map(|t| table_sql::<SqliteQueryBuilder>(t, Dialect::Sqlite, schema.timestamp_storage))
+        .collect();
+    render("sqlite.sql", include_str!("sqlite.sql.jinja"), tables)
+}
+
+/// The Postgres schema, with `COMMENT ON` for every documented table and column.
+pub fn postgres(schema: &Schema) -> String {
+    let tables = schema
+        .tables
+        .iter()
+        .filter(|t| t.targets.postgres)
+        .map(|t| table_sql::<PostgresQueryBuilder>(t, Dialect::Postgres, schema.timestamp_storage))
+        .collect();
+    render("postgres.sql", include_str!("postgres.sql.jinja"), tables)
+}
+
+fn render(name: &str, template: &str, tables: Vec<TableSql>) -> String {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.add_filter("literal", |s: &str| column::literal(s));
+    env.template_from_named_str(name, template)
+        .and_then(|t| t.render(context! { notice => GENERATED_NOTICE, tables }))
+        .expect("the SQL templates render every schema")
+}

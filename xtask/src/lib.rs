@@ -1,3 +1,4 @@
 //! The library half of `cargo xtask`, so that tests can run the same drift gate as the CLI.
 
+pub mod bench;
 pub mod drift;

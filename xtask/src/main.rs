@@ -30,6 +30,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print benchmark figures as `name: value` lines.
+    Bench {
+        /// CI-sized runs.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Run the whole test suite: starts Postgres if needed, installs the TypeScript checker.
     Test {
         /// Extra arguments passed to `cargo nextest run` (or `cargo test`).
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
             check(&root.join(paths.schema), &root.join(paths.out), format)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
+        Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,82 @@
+//! `cargo xtask bench`: figures printed as `name: value` lines (DESIGN section 7).
+//!
+//! For now the generator's own speed: `gen` (load, validate, emit, write) on the example schema
+//! and on a synthetic 500-table schema, the median of several runs in one process.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::drift;
+
+/// A valid schema with `tables` synced tables, each with a foreign key to the previous one and
+/// every logical type, for measuring the generator at scale.
+pub fn synthetic_schema(tables: usize) -> String {
+    let mut toml = String::from(
+        "[schema]\nname = \"synthetic\"\nversion = 1\n\n[sync]\nowner = \"user_id\"\n\
+         modified = \"last_modified_at\"\ndeleted = \"deleted\"\n",
+    );
+    for i in 0..tables {
+        let _ = write!(
+            toml,
+            "\n[tables.t{i}]\ncomment = \"Synthetic table {i}.\"\nsync = \"owner\"\n\
+             indexes = [{{ columns = [\"user_id\", \"last_modified_at desc\"] }}]\n\
+             [tables.t{i}.columns]\n\
+             id = {{ type = \"uuid\", primary_key = true, default = \"random\" }}\n\
+             user_id = {{ type = \"uuid\" }}\n"
+        );
+        if i > 0 {
+            let _ = writeln!(
+                toml,
+                "parent_id = {{ type = \"uuid\", nullable = true, references = \"t{}.id\", on_delete = \"set null\" }}",
+                i - 1
+            );
+        }
+        toml.push_str(
+            "title = { type = \"text\", comment = \"A title.\" }\n\
+             kind = { type = \"text\", values = [\"a\", \"b\", \"c\"], default = \"a\" }\n\
+             count = { type = \"integer\", default = 0 }\n\
+             total = { type = \"bigint\", nullable = true }\n\
+             score = { type = \"real\", default = 0.5 }\n\
+             day = { type = \"date\", nullable = true }\n\
+             data = { type = \"json\", nullable = true }\n\
+             deleted = { type = \"boolean\", default = false }\n\
+             last_modified_at = { type = \"timestamp\", default = \"now\" }\n",
+        );
+    }
+    toml
+}
+
+/// Median wall time of `runs` full `gen` runs of `schema_text` into a scratch folder.
+fn time_gen(schema_text: &str, runs: usize) -> Result<Duration, String> {
+    let scratch = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+    let schema_path = scratch.join("schema.toml");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    std::fs::write(&schema_path, schema_text).map_err(|e| e.to_string())?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        // Each run writes into an empty folder, as a first `gen` does.
+        let out = scratch.join("generated");
+        let _ = std::fs::remove_dir_all(&out);
+        let start = Instant::now();
+        let schema = drift::load_schema(&schema_path)?.map_err(|e| e.render())?;
+        drift::write_all(&codegen::generate(&schema), &out).map_err(|e| e.to_string())?;
+        times.push(start.elapsed());
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+pub fn run(root: &Path, quick: bool) -> Result<(), String> {
+    let runs = if quick { 3 } else { 11 };
+    let example = std::fs::read_to_string(root.join("schema.toml")).map_err(|e| e.to_string())?;
+    let figures = [
+        ("gen_example_ms", time_gen(&example, runs)?),
+        ("gen_500_tables_ms", time_gen(&synthetic_schema(500), runs)?),
+    ];
+    for (name, time) in figures {
+        println!("{name}: {:.1}", time.as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod diag;
 pub mod emit;
 pub mod ir;
 mod load;
+pub mod protocol;
 pub mod raw;
 mod validate;
 

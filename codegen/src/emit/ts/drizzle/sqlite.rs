@@ -1,0 +1,94 @@
+//! `src/drizzle/sqlite.ts`: the SQLite schema for the client, with `sqliteTable` from
+//! `drizzle-orm/sqlite-core`, matching the SQLite DDL's storage (DESIGN section 4).
+
+use super::{Dialect, Imports, column_name, literal, values_check, values_ref};
+use crate::ir::{Column, DefaultValue, LogicalType, Schema, Table, TimestampStorage};
+
+/// SQLite has no UUID function; the client makes one, as the browser and Node.js both can.
+/// Declared here so the file type-checks without the DOM or Node.js typings.
+const CRYPTO: &str = "declare const crypto: { randomUUID(): string };\n";
+
+pub(in crate::emit::ts) fn emit(schema: &Schema) -> String {
+    super::emit(
+        schema,
+        &Dialect {
+            core: "drizzle-orm/sqlite-core",
+            table_fn: "sqliteTable",
+            includes: |t| t.targets.sqlite,
+            column,
+            default,
+            column_check,
+            descending: |column, imports| {
+                // SQLite columns have no `.desc()` in Drizzle; an SQL expression orders the index.
+                imports.sql = true;
+                format!("sql`${{{column}}} desc`")
+            },
+        },
+    )
+}
+
+fn column(schema: &Schema, table: &Table, column: &Column, imports: &mut Imports) -> String {
+    let name = column_name(table, column);
+    if column.values.is_some() {
+        return format!(
+            "{}({name}, {{ enum: {} }})",
+            imports.core("text"),
+            values_ref(table, column)
+        );
+    }
+    match column.ty {
+        LogicalType::Text | LogicalType::Uuid | LogicalType::Date => {
+            format!("{}({name})", imports.core("text"))
+        }
+        LogicalType::Timestamp if schema.timestamp_storage == TimestampStorage::Text => {
+            format!("{}({name})", imports.core("text"))
+        }
+        LogicalType::Timestamp | LogicalType::Integer | LogicalType::Bigint => {
+            format!("{}({name})", imports.core("integer"))
+        }
+        LogicalType::Real => format!("{}({name})", imports.core("real")),
+        LogicalType::Boolean => {
+            format!("{}({name}, {{ mode: \"boolean\" }})", imports.core("integer"))
+        }
+        LogicalType::Json => format!("{}({name}, {{ mode: \"json\" }})", imports.core("text")),
+    }
+}
+
+fn default(
+    schema: &Schema,
+    column: &Column,
+    value: &DefaultValue,
+    imports: &mut Imports,
+) -> String {
+    let integer_time = column.ty == LogicalType::Timestamp
+        && schema.timestamp_storage == TimestampStorage::Integer;
+    match value {
+        DefaultValue::Random => {
+            imports.preamble.insert(CRYPTO);
+            ".$defaultFn(() => crypto.randomUUID())".into()
+        }
+        DefaultValue::Now => {
+            let now = match column.ty {
+                LogicalType::Date => "(date('now'))",
+                _ if integer_time => "(CAST(unixepoch('subsec') * 1000 AS INTEGER))",
+                _ => "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            };
+            format!(".default({})", imports.sql(now))
+        }
+        // Integer storage keeps milliseconds since the epoch; the literal is normalised RFC 3339.
+        DefaultValue::Timestamp(at) if integer_time => {
+            format!(".default(Date.parse({}))", super::string_lit(at))
+        }
+        literal_value => {
+            format!(".default({})", literal(literal_value).expect("not Random or Now"))
+        }
+    }
+}
+
+fn column_check(column: &Column, column_ref: &str) -> Option<String> {
+    match column.ty {
+        LogicalType::Boolean => Some(format!("${{{column_ref}}} IN (0, 1)")),
+        LogicalType::Json => Some(format!("json_valid(${{{column_ref}}})")),
+        _ => values_check(column, column_ref),
+    }
+}

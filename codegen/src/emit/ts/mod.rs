@@ -1,0 +1,120 @@
+//! The TypeScript package in `generated/ts`: constants, row types and converters, protocol
+//! types and Drizzle schemas, plus the names and type mapping those emitters share.
+
+mod constants;
+mod drizzle;
+mod package;
+mod rows;
+mod sync_types;
+
+use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToUpperCamelCase};
+
+use crate::GENERATED_NOTICE;
+use crate::emit::Files;
+use crate::ir::{Column, LogicalType, Schema, Table};
+
+/// Every file of the package, by path relative to `generated/`.
+pub(super) fn files(schema: &Schema) -> Files {
+    Files::from([
+        ("ts/package.json".into(), package::package_json(schema)),
+        ("ts/tsconfig.json".into(), package::tsconfig_json()),
+        ("ts/src/index.ts".into(), package::index_ts()),
+        ("ts/src/db-constants.ts".into(), constants::emit(schema)),
+        ("ts/src/rows.ts".into(), rows::emit(schema)),
+        ("ts/src/sync-types.ts".into(), sync_types::emit(schema)),
+        ("ts/src/drizzle/sqlite.ts".into(), drizzle::sqlite::emit(schema)),
+        ("ts/src/drizzle/pg.ts".into(), drizzle::pg::emit(schema)),
+    ])
+}
+
+/// The notice every generated TypeScript file starts with.
+fn header() -> String {
+    format!("// {GENERATED_NOTICE}\n")
+}
+
+/// `tune` -> `TUNE`: keys of `TBL` and `COL.<table>`.
+fn constant_key(name: &str) -> String {
+    name.to_shouty_snake_case()
+}
+
+/// `repertoire_tune` -> `RepertoireTune`: the stem of a table's type names.
+fn type_name(name: &str) -> String {
+    name.to_upper_camel_case()
+}
+
+/// `user_id` -> `userId`: client-side field names.
+fn field_name(name: &str) -> String {
+    name.to_lower_camel_case()
+}
+
+/// The union type of a `values` column: `TuneType` for `tune.type`.
+fn enum_type(table: &Table, column: &Column) -> String {
+    format!("{}{}", type_name(&table.name), type_name(&column.name))
+}
+
+/// A TypeScript string literal. JSON's string syntax is a subset of TypeScript's.
+fn string_lit(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// Text safe inside a tagged template such as sql`...`: backslashes, backticks and `${`
+/// would otherwise end the literal or start an interpolation.
+fn template_text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('`', "\\`").replace("${", "\\${")
+}
+
+/// A column's TypeScript type on the wire and in the client (DESIGN section 4).
+fn column_type(table: &Table, column: &Column) -> String {
+    let base = if column.values.is_some() {
+        enum_type(table, column)
+    } else {
+        match column.ty {
+            LogicalType::Text | LogicalType::Uuid | LogicalType::Timestamp | LogicalType::Date => {
+                "string".into()
+            }
+            // Validation keeps bigint defaults within 2^53; values beyond it are rejected on the
+            // wire, so a JS number is exact.
+            LogicalType::Integer | LogicalType::Bigint | LogicalType::Real => "number".into(),
+            LogicalType::Boolean => "boolean".into(),
+            LogicalType::Json => "unknown".into(),
+        }
+    };
+    // `unknown` already includes null.
+    if column.nullable && column.ty != LogicalType::Json { format!("{base} | null") } else { base }
+}
+
+/// Writes a `/** ... */` doc comment at `indent` when there is something to say.
+fn doc_comment(out: &mut String, indent: &str, text: Option<&str>) {
+    let Some(text) = text.filter(|t| !t.is_empty()) else { return };
+    // `*/` inside a comment would end it early.
+    let text = text.replace("*/", "*\\/");
+    let mut lines = text.lines();
+    match (lines.next(), lines.next()) {
+        (Some(only), None) => out.push_str(&format!("{indent}/** {only} */\n")),
+        _ => {
+            out.push_str(&format!("{indent}/**\n"));
+            for line in text.lines() {
+                out.push_str(&format!("{indent} * {line}\n").replace(" * \n", " *\n"));
+            }
+            out.push_str(&format!("{indent} */\n"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_text_cannot_escape_the_literal() {
+        assert_eq!(template_text(r"a`b${c}\d"), r"a\`b\${c}\\d");
+    }
+
+    #[test]
+    fn every_file_starts_with_the_notice() {
+        let schema = crate::load("schema.toml", include_str!("../../../../schema.toml")).unwrap();
+        for (path, text) in files(&schema) {
+            assert!(text.lines().take(2).any(|l| l.contains(GENERATED_NOTICE)), "{path}");
+        }
+    }
+}

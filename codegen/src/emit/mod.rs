@@ -2,8 +2,11 @@
 //! it is a file: [`generate`] fills an ordered map from path to contents.
 
 mod json_schema;
+mod rust;
 mod ts;
 mod sql;
+
+pub use rust::rust_tokens;
 
 use std::collections::BTreeMap;
 
@@ -20,5 +23,6 @@ pub fn generate(schema: &Schema) -> Files {
     files.extend(ts::files(schema));
     files.insert("sql/sqlite.sql".into(), sql::sqlite(schema));
     files.insert("sql/postgres.sql".into(), sql::postgres(schema));
+    files.extend(rust::files(schema));
     files
 }

@@ -13,8 +13,6 @@ const RESERVED_COLUMNS: &[&str] =
 /// Names that cannot be Rust identifiers even in raw form (`r#self` is not allowed).
 const NOT_RAW_RUST: &[&str] = &["self", "super", "crate", "extern"];
 
-/// Tables whose names start with this prefix belong to the sync runtime (outbox, state).
-pub(crate) const RUNTIME_TABLE_PREFIX: &str = "sync_";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -32,7 +30,9 @@ impl Kind {
 }
 
 /// A table or column name: lower snake case, so it needs no quoting rules of its own and maps
-/// one-to-one to camelCase and PascalCase.
+/// one-to-one to camelCase and PascalCase. Names cannot start with `_`, which leaves `_sync_*`
+/// free for the sync runtime's own tables and columns without reserving a name a legacy
+/// database might already use.
 pub(crate) fn check_ident(kind: Kind, name: &str, span: Span, problems: &mut Vec<Problem>) {
     let noun = kind.noun();
     let well_formed = name.split('_').all(|part| {
@@ -61,9 +61,6 @@ pub(crate) fn check_ident(kind: Kind, name: &str, span: Span, problems: &mut Vec
         );
     }
     let reserved = match kind {
-        Kind::Table if name.starts_with(RUNTIME_TABLE_PREFIX) => Some(format!(
-            "table names starting with `{RUNTIME_TABLE_PREFIX}` belong to the sync runtime"
-        )),
         Kind::Column if RESERVED_COLUMNS.contains(&name) => {
             Some("Postgres and SQLite use this name for a system column".to_owned())
         }

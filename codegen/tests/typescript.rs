@@ -1,6 +1,7 @@
 //! Type-checks the generated TypeScript package with `tsc --strict`, through the usage file in
 //! tools/ts-check that imports it by name, so the package must be importable and its types
-//! exactly as tight as the usage file expects.
+//! exactly as tight as the usage file expects; and the package of every golden schema, which
+//! exercises the storage overrides the example schema does not use.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,12 +57,47 @@ impl Drop for TempDir {
     }
 }
 
-/// The check above is only worth something if a type error makes it fail.
+impl TempDir {
+    /// A fresh folder inside the checker's, so `drizzle-orm` and the linked package resolve
+    /// from its node_modules.
+    fn new(name: &str) -> TempDir {
+        let dir = TempDir(checker_dir().join(format!(".tmp-{name}-{}", std::process::id())));
+        let _ = fs::remove_dir_all(&dir.0);
+        fs::create_dir_all(&dir.0).unwrap();
+        dir
+    }
+}
+
+#[test]
+fn golden_schema_packages_type_check() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut checked = 0;
+    for entry in fs::read_dir(&data).unwrap() {
+        let case = entry.unwrap().path();
+        let Ok(text) = fs::read_to_string(case.join("schema.toml")) else { continue };
+        let schema = codegen::load("schema.toml", &text).unwrap();
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = TempDir::new(&name);
+        for (path, contents) in codegen::generate(&schema) {
+            if let Some(path) = path.strip_prefix("ts/") {
+                let target = dir.0.join(path);
+                fs::create_dir_all(target.parent().unwrap()).unwrap();
+                fs::write(target, contents).unwrap();
+            }
+        }
+        // The package's own tsconfig.json, so its settings are checked too.
+        if let Err(output) = tsc(&dir.0.join("tsconfig.json")) {
+            panic!("tsc found errors in the package of tests/data/{name}:\n{output}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no golden schemas under {}", data.display());
+}
+
+/// The checks above are only worth something if a type error makes them fail.
 #[test]
 fn a_type_error_fails_the_check() {
-    // Inside the checker's folder, so the package and drizzle-orm resolve from its node_modules.
-    let dir = TempDir(checker_dir().join(format!(".fail-check-{}", std::process::id())));
-    fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new("fail-check");
     fs::write(
         dir.0.join("tsconfig.json"),
         r#"{ "extends": "../tsconfig.json", "files": ["wrong.ts"] }"#,

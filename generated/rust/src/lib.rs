@@ -5,6 +5,7 @@
 //! table's and columns' names and the enums of its `values` columns, and the table's
 //! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
+#![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `tunes` schema, version 3: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "tunes",

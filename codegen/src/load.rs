@@ -213,9 +213,7 @@ impl Locator<'_> {
                 (Seg::Key(k), Some(t), _) => {
                     t.get_key_value(k).map(|(key, v)| (v, Some(key.span())))
                 }
-                (Seg::Index(n), _, Some(DeValue::Array(items))) => {
-                    items.iter().nth(n).map(|v| (v, None))
-                }
+                (Seg::Index(n), _, Some(DeValue::Array(items))) => items.get(n).map(|v| (v, None)),
                 _ => None,
             };
             let Some((value, key_span)) = next else { break };

@@ -75,18 +75,19 @@ pub(crate) fn column(
         }
         parsed
     });
-    if let (Some(DefaultValue::Text(d)), Some(values)) = (&default, &raw.values) {
-        if !values.is_empty() && !values.contains(d) {
-            problems.push(
-                Problem::new(
-                    "schema::default_not_in_values",
-                    field("default"),
-                    format!("default `{d}` of `{table}.{name}` is not one of its `values`"),
-                )
-                .label("not an allowed value")
-                .help(format!("allowed: {}", values.join(", "))),
-            );
-        }
+    if let (Some(DefaultValue::Text(d)), Some(values)) = (&default, &raw.values)
+        && !values.is_empty()
+        && !values.contains(d)
+    {
+        problems.push(
+            Problem::new(
+                "schema::default_not_in_values",
+                field("default"),
+                format!("default `{d}` of `{table}.{name}` is not one of its `values`"),
+            )
+            .label("not an allowed value")
+            .help(format!("allowed: {}", values.join(", "))),
+        );
     }
     let check_name = raw.check_name.clone().unwrap_or_else(|| format!("{table}_{name}_check"));
 

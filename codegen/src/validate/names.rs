@@ -13,7 +13,6 @@ const RESERVED_COLUMNS: &[&str] =
 /// Names that cannot be Rust identifiers even in raw form (`r#self` is not allowed).
 const NOT_RAW_RUST: &[&str] = &["self", "super", "crate", "extern"];
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Table,

@@ -111,6 +111,7 @@ pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &
         tables.iter().map(|t| (t.name.as_str(), t.span.clone())),
         problems,
     );
+    check_type_names(tables, problems);
     check_constraint_names(tables, loc, problems);
 }
 
@@ -133,6 +134,24 @@ fn check_foreign_key(
         );
         return;
     };
+    let missing_in = match (table.targets, target.targets) {
+        (own, other) if own.sqlite && !other.sqlite => Some("SQLite"),
+        (own, other) if own.postgres && !other.postgres => Some("Postgres"),
+        _ => None,
+    };
+    if let Some(database) = missing_in {
+        problems.push(
+            Problem::new(
+                "schema::reference_across_targets",
+                span.clone(),
+                format!(
+                    "`{}` references `{}`, which does not exist in {database}",
+                    table.name, target.name
+                ),
+            )
+            .help(format!("limit `{}` with `targets` too, or drop this reference", table.name)),
+        );
+    }
     if fk.columns.len() != fk.ref_columns.len() {
         problems.push(Problem::new(
             "schema::invalid_reference",
@@ -240,22 +259,22 @@ fn check_via(
         );
         return;
     };
-    if let Some(parent) = by_name.get(fk.ref_table.as_str()) {
-        if matches!(parent.scope, SyncScope::None | SyncScope::Public) {
-            problems.push(
-                Problem::new(
-                    "schema::via_parent_not_owned",
-                    span,
-                    format!(
-                        "`via:{column}` on `{}` points at `{}`, whose scope `{}` has no owner",
-                        table.name,
-                        parent.name,
-                        parent.scope.as_toml()
-                    ),
-                )
-                .help("the parent table must be synced with `owner`, `owner_or_public` or `via:`"),
-            );
-        }
+    if let Some(parent) = by_name.get(fk.ref_table.as_str())
+        && matches!(parent.scope, SyncScope::None | SyncScope::Public)
+    {
+        problems.push(
+            Problem::new(
+                "schema::via_parent_not_owned",
+                span,
+                format!(
+                    "`via:{column}` on `{}` points at `{}`, whose scope `{}` has no owner",
+                    table.name,
+                    parent.name,
+                    parent.scope.as_toml()
+                ),
+            )
+            .help("the parent table must be synced with `owner`, `owner_or_public` or `via:`"),
+        );
     }
 }
 
@@ -281,6 +300,41 @@ pub(crate) fn check_case_collisions<'a>(
                 break;
             }
             seen.insert(converted, name);
+        }
+    }
+}
+
+/// The type names the TypeScript package declares (`emit::ts`: `Tune`, `TuneRow`, `TuneKey`,
+/// `TuneType` for the enum `tune.type`, and the protocol's messages) must all differ: tables
+/// `tune` and `tune_row` would both declare `TuneRow`.
+fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
+    let mut owners: HashMap<String, String> = crate::protocol::MESSAGES
+        .iter()
+        .map(|m| (m.name.to_owned(), "the sync protocol".to_owned()))
+        .collect();
+    for table in tables {
+        let stem = table.name.to_upper_camel_case();
+        let enums = table.columns.iter().filter(|c| c.values.is_some()).map(|c| {
+            let name = format!("{stem}{}", c.name.to_upper_camel_case());
+            (name, format!("enum `{}.{}`", table.name, c.name))
+        });
+        let own = [stem.clone(), format!("{stem}Row"), format!("{stem}Key")]
+            .into_iter()
+            .map(|n| (n, format!("table `{}`", table.name)));
+        for (name, owner) in own.chain(enums) {
+            match owners.get(&name) {
+                Some(first) if *first != owner => problems.push(
+                    Problem::new(
+                        "schema::duplicate_name",
+                        table.span.clone(),
+                        format!("{owner} and {first} both declare the TypeScript type `{name}`"),
+                    )
+                    .help("rename the table or column"),
+                ),
+                _ => {
+                    owners.insert(name, owner);
+                }
+            }
         }
     }
 }

@@ -82,20 +82,21 @@ pub(crate) fn scope_and_columns(
             ),
         );
     }
-    if scope == SyncScope::OwnerOrPublic {
-        if let Some(col) = sync.owner.as_deref().and_then(|o| columns.iter().find(|c| c.name == o))
-        {
-            if !col.nullable {
-                problems.push(
-                    Problem::new(
-                        "schema::owner_not_nullable",
-                        col.span.clone(),
-                        format!("owner column `{table}.{}` of an `owner_or_public` table must be nullable", col.name),
-                    )
-                    .help("a NULL owner marks a public row; add `nullable = true`"),
-                );
-            }
-        }
+    if scope == SyncScope::OwnerOrPublic
+        && let Some(col) = sync.owner.as_deref().and_then(|o| columns.iter().find(|c| c.name == o))
+        && !col.nullable
+    {
+        problems.push(
+            Problem::new(
+                "schema::owner_not_nullable",
+                col.span.clone(),
+                format!(
+                    "owner column `{table}.{}` of an `owner_or_public` table must be nullable",
+                    col.name
+                ),
+            )
+            .help("a NULL owner marks a public row; add `nullable = true`"),
+        );
     }
     (scope, sync)
 }

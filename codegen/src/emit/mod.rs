@@ -2,9 +2,11 @@
 //! it is a file: [`generate`] fills an ordered map from path to contents.
 
 mod json_schema;
+mod markdown;
 mod rust;
 mod ts;
 mod sql;
+mod types;
 
 pub use rust::rust_tokens;
 
@@ -24,5 +26,6 @@ pub fn generate(schema: &Schema) -> Files {
     files.insert("sql/sqlite.sql".into(), sql::sqlite(schema));
     files.insert("sql/postgres.sql".into(), sql::postgres(schema));
     files.extend(rust::files(schema));
+    files.insert("schema.md".into(), markdown::emit(schema));
     files
 }

@@ -71,7 +71,7 @@ pub enum SyncScope {
     /// A catalog: clients read, never write.
     Public,
     /// Owned through the parent row that this foreign key column references.
-    Via { column: String },
+    Via { column: String, parent_table: String },
     /// Not synced.
     None,
 }
@@ -83,7 +83,7 @@ impl SyncScope {
             SyncScope::Owner => "owner".into(),
             SyncScope::OwnerOrPublic => "owner_or_public".into(),
             SyncScope::Public => "public".into(),
-            SyncScope::Via { column } => format!("via:{column}"),
+            SyncScope::Via { column, .. } => format!("via:{column}"),
             SyncScope::None => "none".into(),
         }
     }

@@ -200,15 +200,8 @@ fn table_meta(table: &Table) -> TokenStream {
         SyncScope::OwnerOrPublic => quote!(OwnerOrPublic),
         SyncScope::Public => quote!(Public),
         SyncScope::None => quote!(None),
-        SyncScope::Via { column } => {
-            // Validation guarantees the `via:` column is a single-column foreign key.
-            let parent = table
-                .foreign_keys
-                .iter()
-                .find(|fk| fk.columns == [column.as_str()])
-                .map(|fk| &fk.ref_table)
-                .expect("a via: column has a foreign key");
-            quote!(Via { column: #column, parent_table: #parent })
+        SyncScope::Via { column, parent_table } => {
+            quote!(Via { column: #column, parent_table: #parent_table })
         }
     };
     let sync = &table.sync;

@@ -136,7 +136,8 @@ fn table(
         })
         .collect();
 
-    let (scope, sync) = sync::scope_and_columns(name, raw, defaults, &columns, loc, problems);
+    let (scope, sync) =
+        sync::scope_and_columns(name, raw, defaults, &columns, &foreign_keys, loc, problems);
     let targets = targets(name, raw, &scope, loc, problems);
 
     Table {

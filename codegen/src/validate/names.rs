@@ -11,7 +11,7 @@ const RESERVED_COLUMNS: &[&str] =
     &["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid", "rowid", "_rowid_"];
 
 /// Names that cannot be Rust identifiers even in raw form (`r#self` is not allowed).
-const NOT_RAW_RUST: &[&str] = &["self", "super", "crate", "extern"];
+const NOT_RAW_RUST: &[&str] = &["self", "super", "crate"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -63,6 +63,11 @@ pub(crate) fn check_ident(kind: Kind, name: &str, span: Span, problems: &mut Vec
         Kind::Column if RESERVED_COLUMNS.contains(&name) => {
             Some("Postgres and SQLite use this name for a system column".to_owned())
         }
+        // Each table's generated Rust module holds `TABLE` (its name) beside one constant per
+        // column, so a column `table` would clash with it.
+        Kind::Column if name == "table" => Some(
+            "the generated Rust module of each table uses `TABLE` for the table's name".to_owned(),
+        ),
         _ if NOT_RAW_RUST.contains(&name) => {
             Some("it cannot be a Rust identifier, not even as a raw identifier".to_owned())
         }

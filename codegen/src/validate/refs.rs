@@ -102,7 +102,7 @@ pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &
         for fk in &table.foreign_keys {
             check_foreign_key(table, fk, &by_name, loc, problems);
         }
-        if let SyncScope::Via { column } = &table.scope {
+        if let SyncScope::Via { column, .. } = &table.scope {
             check_via(table, column, &by_name, loc, problems);
         }
     }

@@ -1,7 +1,7 @@
 //! A table's sync scope and the bookkeeping columns it needs (DESIGN section 3).
 
 use crate::diag::Problem;
-use crate::ir::{Column, LogicalType, SyncColumns, SyncScope};
+use crate::ir::{Column, ForeignKey, LogicalType, SyncColumns, SyncScope};
 use crate::load::Locator;
 use crate::raw::{self, ColumnSetting};
 
@@ -47,10 +47,11 @@ pub(crate) fn scope_and_columns(
     raw: &raw::Table,
     defaults: &raw::SyncDefaults,
     columns: &[Column],
+    foreign_keys: &[ForeignKey],
     loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> (SyncScope, SyncColumns) {
-    let scope = parse_scope(table, raw.sync.as_deref(), loc, problems);
+    let scope = parse_scope(table, raw.sync.as_deref(), foreign_keys, loc, problems);
     let (owner, clock) = match &scope {
         SyncScope::None => return (scope, SyncColumns::default()),
         SyncScope::Owner | SyncScope::OwnerOrPublic => (Need::Required, Need::Required),
@@ -104,6 +105,7 @@ pub(crate) fn scope_and_columns(
 fn parse_scope(
     table: &str,
     text: Option<&str>,
+    foreign_keys: &[ForeignKey],
     loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> SyncScope {
@@ -113,7 +115,16 @@ fn parse_scope(
         Some("owner_or_public") => SyncScope::OwnerOrPublic,
         Some("public") => SyncScope::Public,
         Some(other) => match other.strip_prefix("via:") {
-            Some(column) if !column.is_empty() => SyncScope::Via { column: column.to_owned() },
+            Some(column) if !column.is_empty() => {
+                // The parent is the table the column's foreign key references; when there is
+                // none, cross-table validation reports it and no IR is built.
+                let parent_table = foreign_keys
+                    .iter()
+                    .find(|fk| fk.columns == [column])
+                    .map(|fk| fk.ref_table.clone())
+                    .unwrap_or_default();
+                SyncScope::Via { column: column.to_owned(), parent_table }
+            }
             _ => {
                 problems.push(
                     Problem::new(

@@ -239,8 +239,9 @@ fn scope_text(scope: Scope) -> String {
 
 fn expected_scope_text(table: &ir::Table) -> String {
     match &table.scope {
-        SyncScope::Via { column } => {
+        SyncScope::Via { column, parent_table } => {
             let fk = table.foreign_keys.iter().find(|fk| fk.columns == [column.clone()]).unwrap();
+            assert_eq!(&fk.ref_table, parent_table, "the IR's via parent is the FK's table");
             format!("via:{column} -> {}", fk.ref_table)
         }
         other => other.as_toml(),

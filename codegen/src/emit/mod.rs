@@ -4,8 +4,8 @@
 mod json_schema;
 mod markdown;
 mod rust;
-mod ts;
 mod sql;
+mod ts;
 mod types;
 
 pub use rust::rust_tokens;

@@ -1,6 +1,7 @@
 //! Shared support for the workspace integration tests: the schemas under test, a fresh
 //! Postgres database per test, and the wire form of values (DESIGN section 4) in each store.
 
+pub mod catalog;
 pub mod pg;
 pub mod sqlite;
 pub mod wire;

@@ -145,9 +145,10 @@ fn now(col: &Column, dialect: Dialect, ts: TimestampStorage) -> DefaultSql {
     }
     DefaultSql::Expression(
         match (dialect, ts, col.storage.postgres) {
-            // A `timestamp` without time zone holds UTC wall-clock time, whatever the session's
-            // time zone is.
-            (Dialect::Postgres, _, Some(PostgresType::Timestamp)) => "now() AT TIME ZONE 'UTC'",
+            // Plain `now()` also for a legacy `timestamp` without time zone: that is what
+            // existing databases declare (so generated DDL matches them), and it stores UTC
+            // wall-clock time because the server runs with TimeZone UTC (Supabase's default;
+            // the sync runtime sets it in every transaction).
             (Dialect::Postgres, _, _) => "now()",
             (Dialect::Sqlite, TimestampStorage::Text, _) => {
                 return DefaultSql::Expression(format!("strftime('{TIMESTAMP_FORMAT}', 'now')"));

@@ -1,69 +1,26 @@
 //! Display names of a column's type in every target (DESIGN section 4), for documentation.
 //!
-//! The Rust name is read off the tokens the Rust emitter generates, so it cannot drift from the
-//! generated crate. The SQL and TypeScript emitters keep their mappings private to their modules
-//! for now; these functions are the shared spelling they can move to.
+//! Each name comes from the emitter that writes that target, so the documentation cannot drift
+//! from the generated code: the SQL and TypeScript mappings are the emitters' own functions, and
+//! the Rust name is read off the tokens the Rust emitter generates.
 
-use crate::emit::rust;
-use crate::ir::{Column, LogicalType, PostgresType, Schema, StoredAs, Table, TimestampStorage};
+use crate::emit::sql::{Dialect, sql_type};
+use crate::emit::{rust, ts};
+use crate::ir::{Column, Schema, Table};
 
 /// The SQLite column type: the canonical affinity names.
 pub(crate) fn sqlite_type(schema: &Schema, column: &Column) -> &'static str {
-    match column.ty {
-        LogicalType::Text | LogicalType::Uuid | LogicalType::Date | LogicalType::Json => "TEXT",
-        LogicalType::Integer | LogicalType::Bigint | LogicalType::Boolean => "INTEGER",
-        LogicalType::Real => "REAL",
-        LogicalType::Timestamp => match schema.timestamp_storage {
-            TimestampStorage::Text => "TEXT",
-            TimestampStorage::Integer => "INTEGER",
-        },
-    }
+    sql_type(column, Dialect::Sqlite, schema.timestamp_storage)
 }
 
 /// The Postgres column type, storage overrides included.
-pub(crate) fn postgres_type(column: &Column) -> &'static str {
-    match column.ty {
-        LogicalType::Text => "text",
-        LogicalType::Uuid => "uuid",
-        LogicalType::Integer => "integer",
-        LogicalType::Bigint => "bigint",
-        LogicalType::Real => match column.storage.postgres {
-            Some(PostgresType::Real) => "real",
-            _ => "double precision",
-        },
-        LogicalType::Boolean => match column.storage.stored_as {
-            Some(StoredAs::Integer) => "integer",
-            _ => "boolean",
-        },
-        LogicalType::Timestamp => match column.storage.postgres {
-            Some(PostgresType::Timestamp) => "timestamp",
-            Some(PostgresType::Timestamptz) => "timestamptz",
-            _ => "timestamptz(3)",
-        },
-        LogicalType::Date => "date",
-        LogicalType::Json => match column.storage.stored_as {
-            Some(StoredAs::Text) => "text",
-            _ => "jsonb",
-        },
-    }
+pub(crate) fn postgres_type(schema: &Schema, column: &Column) -> &'static str {
+    sql_type(column, Dialect::Postgres, schema.timestamp_storage)
 }
 
-/// The TypeScript type of the column's values (without `| null`); an enum is its union of
-/// string literals.
-pub(crate) fn ts_type(column: &Column) -> String {
-    if let Some(values) = &column.values {
-        let literals: Vec<String> =
-            values.iter().map(|v| serde_json::Value::from(v.as_str()).to_string()).collect();
-        return literals.join(" | ");
-    }
-    match column.ty {
-        LogicalType::Text | LogicalType::Uuid | LogicalType::Timestamp | LogicalType::Date => {
-            "string".into()
-        }
-        LogicalType::Integer | LogicalType::Bigint | LogicalType::Real => "number".into(),
-        LogicalType::Boolean => "boolean".into(),
-        LogicalType::Json => "unknown".into(),
-    }
+/// The TypeScript type of the column's values (without `| null`); an enum is its union type.
+pub(crate) fn ts_type(table: &Table, column: &Column) -> String {
+    ts::value_type(table, column)
 }
 
 /// The Rust type of the column's values (without `Option`), as the generated crate spells it
@@ -102,15 +59,15 @@ mod tests {
             .map(|c| {
                 [
                     sqlite_type(&schema, c).to_owned(),
-                    postgres_type(c).to_owned(),
-                    ts_type(c),
+                    postgres_type(&schema, c).to_owned(),
+                    ts_type(table, c),
                     rust_type(table, c),
                 ]
             })
             .collect();
         let expected = [
             ["TEXT", "uuid", "string", "uuid::Uuid"],
-            ["TEXT", "text", r#""a" | "b""#, "item::Type"],
+            ["TEXT", "text", "ItemType", "item::Type"],
             ["INTEGER", "timestamptz(3)", "string", "chrono::DateTime<chrono::Utc>"],
             ["TEXT", "text", "string", "String"],
             ["TEXT", "text", "unknown", "serde_json::Value"],

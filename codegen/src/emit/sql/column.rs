@@ -24,7 +24,7 @@ const SQLITE_RANDOM_UUID: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(
      || lower(hex(randomblob(6)))";
 
 /// The column's type as the dialect spells it.
-pub(super) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> &'static str {
+pub(crate) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> &'static str {
     match dialect {
         Dialect::Sqlite => match col.ty {
             LogicalType::Text | LogicalType::Uuid | LogicalType::Date | LogicalType::Json => "TEXT",

@@ -7,6 +7,8 @@
 //! blocks fed by more fields of `TableSql`.
 
 mod column;
+
+pub(crate) use column::sql_type;
 mod table;
 
 use minijinja::{Environment, context};
@@ -18,7 +20,7 @@ use crate::ir::Schema;
 use table::{TableSql, table_sql};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
+pub(crate) enum Dialect {
     Sqlite,
     Postgres,
 }

@@ -65,7 +65,14 @@ fn template_text(s: &str) -> String {
 
 /// A column's TypeScript type on the wire and in the client (DESIGN section 4).
 fn column_type(table: &Table, column: &Column) -> String {
-    let base = if column.values.is_some() {
+    let base = value_type(table, column);
+    // `unknown` already includes null.
+    if column.nullable && column.ty != LogicalType::Json { format!("{base} | null") } else { base }
+}
+
+/// The TypeScript type of a column's non-null values; an enum is its union type.
+pub(crate) fn value_type(table: &Table, column: &Column) -> String {
+    if column.values.is_some() {
         enum_type(table, column)
     } else {
         match column.ty {
@@ -78,9 +85,7 @@ fn column_type(table: &Table, column: &Column) -> String {
             LogicalType::Boolean => "boolean".into(),
             LogicalType::Json => "unknown".into(),
         }
-    };
-    // `unknown` already includes null.
-    if column.nullable && column.ty != LogicalType::Json { format!("{base} | null") } else { base }
+    }
 }
 
 /// Writes a `/** ... */` doc comment at `indent` when there is something to say.

@@ -137,18 +137,11 @@ pub enum LogicalType {
 }
 
 impl Column {
-    /// Whether some target puts a CHECK named `check_name` on this column: enums, booleans
-    /// (0/1 in SQLite), and the text formats SQLite cannot enforce by type (json, date,
-    /// timestamp).
+    /// Whether some target may put a CHECK named `check_name` on this column: enums, and every
+    /// type SQLite cannot enforce by its affinity alone (0/1 booleans, 32-bit integers, safe
+    /// bigints, lower-case uuids, json, dates, timestamps).
     pub fn has_check(&self) -> bool {
-        self.values.is_some()
-            || matches!(
-                self.ty,
-                LogicalType::Boolean
-                    | LogicalType::Json
-                    | LogicalType::Date
-                    | LogicalType::Timestamp
-            )
+        self.values.is_some() || !matches!(self.ty, LogicalType::Text | LogicalType::Real)
     }
 }
 

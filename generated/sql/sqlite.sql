@@ -3,14 +3,14 @@
 -- One row per user; the row itself is the user's.
 CREATE TABLE "user_profile" (
   -- The auth provider's user id (JWT sub).
-  "id" TEXT NOT NULL,
+  "id" TEXT NOT NULL CONSTRAINT "user_profile_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "display_name" TEXT,
   "email" TEXT,
   "avatar_url" TEXT,
   -- Client preferences as a JSON object.
   "settings" TEXT NOT NULL DEFAULT '{}' CONSTRAINT "user_profile_settings_check" CHECK (json_valid("settings")),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "user_profile_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "user_profile_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "user_profile_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "user_profile_pkey" PRIMARY KEY ("id"),
@@ -30,9 +30,9 @@ CREATE TABLE "genre" (
 
 -- A tune, public in the catalog or private to one user.
 CREATE TABLE "tune" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "tune_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   -- NULL = public
-  "user_id" TEXT,
+  "user_id" TEXT CONSTRAINT "tune_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "genre_id" TEXT,
   "title" TEXT NOT NULL,
   -- The rhythm of the tune.
@@ -42,7 +42,7 @@ CREATE TABLE "tune" (
   "incipit" TEXT,
   "composed_on" TEXT CONSTRAINT "tune_composed_on_check" CHECK ("composed_on" IS date("composed_on")),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "tune_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "tune_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "tune_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "tune_pkey" PRIMARY KEY ("id"),
@@ -55,13 +55,13 @@ CREATE INDEX "tune_genre_title_idx" ON "tune" ("genre_id", "title");
 
 -- A named list of tunes a user practises.
 CREATE TABLE "repertoire" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_id" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "repertoire_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_id" TEXT NOT NULL CONSTRAINT "repertoire_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "name" TEXT NOT NULL,
   "instrument" TEXT,
   "is_default" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "repertoire_is_default_check" CHECK ("is_default" IN (0, 1)),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "repertoire_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "repertoire_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "repertoire_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "repertoire_pkey" PRIMARY KEY ("id"),
@@ -71,12 +71,12 @@ CREATE TABLE "repertoire" (
 
 -- A tune in a repertoire; owned through its repertoire.
 CREATE TABLE "repertoire_tune" (
-  "repertoire_id" TEXT NOT NULL,
-  "tune_id" TEXT NOT NULL,
-  "position" INTEGER NOT NULL DEFAULT 0,
+  "repertoire_id" TEXT NOT NULL CONSTRAINT "repertoire_tune_repertoire_id_check" CHECK ("repertoire_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "tune_id" TEXT NOT NULL CONSTRAINT "repertoire_tune_tune_id_check" CHECK ("tune_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "position" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "repertoire_tune_position_check" CHECK ("position" BETWEEN -2147483648 AND 2147483647),
   "goal" TEXT NOT NULL DEFAULT 'recall' CONSTRAINT "repertoire_tune_goal_check" CHECK ("goal" IN ('learn', 'recall', 'fluency', 'perform')),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "repertoire_tune_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "repertoire_tune_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "repertoire_tune_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "repertoire_tune_pkey" PRIMARY KEY ("repertoire_id", "tune_id"),
@@ -87,22 +87,22 @@ CREATE INDEX "repertoire_tune_tune_id_idx" ON "repertoire_tune" ("tune_id");
 
 -- One practice session of one tune, with the scheduler's state after it.
 CREATE TABLE "practice_record" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_id" TEXT NOT NULL,
-  "tune_id" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "practice_record_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_id" TEXT NOT NULL CONSTRAINT "practice_record_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "tune_id" TEXT NOT NULL CONSTRAINT "practice_record_tune_id_check" CHECK ("tune_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   -- When the session happened.
   "practiced" TEXT NOT NULL CONSTRAINT "practice_record_practiced_check" CHECK ("practiced" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "practiced" IS strftime('%Y-%m-%dT%H:%M:%fZ', "practiced")),
   -- Self-rated recall, 0 (blackout) to 5 (perfect).
-  "quality" INTEGER NOT NULL,
+  "quality" INTEGER NOT NULL CONSTRAINT "practice_record_quality_check" CHECK ("quality" BETWEEN -2147483648 AND 2147483647),
   "easiness" REAL NOT NULL DEFAULT 2.5,
   -- Days until the next review.
-  "interval" INTEGER NOT NULL DEFAULT 0,
-  "repetitions" INTEGER NOT NULL DEFAULT 0,
+  "interval" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "practice_record_interval_check" CHECK ("interval" BETWEEN -2147483648 AND 2147483647),
+  "repetitions" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "practice_record_repetitions_check" CHECK ("repetitions" BETWEEN -2147483648 AND 2147483647),
   -- Time spent, in milliseconds.
-  "elapsed_ms" INTEGER,
+  "elapsed_ms" INTEGER CONSTRAINT "practice_record_elapsed_ms_check" CHECK ("elapsed_ms" BETWEEN -9007199254740991 AND 9007199254740991),
   "due" TEXT CONSTRAINT "practice_record_due_check" CHECK ("due" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "due" IS strftime('%Y-%m-%dT%H:%M:%fZ', "due")),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "practice_record_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "practice_record_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "practice_record_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "practice_record_pkey" PRIMARY KEY ("id"),
@@ -115,13 +115,13 @@ CREATE INDEX "practice_record_due_idx" ON "practice_record" ("due") WHERE delete
 
 -- A free-text note on a tune.
 CREATE TABLE "note" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_id" TEXT NOT NULL,
-  "tune_id" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "note_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_id" TEXT NOT NULL CONSTRAINT "note_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "tune_id" TEXT NOT NULL CONSTRAINT "note_tune_id_check" CHECK ("tune_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "body" TEXT NOT NULL,
   "pinned" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "note_pinned_check" CHECK ("pinned" IN (0, 1)),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "note_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "note_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "note_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "note_pkey" PRIMARY KEY ("id"),
@@ -131,16 +131,16 @@ CREATE TABLE "note" (
 
 -- A link to a recording, a score or a video of a tune.
 CREATE TABLE "reference" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_id" TEXT NOT NULL,
-  "tune_id" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "reference_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_id" TEXT NOT NULL CONSTRAINT "reference_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "tune_id" TEXT NOT NULL CONSTRAINT "reference_tune_id_check" CHECK ("tune_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "url" TEXT NOT NULL,
   -- What the link points at.
   "type" TEXT NOT NULL CONSTRAINT "reference_type_check" CHECK ("type" IN ('audio', 'video', 'sheet', 'website')),
   "title" TEXT,
   "metadata" TEXT CONSTRAINT "reference_metadata_check" CHECK (json_valid("metadata")),
   "deleted" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "reference_deleted_check" CHECK ("deleted" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "reference_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "reference_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "reference_pkey" PRIMARY KEY ("id"),
@@ -150,11 +150,11 @@ CREATE TABLE "reference" (
 
 -- A user's label on a tune; deleting a tag removes it for good.
 CREATE TABLE "tag" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_id" TEXT NOT NULL,
-  "tune_id" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "tag_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_id" TEXT NOT NULL CONSTRAINT "tag_user_id_check" CHECK ("user_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "tune_id" TEXT NOT NULL CONSTRAINT "tag_tune_id_check" CHECK ("tune_id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "label" TEXT NOT NULL,
-  "sync_version" INTEGER NOT NULL DEFAULT 1,
+  "sync_version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "tag_sync_version_check" CHECK ("sync_version" BETWEEN -2147483648 AND 2147483647),
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "tag_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "tag_pkey" PRIMARY KEY ("id"),

@@ -118,7 +118,15 @@ pub fn postgres_type(col: &Column) -> &'static str {
 /// Whether SQLite needs a CHECK to hold the column to its logical type.
 pub fn sqlite_has_check(col: &Column, ts: TimestampStorage) -> bool {
     col.values.is_some()
-        || matches!(col.ty, LogicalType::Boolean | LogicalType::Json | LogicalType::Date)
+        || matches!(
+            col.ty,
+            LogicalType::Boolean
+                | LogicalType::Json
+                | LogicalType::Date
+                | LogicalType::Uuid
+                | LogicalType::Integer
+                | LogicalType::Bigint
+        )
         || (col.ty == LogicalType::Timestamp && ts == TimestampStorage::Text)
 }
 

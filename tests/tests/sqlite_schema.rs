@@ -323,6 +323,11 @@ fn constraints_reject_bad_rows() {
         "tune_last_modified_at_check",
     );
     rejects(&conn, &tune("sync_version", "'many'"), "cannot store TEXT value in INTEGER column");
+    rejects(
+        &conn,
+        &tune("user_id", "'00000000-0000-4000-8000-0000000000FF'"),
+        "tune_user_id_check",
+    );
     rejects(&conn, &tune("title", "'   '"), "tune_title_not_blank");
     rejects(&conn, &tune("title", "NULL"), "NOT NULL constraint failed: tune.title");
     rejects(
@@ -332,12 +337,12 @@ fn constraints_reject_bad_rows() {
     );
     rejects(
         &conn,
-        "INSERT INTO user_profile (id, settings) VALUES ('u2', '{not json')",
+        "INSERT INTO user_profile (id, settings) VALUES ('00000000-0000-4000-8000-000000000003', '{not json')",
         "user_profile_settings_check",
     );
     rejects(
         &conn,
-        "INSERT INTO user_profile (id, email) VALUES ('u3', 'a@example.com')",
+        "INSERT INTO user_profile (id, email) VALUES ('00000000-0000-4000-8000-000000000004', 'a@example.com')",
         "UNIQUE constraint failed: user_profile.email",
     );
     rejects(

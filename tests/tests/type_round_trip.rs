@@ -181,6 +181,10 @@ fn sqlite_rejects_what_is_not_a_value_of_the_type() {
             ("a_date", "'2024-1-5'", "sample_a_date_check"),
             ("a_timestamp", bad_timestamp, timestamp_error),
             ("an_integer", "1.5", "cannot store REAL value in INTEGER column"),
+            ("an_integer", "2147483648", "sample_an_integer_check"),
+            ("a_bigint", "9007199254740992", "sample_a_bigint_check"),
+            ("a_uuid", "'00000000-0000-4000-8000-00000000000A'", "sample_a_uuid_check"),
+            ("a_uuid", "'not-a-uuid'", "sample_a_uuid_check"),
             ("a_real", "'x'", "cannot store TEXT value in REAL column"),
         ];
         for (i, (column, value, needle)) in cases.into_iter().enumerate() {

@@ -7,11 +7,18 @@
 use crate::ir::{Column, DefaultValue, LogicalType, PostgresType, StoredAs, TimestampStorage};
 
 use super::Dialect;
+use crate::MAX_SAFE_INTEGER;
 
 /// The SQLite GLOB a text timestamp must match: RFC 3339 in UTC with milliseconds, the one
 /// canonical form, so that text comparison orders timestamps correctly.
 const TIMESTAMP_GLOB: &str =
     "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z";
+
+/// The SQLite GLOB a uuid must match: lower-case hex in the 8-4-4-4-12 form, the wire's one
+/// spelling, so that two stores never hold the same id in two spellings.
+const UUID_GLOB: &str = "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-\
+[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-\
+[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]";
 
 /// The `strftime` format of that canonical form (`%f` is seconds with milliseconds).
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%fZ";
@@ -80,6 +87,14 @@ pub(super) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -
     if dialect == Dialect::Sqlite {
         match col.ty {
             LogicalType::Json => conditions.push(format!("json_valid({name})")),
+            LogicalType::Uuid => conditions.push(format!("{name} GLOB '{UUID_GLOB}'")),
+            // SQLite's INTEGER is 64-bit; hold `integer` to 32 bits like Postgres, and `bigint`
+            // to what a JavaScript number represents exactly (DESIGN section 4).
+            LogicalType::Integer => {
+                conditions.push(format!("{name} BETWEEN {} AND {}", i32::MIN, i32::MAX))
+            }
+            LogicalType::Bigint => conditions
+                .push(format!("{name} BETWEEN -{MAX_SAFE_INTEGER} AND {MAX_SAFE_INTEGER}")),
             // `date()` normalises, so only a well-formed, existing date equals its own date.
             LogicalType::Date => conditions.push(format!("{name} IS date({name})")),
             // The GLOB fixes the shape; the round trip through `strftime` rejects dates and

@@ -2,17 +2,17 @@
 
 -- What happened, as recorded by the old system.
 CREATE TABLE "event" (
-  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
-  "user_ref" TEXT NOT NULL,
+  "id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))) CONSTRAINT "event_id_check" CHECK ("id" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+  "user_ref" TEXT NOT NULL CONSTRAINT "event_user_ref_check" CHECK ("user_ref" GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
   "type" TEXT NOT NULL CONSTRAINT "ck_event_type" CHECK ("type" IN ('start', 'stop')),
-  "interval" INTEGER NOT NULL DEFAULT 0,
+  "interval" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_interval_check" CHECK ("interval" BETWEEN -2147483648 AND 2147483647),
   "current" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "ck_event_current" CHECK ("current" IN (0, 1)),
   "score" REAL,
   "payload" TEXT NOT NULL DEFAULT '{"kind":"none"}' CONSTRAINT "event_payload_check" CHECK (json_valid("payload")),
   "happened" INTEGER NOT NULL DEFAULT 1577836800000,
   "changed" INTEGER NOT NULL DEFAULT (CAST(round(unixepoch('subsec') * 1000) AS INTEGER)),
   "removed" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_removed_check" CHECK ("removed" IN (0, 1)),
-  "sync_version" INTEGER NOT NULL DEFAULT 0,
+  "sync_version" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_sync_version_check" CHECK ("sync_version" BETWEEN -9007199254740991 AND 9007199254740991),
   "device_id" TEXT,
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
   CONSTRAINT "ck_event_interval" CHECK ("interval" >= 0)

@@ -2,7 +2,7 @@
 
 -- A thing with a name.
 CREATE TABLE "item" (
-  "id" INTEGER NOT NULL,
+  "id" INTEGER NOT NULL CONSTRAINT "item_id_check" CHECK ("id" BETWEEN -2147483648 AND 2147483647),
   -- Shown to people.
   "name" TEXT NOT NULL,
   CONSTRAINT "item_pkey" PRIMARY KEY ("id")

@@ -6,6 +6,7 @@
 //! `cargo xtask gen` writes and `cargo xtask check` compares. No I/O happens here except what the
 //! caller hands in.
 
+mod check;
 pub mod diag;
 pub mod emit;
 pub mod ir;
@@ -14,6 +15,7 @@ pub mod protocol;
 pub mod raw;
 mod validate;
 
+pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
 pub use emit::{Files, generate};
 pub use load::load;

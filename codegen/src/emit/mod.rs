@@ -3,12 +3,12 @@
 
 mod json_schema;
 mod markdown;
-mod rust;
+pub(crate) mod rust;
 mod sql;
 mod ts;
-mod types;
+pub(crate) mod types;
 
-pub use rust::rust_tokens;
+pub use rust::{rust_tokens, sync_row_impl};
 
 use std::collections::BTreeMap;
 

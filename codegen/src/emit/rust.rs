@@ -149,7 +149,6 @@ fn wire_helper(column: &Column) -> Option<String> {
 /// A table's `SyncRow` impl (its metadata) and its module of names and enums.
 fn table_items(table: &Table) -> TokenStream {
     let row = row_ident(table);
-    let meta = table_meta(table);
     let module = ident(&table.name);
     let module_doc = format!(" Names of table `{}` and its columns.", table.name);
     let table_name = &table.name;
@@ -159,16 +158,27 @@ fn table_items(table: &Table) -> TokenStream {
         quote!(pub const #konst: &str = #name;)
     });
     let enums = table.columns.iter().filter_map(enum_item);
+    let sync_row = sync_row_impl(table, &row);
     quote! {
-        impl ::sync_runtime::schema::SyncRow for #row {
-            const TABLE: &'static ::sync_runtime::schema::TableMeta = &#meta;
-        }
+        #sync_row
 
         #[doc = #module_doc]
         pub mod #module {
             pub const TABLE: &str = #table_name;
             #(#consts)*
             #(#enums)*
+        }
+    }
+}
+
+/// The `SyncRow` impl that gives the type `row` the metadata of `table`: for the generated row
+/// structs, and for hand-written ones through `#[derive(SyncRow)]`, so both carry the very same
+/// metadata.
+pub fn sync_row_impl(table: &Table, row: &Ident) -> TokenStream {
+    let meta = table_meta(table);
+    quote! {
+        impl ::sync_runtime::schema::SyncRow for #row {
+            const TABLE: &'static ::sync_runtime::schema::TableMeta = &#meta;
         }
     }
 }

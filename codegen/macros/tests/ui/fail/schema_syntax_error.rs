@@ -1,0 +1,19 @@
+//! A schema that is not valid TOML.
+
+use codegen_macros::SyncRow;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, SyncRow)]
+#[sync(table = "tune", schema = "tests/ui/schemas/syntax_error.toml")]
+struct Tune {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    title: String,
+    r#type: String,
+    tempo: Option<i32>,
+    deleted: bool,
+    #[serde(with = "sync_runtime::wire::timestamp")]
+    last_modified_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn main() {}

@@ -41,18 +41,29 @@ impl TestDb {
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
-        let mut config: Config = admin_url.parse().expect("TEST_DATABASE_URL is a valid URL");
-        config.dbname(&name);
-        let mut client = config
-            .connect(NoTls)
-            .unwrap_or_else(|e| panic!("cannot connect to the new database {name}: {e}"));
-        // Read-back compares text forms of dates and times; make them independent of the
-        // server's configuration.
-        client
-            .batch_execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
-            .expect("session settings");
+        let client = open(&admin_url, &name);
         TestDb { client, admin_url, name }
     }
+
+    /// Another connection to this test's database, for tests of concurrent transactions.
+    pub fn connect(&self) -> Client {
+        open(&self.admin_url, &self.name)
+    }
+}
+
+/// A connection to database `name` on the server of `admin_url`.
+fn open(admin_url: &str, name: &str) -> Client {
+    let mut config: Config = admin_url.parse().expect("TEST_DATABASE_URL is a valid URL");
+    config.dbname(name);
+    let mut client = config
+        .connect(NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to the new database {name}: {e}"));
+    // Read-back compares text forms of dates and times; make them independent of the
+    // server's configuration.
+    client
+        .batch_execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+        .expect("session settings");
+    client
 }
 
 impl Default for TestDb {

@@ -1,9 +1,10 @@
 //! The generated Postgres DDL on a real Postgres database, read back through `pg_catalog`
 //! (`pg_attribute`, `pg_constraint`, `pg_index`, `col_description`/`obj_description`) and
 //! compared with the IR, for the example schema and every test schema; then the constraints
-//! are shown to reject bad rows.
+//! are shown to reject bad rows. Synced tables also carry the sync machinery (a cursor column,
+//! its index and two triggers, `pg_sync_machinery.rs` shows what they do) and unsynced ones none.
 
-use codegen::ir::{FkAction, Schema, Table};
+use codegen::ir::{FkAction, Schema, SyncScope, Table};
 use integration_tests::pg::{self, TestDb};
 use integration_tests::wire::{
     assert_default, expected_default, postgres_has_check, postgres_type,
@@ -32,18 +33,26 @@ fn check_schema(name: &str, schema: &Schema, db: &mut TestDb) {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let mut expected: Vec<String> =
-        schema.tables.iter().filter(|t| t.targets.postgres).map(|t| t.name.clone()).collect();
+    let pg_tables = || schema.tables.iter().filter(|t| t.targets.postgres);
+    let mut expected: Vec<String> = pg_tables().map(|t| t.name.clone()).collect();
+    if pg_tables().any(Table::is_synced) {
+        expected.push(TOMBSTONE.into());
+    }
     expected.sort();
     assert_eq!(actual, expected, "{name}: tables");
-    for table in schema.tables.iter().filter(|t| t.targets.postgres) {
+    for table in pg_tables() {
         let what = format!("{name}: table {}", table.name);
         check_columns(&what, table, db);
         check_constraints(&what, table, db);
         check_indexes(&what, table, db);
         check_comments(&what, table, db);
+        check_triggers(&what, table, db);
     }
 }
+
+/// The sync machinery's cursor column and tombstone table.
+const CURSOR: &str = "_sync_xid";
+const TOMBSTONE: &str = "_sync_tombstone";
 
 /// The table's oid, for catalog queries.
 const OID: &str = "to_regclass(quote_ident($1))";
@@ -66,11 +75,16 @@ fn check_columns(what: &str, table: &Table, db: &mut TestDb) {
         .unwrap();
     let actual: Vec<(String, String, bool)> =
         rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    let expected: Vec<(String, String, bool)> = table
+    let mut expected: Vec<(String, String, bool)> = table
         .columns
         .iter()
         .map(|c| (c.name.clone(), postgres_type(c).to_owned(), !c.nullable))
         .collect();
+    if table.is_synced() {
+        expected.push((CURSOR.into(), "xid8".into(), true));
+        let default: Option<String> = rows.last().unwrap().get(3);
+        assert_eq!(default.as_deref(), Some("pg_current_xact_id()"), "{what}: cursor default");
+    }
     assert_eq!(actual, expected, "{what}: columns (name, type, not null)");
 
     for (col, row) in table.columns.iter().zip(&rows) {
@@ -222,6 +236,23 @@ fn check_indexes(what: &str, table: &Table, db: &mut TestDb) {
             (i.name.clone(), i.unique, cols, i.predicate.clone().map(normalize))
         })
         .collect();
+    if table.is_synced() {
+        // Pull's index: whose the row is (owner, or the parent reference of a `via:` table),
+        // then the cursor, then the rest of the primary key for keyed pages.
+        let scope = match &table.scope {
+            SyncScope::Via { column, .. } => Some(column),
+            _ => table.sync.owner.as_ref(),
+        };
+        let mut cols: Vec<String> = scope.into_iter().cloned().collect();
+        cols.push(CURSOR.into());
+        for key in &table.primary_key.columns {
+            if !cols.contains(key) {
+                cols.push(key.clone());
+            }
+        }
+        let cols = cols.into_iter().map(|c| (c, false)).collect();
+        expected.push((format!("_sync_{}_idx", table.name), false, cols, None));
+    }
     expected.sort();
     assert_eq!(actual, expected, "{what}: indexes (name, unique, columns, predicate)");
 }
@@ -249,9 +280,48 @@ fn check_comments(what: &str, table: &Table, db: &mut TestDb) {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let expected: Vec<(String, Option<String>)> =
+    let mut expected: Vec<(String, Option<String>)> =
         table.columns.iter().map(|c| (c.name.clone(), c.comment.clone())).collect();
+    if let (true, Some((name, comment))) = (table.is_synced(), actual.last()) {
+        assert!(comment.as_deref().is_some_and(|c| c.starts_with("Sync cursor")), "{what}");
+        expected.push((name.clone(), comment.clone()));
+    }
     assert_eq!(actual, expected, "{what}: column comments");
+}
+
+/// A synced table's two triggers, with the arguments its tombstones need; none on others.
+fn check_triggers(what: &str, table: &Table, db: &mut TestDb) {
+    let actual: Vec<String> = db
+        .query(
+            &format!(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger                  WHERE tgrelid = {OID} AND NOT tgisinternal ORDER BY tgname"
+            ),
+            &[&table.name],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if !table.is_synced() {
+        assert_eq!(actual, Vec::<String>::new(), "{what}: triggers");
+        return;
+    }
+    let on = format!("ON public.{} FOR EACH ROW EXECUTE FUNCTION", table.name);
+    let keys = format!("'{{{}}}'", table.primary_key.columns.join(","));
+    let owner_arg = match (&table.scope, &table.sync.owner) {
+        (SyncScope::Via { .. }, _) => ", ''".to_owned(),
+        (_, Some(owner)) => format!(", '{owner}')"),
+        (_, None) => ")".to_owned(),
+    };
+    assert_eq!(actual.len(), 2, "{what}: triggers {actual:#?}");
+    assert_eq!(
+        actual[0],
+        format!("CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE {on} _sync_stamp()")
+    );
+    let tombstone = format!(
+        "CREATE TRIGGER _sync_tombstone BEFORE DELETE {on} _sync_record_delete({keys}{owner_arg}"
+    );
+    assert!(actual[1].starts_with(&tombstone), "{what}: {} is not {tombstone}", actual[1]);
 }
 
 const USER: &str = "00000000-0000-4000-8000-000000000001";

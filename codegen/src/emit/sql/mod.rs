@@ -3,12 +3,13 @@
 //! One path for both databases: the IR becomes sea-query statements (`table`), built with
 //! `SqliteQueryBuilder` or `PostgresQueryBuilder`; what sea-query cannot say (comments, SQLite's
 //! `STRICT`, `COMMENT ON`) is laid out by a small minijinja template per dialect, kept next to
-//! this file. The sync machinery (outbox triggers, cursor columns) will be more template
-//! blocks fed by more fields of `TableSql`.
+//! this file. The Postgres sync machinery (`sync`) is more template blocks fed by one more
+//! field of `TableSql`; the SQLite outbox triggers will be the same for the client.
 
 mod column;
 
 pub(crate) use column::sql_type;
+mod sync;
 mod table;
 
 use minijinja::{Environment, context};
@@ -31,18 +32,24 @@ pub fn sqlite(schema: &Schema) -> String {
         .tables
         .iter()
         .filter(|t| t.targets.sqlite)
-        .map(|t| table_sql::<SqliteQueryBuilder>(t, Dialect::Sqlite, schema.timestamp_storage))
+        .map(|t| {
+            table_sql::<SqliteQueryBuilder>(t, Dialect::Sqlite, schema.timestamp_storage, None)
+        })
         .collect();
     render("sqlite.sql", include_str!("sqlite.sql.jinja"), tables)
 }
 
-/// The Postgres schema, with `COMMENT ON` for every documented table and column.
+/// The Postgres schema, with `COMMENT ON` for every documented table and column, and the
+/// server's sync machinery for every synced table.
 pub fn postgres(schema: &Schema) -> String {
     let tables = schema
         .tables
         .iter()
         .filter(|t| t.targets.postgres)
-        .map(|t| table_sql::<PostgresQueryBuilder>(t, Dialect::Postgres, schema.timestamp_storage))
+        .map(|t| {
+            let sync = sync::table_sync(schema, t);
+            table_sql::<PostgresQueryBuilder>(t, Dialect::Postgres, schema.timestamp_storage, sync)
+        })
         .collect();
     render("postgres.sql", include_str!("postgres.sql.jinja"), tables)
 }
@@ -54,6 +61,13 @@ fn render(name: &str, template: &str, tables: Vec<TableSql>) -> String {
     env.set_keep_trailing_newline(true);
     env.add_filter("literal", |s: &str| column::literal(s));
     env.template_from_named_str(name, template)
-        .and_then(|t| t.render(context! { notice => GENERATED_NOTICE, tables }))
+        .and_then(|t| {
+            t.render(context! {
+                notice => GENERATED_NOTICE,
+                cursor => sync::CURSOR,
+                tombstone => sync::TOMBSTONE,
+                tables,
+            })
+        })
         .expect("the SQL templates render every schema")
 }

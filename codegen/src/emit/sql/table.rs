@@ -14,6 +14,7 @@ use crate::ir::{FkAction, Table, TimestampStorage};
 
 use super::Dialect;
 use super::column::{DefaultSql, check_expr, default_sql, ident, sql_type};
+use super::sync::{self, SyncSql};
 
 /// A table's DDL as data for the templates.
 #[derive(Debug, Serialize)]
@@ -26,6 +27,8 @@ pub(super) struct TableSql {
     /// Complete `CREATE INDEX` statements, without the closing semicolon.
     pub indexes: Vec<String>,
     pub column_comments: Vec<ColumnComment>,
+    /// The sync machinery of a synced table, Postgres only.
+    pub sync: Option<SyncSql>,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +48,7 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
     table: &Table,
     dialect: Dialect,
     ts: TimestampStorage,
+    sync: Option<SyncSql>,
 ) -> TableSql {
     let builder = B::default();
     let mut items: Vec<Item> = table
@@ -71,6 +75,12 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
             Item { sql, comment: col.comment.clone() }
         })
         .collect();
+    // The cursor column goes after the table's own columns, so theirs keep their positions.
+    if sync.is_some() {
+        let mut sql = String::new();
+        builder.prepare_column_def(&sync::cursor_column(), &mut sql);
+        items.push(Item { sql, comment: None });
+    }
 
     let mut constraint = |sql: String| items.push(Item { sql, comment: None });
 
@@ -134,19 +144,27 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         })
         .collect();
 
+    let mut column_comments: Vec<ColumnComment> = table
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let comment = c.comment.clone()?;
+            Some(ColumnComment { column: ident(&c.name), comment })
+        })
+        .collect();
+    if sync.is_some() {
+        column_comments.push(ColumnComment {
+            column: ident(sync::CURSOR),
+            comment: sync::CURSOR_COMMENT.into(),
+        });
+    }
     TableSql {
         name: ident(&table.name),
         comment: table.comment.clone(),
         items,
         indexes,
-        column_comments: table
-            .columns
-            .iter()
-            .filter_map(|c| {
-                let comment = c.comment.clone()?;
-                Some(ColumnComment { column: ident(&c.name), comment })
-            })
-            .collect(),
+        column_comments,
+        sync,
     }
 }
 

@@ -1,0 +1,157 @@
+//! The server-side sync machinery of one synced table, Postgres only (DESIGN 5.2 and 5.3).
+//!
+//! Each synced table gets a cursor column stamped with the writing transaction's id, an index
+//! that pull reads through, and the arguments of its tombstone trigger. The shared functions and
+//! the tombstone table they use are laid out once per file by `postgres.sql.jinja`. None of this
+//! is in the IR: it is DDL machinery that only the server reads, so row types, TypeScript and the
+//! documentation never see it. Every name starts with `_sync`, which no name in `schema.toml` can
+//! (names cannot start with `_`), so the machinery never collides with a user's table or column.
+
+use sea_query::{Alias, ColumnDef, Expr, Index, PostgresQueryBuilder};
+use serde::Serialize;
+
+use crate::ir::{Schema, SyncScope, Table};
+
+use super::column::{ident, literal};
+
+/// The cursor column of every synced table.
+pub(super) const CURSOR: &str = "_sync_xid";
+/// The table that records rows deleted by any path.
+pub(super) const TOMBSTONE: &str = "_sync_tombstone";
+/// The comment on every cursor column, for whoever finds it in a database.
+pub(super) const CURSOR_COMMENT: &str = "Sync cursor: the transaction that last wrote this row, \
+     set by the _sync_stamp trigger on every insert and update; see _sync_horizon().";
+
+/// Postgres truncates longer identifiers.
+const MAX_IDENT: usize = 63;
+
+/// What the template adds to a synced table.
+#[derive(Debug, Serialize)]
+pub(super) struct SyncSql {
+    /// The `CREATE INDEX` statement pull reads through, without the closing semicolon.
+    pub index: String,
+    /// The arguments of `_sync_record_delete()`, as SQL literals.
+    pub tombstone_args: Vec<String>,
+}
+
+/// The cursor column: `DEFAULT` covers a write while the stamping trigger is disabled (a
+/// restore with `--disable-triggers`); the trigger covers every update, which a default cannot.
+pub(super) fn cursor_column() -> ColumnDef {
+    let mut def = ColumnDef::new(Alias::new(CURSOR));
+    def.custom(Alias::new("xid8")).not_null().default(Expr::cust("pg_current_xact_id()"));
+    def
+}
+
+/// The machinery of `table`, or `None` when it is not synced.
+pub(super) fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
+    if !table.is_synced() {
+        return None;
+    }
+    // Pull asks for one user's rows above a cursor, in cursor order, in keyed pages: the index
+    // leads with the column that says whose a row is (the owner, or the parent reference of a
+    // `via:` table, which pull joins to the parent), then the cursor, then the primary key that
+    // breaks ties among the many rows one transaction writes. A `public` table is read whole.
+    let scope_column = match &table.scope {
+        SyncScope::Via { column, .. } => Some(column),
+        _ => table.sync.owner.as_ref(),
+    };
+    let mut index = Index::create();
+    index.name(index_name(&table.name)).table(Alias::new(&table.name));
+    let mut columns: Vec<&str> = scope_column.map(String::as_str).into_iter().collect();
+    columns.push(CURSOR);
+    for key in &table.primary_key.columns {
+        if !columns.contains(&key.as_str()) {
+            columns.push(key);
+        }
+    }
+    for column in columns {
+        index.col(Alias::new(column));
+    }
+
+    let mut tombstone_args = vec![literal(&format!("{{{}}}", table.primary_key.columns.join(",")))];
+    match &table.scope {
+        SyncScope::Via { column, parent_table } => {
+            let parent = schema.table(parent_table).expect("validation resolves via parents");
+            let row_value = format!("($1).{}", ident(column));
+            let query = owner_lookup(schema, parent, via_ref_column(table, column), &row_value, 1);
+            tombstone_args.extend([literal(""), literal(&query)]);
+        }
+        _ => tombstone_args.extend(table.sync.owner.as_deref().map(literal)),
+    }
+    Some(SyncSql { index: index.to_string(PostgresQueryBuilder), tombstone_args })
+}
+
+/// `_sync_<table>_idx`, or for a table name too long for that, its start and a hash of the
+/// whole name, so that two long names with the same start still get different indexes.
+fn index_name(table: &str) -> String {
+    let name = format!("_sync_{table}_idx");
+    if name.len() <= MAX_IDENT {
+        return name;
+    }
+    // FNV-1a: stable across Rust releases, unlike `DefaultHasher`.
+    let hash = table
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    // Validated names are ASCII, so any byte offset is a character boundary.
+    format!("_sync_{}_{:08x}", &table[..MAX_IDENT - "_sync__".len() - 8], hash as u32)
+}
+
+/// The parent column that a `via:` column references.
+fn via_ref_column<'a>(table: &'a Table, column: &str) -> &'a str {
+    table
+        .foreign_keys
+        .iter()
+        .find(|fk| fk.columns == [column])
+        .map(|fk| fk.ref_columns[0].as_str())
+        .expect("validation checks that a via column has a foreign key")
+}
+
+/// A query for the owner (as text) of the row of `parent` whose `ref_column` equals `value`:
+/// what pull needs to decide who may see a deleted `via:` row, resolved when it is deleted,
+/// because by the time of the pull the parent may be gone too. It yields no row when there is no
+/// parent (a NULL reference: nobody could see the row) and NULL for a public parent.
+///
+/// A parent deleted in the same transaction (ON DELETE CASCADE removes the children after the
+/// parent) is found through its own tombstone, which the BEFORE DELETE trigger wrote before the
+/// parent row went; that works when the reference is the parent's primary key, the tombstone's
+/// key. `depth` keeps the aliases of nested lookups (a `via:` parent of a `via:` table) apart.
+fn owner_lookup(
+    schema: &Schema,
+    parent: &Table,
+    ref_column: &str,
+    value: &str,
+    depth: usize,
+) -> String {
+    let alias = format!("p{depth}");
+    let owner = match (&parent.sync.owner, &parent.scope) {
+        (Some(owner), _) => format!("{alias}.{}::text", ident(owner)),
+        (None, SyncScope::Via { column, parent_table }) => {
+            let grandparent = schema.table(parent_table).expect("validation resolves via parents");
+            let inner = owner_lookup(
+                schema,
+                grandparent,
+                via_ref_column(parent, column),
+                &format!("{alias}.{}", ident(column)),
+                depth + 1,
+            );
+            format!("({inner})")
+        }
+        (None, _) => "NULL::text".into(),
+    };
+    let live = format!(
+        "SELECT {owner} FROM {} {alias} WHERE {alias}.{} = {value}",
+        ident(&parent.name),
+        ident(ref_column)
+    );
+    if parent.is_synced() && parent.primary_key.columns == [ref_column] {
+        format!(
+            "{live} UNION ALL SELECT t.owner FROM {TOMBSTONE} t \
+             WHERE t.{CURSOR} = pg_current_xact_id() AND t.table_name = {} \
+             AND t.key = jsonb_build_object({}, {value}) LIMIT 1",
+            literal(&parent.name),
+            literal(ref_column)
+        )
+    } else {
+        format!("{live} LIMIT 1")
+    }
+}

@@ -91,6 +91,14 @@ impl<'a> RowField<'a> {
             },
             _ => None,
         });
+        // serde decides the wire name, so a `#[sync]` rename that disagrees with it would pass
+        // the check while the JSON carries another name.
+        if let (Some(sync), Some(serde)) = (&rename, &serde_rename)
+            && sync.value() != *serde
+        {
+            let message = format!("`#[serde(rename = \"{serde}\")]` puts another name on the wire");
+            return Err(syn::Error::new(sync.span(), message));
+        }
         let column = rename.map(|r| r.value()).or(serde_rename).unwrap_or_else(|| name.clone());
         let ty = codegen::RustType::from_syn(&field.ty);
         Ok(RowField {

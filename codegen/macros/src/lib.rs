@@ -6,26 +6,30 @@
 //! are relative to the calling crate's `CARGO_MANIFEST_DIR`; every expansion includes the schema
 //! through `include_str!`, so editing it rebuilds the caller.
 //!
-//! ```ignore
+//! ```
 //! // The items of `generated/rust/src/lib.rs`: row structs, name modules, enums, `SCHEMA`.
 //! mod tunes {
-//!     codegen_macros::include_schema!("../schema.toml");
+//!     codegen_macros::include_schema!("../../schema.toml");
 //! }
 //!
 //! // A hand-written row, checked against table `tune` at compile time. It derives serde's
 //! // traits itself (the derive implements only `SyncRow`), and uses the same
 //! // `sync_runtime::wire` helpers as the generated structs for timestamps, dates and bigints.
 //! #[derive(serde::Serialize, serde::Deserialize, codegen_macros::SyncRow)]
-//! #[sync(table = "genre", schema = "../schema.toml")] // `schema` defaults to "schema.toml"
+//! #[sync(table = "genre", schema = "../../schema.toml")] // defaults to "schema.toml"
 //! struct Genre {
 //!     id: String,
-//!     #[sync(rename = "name")] // or `#[serde(rename = "name")]`
+//!     // serde's rename is the wire name; `#[sync(rename = "name")]` may say it too, but
+//!     // serde must agree.
+//!     #[serde(rename = "name")]
 //!     title: String,
 //!     region: Option<String>,
 //!     description: Option<String>,
 //!     #[serde(with = "sync_runtime::wire::timestamp")]
 //!     last_modified_at: chrono::DateTime<chrono::Utc>,
 //! }
+//! # use sync_runtime::schema::SyncRow as _;
+//! # assert_eq!(Genre::TABLE, tunes::Genre::TABLE);
 //! ```
 //!
 //! Every field must map to a column and every column to a field, with the column's Rust type

@@ -1,0 +1,21 @@
+//! A `#[sync]` rename that serde's own rename contradicts.
+
+use codegen_macros::SyncRow;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, SyncRow)]
+#[sync(table = "tune", schema = "tests/ui/schemas/tune.toml")]
+struct Tune {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    #[sync(rename = "title")]
+    #[serde(rename = "name")]
+    title: String,
+    r#type: String,
+    tempo: Option<i32>,
+    deleted: bool,
+    #[serde(with = "sync_runtime::wire::timestamp")]
+    last_modified_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn main() {}

@@ -199,6 +199,16 @@ pub enum StoredAs {
     Text,
 }
 
+impl StoredAs {
+    /// The spelling used in `schema.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoredAs::Integer => "integer",
+            StoredAs::Text => "text",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum DefaultValue {
     /// A random (v4) UUID.
@@ -244,6 +254,8 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
     pub on_delete: Option<FkAction>,
     pub on_update: Option<FkAction>,
+    /// Where the reference is written: the column's `references` or the `foreign_keys` entry.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -123,12 +123,9 @@ fn read_tables(
         let mut without_columns = fields.clone();
         let columns = without_columns.remove("columns");
         let meta = Spanned::new(table.span(), DeValue::Table(without_columns));
-        let Some(mut raw_table) =
-            read::<raw::Table>(&meta, &format!("in table `{name_str}`"), problems)
-        else {
-            ok = false;
-            continue;
-        };
+        // A mistake in the table's own keys must not hide those in its columns.
+        let mut raw_table = read::<raw::Table>(&meta, &format!("in table `{name_str}`"), problems);
+        ok &= raw_table.is_some();
         if let Some(columns) = columns {
             let DeValue::Table(cols) = columns.get_ref() else {
                 problems.push(Problem::new(
@@ -141,15 +138,18 @@ fn read_tables(
             };
             for (col, spec) in cols.iter() {
                 let what = format!("in column `{name_str}.{}`", col.get_ref());
-                match read::<raw::Column>(spec, &what, problems) {
-                    Some(c) => {
-                        raw_table.columns.insert(col.get_ref().to_string(), c);
+                match (read::<raw::Column>(spec, &what, problems), &mut raw_table) {
+                    (Some(c), Some(table)) => {
+                        table.columns.insert(col.get_ref().to_string(), c);
                     }
-                    None => ok = false,
+                    (Some(_), None) => {}
+                    (None, _) => ok = false,
                 }
             }
         }
-        tables.insert(name_str, raw_table);
+        if let Some(raw_table) = raw_table {
+            tables.insert(name_str, raw_table);
+        }
     }
     ok
 }

@@ -139,7 +139,7 @@ fn default_text(default: &DefaultValue) -> String {
 }
 
 /// Text safe inside one Markdown table cell: a `|` would start a new cell (even inside code)
-/// and a line break would end the row.
+/// and a line break (LF, CRLF or a lone CR) would end the row.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', "<br>")
+    text.replace('|', "\\|").replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
 }

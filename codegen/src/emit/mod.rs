@@ -5,7 +5,7 @@ mod json_schema;
 mod markdown;
 pub(crate) mod rust;
 mod sql;
-mod ts;
+pub(crate) mod ts;
 pub(crate) mod types;
 
 pub use rust::{rust_tokens, sync_row_impl};

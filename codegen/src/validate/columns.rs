@@ -96,7 +96,7 @@ pub(crate) fn column(
         ty,
         nullable: raw.nullable,
         default,
-        comment: raw.comment.clone(),
+        comment: super::comment(raw.comment.as_deref()),
         values: raw.values.clone(),
         storage,
         check_name,

@@ -106,7 +106,7 @@ fn table(
     let checks: Vec<ir::Check> = raw
         .checks
         .iter()
-        .map(|c| ir::Check { name: c.name.clone(), expr: c.expr.clone() })
+        .map(|c| ir::Check { name: c.name.clone(), expr: text(&c.expr) })
         .collect();
 
     let foreign_keys = refs::foreign_keys(name, raw, loc, problems);
@@ -131,7 +131,7 @@ fn table(
                     .unwrap_or_else(|| format!("{name}_{}_idx", plain.join("_"))),
                 columns,
                 unique: spec.unique,
-                predicate: spec.predicate.clone(),
+                predicate: spec.predicate.as_deref().map(text),
             }
         })
         .collect();
@@ -142,7 +142,7 @@ fn table(
 
     Table {
         name: name.to_owned(),
-        comment: raw.comment.clone(),
+        comment: comment(raw.comment.as_deref()),
         scope,
         targets,
         columns,
@@ -205,6 +205,19 @@ fn primary_key(
         name: raw.primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")),
         columns: columns_of_key,
     }
+}
+
+/// Free text as the generated files carry it, with LF line breaks: a `schema.toml` checked out
+/// with CRLF line endings (git's `core.autocrlf` on Windows) has CRLF inside its multi-line
+/// strings, and must still generate the very same files.
+fn text(s: &str) -> String {
+    s.replace("\r\n", "\n")
+}
+
+/// A table's or column's comment; an empty one says nothing, and Postgres would drop it
+/// (`COMMENT ON ... IS ''` removes the comment).
+pub(super) fn comment(raw: Option<&str>) -> Option<String> {
+    raw.filter(|c| !c.trim().is_empty()).map(text)
 }
 
 /// `"practiced desc"` -> the column and its order.

@@ -10,6 +10,10 @@ pub(crate) const MAX_IDENT: usize = 63;
 const RESERVED_COLUMNS: &[&str] =
     &["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid", "rowid", "_rowid_"];
 
+/// SQLite refuses tables and indexes whose names start with this, in any case.
+const SQLITE_PREFIX: &str = "sqlite_";
+const SQLITE_RESERVED: &str = "SQLite reserves names starting with `sqlite_` for its own objects";
+
 /// Names that cannot be Rust identifiers even in raw form (`r#self` is not allowed).
 const NOT_RAW_RUST: &[&str] = &["self", "super", "crate"];
 
@@ -71,6 +75,13 @@ pub(crate) fn check_ident(kind: Kind, name: &str, span: Span, problems: &mut Vec
         _ if NOT_RAW_RUST.contains(&name) => {
             Some("it cannot be a Rust identifier, not even as a raw identifier".to_owned())
         }
+        // Postgres searches `pg_catalog` before every other schema, so an unqualified
+        // `pg_class` in later statements (an index, a comment, a foreign key) would mean the
+        // system table, not this one.
+        Kind::Table if name.starts_with("pg_") => {
+            Some("Postgres looks up `pg_` names in its system catalog first".to_owned())
+        }
+        Kind::Table if name.starts_with(SQLITE_PREFIX) => Some(SQLITE_RESERVED.to_owned()),
         _ => None,
     };
     if let Some(why) = reserved {
@@ -102,6 +113,17 @@ pub(crate) fn check_constraint_name(name: &str, span: Span, problems: &mut Vec<P
             .help(format!(
                 "use letters, digits and underscores, at most {MAX_IDENT} bytes, not starting with a digit"
             )),
+        );
+    } else if name.get(..SQLITE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(SQLITE_PREFIX))
+    {
+        problems.push(
+            Problem::new(
+                "schema::reserved_name",
+                span,
+                format!("constraint or index name `{name}` is reserved"),
+            )
+            .label("reserved")
+            .help(SQLITE_RESERVED),
         );
     }
 }

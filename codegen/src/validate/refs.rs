@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 
 use crate::diag::Problem;
+use crate::emit::ts;
 use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
 use crate::load::Locator;
 use crate::raw;
@@ -48,8 +49,9 @@ pub(crate) fn foreign_keys(
     };
     for (col, spec) in &raw.columns {
         let Some(text) = &spec.references else { continue };
+        let span = loc.column_field(table, col, "references");
         let Some((ref_table, ref_columns)) = parse_target(text) else {
-            bad(loc.column_field(table, col, "references"), text);
+            bad(span, text);
             continue;
         };
         out.push(ForeignKey {
@@ -59,11 +61,13 @@ pub(crate) fn foreign_keys(
             ref_columns,
             on_delete: action(spec.on_delete),
             on_update: action(spec.on_update),
+            span,
         });
     }
     for (i, spec) in raw.foreign_keys.iter().enumerate() {
+        let span = loc.table_item(table, "foreign_keys", i);
         let Some((ref_table, ref_columns)) = parse_target(&spec.references) else {
-            bad(loc.table_item(table, "foreign_keys", i), &spec.references);
+            bad(span, &spec.references);
             continue;
         };
         out.push(ForeignKey {
@@ -76,31 +80,17 @@ pub(crate) fn foreign_keys(
             ref_columns,
             on_delete: action(spec.on_delete),
             on_update: action(spec.on_update),
+            span,
         });
     }
     out
-}
-
-/// Where a foreign key is written, for pointing at it.
-fn fk_span(loc: &Locator<'_>, table: &Table, fk: &ForeignKey) -> Span {
-    match fk.columns.as_slice() {
-        [col] if table.column(col).is_some() => {
-            let span = loc.column_field(&table.name, col, "references");
-            if span != loc.column(&table.name, col) {
-                span
-            } else {
-                loc.table_field(&table.name, "foreign_keys")
-            }
-        }
-        _ => loc.table_field(&table.name, "foreign_keys"),
-    }
 }
 
 pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
     let by_name: HashMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
     for table in tables {
         for fk in &table.foreign_keys {
-            check_foreign_key(table, fk, &by_name, loc, problems);
+            check_foreign_key(table, fk, &by_name, problems);
         }
         if let SyncScope::Via { column, .. } = &table.scope {
             check_via(table, column, &by_name, loc, problems);
@@ -119,10 +109,9 @@ fn check_foreign_key(
     table: &Table,
     fk: &ForeignKey,
     by_name: &HashMap<&str, &Table>,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) {
-    let span = fk_span(loc, table, fk);
+    let span = fk.span.clone();
     let Some(target) = by_name.get(fk.ref_table.as_str()) else {
         problems.push(
             Problem::new(
@@ -181,25 +170,31 @@ fn check_foreign_key(
             continue;
         };
         let Some(own) = table.column(col) else { continue };
-        if own.ty != referenced.ty {
+        // `storage` changes the Postgres type (integer for a boolean, text for json), and
+        // Postgres cannot compare a boolean with an integer or jsonb with text in a key.
+        if own.ty != referenced.ty || own.storage.stored_as != referenced.storage.stored_as {
+            let shown = |c: &crate::ir::Column| match c.storage.stored_as {
+                Some(stored) => format!("`{}` stored as `{}`", c.ty.as_str(), stored.as_str()),
+                None => format!("`{}`", c.ty.as_str()),
+            };
             problems.push(
                 Problem::new(
                     "schema::reference_type_mismatch",
                     span.clone(),
                     format!(
-                        "`{}.{col}` is `{}` but references `{}.{ref_col}` of type `{}`",
+                        "`{}.{col}` is {} but references `{}.{ref_col}` of type {}",
                         table.name,
-                        own.ty.as_str(),
+                        shown(own),
                         target.name,
-                        referenced.ty.as_str()
+                        shown(referenced)
                     ),
                 )
                 .label("types differ")
-                .help(format!(
-                    "make `{}.{col}` a `{}`",
-                    table.name,
-                    referenced.ty.as_str()
-                )),
+                .help(if own.ty == referenced.ty {
+                    "give both columns the same `storage`".to_owned()
+                } else {
+                    format!("make `{}.{col}` a `{}`", table.name, referenced.ty.as_str())
+                }),
             );
         }
         if fk.on_delete == Some(FkAction::SetNull) && !own.nullable {
@@ -213,13 +208,17 @@ fn check_foreign_key(
             );
         }
     }
-    let is_key = target.primary_key.columns == fk.ref_columns
-        || target.uniques.iter().any(|u| u.columns == fk.ref_columns)
-        || target.indexes.iter().any(|i| {
-            i.unique
-                && i.predicate.is_none()
-                && i.columns.iter().map(|c| &c.name).eq(fk.ref_columns.iter())
-        });
+    let is_constraint = target.primary_key.columns == fk.ref_columns
+        || target.uniques.iter().any(|u| u.columns == fk.ref_columns);
+    // Indexes are created after their table, so a table's foreign key to itself can only use a
+    // unique constraint: Postgres checks the key when the table is created.
+    let is_key = is_constraint
+        || (fk.ref_table != table.name
+            && target.indexes.iter().any(|i| {
+                i.unique
+                    && i.predicate.is_none()
+                    && i.columns.iter().map(|c| &c.name).eq(fk.ref_columns.iter())
+            }));
     if !is_key && fk.ref_columns.iter().all(|c| target.column(c).is_some()) {
         problems.push(
             Problem::new(
@@ -231,7 +230,11 @@ fn check_foreign_key(
                     fk.ref_columns.join(", ")
                 ),
             )
-            .help("a foreign key must reference a primary key or a unique constraint"),
+            .help(if fk.ref_table == table.name {
+                "a foreign key to its own table must reference the primary key or a `unique` constraint, not a unique index"
+            } else {
+                "a foreign key must reference a primary key or a unique constraint"
+            }),
         );
     }
 }
@@ -305,14 +308,31 @@ pub(crate) fn check_case_collisions<'a>(
 }
 
 /// The type names the TypeScript package declares (`emit::ts`: `Tune`, `TuneRow`, `TuneKey`,
-/// `TuneType` for the enum `tune.type`, and the protocol's messages) must all differ: tables
-/// `tune` and `tune_row` would both declare `TuneRow`.
+/// `TuneType` for the enum `tune.type`, the protocol's messages and the package's own types)
+/// must all differ: tables `tune` and `tune_row` would both declare `TuneRow`. So must the
+/// constants the Drizzle schemas export per table.
 fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
     let mut owners: HashMap<String, String> = crate::protocol::MESSAGES
         .iter()
         .map(|m| (m.name.to_owned(), "the sync protocol".to_owned()))
+        .chain(ts::fixed_type_names().map(|n| (n.to_owned(), "the TypeScript package".to_owned())))
         .collect();
+    let mut drizzle: HashMap<String, &str> = HashMap::new();
     for table in tables {
+        let var = ts::table_var(&table.name);
+        if let Some(other) = drizzle.insert(var.clone(), &table.name) {
+            problems.push(
+                Problem::new(
+                    "schema::duplicate_name",
+                    table.span.clone(),
+                    format!(
+                        "tables `{other}` and `{}` are both exported as `{var}` by the Drizzle schemas",
+                        table.name
+                    ),
+                )
+                .help("rename one of them"),
+            );
+        }
         let stem = table.name.to_upper_camel_case();
         let enums = table.columns.iter().filter(|c| c.values.is_some()).map(|c| {
             let name = format!("{stem}{}", c.name.to_upper_camel_case());
@@ -340,16 +360,31 @@ fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
 }
 
 /// Index, primary key and unique names share one namespace per database schema (they are all
-/// indexes in Postgres); foreign key and check names must differ within their table.
+/// indexes in Postgres) with the tables themselves (relations in Postgres, objects in SQLite);
+/// foreign key and check names must differ within their table.
 fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
     let mut global: HashMap<&str, &str> = HashMap::new();
     for table in tables {
+        for name in table_index_names(table) {
+            if tables.iter().any(|t| t.name == name) {
+                problems.push(
+                    Problem::new(
+                        "schema::duplicate_name",
+                        loc.table(&table.name),
+                        format!(
+                            "constraint or index name `{name}` of table `{}` is also a table's name",
+                            table.name
+                        ),
+                    )
+                    .help("tables, indexes and key constraints share one namespace in both databases; give the constraint or index another `name`"),
+                );
+            }
+        }
+    }
+    for table in tables {
         let span = loc.table(&table.name);
         let mut local: HashMap<&str, ()> = HashMap::new();
-        let schema_wide = std::iter::once(table.primary_key.name.as_str())
-            .chain(table.uniques.iter().map(|u| u.name.as_str()))
-            .chain(table.indexes.iter().map(|i| i.name.as_str()));
-        for name in schema_wide {
+        for name in table_index_names(table) {
             check_length(name, span.clone(), problems);
             if let Some(other) = global.insert(name, &table.name) {
                 problems.push(duplicate(name, other, &table.name, span.clone()));
@@ -368,6 +403,13 @@ fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Ve
             }
         }
     }
+}
+
+/// The names of a table's primary key, unique constraints and indexes: each is an index.
+fn table_index_names(table: &Table) -> impl Iterator<Item = &str> {
+    std::iter::once(table.primary_key.name.as_str())
+        .chain(table.uniques.iter().map(|u| u.name.as_str()))
+        .chain(table.indexes.iter().map(|i| i.name.as_str()))
 }
 
 /// A name derived from long table and column names can exceed what Postgres keeps.

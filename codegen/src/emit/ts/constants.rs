@@ -1,7 +1,7 @@
 //! `src/db-constants.ts`: table and column names (`TBL`, `COL`), the schema's name and version,
 //! and the allowed values of enum columns, so no app code spells a name as a bare string.
 
-use super::{constant_key, header, string_lit};
+use super::{TABLE_NAME_TYPE, constant_key, header, string_lit};
 use crate::ir::Schema;
 
 pub(super) fn emit(schema: &Schema) -> String {
@@ -14,7 +14,9 @@ pub(super) fn emit(schema: &Schema) -> String {
     for table in &schema.tables {
         out.push_str(&format!("  {}: {},\n", constant_key(&table.name), string_lit(&table.name)));
     }
-    out.push_str("} as const;\n\nexport type TableName = (typeof TBL)[keyof typeof TBL];\n");
+    out.push_str(&format!(
+        "}} as const;\n\nexport type {TABLE_NAME_TYPE} = (typeof TBL)[keyof typeof TBL];\n"
+    ));
 
     out.push_str("\n/** Column names, per table. */\nexport const COL = {\n");
     for table in &schema.tables {

@@ -1,7 +1,7 @@
 //! `src/sync-types.ts`: the sync protocol (DESIGN 5.1) from [`crate::protocol`], with the table
 //! name as the discriminant, so a change for table `tune` carries a `TuneRow` and a `TuneKey`.
 
-use super::{doc_comment, header, string_lit, type_name};
+use super::{SYNC_TABLES_TYPE, doc_comment, header, string_lit, type_name};
 use crate::ir::Schema;
 use crate::protocol::{Field, MESSAGES, Shape, Tables, Wire};
 
@@ -20,7 +20,7 @@ pub(super) fn emit(schema: &Schema) -> String {
     }
 
     out.push_str("\n/** The wire row and primary key of every synced table, by table name. */\n");
-    out.push_str("export interface SyncTables {\n");
+    out.push_str(&format!("export interface {SYNC_TABLES_TYPE} {{\n"));
     for table in &synced {
         let ty = type_name(&table.name);
         out.push_str(&format!("  {}: {{ row: {ty}Row; key: {ty}Key }};\n", table.name));
@@ -67,7 +67,7 @@ pub(super) fn emit(schema: &Schema) -> String {
 }
 
 /// The constant, the type and the doc of a table set.
-fn set_names(set: Tables) -> (&'static str, &'static str, &'static str) {
+pub(super) fn set_names(set: Tables) -> (&'static str, &'static str, &'static str) {
     match set {
         Tables::Synced => {
             ("SYNCED_TABLES", "SyncedTableName", "Every synced table: what a client may pull.")
@@ -109,7 +109,7 @@ fn wire_type(ty: &Wire) -> String {
         Wire::Message(name) => (*name).into(),
         Wire::Object => "Record<string, unknown>".into(),
         Wire::TableName => "K".into(),
-        Wire::Row => "SyncTables[K][\"row\"]".into(),
-        Wire::Key => "SyncTables[K][\"key\"]".into(),
+        Wire::Row => format!("{SYNC_TABLES_TYPE}[K][\"row\"]"),
+        Wire::Key => format!("{SYNC_TABLES_TYPE}[K][\"key\"]"),
     }
 }

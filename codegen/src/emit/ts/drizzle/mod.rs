@@ -52,8 +52,11 @@ impl Imports {
     }
 }
 
-/// Names of the file's own scope that a table constant must not shadow, besides keywords.
+/// Names of the file's own scope that a table constant must not shadow, besides keywords. `t`
+/// is the parameter of every table's extra-config callback: a table constant `t` would be
+/// shadowed there, and another table's foreign key to it would silently point at its own columns.
 const TAKEN: &[&str] = &[
+    "t",
     "COL",
     "TBL",
     "VALUES",
@@ -135,8 +138,9 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// The exported constant of a table: `repertoireTune`, or `indexTable` where the plain name
-/// would be a keyword or shadow an import.
-fn table_var(name: &str) -> String {
+/// would be a keyword or shadow an import. Validation makes sure that no two tables get the
+/// same constant (`index` and `index_table` would).
+pub(crate) fn table_var(name: &str) -> String {
     let var = field_name(name);
     if TAKEN.contains(&var.as_str()) || KEYWORDS.contains(&var.as_str()) {
         format!("{var}Table")

@@ -70,7 +70,8 @@ fn default(
         DefaultValue::Now => {
             let now = match column.ty {
                 LogicalType::Date => "(date('now'))",
-                _ if integer_time => "(CAST(unixepoch('subsec') * 1000 AS INTEGER))",
+                // Rounded like the SQLite DDL's default: truncating can lose a millisecond.
+                _ if integer_time => "(CAST(round(unixepoch('subsec') * 1000) AS INTEGER))",
                 _ => "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             };
             format!(".default({})", imports.sql(now))

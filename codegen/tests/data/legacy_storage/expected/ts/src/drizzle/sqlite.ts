@@ -17,7 +17,7 @@ export const event = sqliteTable(
     score: real(COL.event.SCORE),
     payload: text(COL.event.PAYLOAD, { mode: "json" }).notNull().default({"kind":"none"}),
     happened: integer(COL.event.HAPPENED).notNull().default(Date.parse("2020-01-01T00:00:00.000Z")),
-    changed: integer(COL.event.CHANGED).notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
+    changed: integer(COL.event.CHANGED).notNull().default(sql`(CAST(round(unixepoch('subsec') * 1000) AS INTEGER))`),
     removed: integer(COL.event.REMOVED, { mode: "boolean" }).notNull().default(false),
     syncVersion: integer(COL.event.SYNC_VERSION).notNull().default(0),
     deviceId: text(COL.event.DEVICE_ID),

@@ -17,12 +17,17 @@ pub enum Drift {
     Missing { path: String },
     /// On disk in the generated folder but not produced by the generator.
     Orphan { path: String },
+    /// A directory where the generator produces a file.
+    NotAFile { path: String },
 }
 
 impl Drift {
     pub fn path(&self) -> &str {
         match self {
-            Drift::Stale { path, .. } | Drift::Missing { path } | Drift::Orphan { path } => path,
+            Drift::Stale { path, .. }
+            | Drift::Missing { path }
+            | Drift::Orphan { path }
+            | Drift::NotAFile { path } => path,
         }
     }
 }
@@ -41,10 +46,14 @@ pub fn load_schema(schema_path: &Path) -> Result<Result<codegen::ir::Schema, Sch
 pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
     let mut drifts = Vec::new();
     for (path, contents) in expected {
-        match fs::read_to_string(dir.join(path)) {
-            Ok(actual) if actual == *contents => {}
-            Ok(actual) => {
-                let diff = TextDiff::from_lines(&actual, contents);
+        let target = dir.join(path);
+        match fs::read(&target) {
+            // A file that is not UTF-8 is stale too (shown with replacement characters), so
+            // that `gen` overwrites it instead of failing to read it.
+            Ok(bytes) if same_text(&bytes, contents) => {}
+            Ok(bytes) => {
+                let actual = String::from_utf8_lossy(&bytes);
+                let diff = TextDiff::from_lines(actual.as_ref(), contents.as_str());
                 let first_line = diff
                     .ops()
                     .iter()
@@ -63,7 +72,8 @@ pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 drifts.push(Drift::Missing { path: path.clone() })
             }
-            Err(e) => return Err(e),
+            Err(_) if target.is_dir() => drifts.push(Drift::NotAFile { path: path.clone() }),
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", target.display()))),
         }
     }
     for path in files_under(dir)? {
@@ -72,6 +82,13 @@ pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
         }
     }
     Ok(drifts)
+}
+
+/// Whether a file on disk holds `expected`. Line endings do not count: a Windows checkout
+/// with git's `core.autocrlf` turns every LF into CRLF, and that is no drift from schema.toml.
+fn same_text(actual: &[u8], expected: &str) -> bool {
+    std::str::from_utf8(actual)
+        .is_ok_and(|actual| actual == expected || actual.replace("\r\n", "\n") == expected)
 }
 
 /// Relative paths (with `/`) of every file below `dir`, sorted.
@@ -115,6 +132,12 @@ pub fn render(drifts: &[Drift]) -> String {
                 let _ =
                     writeln!(out, "orphaned: generated/{path} (schema.toml does not produce it)");
             }
+            Drift::NotAFile { path } => {
+                let _ = writeln!(
+                    out,
+                    "not a file: generated/{path} is a directory (schema.toml produces a file there)"
+                );
+            }
         }
     }
     let _ = writeln!(
@@ -133,6 +156,7 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
             Drift::Stale { first_line, .. } => (*first_line, "is stale"),
             Drift::Missing { .. } => (1, "is missing"),
             Drift::Orphan { .. } => (1, "is not produced by schema.toml"),
+            Drift::NotAFile { .. } => (1, "is a directory, not a file"),
         };
         let _ = writeln!(
             out,
@@ -150,14 +174,29 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
 }
 
 /// Make `dir` hold exactly `files`: write what changed (through a temporary file and a rename,
-/// so no file is ever half-written) and remove orphans. Returns the changed paths.
+/// so no file is ever half-written) and remove orphans, and directories where a file belongs.
+/// Returns the changed paths.
 pub fn write_all(files: &Files, dir: &Path) -> io::Result<Vec<String>> {
     let mut changed = Vec::new();
     for drift in compare(files, dir)? {
         let target = dir.join(drift.path());
+        if let Drift::NotAFile { .. } = drift {
+            fs::remove_dir_all(&target)?;
+        }
         match &drift {
-            Drift::Orphan { .. } => fs::remove_file(&target)?,
-            Drift::Stale { .. } | Drift::Missing { .. } => {
+            // An orphan inside a directory replaced above by a file is already gone.
+            Drift::Orphan { .. } => match fs::remove_file(&target) {
+                Err(e)
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    return Err(e);
+                }
+                _ => {}
+            },
+            Drift::Stale { .. } | Drift::Missing { .. } | Drift::NotAFile { .. } => {
                 fs::create_dir_all(target.parent().expect("a file has a parent"))?;
                 let tmp = target.with_extension("xtask-tmp");
                 fs::write(&tmp, &files[drift.path()])?;

@@ -151,3 +151,47 @@ fn an_invalid_schema_exits_2_with_diagnostics_and_writes_nothing() {
     let after = std::fs::read_to_string(scratch.path("generated/schema.schema.json")).unwrap();
     assert_eq!(before, after, "gen must not write anything for an invalid schema");
 }
+
+#[test]
+fn crlf_line_endings_are_not_drift() {
+    // What a Windows checkout with `core.autocrlf` makes of the committed files.
+    let scratch = Scratch::new();
+    let target = scratch.path("generated/sql/sqlite.sql");
+    let crlf = std::fs::read_to_string(&target).unwrap().replace('\n', "\r\n");
+    std::fs::write(&target, crlf).unwrap();
+    let output = scratch.run("check", &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_stale_and_gen_repairs_it() {
+    let scratch = Scratch::new();
+    std::fs::write(scratch.path("generated/schema.md"), b"\xff\xfe not text").unwrap();
+    let output = scratch.run("check", &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("--- generated/schema.md (on disk)"), "{}", text(&output));
+    let gen_output = scratch.run("gen", &[]);
+    assert!(gen_output.status.success(), "{}", text(&gen_output));
+    let again = scratch.run("check", &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
+
+#[test]
+fn a_directory_in_place_of_a_file_is_drift_and_gen_replaces_it() {
+    let scratch = Scratch::new();
+    let target = scratch.path("generated/schema.md");
+    std::fs::remove_file(&target).unwrap();
+    std::fs::create_dir_all(target.join("inner")).unwrap();
+    std::fs::write(target.join("inner/notes.txt"), "hand-written").unwrap();
+    let output = scratch.run("check", &["--format", "github"]);
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(report.contains("not a file: generated/schema.md is a directory"), "{report}");
+    assert!(report.contains("orphaned: generated/schema.md/inner/notes.txt"), "{report}");
+    assert!(report.contains("::error file=generated/schema.md,line=1,"), "{report}");
+    let gen_output = scratch.run("gen", &[]);
+    assert!(gen_output.status.success(), "{}", text(&gen_output));
+    assert!(target.is_file());
+    let again = scratch.run("check", &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}

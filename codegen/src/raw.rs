@@ -31,6 +31,7 @@ pub struct SchemaMeta {
     /// The application's name.
     pub name: String,
     /// Bump on every change clients see; sent in every sync request.
+    #[schemars(range(min = 1))]
     pub version: u32,
     /// How SQLite stores timestamps: RFC 3339 text (default) or integer milliseconds.
     #[serde(default)]

@@ -78,6 +78,7 @@ fn table(
     };
 
     check_explicit_names(name, raw, loc, problems);
+    check_sql_fragments(name, raw, loc, problems);
     let primary_key = primary_key(name, raw, &columns, loc, problems);
     must_exist(
         &primary_key.columns,
@@ -338,6 +339,39 @@ fn check_explicit_names(
             ("check_name", &spec.check_name),
         ] {
             check(name, loc.column_field(table, col, field));
+        }
+    }
+}
+
+/// Check expressions and index predicates are pasted into DDL: a `--` or `/*` comment would
+/// swallow the rest of the statement and a `;` would end it, so both are refused here rather
+/// than failing (or doing something else) when the DDL is applied.
+fn check_sql_fragments(
+    table: &str,
+    raw: &raw::Table,
+    loc: &Locator<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let fragments = raw
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.expr, loc.table_item(table, "checks", i), "a check expression"))
+        .chain(raw.indexes.iter().enumerate().filter_map(|(i, x)| {
+            x.predicate
+                .as_ref()
+                .map(|p| (p, loc.table_item(table, "indexes", i), "an index predicate"))
+        }));
+    for (sql, span, what) in fragments {
+        if let Some(token) = ["--", "/*", ";"].into_iter().find(|t| sql.contains(t)) {
+            problems.push(
+                Problem::new(
+                    "schema::sql_fragment",
+                    span,
+                    format!("{what} of table `{table}` contains `{token}`"),
+                )
+                .help("write one SQL expression without comments or `;`; put explanations in `comment`"),
+            );
         }
     }
 }

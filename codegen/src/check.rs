@@ -13,7 +13,7 @@
 use std::fmt;
 
 use crate::diag::line_col;
-use crate::emit::rust::value_type;
+use crate::emit::rust::{value_type, wire_helper};
 use crate::emit::types::rust_type;
 use crate::ir::{Column, Schema, Table};
 
@@ -112,6 +112,8 @@ pub struct Field {
     /// The column it maps to: the field name, or its `rename`.
     pub column: String,
     pub ty: RustType,
+    /// The path of its `#[serde(with = "...")]`, if any.
+    pub with: Option<String>,
 }
 
 /// Where a mismatch belongs in the struct, so the macro can put the error there.
@@ -176,7 +178,9 @@ pub fn check_struct<'s>(
             mismatches.push(Mismatch { at: At::FieldName(i), message });
             continue;
         };
-        if let Some(message) = check_type(t, column, &field.ty, &at(&column.span)) {
+        let problem = check_type(t, column, &field.ty, &at(&column.span))
+            .or_else(|| check_wire_helper(t, column, field.with.as_deref(), &at(&column.span)));
+        if let Some(message) = problem {
             mismatches.push(Mismatch { at: At::FieldType(i), message });
         }
     }
@@ -215,6 +219,34 @@ fn check_type(table: &Table, column: &Column, written: &RustType, at: &str) -> O
             })
         }
     }
+}
+
+/// Timestamps, dates and bigints have a wire form of their own (milliseconds and `Z`,
+/// `YYYY-MM-DD`, the safe integer range); without the `sync_runtime::wire` helper the generated
+/// structs use, serde would write chrono's or i64's default form and the row would drift.
+fn check_wire_helper(
+    table: &Table,
+    column: &Column,
+    with: Option<&str>,
+    at: &str,
+) -> Option<String> {
+    let helper = wire_helper(column)?;
+    let written: Vec<String> =
+        with.unwrap_or_default().trim_start_matches("::").split("::").map(str::to_owned).collect();
+    let ok = with.is_some()
+        && written.last() == Some(&helper)
+        && suffix_match(&written, &["sync_runtime", "wire", &helper]);
+    let default = if column.nullable { ", default" } else { "" };
+    (!ok).then(|| {
+        format!(
+            "column `{}.{}` is a {} `{}` ({at}), whose wire form needs \
+             `#[serde(with = \"sync_runtime::wire::{helper}\"{default})]` on this field",
+            table.name,
+            column.name,
+            if column.nullable { "nullable" } else { "NOT NULL" },
+            describe(column),
+        )
+    })
 }
 
 /// The Rust types a column's values may have (without `Option`): the generated crate's type,
@@ -266,7 +298,11 @@ at = { type = "timestamp" }
     }
 
     fn field(name: &str, text: &str) -> Field {
-        Field { name: name.into(), column: name.into(), ty: ty(text) }
+        Field { name: name.into(), column: name.into(), ty: ty(text), with: None }
+    }
+
+    fn with(field: Field, path: &str) -> Field {
+        Field { with: Some(path.into()), ..field }
     }
 
     fn matching() -> Vec<Field> {
@@ -274,9 +310,31 @@ at = { type = "timestamp" }
             field("id", "uuid::Uuid"),
             field("title", "String"),
             field("type", "tune::Type"),
-            field("composed", "Option<chrono::NaiveDate>"),
-            field("at", "DateTime<Utc>"),
+            with(field("composed", "Option<chrono::NaiveDate>"), "sync_runtime::wire::date_opt"),
+            with(field("at", "DateTime<Utc>"), "::sync_runtime::wire::timestamp"),
         ]
+    }
+
+    #[test]
+    fn timestamps_and_dates_need_their_wire_helper() {
+        let mut fields = matching();
+        fields[4].with = None;
+        let error = only(&fields);
+        assert_eq!(error.at, At::FieldType(4));
+        assert_eq!(
+            error.message,
+            "column `tune.at` is a NOT NULL `timestamp` (schema.toml:11:1), whose wire form needs \
+             `#[serde(with = \"sync_runtime::wire::timestamp\")]` on this field"
+        );
+        // The helper of another type, or of the non-Option form, is as wrong as none.
+        fields[4].with = Some("sync_runtime::wire::date".into());
+        assert_eq!(only(&fields).at, At::FieldType(4));
+        let mut fields = matching();
+        fields[3].with = Some("sync_runtime::wire::date".into());
+        assert!(only(&fields).message.contains("wire::date_opt\", default)"));
+        // A path brought into scope with `use` is accepted.
+        fields[3].with = Some("wire::date_opt".into());
+        assert_eq!(check(&fields).unwrap(), "tune");
     }
 
     fn check(fields: &[Field]) -> Result<String, Vec<Mismatch>> {
@@ -307,7 +365,8 @@ at = { type = "timestamp" }
     #[test]
     fn renamed_fields_map_to_their_column() {
         let mut fields = matching();
-        fields[1] = Field { name: "name".into(), column: "title".into(), ty: ty("String") };
+        fields[1] =
+            Field { name: "name".into(), column: "title".into(), ty: ty("String"), with: None };
         assert_eq!(check(&fields).unwrap(), "tune");
     }
 
@@ -393,7 +452,12 @@ at = { type = "timestamp" }
     #[test]
     fn two_fields_cannot_map_to_one_column() {
         let mut fields = matching();
-        fields.push(Field { name: "name".into(), column: "title".into(), ty: ty("String") });
+        fields.push(Field {
+            name: "name".into(),
+            column: "title".into(),
+            ty: ty("String"),
+            with: None,
+        });
         let error = only(&fields);
         assert_eq!(error.at, At::FieldName(5));
         assert_eq!(

@@ -84,13 +84,7 @@ impl<'a> RowField<'a> {
             })?;
         }
         // serde's own rename decides the wire name when `#[sync]` gives none.
-        let serde_rename = serde_metas(&field.attrs).into_iter().find_map(|meta| match meta {
-            Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        });
+        let serde_rename = serde_string(&field.attrs, "rename");
         // serde decides the wire name, so a `#[sync]` rename that disagrees with it would pass
         // the check while the JSON carries another name.
         if let (Some(sync), Some(serde)) = (&rename, &serde_rename)
@@ -102,11 +96,22 @@ impl<'a> RowField<'a> {
         let column = rename.map(|r| r.value()).or(serde_rename).unwrap_or_else(|| name.clone());
         let ty = codegen::RustType::from_syn(&field.ty);
         Ok(RowField {
-            field: codegen::Field { name, column, ty },
+            field: codegen::Field { name, column, ty, with: serde_string(&field.attrs, "with") },
             name_span: ident.span(),
             ty: &field.ty,
         })
     }
+}
+
+/// The string value of `#[serde(key = "...")]` on a field, if present.
+fn serde_string(attrs: &[syn::Attribute], key: &str) -> Option<String> {
+    serde_metas(attrs).into_iter().find_map(|meta| match meta {
+        Meta::NameValue(nv) if nv.path.is_ident(key) => match nv.value {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// The items of every `#[serde(...)]` attribute. Syntax serde itself would refuse is skipped

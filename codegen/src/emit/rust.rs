@@ -136,7 +136,7 @@ fn row_type(table: &Table) -> TokenStream {
 }
 
 /// The `sync_runtime::wire` module a column's values go through, if any.
-fn wire_helper(column: &Column) -> Option<String> {
+pub(crate) fn wire_helper(column: &Column) -> Option<String> {
     let base = match column.ty {
         LogicalType::Timestamp => "timestamp",
         LogicalType::Date => "date",

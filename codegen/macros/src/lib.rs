@@ -54,6 +54,20 @@ pub fn include_schema(input: TokenStream) -> TokenStream {
     expanded.unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
+/// Expands to the sync protocol's request and response types (DESIGN 5.1), from the same
+/// description (`codegen::protocol`) the TypeScript `sync-types.ts` is generated from. Used once,
+/// by `sync-runtime`'s `protocol` module: the tokens refer to its `crate::wire` helpers.
+#[proc_macro]
+pub fn sync_protocol(input: TokenStream) -> TokenStream {
+    let input = TokenStream2::from(input);
+    if !input.is_empty() {
+        return syn::Error::new_spanned(input, "sync_protocol!() takes no arguments")
+            .into_compile_error()
+            .into();
+    }
+    codegen::emit::protocol_tokens().into()
+}
+
 /// Checks a struct against `#[sync(table = "...", schema = "...")]` and implements
 /// `sync_runtime::schema::SyncRow` for it.
 #[proc_macro_derive(SyncRow, attributes(sync))]

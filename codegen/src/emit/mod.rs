@@ -4,11 +4,13 @@
 mod json_schema;
 mod markdown;
 pub(crate) mod rust;
+mod rust_protocol;
 mod sql;
 pub(crate) mod ts;
 pub(crate) mod types;
 
 pub use rust::{rust_tokens, sync_row_impl};
+pub use rust_protocol::protocol_tokens;
 
 use std::collections::BTreeMap;
 

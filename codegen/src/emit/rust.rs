@@ -339,7 +339,7 @@ fn variant_idents(values: &[String]) -> Vec<Ident> {
 }
 
 /// `#[doc]` attributes for a comment, one per line, each with the space `///` would put there.
-fn docs(text: &str) -> TokenStream {
+pub(super) fn docs(text: &str) -> TokenStream {
     let lines = text.lines().map(|line| format!(" {line}"));
     quote!(#(#[doc = #lines])*)
 }

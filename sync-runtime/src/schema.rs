@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub mod from_ir;
+
 /// A whole schema: its name, the version clients send in every sync request, and its tables in
 /// foreign key dependency order (a table comes after every table it references).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,155 @@
+//! Who may write a row (DESIGN 5.4): its owner column, or for a `via:` table the owner its
+//! parent chain ends at. The server decides, from the rows as they are in the database.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use super::Refusal;
+use super::validate::{Change, Op};
+use crate::schema::{SchemaMeta, Scope, TableMeta};
+use crate::store::{StoreError, Transaction, Values};
+
+/// The user id as rows store it: a UUID subject in its canonical lower-case form, anything
+/// else as it is.
+pub(crate) fn normalize_user(user: &str) -> String {
+    match uuid::Uuid::try_parse(user) {
+        Ok(id) if user.len() == 36 => id.hyphenated().to_string(),
+        _ => user.to_owned(),
+    }
+}
+
+/// A row's primary key as text, to find rows by key: the key values in key order.
+pub(crate) fn key_text(table: &TableMeta, values: &Values) -> String {
+    let key: Vec<&Value> =
+        table.primary_key.iter().map(|c| values.get(*c).unwrap_or(&Value::Null)).collect();
+    serde_json::to_string(&key).expect("JSON values serialize")
+}
+
+/// Whose a row is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    User(String),
+    /// Nobody's: readable by all, writable by none.
+    Public,
+    /// The row (or a parent it names) does not exist.
+    Missing,
+}
+
+/// Refuse the request unless `user` may make every one of `changes` to `table`, whose current
+/// rows (by [`key_text`]) are `current`.
+pub(crate) async fn authorize<T: Transaction>(
+    tx: &mut T,
+    schema: &'static SchemaMeta,
+    user: &str,
+    table: &'static TableMeta,
+    changes: &[&Change],
+    current: &HashMap<String, Values>,
+) -> Result<(), Refusal> {
+    let row_of = |change: &Change| current.get(&key_text(table, &change.key));
+    match table.scope {
+        Scope::Owner | Scope::OwnerOrPublic => {
+            let owner = table.sync.owner.expect("owner scopes have an owner column");
+            for change in changes {
+                if let Some(row) = row_of(change) {
+                    check(table, change, owner_of(row.get(owner)), user, "the row")?;
+                }
+            }
+            Ok(())
+        }
+        Scope::Via { column, parent_table } => {
+            let parent = schema.table(parent_table).expect("via parents are tables of the schema");
+            let parent_column = parent.primary_key[0];
+            // The parent the change names, and the parent the row has now: both must be the user's.
+            let parents_of = |change: &Change| {
+                let named = match &change.op {
+                    Op::Upsert(row) => row.get(column),
+                    Op::Delete => None,
+                };
+                let now = row_of(change).and_then(|r| r.get(column));
+                [named, now].into_iter().flatten().cloned().collect::<Vec<Value>>()
+            };
+            let keys: Vec<Values> = changes
+                .iter()
+                .flat_map(|c| parents_of(c))
+                .map(|v| Values::from_iter([(parent_column.to_owned(), v)]))
+                .collect();
+            let owners = owners(tx, schema, parent, keys).await.map_err(Refusal::from)?;
+            for change in changes {
+                for value in parents_of(change) {
+                    let key = Values::from_iter([(parent_column.to_owned(), value)]);
+                    let owner = owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
+                    let what = format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
+                    check(table, change, owner, user, &what).map_err(|r| r.column(column))?;
+                }
+            }
+            Ok(())
+        }
+        Scope::Public | Scope::None => unreachable!("validation refuses writes to these tables"),
+    }
+}
+
+fn owner_of(value: Option<&Value>) -> Owner {
+    match value {
+        Some(Value::String(s)) => Owner::User(normalize_user(s)),
+        _ => Owner::Public,
+    }
+}
+
+fn check(table: &TableMeta, change: &Change, owner: Owner, user: &str, what: &str) -> Result<(), Refusal> {
+    let place = Refusal::place(table.name, Some(&change.key));
+    let refuse = |why: &str| {
+        Err(Refusal::forbidden(format!("{place}: {what} {why}")).table(table.name).key(&change.key))
+    };
+    match owner {
+        Owner::User(owner) if owner == user => Ok(()),
+        Owner::User(_) => refuse("belongs to another user"),
+        Owner::Public => refuse("is public, and public rows are read-only"),
+        Owner::Missing => refuse("does not exist"),
+    }
+}
+
+type OwnersFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<HashMap<String, Owner>, StoreError>> + Send + 'a>>;
+
+/// The owner of each row of `table` with these keys, by [`key_text`], following `via:` parents.
+fn owners<'a, T: Transaction>(
+    tx: &'a mut T,
+    schema: &'static SchemaMeta,
+    table: &'static TableMeta,
+    keys: Vec<Values>,
+) -> OwnersFuture<'a> {
+    Box::pin(async move {
+        let rows = tx.rows(table, &keys).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        match table.scope {
+            Scope::Owner | Scope::OwnerOrPublic => {
+                let owner = table.sync.owner.expect("owner scopes have an owner column");
+                for row in &rows {
+                    out.insert(key_text(table, row), owner_of(row.get(owner)));
+                }
+            }
+            Scope::Via { column, parent_table } => {
+                let parent = schema.table(parent_table).expect("via parents are tables");
+                let parent_column = parent.primary_key[0];
+                let parent_key = |row: &Values| {
+                    Values::from_iter([(parent_column.to_owned(), row.get(column).cloned().unwrap_or(Value::Null))])
+                };
+                let keys = rows.iter().map(parent_key).collect();
+                let parents = owners(tx, schema, parent, keys).await?;
+                for row in &rows {
+                    let owner = parents.get(&key_text(parent, &parent_key(row))).cloned();
+                    out.insert(key_text(table, row), owner.unwrap_or(Owner::Missing));
+                }
+            }
+            Scope::Public | Scope::None => {
+                for row in &rows {
+                    out.insert(key_text(table, row), Owner::Public);
+                }
+            }
+        }
+        Ok(out)
+    })
+}

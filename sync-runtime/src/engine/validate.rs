@@ -1,0 +1,301 @@
+//! Checking a request against the schema before anything touches the database: known tables and
+//! columns, values of the right type in their canonical wire form, keys, the conflict time, and
+//! the owner of every pushed row. Pure functions; a problem refuses the whole request with a
+//! message naming table, key and column.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Number, Value};
+
+use super::Refusal;
+use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
+use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, TableMeta};
+use crate::store::Values;
+use crate::wire;
+
+/// A pushed change that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub table: &'static TableMeta,
+    /// The primary key columns, canonical.
+    pub key: Values,
+    /// The conflict time: the row's modified column, or the delete's time.
+    pub modified: DateTime<Utc>,
+    pub op: Op,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    /// The columns the client sent, canonical; the rest keep their value (or take their default
+    /// when the row is new).
+    Upsert(Values),
+    Delete,
+}
+
+/// Validate every change; the result keeps request order.
+pub(crate) fn changes(
+    schema: &'static SchemaMeta,
+    user: &str,
+    changes: &[PushChange],
+) -> Result<Vec<Change>, Refusal> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let change = match change {
+            PushChange::UpsertChange(upsert) => upsert_change(schema, user, upsert)?,
+            PushChange::DeleteChange(delete) => delete_change(schema, delete)?,
+        };
+        if !seen.insert((change.table.name, Value::from(change.key.clone()).to_string())) {
+            let place = Refusal::place(change.table.name, Some(&change.key));
+            return Err(Refusal::bad_request(
+                "duplicate_change",
+                format!("{place} is changed twice in one request; send one change per row"),
+            )
+            .table(change.table.name)
+            .key(&change.key));
+        }
+        out.push(change);
+    }
+    Ok(out)
+}
+
+/// A table clients may write.
+fn writable_table(schema: &'static SchemaMeta, name: &str) -> Result<&'static TableMeta, Refusal> {
+    let table = schema
+        .table(name)
+        .filter(|t| t.is_synced())
+        .ok_or_else(|| {
+            Refusal::bad_request("unknown_table", format!("there is no synced table `{name}`"))
+                .table(name)
+        })?;
+    if table.scope == Scope::Public {
+        return Err(Refusal::forbidden(format!(
+            "table `{name}` is public: clients read it and never write it"
+        ))
+        .table(name));
+    }
+    Ok(table)
+}
+
+fn upsert_change(
+    schema: &'static SchemaMeta,
+    user: &str,
+    change: &UpsertChange,
+) -> Result<Change, Refusal> {
+    let table = writable_table(schema, &change.table)?;
+    let sent = change.row.values().map_err(|e| {
+        Refusal::bad_request("invalid_row", format!("a row of table `{}`: {e}", table.name))
+            .table(table.name)
+    })?;
+    // The key first, so that every later message can name it.
+    let key = key_of(table, &sent)?;
+    let place = Refusal::place(table.name, Some(&key));
+    let locate = |r: Refusal| r.table(table.name).key(&key);
+    let mut row = Values::new();
+    for (name, value) in sent {
+        let column = table.column(&name).ok_or_else(|| {
+            locate(Refusal::bad_request(
+                "unknown_column",
+                format!("{place}: table `{}` has no column `{name}`", table.name),
+            ))
+            .column(&name)
+        })?;
+        let value = canonical(column, value).map_err(|problem| {
+            locate(Refusal::bad_request(problem.code, format!("{place}, column `{name}`: {}", problem.message)))
+                .column(&name)
+        })?;
+        row.insert(name, value);
+    }
+    for column in table.columns {
+        let server_kept = [table.sync.version, table.sync.device].contains(&Some(column.name));
+        if !row.contains_key(column.name) && !column.nullable && !column.has_default && !server_kept {
+            return Err(locate(Refusal::bad_request(
+                "missing_column",
+                format!("{place}: column `{}` is required", column.name),
+            ))
+            .column(column.name));
+        }
+    }
+    let modified = conflict_time(table, &row).map_err(locate)?;
+    if let Some(owner) = table.sync.owner {
+        match row.get(owner) {
+            Some(Value::String(o)) if o == user => {}
+            Some(Value::Null) | None if table.scope == Scope::OwnerOrPublic => {
+                return Err(locate(Refusal::forbidden(format!(
+                    "{place}: a row with no owner is public, and public rows are read-only; set `{owner}` to your user id"
+                )))
+                .column(owner));
+            }
+            _ => {
+                return Err(locate(Refusal::forbidden(format!(
+                    "{place}: column `{owner}` must be your user id: rows can only be written by their owner"
+                )))
+                .column(owner));
+            }
+        }
+    }
+    Ok(Change { table, key, modified, op: Op::Upsert(row) })
+}
+
+fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<Change, Refusal> {
+    let table = writable_table(schema, &change.table)?;
+    let key = key_of(table, &change.key)?;
+    if let Some(extra) = change.key.keys().find(|k| !table.primary_key.contains(&k.as_str())) {
+        let place = Refusal::place(table.name, Some(&key));
+        return Err(Refusal::bad_request(
+            "unknown_column",
+            format!("{place}: `{extra}` is not a primary key column; a delete's key holds exactly the primary key"),
+        )
+        .table(table.name)
+        .key(&key)
+        .column(extra));
+    }
+    if table.sync.deleted.is_none() {
+        let place = Refusal::place(table.name, Some(&key));
+        return Err(Refusal::bad_request(
+            "delete_not_supported",
+            format!("{place}: table `{}` has no soft-delete column, so clients cannot delete its rows", table.name),
+        )
+        .table(table.name)
+        .key(&key));
+    }
+    Ok(Change { table, key, modified: change.modified_at, op: Op::Delete })
+}
+
+/// The primary key columns of `values`, canonical.
+fn key_of(table: &'static TableMeta, values: &Key) -> Result<Values, Refusal> {
+    let mut key = Values::new();
+    for name in table.primary_key {
+        let column = table.column(name).expect("primary key columns are columns");
+        let value = match values.get(*name) {
+            None | Some(Value::Null) => {
+                return Err(Refusal::bad_request(
+                    "missing_key",
+                    format!("a change to table `{}` has no value for primary key column `{name}`", table.name),
+                )
+                .table(table.name)
+                .column(name));
+            }
+            Some(value) => canonical(column, value.clone()).map_err(|problem| {
+                Refusal::bad_request(
+                    problem.code,
+                    format!("table `{}`, primary key column `{name}`: {}", table.name, problem.message),
+                )
+                .table(table.name)
+                .column(name)
+            })?,
+        };
+        key.insert((*name).to_owned(), value);
+    }
+    Ok(key)
+}
+
+/// The row's conflict time, which an upsert must carry.
+fn conflict_time(table: &TableMeta, row: &Values) -> Result<DateTime<Utc>, Refusal> {
+    let Some(modified) = table.sync.modified else {
+        return Err(Refusal::bad_request(
+            "not_syncable",
+            format!("table `{}` has no modified column to order writes by", table.name),
+        ));
+    };
+    match row.get(modified) {
+        Some(Value::String(text)) => Ok(wire::parse_timestamp(text).expect("canonical already")),
+        _ => Err(Refusal::bad_request(
+            "missing_column",
+            format!(
+                "{}: column `{modified}` is required: it is the conflict time of last write wins",
+                Refusal::place(table.name, None)
+            ),
+        )
+        .column(modified)),
+    }
+}
+
+/// Why a value was refused: a code and a sentence.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> Problem {
+    Problem { code: "invalid_value", message: message.into() }
+}
+
+/// A value in its canonical wire form (lower-case uuids, timestamps with milliseconds in UTC,
+/// integers as integers, reals as floats), or why it does not fit the column.
+pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Problem> {
+    if value.is_null() {
+        return if column.nullable {
+            Ok(Value::Null)
+        } else {
+            Err(Problem { code: "null_value", message: "must not be null".into() })
+        };
+    }
+    let expected = |what: &str| invalid(format!("expected {what}, got {value}"));
+    let canonical = match column.ty {
+        LogicalType::Text => match &value {
+            Value::String(_) => value.clone(),
+            _ => return Err(expected("a string")),
+        },
+        LogicalType::Uuid => match &value {
+            Value::String(s) => match uuid::Uuid::try_parse(s) {
+                Ok(id) if s.len() == 36 => Value::String(id.hyphenated().to_string()),
+                _ => return Err(invalid(format!("`{s}` is not a UUID (8-4-4-4-12 hex digits)"))),
+            },
+            _ => return Err(expected("a UUID string")),
+        },
+        LogicalType::Integer => match value.as_i64() {
+            Some(i) if i32::try_from(i).is_ok() => Value::from(i),
+            Some(_) => return Err(invalid(format!("{value} is outside the 32-bit integer range"))),
+            None => return Err(expected("an integer")),
+        },
+        LogicalType::Bigint => match value.as_i64() {
+            Some(i) => Value::from(wire::check_bigint(i).map_err(|e| invalid(e.to_string()))?),
+            None => return Err(expected("an integer")),
+        },
+        LogicalType::Real => match value.as_f64().and_then(Number::from_f64) {
+            Some(n) => Value::Number(n),
+            None => return Err(expected("a number")),
+        },
+        LogicalType::Boolean => match value {
+            Value::Bool(_) => value.clone(),
+            _ => return Err(expected("true or false")),
+        },
+        LogicalType::Timestamp => match &value {
+            Value::String(s) => {
+                let parsed = wire::parse_timestamp(s).map_err(|e| invalid(e.to_string()))?;
+                Value::String(wire::format_timestamp(&parsed).map_err(|e| invalid(e.to_string()))?)
+            }
+            _ => return Err(expected("a timestamp string")),
+        },
+        LogicalType::Date => match &value {
+            Value::String(s) => {
+                let parsed = wire::parse_date(s).map_err(|e| invalid(e.to_string()))?;
+                Value::String(wire::format_date(&parsed).map_err(|e| invalid(e.to_string()))?)
+            }
+            _ => return Err(expected("a date string")),
+        },
+        LogicalType::Json => value.clone(),
+    };
+    if let (Some(values), Value::String(s)) = (column.values, &canonical)
+        && !values.contains(&s.as_str())
+    {
+        return Err(invalid(format!("`{s}` is not one of {}", values.join(", "))));
+    }
+    Ok(canonical)
+}
+
+/// Whether two canonical values of a column are the same value (a real read back from a
+/// database may come as an integer).
+pub(crate) fn same_value(column: &ColumnMeta, a: &Value, b: &Value) -> bool {
+    match (column.ty, a.as_f64(), b.as_f64()) {
+        (LogicalType::Real, Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+#[path = "validate/tests.rs"]
+mod tests;

@@ -1,0 +1,125 @@
+//! Where synced rows live: one interface, two stores.
+//!
+//! The [engine](crate::engine) decides everything a sync means (validation, ownership, last write
+//! wins); a store only reads and writes rows inside one transaction and serves pull pages in commit
+//! order. [`postgres`] is the system of record; [`sqlite`] is the embedded default. Both pass the
+//! same conformance suite (`tests/tests/sync_conformance.rs`).
+//!
+//! Values cross this boundary in their wire form (DESIGN section 4): a row is a JSON object keyed
+//! by column name, timestamps are `2026-11-24T10:00:00.000Z` strings, and so on. The engine
+//! normalises what clients send before a store sees it, and a store returns exactly that form.
+
+use std::future::Future;
+
+use serde_json::{Map, Value};
+
+use crate::protocol::PulledChange;
+use crate::schema::TableMeta;
+
+pub mod postgres;
+
+/// A row, or a primary key, as a JSON object keyed by column name, in wire form.
+pub type Values = Map<String, Value>;
+
+/// A database that holds an application's synced tables.
+pub trait Store: Send + Sync + 'static {
+    type Tx<'a>: Transaction + 'a
+    where
+        Self: 'a;
+
+    /// Start a read-write transaction. Pull in it sees one consistent snapshot of the rows it
+    /// serves; rows read with [`Transaction::rows`] stay locked against other writers until it
+    /// ends.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx<'_>, StoreError>> + Send;
+
+    /// How far behind pulls are held (DESIGN 5.2), for `/healthz`.
+    fn horizon(&self) -> impl Future<Output = Result<Horizon, StoreError>> + Send;
+}
+
+/// One transaction of a [`Store`]. Dropping it without [`commit`](Transaction::commit) rolls
+/// back everything it wrote.
+pub trait Transaction: Send {
+    /// The rows of `table` with these primary keys (each key holds exactly the primary key
+    /// columns), locked until the transaction ends. Keys with no row are left out; order is
+    /// unspecified.
+    fn rows(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> impl Future<Output = Result<Vec<Values>, StoreError>> + Send;
+
+    /// Insert rows whose keys had no row when [`rows`](Transaction::rows) looked. Each row holds
+    /// exactly `columns` (which include the primary key); columns left out take their defaults.
+    /// A row whose key has been inserted by a concurrent transaction since is skipped, not
+    /// overwritten: the result lists the keys actually inserted, and the engine looks again.
+    fn insert(
+        &mut self,
+        table: &'static TableMeta,
+        columns: &[&'static str],
+        rows: &[Values],
+    ) -> impl Future<Output = Result<Vec<Values>, StoreError>> + Send;
+
+    /// Overwrite `columns` of rows that exist and that this transaction has locked with
+    /// [`rows`](Transaction::rows). Each row holds exactly `columns`, primary key included.
+    fn update(
+        &mut self,
+        table: &'static TableMeta,
+        columns: &[&'static str],
+        rows: &[Values],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// One page of at most `limit` changes that `user` may read (DESIGN 5.4), after `cursor`
+    /// (`None`: from the beginning), in commit order: rows written and rows deleted by any path.
+    /// Rows this transaction wrote itself come in a later pull.
+    fn pull(
+        &mut self,
+        user: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// Make everything written visible to others.
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// One page of a pull.
+#[derive(Debug)]
+pub struct Page {
+    pub changes: Vec<PulledChange>,
+    /// Where the next pull starts; opaque to clients.
+    pub cursor: String,
+    /// Whether more changes were waiting beyond this page when it was read.
+    pub has_more: bool,
+}
+
+/// What holds pulls back (DESIGN 5.2): see `_sync_horizon()` in the generated Postgres DDL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Horizon {
+    /// Finished transactions that pulls do not serve yet because an older one is still open.
+    pub waiting_transactions: i64,
+    /// How long the oldest open writing transaction has been open, in seconds, when known.
+    pub oldest_transaction_age_secs: Option<f64>,
+}
+
+/// Why a store could not do what the engine asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The cursor was not made by this store.
+    #[error("invalid cursor `{0}`: send the cursor of the last response, or null to start over")]
+    BadCursor(String),
+    /// A concurrent transaction got in the way (a serialization failure or a deadlock); running
+    /// the whole transaction again is safe.
+    #[error("conflict with a concurrent transaction: {0}")]
+    Conflict(String),
+    /// The database refused a write (a foreign key, unique or check constraint).
+    #[error("{message}")]
+    Constraint {
+        message: String,
+        table: Option<String>,
+        column: Option<String>,
+        constraint: Option<String>,
+    },
+    /// Anything else: the database is unreachable, or the schema is not what the metadata says.
+    #[error("{0}")]
+    Database(String),
+}

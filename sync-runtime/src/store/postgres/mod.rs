@@ -1,0 +1,247 @@
+//! The Postgres store: the system of record (DESIGN 5.6).
+//!
+//! It relies on the sync machinery the generator writes into `generated/sql/postgres.sql`: the
+//! `_sync_xid` column every synced table carries (stamped by a trigger with the writing
+//! transaction's id, whatever the path), `_sync_tombstone` (every deleted row) and
+//! `_sync_horizon()`. See [`pull`] for how the cursor follows commit order.
+//!
+//! Safe behind a transaction-mode pooler (PgBouncer, Supabase's pooler, Hyperdrive): every
+//! statement is unnamed (`query_typed`: no prepared statement outlives its transaction), and the
+//! only session setting is `SET LOCAL`, which ends with the transaction.
+
+mod pull;
+mod sql;
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use serde_json::Value;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+
+use self::sql::PgTable;
+use super::{Horizon, Page, Store, StoreError, Transaction, Values};
+use crate::schema::{SchemaMeta, TableMeta};
+
+/// Connections to one Postgres database holding the schema's tables.
+#[derive(Debug)]
+pub struct PgStore {
+    pool: Pool,
+    schema: &'static SchemaMeta,
+    tables: Vec<PgTable>,
+}
+
+/// The most connections one server instance opens.
+const POOL_SIZE: usize = 16;
+
+impl PgStore {
+    /// Connect to `url` and check that the schema's synced tables and the sync machinery are
+    /// there (apply `generated/sql/postgres.sql` first).
+    pub async fn connect(url: &str, schema: &'static SchemaMeta) -> Result<Self, StoreError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Database(format!("invalid database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Database(format!("cannot build the connection pool: {e}")))?;
+        let client = connection(&pool).await?;
+        let mut tables = Vec::new();
+        for table in schema.tables.iter().filter(|t| t.is_synced() && t.targets.postgres) {
+            let types = column_types(&client, table).await?;
+            tables.push(PgTable::new(table, tables.len() + 1, types));
+        }
+        let machinery = client
+            .query_typed("SELECT to_regclass('_sync_tombstone') IS NOT NULL", &[])
+            .await
+            .map_err(store_error)?;
+        if !machinery[0].get::<_, bool>(0) {
+            return Err(StoreError::Database(
+                "the sync machinery (_sync_tombstone) is missing: apply generated/sql/postgres.sql"
+                    .into(),
+            ));
+        }
+        Ok(PgStore { pool, schema, tables })
+    }
+
+    fn table(&self, meta: &'static TableMeta) -> Result<&PgTable, StoreError> {
+        self.tables.iter().find(|t| std::ptr::eq(t.meta, meta)).ok_or_else(|| {
+            StoreError::Database(format!("table `{}` is not synced through Postgres", meta.name))
+        })
+    }
+}
+
+async fn connection(pool: &Pool) -> Result<Object, StoreError> {
+    pool.get().await.map_err(|e| StoreError::Database(format!("cannot connect to Postgres: {e}")))
+}
+
+/// The type of every column of `table`, as `format_type` spells it, in metadata order.
+async fn column_types(client: &Object, table: &TableMeta) -> Result<Vec<String>, StoreError> {
+    let rows = client
+        .query_typed(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+             WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped",
+            &[(&table.name, Type::TEXT)],
+        )
+        .await
+        .map_err(store_error)?;
+    let found: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    if !found.iter().any(|(name, _)| name == "_sync_xid") {
+        return Err(StoreError::Database(format!(
+            "table `{}` or its sync column _sync_xid is missing: apply generated/sql/postgres.sql",
+            table.name
+        )));
+    }
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            found.iter().find(|(name, _)| name == c.name).map(|(_, ty)| ty.clone()).ok_or_else(
+                || {
+                    StoreError::Database(format!(
+                        "table `{}` has no column `{}`: the database does not match schema.toml",
+                        table.name, c.name
+                    ))
+                },
+            )
+        })
+        .collect()
+}
+
+impl Store for PgStore {
+    type Tx<'a> = PgTx<'a>;
+
+    async fn begin(&self) -> Result<PgTx<'_>, StoreError> {
+        let client = connection(&self.pool).await?;
+        // Timestamps without a time zone hold UTC (the generated defaults use now()).
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL TimeZone = 'UTC'")
+            .await
+            .map_err(store_error)?;
+        Ok(PgTx { client: Some(client), store: self })
+    }
+
+    async fn horizon(&self) -> Result<Horizon, StoreError> {
+        let client = connection(&self.pool).await?;
+        let row = client
+            .query_typed_one(
+                "SELECT xid_age, extract(epoch FROM oldest_xact_age)::float8 FROM _sync_horizon()",
+                &[],
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(Horizon { waiting_transactions: row.get(0), oldest_transaction_age_secs: row.get(1) })
+    }
+}
+
+/// A transaction on one pooled connection.
+#[derive(Debug)]
+pub struct PgTx<'a> {
+    /// `None` once committed.
+    client: Option<Object>,
+    store: &'a PgStore,
+}
+
+impl PgTx<'_> {
+    fn client(&self) -> &Object {
+        self.client.as_ref().expect("used only before commit")
+    }
+
+    /// Run `sql` with the JSON array `rows` as `$1`; the first column of each result row, as text.
+    async fn with_rows(&self, sql: &str, rows: Value) -> Result<Vec<String>, StoreError> {
+        let result = self.client().query_typed(sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
+        Ok(result.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else { return };
+        // Roll back before the connection goes back to the pool; without a runtime to do that
+        // on, take the connection out of the pool instead (closing it rolls back).
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(Object::take(client));
+                    }
+                });
+            }
+            Err(_) => drop(Object::take(client)),
+        }
+    }
+}
+
+impl Transaction for PgTx<'_> {
+    async fn rows(&mut self, table: &'static TableMeta, keys: &[Values]) -> Result<Vec<Values>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = self.store.table(table)?.select_for_update();
+        let keys = Value::Array(keys.iter().cloned().map(Value::Object).collect());
+        self.with_rows(&sql, keys).await?.iter().map(|text| parse_object(text)).collect()
+    }
+
+    async fn insert(
+        &mut self,
+        table: &'static TableMeta,
+        columns: &[&'static str],
+        rows: &[Values],
+    ) -> Result<Vec<Values>, StoreError> {
+        let sql = self.store.table(table)?.insert(columns);
+        let rows = Value::Array(rows.iter().cloned().map(Value::Object).collect());
+        self.with_rows(&sql, rows).await?.iter().map(|text| parse_object(text)).collect()
+    }
+
+    async fn update(
+        &mut self,
+        table: &'static TableMeta,
+        columns: &[&'static str],
+        rows: &[Values],
+    ) -> Result<(), StoreError> {
+        let Some(sql) = self.store.table(table)?.update(columns) else { return Ok(()) };
+        let rows = Value::Array(rows.iter().cloned().map(Value::Object).collect());
+        self.client().execute_typed(&sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn pull(&mut self, user: &str, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+        pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit).await
+    }
+
+    async fn commit(mut self) -> Result<(), StoreError> {
+        let client = self.client.take().expect("commit once");
+        client.batch_execute("COMMIT").await.map_err(store_error)
+    }
+}
+
+fn parse_object(text: &str) -> Result<Values, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Database(format!("Postgres returned a row that is not a JSON object: {e}")))
+}
+
+/// A driver error as a [`StoreError`]: conflicts are worth a retry, constraint violations name
+/// what refused the change.
+fn store_error(error: tokio_postgres::Error) -> StoreError {
+    let Some(db) = error.as_db_error() else {
+        return StoreError::Database(format!("Postgres: {error}"));
+    };
+    let code = db.code();
+    if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+        StoreError::Conflict(db.message().to_owned())
+    } else if code.code().starts_with("23") {
+        StoreError::Constraint {
+            message: db.detail().map_or_else(|| db.message().to_owned(), |d| format!("{}: {d}", db.message())),
+            table: db.table().map(str::to_owned),
+            column: db.column().map(str::to_owned),
+            constraint: db.constraint().map(str::to_owned),
+        }
+    } else {
+        StoreError::Database(format!("Postgres: {} ({})", db.message(), code.code()))
+    }
+}

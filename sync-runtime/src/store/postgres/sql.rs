@@ -1,0 +1,211 @@
+//! The SQL text of every statement the Postgres store runs, built once per table from the
+//! metadata and the column types the live catalog reports (so legacy storage, such as
+//! `timestamp` without a time zone or `json` rather than `jsonb`, converts correctly).
+//!
+//! Values travel as one `jsonb` parameter per statement and become typed rows through
+//! `jsonb_to_recordset`, so a batch of any size is one statement and one round trip. Rows come
+//! back as JSON text already in wire form, which the server passes through untouched.
+
+use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
+
+/// A synced table as the Postgres store sees it.
+#[derive(Debug)]
+pub(super) struct PgTable {
+    pub meta: &'static TableMeta,
+    /// Position in pull order (tombstones are 0).
+    pub index: usize,
+    /// `format_type` of every column of `meta.columns`, in order.
+    pub types: Vec<String>,
+    /// `SELECT` list item: the row as JSON text in wire form, from alias `t`.
+    pub row_json: String,
+    /// `SELECT` list item: the primary key values as a JSON array, from alias `t`.
+    pub key_array: String,
+}
+
+/// `"name"`, with embedded quotes doubled.
+pub(super) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'`, with embedded quotes doubled.
+pub(super) fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl PgTable {
+    pub fn new(meta: &'static TableMeta, index: usize, types: Vec<String>) -> Self {
+        let pairs: Vec<String> = meta
+            .columns
+            .iter()
+            .zip(&types)
+            .map(|(c, ty)| format!("{}, {}", literal(c.name), wire_expr(c.ty, ty, c.name)))
+            .collect();
+        // json_build_object takes at most 100 arguments: 50 columns per call, merged as jsonb.
+        let row_json = match pairs.len() {
+            0..=50 => format!("json_build_object({})::text", pairs.join(", ")),
+            _ => {
+                let parts: Vec<String> = pairs
+                    .chunks(50)
+                    .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
+                    .collect();
+                format!("({})::text", parts.join(" || "))
+            }
+        };
+        let key: Vec<String> = meta.primary_key.iter().map(|c| column_wire_expr(meta, &types, c)).collect();
+        let key_array = format!("json_build_array({})::text", key.join(", "));
+        PgTable { meta, index, types, row_json, key_array }
+    }
+
+    fn column_type(&self, name: &str) -> &str {
+        let i = self.meta.columns.iter().position(|c| c.name == name).expect("a column of the table");
+        &self.types[i]
+    }
+
+    /// `jsonb_to_recordset($1) AS r(...)` for these columns.
+    fn recordset(&self, columns: &[&str]) -> String {
+        let defs: Vec<String> =
+            columns.iter().map(|c| format!("{} {}", quote(c), self.column_type(c))).collect();
+        format!("jsonb_to_recordset($1::jsonb) AS r({})", defs.join(", "))
+    }
+
+    fn name(&self) -> String {
+        quote(self.meta.name)
+    }
+
+    fn key_columns(&self, alias: &str) -> String {
+        let cols: Vec<String> =
+            self.meta.primary_key.iter().map(|c| format!("{alias}.{}", quote(c))).collect();
+        cols.join(", ")
+    }
+
+    /// The rows with the keys of `$1` (a JSON array of key objects), locked.
+    pub fn select_for_update(&self) -> String {
+        format!(
+            "SELECT {row} FROM {table} AS t WHERE ({tk}) IN (SELECT {rk} FROM {rs}) \
+             ORDER BY {tk} FOR UPDATE OF t",
+            row = self.row_json,
+            table = self.name(),
+            tk = self.key_columns("t"),
+            rk = self.key_columns("r"),
+            rs = self.recordset(self.meta.primary_key),
+        )
+    }
+
+    /// Insert the rows of `$1` with exactly `columns`, skipping keys that exist; returns the
+    /// inserted keys as JSON objects.
+    pub fn insert(&self, columns: &[&str]) -> String {
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let key_object: Vec<String> = self
+            .meta
+            .primary_key
+            .iter()
+            .map(|c| format!("{}, {}", literal(c), column_wire_expr(self.meta, &self.types, c)))
+            .collect();
+        format!(
+            "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {rs} \
+             ON CONFLICT ({pk}) DO NOTHING RETURNING json_build_object({key})::text",
+            table = self.name(),
+            cols = cols.join(", "),
+            rs = self.recordset(columns),
+            pk = self.key_columns("t").replace("t.", ""),
+            key = key_object.join(", "),
+        )
+    }
+
+    /// Overwrite the non-key `columns` of existing rows from `$1`; `None` when only key
+    /// columns are given.
+    pub fn update(&self, columns: &[&str]) -> Option<String> {
+        let sets: Vec<String> = columns
+            .iter()
+            .filter(|c| !self.meta.primary_key.contains(c))
+            .map(|c| format!("{0} = r.{0}", quote(c)))
+            .collect();
+        if sets.is_empty() {
+            return None;
+        }
+        let matches: Vec<String> =
+            self.meta.primary_key.iter().map(|c| format!("t.{0} = r.{0}", quote(c))).collect();
+        Some(format!(
+            "UPDATE {table} AS t SET {sets} FROM {rs} WHERE {matches}",
+            table = self.name(),
+            sets = sets.join(", "),
+            rs = self.recordset(columns),
+            matches = matches.join(" AND "),
+        ))
+    }
+
+    /// The joins and condition under which `$1` (the user id, text) may read a row of `t`
+    /// (DESIGN 5.4); `None` when the user can read none.
+    pub fn readable(&self, schema: &SchemaMeta, tables: &[PgTable], user_is_uuid: bool) -> Option<(String, String)> {
+        let mut joins = String::new();
+        let mut alias = "t".to_owned();
+        let mut table = self;
+        for depth in 1.. {
+            match table.meta.scope {
+                Scope::Public => return Some((joins, "true".into())),
+                Scope::None => return None,
+                Scope::Owner | Scope::OwnerOrPublic => {
+                    let owner = table.meta.sync.owner.expect("owner scopes have an owner column");
+                    let ty = table.column_type(owner);
+                    let public = table.meta.scope == Scope::OwnerOrPublic;
+                    let column = format!("{alias}.{}", quote(owner));
+                    let mine = (ty != "uuid" || user_is_uuid).then(|| format!("{column} = $1::text::{ty}"));
+                    return match (mine, public) {
+                        (Some(mine), true) => Some((joins, format!("({mine} OR {column} IS NULL)"))),
+                        (Some(mine), false) => Some((joins, mine)),
+                        (None, true) => Some((joins, format!("{column} IS NULL"))),
+                        (None, false) => None,
+                    };
+                }
+                Scope::Via { column, parent_table } => {
+                    let parent_meta = schema.table(parent_table).expect("via parents are tables");
+                    let parent = tables.iter().find(|t| std::ptr::eq(t.meta, parent_meta))?;
+                    let parent_alias = format!("p{depth}");
+                    joins.push_str(&format!(
+                        " JOIN {} AS {parent_alias} ON {parent_alias}.{} = {alias}.{}",
+                        parent.name(),
+                        quote(parent_meta.primary_key[0]),
+                        quote(column)
+                    ));
+                    alias = parent_alias;
+                    table = parent;
+                }
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// The key column comparisons for a pull position: `(t.a, t.b)` and the matching values
+    /// from the JSON array `$4`.
+    pub fn position_key(&self) -> (String, String) {
+        let values: Vec<String> = self
+            .meta
+            .primary_key
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("($4::jsonb->>{i})::{}", self.column_type(c)))
+            .collect();
+        (self.key_columns("t"), values.join(", "))
+    }
+}
+
+/// The wire form of column `name` of alias `t`.
+fn column_wire_expr(meta: &TableMeta, types: &[String], name: &str) -> String {
+    let i = meta.columns.iter().position(|c| c.name == name).expect("a column of the table");
+    wire_expr(meta.columns[i].ty, &types[i], name)
+}
+
+/// An expression of the wire form (DESIGN 4) of column `name` of alias `t`, stored as `pg_type`.
+fn wire_expr(ty: LogicalType, pg_type: &str, name: &str) -> String {
+    const TIMESTAMP: &str = r#"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#;
+    let column = format!("t.{}", quote(name));
+    match ty {
+        LogicalType::Timestamp if pg_type.contains("with time zone") => {
+            format!("to_char({column} AT TIME ZONE 'UTC', {TIMESTAMP})")
+        }
+        // Without a time zone, values are UTC by the schema's convention.
+        LogicalType::Timestamp => format!("to_char({column}, {TIMESTAMP})"),
+        LogicalType::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
+        _ => column,
+    }
+}

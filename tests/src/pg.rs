@@ -45,6 +45,23 @@ impl TestDb {
         TestDb { client, admin_url, name }
     }
 
+    /// The connection string of this test's database.
+    pub fn url(&self) -> String {
+        let mut config: Config = self.admin_url.parse().expect("TEST_DATABASE_URL is a valid URL");
+        config.dbname(&self.name);
+        let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
+        let host = match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(host)) => host.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let user = config.get_user().unwrap_or("postgres");
+        match password {
+            Some(password) => format!("postgres://{user}:{password}@{host}:{port}/{}", self.name),
+            None => format!("postgres://{user}@{host}:{port}/{}", self.name),
+        }
+    }
+
     /// Another connection to this test's database, for tests of concurrent transactions.
     pub fn connect(&self) -> Client {
         open(&self.admin_url, &self.name)

@@ -154,7 +154,8 @@ impl PgTx<'_> {
 
     /// Run `sql` with the JSON array `rows` as `$1`; the first column of each result row, as text.
     async fn with_rows(&self, sql: &str, rows: Value) -> Result<Vec<String>, StoreError> {
-        let result = self.client().query_typed(sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
+        let result =
+            self.client().query_typed(sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
         Ok(result.iter().map(|r| r.get(0)).collect())
     }
 }
@@ -178,7 +179,11 @@ impl Drop for PgTx<'_> {
 }
 
 impl Transaction for PgTx<'_> {
-    async fn rows(&mut self, table: &'static TableMeta, keys: &[Values]) -> Result<Vec<Values>, StoreError> {
+    async fn rows(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> Result<Vec<Values>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -210,7 +215,12 @@ impl Transaction for PgTx<'_> {
         Ok(())
     }
 
-    async fn pull(&mut self, user: &str, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+    async fn pull(
+        &mut self,
+        user: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
         pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit).await
     }
 
@@ -221,8 +231,9 @@ impl Transaction for PgTx<'_> {
 }
 
 fn parse_object(text: &str) -> Result<Values, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::Database(format!("Postgres returned a row that is not a JSON object: {e}")))
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Database(format!("Postgres returned a row that is not a JSON object: {e}"))
+    })
 }
 
 /// A driver error as a [`StoreError`]: conflicts are worth a retry, constraint violations name
@@ -236,7 +247,9 @@ fn store_error(error: tokio_postgres::Error) -> StoreError {
         StoreError::Conflict(db.message().to_owned())
     } else if code.code().starts_with("23") {
         StoreError::Constraint {
-            message: db.detail().map_or_else(|| db.message().to_owned(), |d| format!("{}: {d}", db.message())),
+            message: db
+                .detail()
+                .map_or_else(|| db.message().to_owned(), |d| format!("{}: {d}", db.message())),
             table: db.table().map(str::to_owned),
             column: db.column().map(str::to_owned),
             constraint: db.constraint().map(str::to_owned),

@@ -103,7 +103,11 @@ pub(super) async fn page(
         }
         _ => Position { xid: horizon, after: None },
     };
-    Ok(Page { changes: entries.into_iter().map(|e| e.change).collect(), cursor: cursor.render(), has_more })
+    Ok(Page {
+        changes: entries.into_iter().map(|e| e.change).collect(),
+        cursor: cursor.render(),
+        has_more,
+    })
 }
 
 /// The position condition for `source`, over `(xid column, key columns)`, given the cursor in
@@ -161,8 +165,12 @@ async fn rows(
             Ok(Entry {
                 xid: xid(r.get(0))?,
                 source: table.index,
-                key: serde_json::from_str(r.get(1)).map_err(|e| StoreError::Database(e.to_string()))?,
-                change: PulledChange::PulledRow(PulledRow { table: table.meta.name.to_owned(), row }),
+                key: serde_json::from_str(r.get(1))
+                    .map_err(|e| StoreError::Database(e.to_string()))?,
+                change: PulledChange::PulledRow(PulledRow {
+                    table: table.meta.name.to_owned(),
+                    row,
+                }),
             })
         })
         .collect()
@@ -200,7 +208,10 @@ async fn tombstones(
     result
         .iter()
         .map(|r| {
-            let parse = |i| serde_json::from_str::<Value>(r.get(i)).map_err(|e| StoreError::Database(e.to_string()));
+            let parse = |i| {
+                serde_json::from_str::<Value>(r.get(i))
+                    .map_err(|e| StoreError::Database(e.to_string()))
+            };
             let Value::Object(key) = parse(3)? else {
                 return Err(StoreError::Database("a tombstone key is not a JSON object".into()));
             };
@@ -208,7 +219,11 @@ async fn tombstones(
                 xid: xid(r.get(0))?,
                 source: 0,
                 key: parse(1)?,
-                change: PulledChange::PulledDelete(PulledDelete { table: r.get(2), key, deleted: True }),
+                change: PulledChange::PulledDelete(PulledDelete {
+                    table: r.get(2),
+                    key,
+                    deleted: True,
+                }),
             })
         })
         .collect()

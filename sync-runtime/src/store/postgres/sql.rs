@@ -51,13 +51,15 @@ impl PgTable {
                 format!("({})::text", parts.join(" || "))
             }
         };
-        let key: Vec<String> = meta.primary_key.iter().map(|c| column_wire_expr(meta, &types, c)).collect();
+        let key: Vec<String> =
+            meta.primary_key.iter().map(|c| column_wire_expr(meta, &types, c)).collect();
         let key_array = format!("json_build_array({})::text", key.join(", "));
         PgTable { meta, index, types, row_json, key_array }
     }
 
     fn column_type(&self, name: &str) -> &str {
-        let i = self.meta.columns.iter().position(|c| c.name == name).expect("a column of the table");
+        let i =
+            self.meta.columns.iter().position(|c| c.name == name).expect("a column of the table");
         &self.types[i]
     }
 
@@ -136,7 +138,12 @@ impl PgTable {
 
     /// The joins and condition under which `$1` (the user id, text) may read a row of `t`
     /// (DESIGN 5.4); `None` when the user can read none.
-    pub fn readable(&self, schema: &SchemaMeta, tables: &[PgTable], user_is_uuid: bool) -> Option<(String, String)> {
+    pub fn readable(
+        &self,
+        schema: &SchemaMeta,
+        tables: &[PgTable],
+        user_is_uuid: bool,
+    ) -> Option<(String, String)> {
         let mut joins = String::new();
         let mut alias = "t".to_owned();
         let mut table = self;
@@ -149,9 +156,12 @@ impl PgTable {
                     let ty = table.column_type(owner);
                     let public = table.meta.scope == Scope::OwnerOrPublic;
                     let column = format!("{alias}.{}", quote(owner));
-                    let mine = (ty != "uuid" || user_is_uuid).then(|| format!("{column} = $1::text::{ty}"));
+                    let mine = (ty != "uuid" || user_is_uuid)
+                        .then(|| format!("{column} = $1::text::{ty}"));
                     return match (mine, public) {
-                        (Some(mine), true) => Some((joins, format!("({mine} OR {column} IS NULL)"))),
+                        (Some(mine), true) => {
+                            Some((joins, format!("({mine} OR {column} IS NULL)")))
+                        }
                         (Some(mine), false) => Some((joins, mine)),
                         (None, true) => Some((joins, format!("{column} IS NULL"))),
                         (None, false) => None,

@@ -5,6 +5,7 @@
 //! wire format of values ([`wire`], DESIGN section 4) and the protocol ([`protocol`], DESIGN 5.1)
 //! are shared by server and client.
 
+pub mod auth;
 pub mod engine;
 pub mod protocol;
 pub mod schema;

@@ -80,8 +80,10 @@ pub(crate) async fn authorize<T: Transaction>(
             for change in changes {
                 for value in parents_of(change) {
                     let key = Values::from_iter([(parent_column.to_owned(), value)]);
-                    let owner = owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
-                    let what = format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
+                    let owner =
+                        owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
+                    let what =
+                        format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
                     check(table, change, owner, user, &what).map_err(|r| r.column(column))?;
                 }
             }
@@ -98,7 +100,13 @@ fn owner_of(value: Option<&Value>) -> Owner {
     }
 }
 
-fn check(table: &TableMeta, change: &Change, owner: Owner, user: &str, what: &str) -> Result<(), Refusal> {
+fn check(
+    table: &TableMeta,
+    change: &Change,
+    owner: Owner,
+    user: &str,
+    what: &str,
+) -> Result<(), Refusal> {
     let place = Refusal::place(table.name, Some(&change.key));
     let refuse = |why: &str| {
         Err(Refusal::forbidden(format!("{place}: {what} {why}")).table(table.name).key(&change.key))
@@ -135,7 +143,10 @@ fn owners<'a, T: Transaction>(
                 let parent = schema.table(parent_table).expect("via parents are tables");
                 let parent_column = parent.primary_key[0];
                 let parent_key = |row: &Values| {
-                    Values::from_iter([(parent_column.to_owned(), row.get(column).cloned().unwrap_or(Value::Null))])
+                    Values::from_iter([(
+                        parent_column.to_owned(),
+                        row.get(column).cloned().unwrap_or(Value::Null),
+                    )])
                 };
                 let keys = rows.iter().map(parent_key).collect();
                 let parents = owners(tx, schema, parent, keys).await?;

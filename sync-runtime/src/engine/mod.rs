@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-pub use self::refusal::Refusal;
 use self::decide::Outcome;
+pub use self::refusal::Refusal;
 use self::validate::Change;
 use crate::protocol::{Rejected, Row, SyncRequest, SyncResponse};
 use crate::schema::{SchemaMeta, TableMeta};
@@ -106,7 +106,9 @@ impl<S: Store> Engine<S> {
         }
         let page_size = match request.page_size {
             None => self.config.default_page_size,
-            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX).min(self.config.max_page_size),
+            Some(n) if n >= 1 => {
+                usize::try_from(n).unwrap_or(usize::MAX).min(self.config.max_page_size)
+            }
             Some(n) => {
                 return Err(Refusal::bad_request(
                     "invalid_page_size",
@@ -182,8 +184,8 @@ impl<S: Store> Engine<S> {
     /// One attempt: push and pull in one transaction.
     async fn run(&self, push: &Push<'_>) -> Result<SyncResponse, Failure> {
         let now = Utc::now().trunc_subsecs(3);
-        let skew = chrono::Duration::from_std(self.config.max_clock_skew)
-            .unwrap_or(chrono::Duration::MAX);
+        let skew =
+            chrono::Duration::from_std(self.config.max_clock_skew).unwrap_or(chrono::Duration::MAX);
         let latest_allowed = now.checked_add_signed(skew).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut tx = self.store.begin().await?;
         let mut rejected = Vec::new();
@@ -191,7 +193,8 @@ impl<S: Store> Engine<S> {
             let changes: Vec<&Change> =
                 push.changes.iter().filter(|c| std::ptr::eq(c.table, *table)).collect();
             if !changes.is_empty() {
-                let mut table_push = TablePush { engine: self, push, latest_allowed, rejected: &mut rejected };
+                let mut table_push =
+                    TablePush { engine: self, push, latest_allowed, rejected: &mut rejected };
                 table_push.apply(&mut tx, table, changes).await?;
             }
         }
@@ -246,7 +249,9 @@ impl<S: Store> TablePush<'_, '_, S> {
                         inserted_by.insert(access::key_text(table, &change.key), change);
                         inserts.entry(columns_of(table, &row)).or_default().push(row);
                     }
-                    Outcome::Update(row) => updates.entry(columns_of(table, &row)).or_default().push(row),
+                    Outcome::Update(row) => {
+                        updates.entry(columns_of(table, &row)).or_default().push(row)
+                    }
                     Outcome::Noop => {}
                     Outcome::Reject(reason) => self.rejected.push(Rejected {
                         table: table.name.to_owned(),
@@ -281,4 +286,3 @@ impl<S: Store> TablePush<'_, '_, S> {
 fn columns_of(table: &TableMeta, row: &Values) -> Vec<&'static str> {
     table.columns.iter().map(|c| c.name).filter(|name| row.contains_key(*name)).collect()
 }
-

@@ -62,13 +62,10 @@ pub(crate) fn changes(
 
 /// A table clients may write.
 fn writable_table(schema: &'static SchemaMeta, name: &str) -> Result<&'static TableMeta, Refusal> {
-    let table = schema
-        .table(name)
-        .filter(|t| t.is_synced())
-        .ok_or_else(|| {
-            Refusal::bad_request("unknown_table", format!("there is no synced table `{name}`"))
-                .table(name)
-        })?;
+    let table = schema.table(name).filter(|t| t.is_synced()).ok_or_else(|| {
+        Refusal::bad_request("unknown_table", format!("there is no synced table `{name}`"))
+            .table(name)
+    })?;
     if table.scope == Scope::Public {
         return Err(Refusal::forbidden(format!(
             "table `{name}` is public: clients read it and never write it"
@@ -102,14 +99,18 @@ fn upsert_change(
             .column(&name)
         })?;
         let value = canonical(column, value).map_err(|problem| {
-            locate(Refusal::bad_request(problem.code, format!("{place}, column `{name}`: {}", problem.message)))
-                .column(&name)
+            locate(Refusal::bad_request(
+                problem.code,
+                format!("{place}, column `{name}`: {}", problem.message),
+            ))
+            .column(&name)
         })?;
         row.insert(name, value);
     }
     for column in table.columns {
         let server_kept = [table.sync.version, table.sync.device].contains(&Some(column.name));
-        if !row.contains_key(column.name) && !column.nullable && !column.has_default && !server_kept {
+        if !row.contains_key(column.name) && !column.nullable && !column.has_default && !server_kept
+        {
             return Err(locate(Refusal::bad_request(
                 "missing_column",
                 format!("{place}: column `{}` is required", column.name),
@@ -155,7 +156,10 @@ fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<C
         let place = Refusal::place(table.name, Some(&key));
         return Err(Refusal::bad_request(
             "delete_not_supported",
-            format!("{place}: table `{}` has no soft-delete column, so clients cannot delete its rows", table.name),
+            format!(
+                "{place}: table `{}` has no soft-delete column, so clients cannot delete its rows",
+                table.name
+            ),
         )
         .table(table.name)
         .key(&key));
@@ -172,7 +176,10 @@ fn key_of(table: &'static TableMeta, values: &Key) -> Result<Values, Refusal> {
             None | Some(Value::Null) => {
                 return Err(Refusal::bad_request(
                     "missing_key",
-                    format!("a change to table `{}` has no value for primary key column `{name}`", table.name),
+                    format!(
+                        "a change to table `{}` has no value for primary key column `{name}`",
+                        table.name
+                    ),
                 )
                 .table(table.name)
                 .column(name));
@@ -180,7 +187,10 @@ fn key_of(table: &'static TableMeta, values: &Key) -> Result<Values, Refusal> {
             Some(value) => canonical(column, value.clone()).map_err(|problem| {
                 Refusal::bad_request(
                     problem.code,
-                    format!("table `{}`, primary key column `{name}`: {}", table.name, problem.message),
+                    format!(
+                        "table `{}`, primary key column `{name}`: {}",
+                        table.name, problem.message
+                    ),
                 )
                 .table(table.name)
                 .column(name)

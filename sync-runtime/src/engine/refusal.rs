@@ -6,11 +6,12 @@ use std::fmt;
 use crate::protocol::{Key, SyncError};
 use crate::store::StoreError;
 
-/// A refused request: answer `status` with `{"error": error}`.
+/// A refused request: answer `status` with `{"error": error}`. The body is boxed so that a
+/// `Result<_, Refusal>` stays small on the happy path.
 #[derive(Debug, Clone)]
 pub struct Refusal {
     pub status: u16,
-    pub error: SyncError,
+    pub error: Box<SyncError>,
 }
 
 impl Refusal {
@@ -18,13 +19,13 @@ impl Refusal {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         Refusal {
             status,
-            error: SyncError {
+            error: Box::new(SyncError {
                 code: code.to_owned(),
                 message: message.into(),
                 table: None,
                 key: None,
                 column: None,
-            },
+            }),
         }
     }
 

@@ -9,5 +9,6 @@ pub mod auth;
 pub mod engine;
 pub mod protocol;
 pub mod schema;
+pub mod server;
 pub mod store;
 pub mod wire;

@@ -1,0 +1,106 @@
+//! The HTTP layer of the sync server (DESIGN 5.1, 5.4, 5.6): `POST /api/sync` and `GET /healthz`
+//! over an [`Engine`], with auth, body limits, CORS, request ids, logs and graceful shutdown.
+//!
+//! The engine decides what a sync means; this module only turns HTTP into engine calls and
+//! answers into HTTP. Every error answer carries the protocol's [`SyncErrorResponse`] body, bad
+//! input is always a 4xx, and a 500 only comes from the server's own failures.
+//!
+//! [`SyncErrorResponse`]: crate::protocol::SyncErrorResponse
+
+mod config;
+mod error;
+mod handlers;
+mod layers;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use self::config::{ConfigError, DatabaseUrl, cors_origin};
+use crate::auth::Authenticator;
+use crate::engine::Engine;
+use crate::store::Store;
+
+/// The default limit of a request body: 16 MiB, room for the engine's default 10,000 changes of
+/// rows of a kilobyte and more.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The settings of the HTTP layer itself; the engine's limits are in its own config.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The largest request body accepted; larger ones are answered 413 unread.
+    pub max_body_bytes: usize,
+    /// Origins that browsers may call from (`https://app.example`). Empty: no CORS headers at
+    /// all, so browsers only call from the server's own origin.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { max_body_bytes: DEFAULT_MAX_BODY_BYTES, cors_origins: Vec::new() }
+    }
+}
+
+/// Everything a request handler needs, shared by all requests.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub engine: Engine<S>,
+    pub auth: Authenticator,
+    pub http: HttpConfig,
+}
+
+/// The server's routes with every layer: request ids, the request log, CORS, and answers in the
+/// protocol's error shape for unknown paths, wrong methods and panics.
+pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    let http = state.http.clone();
+    let routes = Router::new()
+        .route("/api/sync", post(handlers::sync::<S>))
+        .route("/healthz", get(handlers::healthz::<S>))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .with_state(state);
+    layers::wrap(routes, &http)
+}
+
+/// Serve `router` on `listener` until `shutdown` completes, then stop accepting connections and
+/// return once every request in flight has been answered.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what container runtimes send to stop).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT; stop the server with SIGTERM");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM; stop the server with SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received: finishing requests in flight"),
+        () = terminate => tracing::info!("SIGTERM received: finishing requests in flight"),
+    }
+}

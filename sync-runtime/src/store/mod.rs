@@ -17,6 +17,7 @@ use crate::protocol::PulledChange;
 use crate::schema::TableMeta;
 
 pub mod postgres;
+pub mod sqlite;
 
 /// A row, or a primary key, as a JSON object keyed by column name, in wire form.
 pub type Values = Map<String, Value>;

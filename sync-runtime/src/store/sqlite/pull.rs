@@ -1,0 +1,108 @@
+//! One pull page: the rows and tombstones a user may read, after a cursor, in counter order.
+//!
+//! Every change has its own counter value (see [`machinery`](super::machinery)), so a position
+//! is one number and the cursor is that number, written `s<number>`. Each table and the
+//! tombstones give at most `limit + 1` candidates, read through the pull indexes; the page is
+//! the first `limit` of them merged, so memory stays bounded by the page size times the number
+//! of tables, and `has_more` is exact.
+
+use rusqlite::{Connection, params};
+
+use super::SqliteStore;
+use super::error::sqlite;
+use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
+use crate::store::{Page, StoreError};
+
+/// Read one page for `user` after `cursor`, serving only changes at or below `snapshot` (the
+/// counter when the transaction began: later values are this transaction's own writes).
+pub(super) fn page(
+    conn: &Connection,
+    store: &SqliteStore,
+    user: &str,
+    cursor: Option<&str>,
+    limit: usize,
+    snapshot: i64,
+) -> Result<Page, StoreError> {
+    let after = parse_cursor(cursor, snapshot)?;
+    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1).saturating_add(1);
+    let mut candidates: Vec<(i64, &'static str, PulledChange)> = Vec::new();
+    for plan in &store.tables {
+        let table = plan.meta.name;
+        let doing = format!("pulling `{table}`");
+        let mut statement = conn.prepare_cached(&plan.pull).map_err(|e| sqlite(&doing, e))?;
+        let mut rows = statement
+            .query(params![after, snapshot, user, fetch])
+            .map_err(|e| sqlite(&doing, e))?;
+        while let Some(row) = rows.next().map_err(|e| sqlite(&doing, e))? {
+            let values = plan.read_row(row)?;
+            let seq: i64 = row.get(plan.meta.columns.len()).map_err(|e| sqlite(&doing, e))?;
+            let row = Row::from_values(&values);
+            let change = PulledChange::PulledRow(PulledRow { table: table.to_owned(), row });
+            candidates.push((seq, table, change));
+        }
+    }
+    let doing = "pulling deleted rows";
+    let mut statement = conn.prepare_cached(&store.tombstone_pull).map_err(|e| sqlite(doing, e))?;
+    let mut rows =
+        statement.query(params![after, snapshot, user, fetch]).map_err(|e| sqlite(doing, e))?;
+    while let Some(row) = rows.next().map_err(|e| sqlite(doing, e))? {
+        let seq: i64 = row.get(0).map_err(|e| sqlite(doing, e))?;
+        let table_name: String = row.get(1).map_err(|e| sqlite(doing, e))?;
+        let stored_key: String = row.get(2).map_err(|e| sqlite(doing, e))?;
+        // The query keeps only tombstones of synced tables.
+        let Some(plan) = store.tables.iter().find(|p| p.meta.name == table_name) else {
+            continue;
+        };
+        let key = plan.tombstone_key(&stored_key)?;
+        let table = plan.meta.name;
+        let change = PulledChange::PulledDelete(PulledDelete {
+            table: table.to_owned(),
+            key,
+            deleted: True,
+        });
+        candidates.push((seq, table, change));
+    }
+    candidates.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let has_more = candidates.len() > limit;
+    candidates.truncate(limit);
+    let next = if has_more { candidates.last().map_or(after, |c| c.0) } else { snapshot };
+    Ok(Page {
+        changes: candidates.into_iter().map(|(_, _, change)| change).collect(),
+        cursor: format!("s{next}"),
+        has_more,
+    })
+}
+
+/// The counter value a cursor stands for; `None` is the beginning. A cursor beyond the counter
+/// was not made by this database (it was replaced, or the cursor comes from another store), and
+/// following it would skip rows.
+fn parse_cursor(cursor: Option<&str>, snapshot: i64) -> Result<i64, StoreError> {
+    let Some(text) = cursor else { return Ok(0) };
+    let value = text
+        .strip_prefix('s')
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<i64>().ok())
+        .ok_or_else(|| StoreError::BadCursor(text.to_owned()))?;
+    if value > snapshot {
+        return Err(StoreError::BadCursor(text.to_owned()));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_s_and_a_counter_value_not_beyond_the_counter() {
+        assert_eq!(parse_cursor(None, 5).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("s0"), 5).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("s5"), 5).unwrap(), 5);
+        for bad in ["", "s", "5", "s-1", "s+1", "s 1", "s6", "s99999999999999999999", "x5"] {
+            assert!(
+                matches!(parse_cursor(Some(bad), 5), Err(StoreError::BadCursor(c)) if c == bad),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -12,6 +12,8 @@ use sync_runtime::store::sqlite::SqliteStore;
 use sync_runtime::store::{Page, Store, StoreError, Transaction, Values};
 use tempfile::TempDir;
 
+#[path = "sqlite_store/keys.rs"]
+mod keys;
 #[path = "sqlite_store/machinery.rs"]
 mod machinery;
 #[path = "sqlite_store/pull.rs"]
@@ -25,6 +27,10 @@ mod values;
 mod all_types {
     codegen_macros::include_schema!("../codegen/tests/data/all_types/schema.toml");
 }
+/// Composite keys, a `via:` table and ON UPDATE CASCADE.
+mod composite_keys {
+    codegen_macros::include_schema!("../codegen/tests/data/composite_keys/schema.toml");
+}
 /// Integer timestamps and storage overrides.
 mod legacy_storage {
     codegen_macros::include_schema!("../codegen/tests/data/legacy_storage/schema.toml");
@@ -33,6 +39,8 @@ mod legacy_storage {
 const TUNES_DDL: &str = include_str!("../../generated/sql/sqlite.sql");
 const ALL_TYPES_DDL: &str =
     include_str!("../../codegen/tests/data/all_types/expected/sql/sqlite.sql");
+const COMPOSITE_DDL: &str =
+    include_str!("../../codegen/tests/data/composite_keys/expected/sql/sqlite.sql");
 const LEGACY_DDL: &str =
     include_str!("../../codegen/tests/data/legacy_storage/expected/sql/sqlite.sql");
 

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod pg;
 pub mod sqlite;
+pub mod sync;
 pub mod wire;
 
 use std::path::{Path, PathBuf};

@@ -7,12 +7,14 @@
 //! transactions simply take turns. The async methods do their SQLite work synchronously on the
 //! calling task: every call is short, in-process work on a local file (no network round trip),
 //! so this store is meant for the embedded default, not for heavy concurrent load; that is
-//! Postgres' job.
+//! Postgres' job. The one wait that can be long is for another process' write lock (an admin's
+//! open transaction): `BEGIN IMMEDIATE` blocks the task's thread for up to the busy timeout,
+//! then fails with [`StoreError::Conflict`].
 //!
 //! The database runs in WAL mode with foreign keys enforced and a busy timeout, so that another
 //! process (an admin's `sqlite3` shell) may read at any time and write in between transactions.
 //! What pull needs (a write counter, the deletions) is kept by triggers that [`SqliteStore::open`]
-//! installs: see [`machinery`].
+//! installs (the `machinery` module).
 
 use std::path::Path;
 use std::time::Duration;
@@ -171,13 +173,17 @@ fn tombstone_pull(schema: &SchemaMeta, tables: &[TablePlan]) -> Result<String, S
             public.push(literal(plan.meta.name));
         }
     }
-    Ok(format!(
-        "SELECT _sync_seq, table_name, key FROM _sync_tombstone \
-         WHERE _sync_seq > ?1 AND _sync_seq <= ?2 AND table_name IN ({names}) \
-         AND (owner = ?3 OR (owner IS NULL AND table_name IN ({}))) \
-         ORDER BY _sync_seq LIMIT ?4",
-        public.join(", ")
-    ))
+    let select = |readable: &str| {
+        format!(
+            "SELECT _sync_seq, table_name, key FROM _sync_tombstone \
+             WHERE _sync_seq > ?1 AND _sync_seq <= ?2 AND {readable} \
+             ORDER BY _sync_seq LIMIT ?4"
+        )
+    };
+    Ok(plan::merged(vec![
+        select(&format!("owner = ?3 AND table_name IN ({names})")),
+        select(&format!("owner IS NULL AND table_name IN ({})", public.join(", "))),
+    ]))
 }
 
 /// An SQL identifier, quoted.

@@ -57,12 +57,14 @@ impl TablePlan {
             .join(" AND ");
         let select_by_key = format!("SELECT {columns} FROM {table} WHERE {key_condition}");
         let t_columns = list(meta.columns.iter().map(|c| format!("t.{}", ident(c.name))));
-        let pull = format!(
-            "SELECT {t_columns}, t._sync_seq FROM {table} AS t \
-             WHERE t._sync_seq > ?1 AND t._sync_seq <= ?2 AND {} \
-             ORDER BY t._sync_seq LIMIT ?4",
-            scope::readable(schema, meta, "t", 1)?
-        );
+        let branches = scope::readable_branches(schema, meta, "t")?.into_iter().map(|readable| {
+            format!(
+                "SELECT {t_columns}, t._sync_seq FROM {table} AS t \
+                 WHERE t._sync_seq > ?1 AND t._sync_seq <= ?2 AND {readable} \
+                 ORDER BY t._sync_seq LIMIT ?4"
+            )
+        });
+        let pull = merged(branches.collect());
         Ok(TablePlan { meta, storage, select_by_key, pull })
     }
 
@@ -197,6 +199,15 @@ impl TablePlan {
         }
         Ok(())
     }
+}
+
+/// One query of the first `?4` rows of several ordered by `_sync_seq`.
+pub(super) fn merged(mut branches: Vec<String>) -> String {
+    if branches.len() == 1 {
+        return branches.remove(0);
+    }
+    let branches: Vec<String> = branches.iter().map(|b| format!("SELECT * FROM ({b})")).collect();
+    format!("{} ORDER BY _sync_seq LIMIT ?4", branches.join(" UNION ALL "))
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {

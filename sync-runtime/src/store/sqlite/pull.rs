@@ -1,6 +1,6 @@
 //! One pull page: the rows and tombstones a user may read, after a cursor, in counter order.
 //!
-//! Every change has its own counter value (see [`machinery`](super::machinery)), so a position
+//! Every change has its own counter value (see the `machinery` module), so a position
 //! is one number and the cursor is that number, written `s<number>`. Each table and the
 //! tombstones give at most `limit + 1` candidates, read through the pull indexes; the page is
 //! the first `limit` of them merged, so memory stays bounded by the page size times the number

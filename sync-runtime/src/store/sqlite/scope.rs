@@ -36,6 +36,23 @@ pub(super) fn readable(
     }
 }
 
+/// [`readable`] as alternatives, any of which lets the user read a row. Pull reads each
+/// through its own index in cursor order and merges them: one condition with OR would make
+/// SQLite sort every match after the cursor to find the first few.
+pub(super) fn readable_branches(
+    schema: &SchemaMeta,
+    table: &TableMeta,
+    alias: &str,
+) -> Result<Vec<String>, StoreError> {
+    match table.scope {
+        Scope::OwnerOrPublic => {
+            let owner = format!("{alias}.{}", ident(owner_column(table)?));
+            Ok(vec![format!("{owner} = ?3"), format!("{owner} IS NULL")])
+        }
+        _ => Ok(vec![readable(schema, table, alias, 1)?]),
+    }
+}
+
 /// An SQL expression for whose row `alias` of `table` is, as a tag: `'o' || owner` for a row
 /// with an owner, `'p'` for a row whose owner is NULL (public, or readable by nobody in an
 /// `owner` table), and NULL when a `via:` row has no parent (nobody can read it).

@@ -194,3 +194,25 @@ async fn constraint_violations_name_the_table_and_what_they_can() {
     let StoreError::Constraint { column, .. } = error else { panic!("{error:?}") };
     assert_eq!(column.as_deref(), Some("name"));
 }
+
+#[tokio::test]
+async fn rows_of_the_example_schema_round_trip() {
+    let db = Db::new();
+    let store = db.tunes();
+    let t = |name| table(&generated::SCHEMA, name);
+    insert(&store, t("user_profile"), vec![json!({ "id": ALICE })]).await;
+    insert(&store, t("tune"), vec![json!({ "id": id(1), "user_id": null, "title": "The Kesh" })])
+        .await;
+    let record = json!({
+        "id": id(2), "user_id": ALICE, "tune_id": id(1), "practiced": "2026-11-24T10:00:00.500Z",
+        "quality": 4, "easiness": 2.0, "interval": 6, "repetitions": 2,
+        "elapsed_ms": 9007199254740991_i64, "due": null, "deleted": false, "sync_version": 3,
+        "device_id": "phone", "last_modified_at": "2026-11-24T10:00:01.000Z"
+    });
+    insert(&store, t("practice_record"), vec![record.clone()]).await;
+    let found = rows(&store, t("practice_record"), vec![json!({ "id": id(2) })]).await;
+    assert_eq!(found, [object(record)]);
+    let profile = rows(&store, t("user_profile"), vec![json!({ "id": ALICE })]).await;
+    assert_eq!(profile[0]["settings"], json!({}));
+    assert_eq!(profile[0]["deleted"], false);
+}

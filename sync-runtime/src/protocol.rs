@@ -15,14 +15,21 @@ codegen_macros::sync_protocol!();
 /// A primary key, or any JSON object: column name to value.
 pub type Key = serde_json::Map<String, serde_json::Value>;
 
-/// A row in its wire form (a JSON object with snake_case columns), kept as JSON text.
+/// A row in its wire form (a JSON object with snake_case columns).
 ///
-/// The server passes pulled rows from the database to the response without building a tree of
-/// them. Reading a row goes through [`serde_json::Value`] rather than borrowing the text, because
-/// the unions it sits in ([`PushChange`], [`PulledChange`]) are buffered by serde, which raw
-/// values cannot come from.
+/// A row the server pulls from its database is kept as JSON text and passed to the response
+/// without building a tree of it; a row read from a request is kept as the parsed object the
+/// engine validates. (Reading borrows nothing from the request text, because the unions a row
+/// sits in, [`PushChange`] and [`PulledChange`], are buffered by serde, which raw values cannot
+/// come from.)
 #[derive(Clone)]
-pub struct Row(Box<RawValue>);
+pub struct Row(RowRepr);
+
+#[derive(Clone)]
+enum RowRepr {
+    Json(Box<RawValue>),
+    Values(Key),
+}
 
 impl Row {
     /// A row from its JSON text, which must be an object.
@@ -30,41 +37,52 @@ impl Row {
         if !text.trim_start().starts_with('{') {
             return Err(serde_json::Error::custom("a row must be a JSON object"));
         }
-        RawValue::from_string(text).map(Row)
+        RawValue::from_string(text).map(|raw| Row(RowRepr::Json(raw)))
     }
 
     /// A row from its columns.
-    pub fn from_values(values: &Key) -> Self {
-        Row(serde_json::value::to_raw_value(values).expect("a JSON map always serializes"))
-    }
-
-    /// The JSON text.
-    pub fn json(&self) -> &str {
-        self.0.get()
+    pub fn from_values(values: Key) -> Self {
+        Row(RowRepr::Values(values))
     }
 
     /// The row's columns.
     pub fn values(&self) -> Result<Key, serde_json::Error> {
-        serde_json::from_str(self.0.get())
+        match &self.0 {
+            RowRepr::Json(raw) => serde_json::from_str(raw.get()),
+            RowRepr::Values(values) => Ok(values.clone()),
+        }
+    }
+
+    /// The row's columns, without a copy when they are parsed already.
+    pub fn into_values(self) -> Result<Key, serde_json::Error> {
+        match self.0 {
+            RowRepr::Json(raw) => serde_json::from_str(raw.get()),
+            RowRepr::Values(values) => Ok(values),
+        }
     }
 }
 
 impl fmt::Debug for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.get())
+        match &self.0 {
+            RowRepr::Json(raw) => f.write_str(raw.get()),
+            RowRepr::Values(values) => write!(f, "{}", serde_json::Value::from(values.clone())),
+        }
     }
 }
 
 impl Serialize for Row {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        match &self.0 {
+            RowRepr::Json(raw) => raw.serialize(serializer),
+            RowRepr::Values(values) => values.serialize(serializer),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Row {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let values = Key::deserialize(deserializer)?;
-        Ok(Row::from_values(&values))
+        Key::deserialize(deserializer).map(Row::from_values)
     }
 }
 

@@ -48,7 +48,7 @@ pub(crate) async fn authorize<T: Transaction>(
     changes: &[&Change],
     current: &HashMap<String, Values>,
 ) -> Result<(), Refusal> {
-    let row_of = |change: &Change| current.get(&key_text(table, &change.key));
+    let row_of = |change: &Change| current.get(&change.key_text);
     match table.scope {
         Scope::Owner | Scope::OwnerOrPublic => {
             let owner = table.sync.owner.expect("owner scopes have an owner column");

@@ -117,7 +117,7 @@ impl<S: Store> Engine<S> {
             }
         };
         let user = access::normalize_user(user);
-        let changes = validate::changes(self.schema, &user, &request.changes)?;
+        let changes = validate::changes(self.schema, &user, request.changes)?;
         let client_id = request.client_id.hyphenated().to_string();
         let push = Push {
             user: &user,
@@ -236,7 +236,7 @@ impl<S: Store> TablePush<'_, '_, S> {
                 .into_iter()
                 .map(|row| (access::key_text(table, &row), row))
                 .collect();
-            let found = |c: &Change| current.get(&access::key_text(table, &c.key));
+            let found = |c: &Change| current.get(&c.key_text);
             access::authorize(tx, self.engine.schema, self.push.user, table, &changes, &current)
                 .await?;
             let mut inserts: BTreeMap<Vec<&'static str>, Vec<Values>> = BTreeMap::new();
@@ -246,7 +246,7 @@ impl<S: Store> TablePush<'_, '_, S> {
                 let now = found(change);
                 match decide::decide(change, now, self.push.client_id, self.latest_allowed) {
                     Outcome::Insert(row) => {
-                        inserted_by.insert(access::key_text(table, &change.key), change);
+                        inserted_by.insert(change.key_text.clone(), change);
                         inserts.entry(columns_of(table, &row)).or_default().push(row);
                     }
                     Outcome::Update(row) => {
@@ -257,7 +257,7 @@ impl<S: Store> TablePush<'_, '_, S> {
                         table: table.name.to_owned(),
                         key: change.key.clone(),
                         reason,
-                        server_row: now.map(Row::from_values),
+                        server_row: now.cloned().map(Row::from_values),
                     }),
                 }
             }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Number, Value};
 
 use super::Refusal;
+use super::access::key_text;
 use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
 use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, TableMeta};
 use crate::store::Values;
@@ -20,6 +21,8 @@ pub(crate) struct Change {
     pub table: &'static TableMeta,
     /// The primary key columns, canonical.
     pub key: Values,
+    /// The key as [`key_text`] writes it, to find the row by.
+    pub key_text: String,
     /// The conflict time: the row's modified column, or the delete's time.
     pub modified: DateTime<Utc>,
     pub op: Op,
@@ -37,16 +40,16 @@ pub(crate) enum Op {
 pub(crate) fn changes(
     schema: &'static SchemaMeta,
     user: &str,
-    changes: &[PushChange],
+    changes: Vec<PushChange>,
 ) -> Result<Vec<Change>, Refusal> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(changes.len());
     for change in changes {
         let change = match change {
             PushChange::UpsertChange(upsert) => upsert_change(schema, user, upsert)?,
-            PushChange::DeleteChange(delete) => delete_change(schema, delete)?,
+            PushChange::DeleteChange(delete) => delete_change(schema, &delete)?,
         };
-        if !seen.insert((change.table.name, Value::from(change.key.clone()).to_string())) {
+        if !seen.insert((change.table.name, change.key_text.clone())) {
             let place = Refusal::place(change.table.name, Some(&change.key));
             return Err(Refusal::bad_request(
                 "duplicate_change",
@@ -78,10 +81,10 @@ fn writable_table(schema: &'static SchemaMeta, name: &str) -> Result<&'static Ta
 fn upsert_change(
     schema: &'static SchemaMeta,
     user: &str,
-    change: &UpsertChange,
+    change: UpsertChange,
 ) -> Result<Change, Refusal> {
     let table = writable_table(schema, &change.table)?;
-    let sent = change.row.values().map_err(|e| {
+    let sent = change.row.into_values().map_err(|e| {
         Refusal::bad_request("invalid_row", format!("a row of table `{}`: {e}", table.name))
             .table(table.name)
     })?;
@@ -136,7 +139,7 @@ fn upsert_change(
             }
         }
     }
-    Ok(Change { table, key, modified, op: Op::Upsert(row) })
+    Ok(Change { table, key_text: key_text(table, &key), key, modified, op: Op::Upsert(row) })
 }
 
 fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<Change, Refusal> {
@@ -164,7 +167,13 @@ fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<C
         .table(table.name)
         .key(&key));
     }
-    Ok(Change { table, key, modified: change.modified_at, op: Op::Delete })
+    Ok(Change {
+        table,
+        key_text: key_text(table, &key),
+        key,
+        modified: change.modified_at,
+        op: Op::Delete,
+    })
 }
 
 /// The primary key columns of `values`, canonical.
@@ -250,6 +259,7 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
             _ => return Err(expected("a string")),
         },
         LogicalType::Uuid => match &value {
+            Value::String(s) if is_canonical_uuid(s) => value.clone(),
             Value::String(s) => match uuid::Uuid::try_parse(s) {
                 Ok(id) if s.len() == 36 => Value::String(id.hyphenated().to_string()),
                 _ => return Err(invalid(format!("`{s}` is not a UUID (8-4-4-4-12 hex digits)"))),
@@ -274,6 +284,7 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
             _ => return Err(expected("true or false")),
         },
         LogicalType::Timestamp => match &value {
+            Value::String(s) if is_canonical_timestamp(s) => value.clone(),
             Value::String(s) => {
                 let parsed = wire::parse_timestamp(s).map_err(|e| invalid(e.to_string()))?;
                 Value::String(wire::format_timestamp(&parsed).map_err(|e| invalid(e.to_string()))?)
@@ -295,6 +306,26 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
         return Err(invalid(format!("`{s}` is not one of {}", values.join(", "))));
     }
     Ok(canonical)
+}
+
+/// Whether `s` is a UUID in its canonical form (lower-case, hyphenated), which needs no rewrite.
+fn is_canonical_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+/// Whether `s` is a timestamp in its canonical wire form (`2026-11-24T10:00:00.000Z`), which
+/// the formatter would write back unchanged: most pushed values are, and parsing is the check.
+fn is_canonical_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[23] == b'Z'
+        && wire::parse_timestamp(s).is_ok()
 }
 
 /// Whether two canonical values of a column are the same value (a real read back from a

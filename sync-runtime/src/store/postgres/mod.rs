@@ -15,10 +15,9 @@ mod sql;
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use serde_json::Value;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{Json, Type};
 
 use self::sql::PgTable;
 use super::{Horizon, Page, Store, StoreError, Transaction, Values};
@@ -152,10 +151,11 @@ impl PgTx<'_> {
         self.client.as_ref().expect("used only before commit")
     }
 
-    /// Run `sql` with the JSON array `rows` as `$1`; the first column of each result row, as text.
-    async fn with_rows(&self, sql: &str, rows: Value) -> Result<Vec<String>, StoreError> {
+    /// Run `sql` with `rows` as the JSON array `$1`; the first column of each result row, as text.
+    async fn with_rows(&self, sql: &str, rows: &[Values]) -> Result<Vec<String>, StoreError> {
+        let rows = Json(rows);
         let result =
-            self.client().query_typed(sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
+            self.client().query_typed(sql, &[(&rows, Type::JSON)]).await.map_err(store_error)?;
         Ok(result.iter().map(|r| r.get(0)).collect())
     }
 }
@@ -188,7 +188,6 @@ impl Transaction for PgTx<'_> {
             return Ok(Vec::new());
         }
         let sql = self.store.table(table)?.select_for_update();
-        let keys = Value::Array(keys.iter().cloned().map(Value::Object).collect());
         self.with_rows(&sql, keys).await?.iter().map(|text| parse_object(text)).collect()
     }
 
@@ -199,7 +198,6 @@ impl Transaction for PgTx<'_> {
         rows: &[Values],
     ) -> Result<Vec<Values>, StoreError> {
         let sql = self.store.table(table)?.insert(columns);
-        let rows = Value::Array(rows.iter().cloned().map(Value::Object).collect());
         self.with_rows(&sql, rows).await?.iter().map(|text| parse_object(text)).collect()
     }
 
@@ -210,8 +208,10 @@ impl Transaction for PgTx<'_> {
         rows: &[Values],
     ) -> Result<(), StoreError> {
         let Some(sql) = self.store.table(table)?.update(columns) else { return Ok(()) };
-        let rows = Value::Array(rows.iter().cloned().map(Value::Object).collect());
-        self.client().execute_typed(&sql, &[(&rows, Type::JSONB)]).await.map_err(store_error)?;
+        self.client()
+            .execute_typed(&sql, &[(&Json(rows), Type::JSON)])
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 

@@ -2,8 +2,8 @@
 //! metadata and the column types the live catalog reports (so legacy storage, such as
 //! `timestamp` without a time zone or `json` rather than `jsonb`, converts correctly).
 //!
-//! Values travel as one `jsonb` parameter per statement and become typed rows through
-//! `jsonb_to_recordset`, so a batch of any size is one statement and one round trip. Rows come
+//! Values travel as one `json` parameter per statement and become typed rows through
+//! `json_to_recordset`, so a batch of any size is one statement and one round trip. Rows come
 //! back as JSON text already in wire form, which the server passes through untouched.
 
 use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
@@ -63,11 +63,12 @@ impl PgTable {
         &self.types[i]
     }
 
-    /// `jsonb_to_recordset($1) AS r(...)` for these columns.
+    /// `json_to_recordset($1) AS r(...)` for these columns. The parameter is `json`, not
+    /// `jsonb`: Postgres reads it as it is rather than building a binary tree first.
     fn recordset(&self, columns: &[&str]) -> String {
         let defs: Vec<String> =
             columns.iter().map(|c| format!("{} {}", quote(c), self.column_type(c))).collect();
-        format!("jsonb_to_recordset($1::jsonb) AS r({})", defs.join(", "))
+        format!("json_to_recordset($1::json) AS r({})", defs.join(", "))
     }
 
     fn name(&self) -> String {

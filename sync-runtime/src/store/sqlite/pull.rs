@@ -36,7 +36,7 @@ pub(super) fn page(
         while let Some(row) = rows.next().map_err(|e| sqlite(&doing, e))? {
             let values = plan.read_row(row)?;
             let seq: i64 = row.get(plan.meta.columns.len()).map_err(|e| sqlite(&doing, e))?;
-            let row = Row::from_values(&values);
+            let row = Row::from_values(values);
             let change = PulledChange::PulledRow(PulledRow { table: table.to_owned(), row });
             candidates.push((seq, table, change));
         }

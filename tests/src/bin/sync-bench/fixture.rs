@@ -1,0 +1,226 @@
+//! What every figure needs: a database with the example schema, a raw SQL connection to it, the
+//! `sync-server` binary serving it on loopback (its own process, built like a deployment's), and
+//! users with tokens.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use integration_tests::pg::TestDb;
+use serde_json::{Value, json};
+use tokio_postgres::NoTls;
+
+pub type Error = Box<dyn std::error::Error>;
+
+/// The HS256 secret the bench server and its tokens share.
+pub const SECRET: &str = "sync-bench-secret-of-at-least-32-bytes";
+
+pub struct Fixture {
+    pub url: String,
+    pub sql: tokio_postgres::Client,
+    pub base: String,
+    pub http: reqwest::Client,
+    /// Kept so the server lives as long as the fixture.
+    _server: Server,
+}
+
+impl Fixture {
+    /// Apply the generated DDL to `db` and serve it with the `sync-server` at `binary`.
+    pub async fn start(db: &TestDb, binary: &Path) -> Result<Self, Error> {
+        let url = db.url();
+        let (sql, connection) = tokio_postgres::connect(&url, NoTls).await?;
+        tokio::spawn(connection);
+        let ddl = std::fs::read_to_string(
+            integration_tests::workspace_root().join("generated/sql/postgres.sql"),
+        )?;
+        sql.batch_execute(&ddl).await?;
+        let server = Server::start(binary, &url).await?;
+        let base = server.base.clone();
+        Ok(Fixture { url, sql, base, http: reqwest::Client::new(), _server: server })
+    }
+
+    /// A user with a profile and one tune, ready to own practice records; returns its id.
+    pub async fn user(&self, n: u32) -> Result<User, Error> {
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let tune = format!("00000000-0000-4000-9000-{n:012}");
+        self.sql
+            .batch_execute(&format!(
+                "INSERT INTO user_profile (id) VALUES ('{id}');
+                 INSERT INTO tune (id, user_id, title) VALUES ('{tune}', '{id}', 'Tune {n}');"
+            ))
+            .await?;
+        Ok(User { n, token: token(&id), id, tune })
+    }
+
+    /// `POST /api/sync` with `body`; the response body, which must be a 200.
+    pub async fn sync(&self, user: &User, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        self.sync_at(&self.base, user, body).await
+    }
+
+    /// [`Fixture::sync`] on the server at `base` (`http://host:port`).
+    pub async fn sync_at(&self, base: &str, user: &User, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let response = self
+            .http
+            .post(format!("{base}/api/sync"))
+            .bearer_auth(&user.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            return Err(
+                format!("sync answered {status}: {}", String::from_utf8_lossy(&body)).into()
+            );
+        }
+        Ok(body.to_vec())
+    }
+
+    /// `n` practice records of `user` written by plain SQL, as a server's data would be.
+    pub async fn seed_records(&self, user: &User, n: usize) -> Result<(), Error> {
+        let n = i64::try_from(n)?;
+        self.sql
+            .execute(
+                "INSERT INTO practice_record (id, user_id, tune_id, practiced, quality, elapsed_ms, \
+                 device_id, last_modified_at) \
+                 SELECT gen_random_uuid(), $1::text::uuid, $2::text::uuid, now(), g % 6, g, 'seed', now() \
+                 FROM generate_series(1, $3::int8) AS g",
+                &[&user.id, &user.tune, &n],
+            )
+            .await?;
+        // What autovacuum would do soon after a bulk load; without it the planner believes
+        // the table is nearly empty and pages through it with a sort instead of the index.
+        self.sql.batch_execute("ANALYZE practice_record").await?;
+        Ok(())
+    }
+
+    /// Empty the practice records (TRUNCATE leaves no tombstones), for a measurement to start
+    /// from the same state as its baseline.
+    pub async fn clear_records(&self) -> Result<(), Error> {
+        self.sql.batch_execute("TRUNCATE practice_record").await?;
+        self.sql.batch_execute("VACUUM ANALYZE practice_record").await?;
+        Ok(())
+    }
+}
+
+pub struct User {
+    n: u32,
+    pub id: String,
+    pub tune: String,
+    token: String,
+}
+
+impl User {
+    /// `n` practice records of this user in wire form, all written at the same time.
+    pub fn records(&self, n: usize) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("{:08x}-0000-4000-a000-{:012}", self.n, i + 1),
+                    "user_id": self.id,
+                    "tune_id": self.tune,
+                    "practiced": "2026-11-24T10:00:00.000Z",
+                    "quality": i % 6,
+                    "easiness": 2.5,
+                    "interval": 1,
+                    "repetitions": 0,
+                    "elapsed_ms": i,
+                    "due": null,
+                    "deleted": false,
+                    "last_modified_at": "2026-11-24T10:00:00.000Z",
+                })
+            })
+            .collect()
+    }
+}
+
+fn token(user: &str) -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
+    let claims = json!({ "sub": user, "aud": "authenticated", "exp": exp.as_secs() + 3600 });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("HS256 signing")
+}
+
+/// A sync request body.
+pub fn request(cursor: Option<&str>, page_size: usize, changes: Vec<Value>) -> Vec<u8> {
+    let body = json!({
+        "schema_version": generated::SCHEMA.version,
+        "client_id": "00000000-0000-4000-8000-00000000c11e",
+        "cursor": cursor,
+        "page_size": page_size,
+        "changes": changes,
+    });
+    serde_json::to_vec(&body).expect("JSON")
+}
+
+/// The fastest of `runs` runs of `f`, each after `reset`.
+pub async fn fastest<R, F>(runs: usize, mut reset: R, mut f: F) -> Result<Duration, Error>
+where
+    R: AsyncFnMut() -> Result<(), Error>,
+    F: AsyncFnMut() -> Result<(), Error>,
+{
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        reset().await?;
+        let start = Instant::now();
+        f().await?;
+        best = best.min(start.elapsed());
+    }
+    Ok(best)
+}
+
+/// A `sync-server` process on a free loopback port.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start(binary: &Path, database_url: &str) -> Result<Self, Error> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let root = integration_tests::workspace_root();
+        let child = Command::new(binary)
+            .current_dir(&root)
+            .args(["--database-url", database_url, "--jwt-secret", SECRET])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--schema")
+            .arg(root.join("schema.toml"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let started = Instant::now();
+        let http = reqwest::Client::new();
+        while started.elapsed() < Duration::from_secs(30) {
+            if http.get(format!("{}/healthz", server.base)).send().await.is_ok() {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("sync-server did not answer /healthz within 30 s".into())
+    }
+
+    /// The process's peak resident memory so far, in KiB.
+    pub fn peak_kib(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| "no VmHWM in /proc/<pid>/status".into())
+    }
+}
+
+/// Stopping the server with the fixture (or the measurement) that started it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -15,6 +15,7 @@ integration_tests::for_each_store!(
     a_delete_of_a_row_the_server_never_had_does_nothing,
     a_table_without_a_deleted_column_refuses_deletes,
     rows_removed_by_sql_and_their_cascade_reach_the_owner_as_deletions,
+    public_rows_removed_by_sql_reach_everyone,
 );
 
 fn a_delete_leaves_a_soft_deleted_row_that_other_devices_pull<S: TestStore>() {
@@ -146,5 +147,48 @@ fn rows_removed_by_sql_and_their_cascade_reach_the_owner_as_deletions<S: TestSto
 
     // The other user saw none of these rows, and hears nothing of their removal.
     assert_eq!(server.pull_all(&mut theirs).len(), 0);
+    assert_eq!(their_replica, server.snapshot().readable_by(&them));
+}
+
+fn public_rows_removed_by_sql_reach_everyone<S: TestStore>() {
+    let server = Server::<S>::new();
+    let (me, them) = (user(1), user(2));
+    let (mut mine, mut theirs) = (Device::new(&me, 1), Device::new(&them, 2));
+    let (public, private) = (id(1), id(2));
+    server.sql(&format!(
+        "INSERT INTO genre (id, name, last_modified_at) VALUES ('irish', 'Irish', '{t}'); \
+         INSERT INTO tune (id, title, last_modified_at) VALUES ('{public}', 'Public', '{t}')",
+        t = at(0)
+    ));
+    let mut my_tune = tune(&private, &me, "mine", &at(0));
+    my_tune["row"]["genre_id"] = json!("irish");
+    server.push(&mine, vec![profile(&me, &at(0)), my_tune]);
+    server.push(&theirs, vec![profile(&them, &at(0))]);
+    let (mut my_replica, mut their_replica) = (Rows::new(), Rows::new());
+    server.catch_up(&mut mine, &mut my_replica);
+    server.catch_up(&mut theirs, &mut their_replica);
+
+    // Removing the genre sets my tune's genre to NULL (ON DELETE SET NULL): an update by
+    // another path, which reaches me as a row.
+    server.sql(&format!(
+        "DELETE FROM tune WHERE id = '{public}'; DELETE FROM genre WHERE id = 'irish'"
+    ));
+    let key =
+        |table: &str, value: &str| (table.to_owned(), serde_json::to_string(&[value]).unwrap());
+    let removed = BTreeSet::from([(key("tune", &public), true), (key("genre", "irish"), true)]);
+    let mut expected = removed.clone();
+    expected.insert((key("tune", &private), false));
+    let pulled = server.catch_up(&mut mine, &mut my_replica);
+    assert_eq!(
+        pulled_keys(server.schema.meta, &pulled).into_iter().collect::<BTreeSet<_>>(),
+        expected
+    );
+    assert_eq!(my_replica[&key("tune", &private)]["genre_id"], serde_json::Value::Null);
+    let pulled = server.catch_up(&mut theirs, &mut their_replica);
+    assert_eq!(
+        pulled_keys(server.schema.meta, &pulled).into_iter().collect::<BTreeSet<_>>(),
+        removed
+    );
+    assert_eq!(my_replica, server.snapshot().readable_by(&me));
     assert_eq!(their_replica, server.snapshot().readable_by(&them));
 }

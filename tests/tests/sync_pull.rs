@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use integration_tests::sync::*;
+use serde_json::json;
 use sync_runtime::engine::Config;
 use sync_runtime::protocol::PulledChange;
 
@@ -13,6 +14,7 @@ integration_tests::for_each_store!(
     a_large_pull_comes_in_bounded_pages,
     rows_written_between_pages_are_neither_missed_nor_repeated,
     a_page_is_never_larger_than_the_servers_limit,
+    small_pages_walk_every_table_and_tombstone,
     an_invalid_cursor_or_page_size_is_refused,
 );
 
@@ -88,36 +90,101 @@ fn rows_written_between_pages_are_neither_missed_nor_repeated<S: TestStore>() {
         assert!(page.has_more && page.changes.len() == 30, "{} changes", page.changes.len());
         pulled.extend(page.changes);
     }
-    // Between pages: new rows, and updates of rows already pulled and of rows not yet pulled.
+    // Between pages: new rows; updates of rows already pulled and of rows not yet pulled; and
+    // removals by SQL of both kinds.
     let seen: BTreeSet<(String, String)> =
         pulled_keys(server.schema.meta, &pulled).into_iter().map(|(key, _)| key).collect();
     let key_of = |i: u32| ("tune".to_owned(), format!("[\"{}\"]", id(i)));
-    let (mut again, mut later) = (Vec::new(), Vec::new());
-    for i in 1..=100 {
-        let list = if seen.contains(&key_of(i)) { &mut again } else { &mut later };
-        if list.len() < 10 {
-            list.push(i);
-        }
-    }
+    let (seen_ids, unseen_ids): (Vec<u32>, Vec<u32>) =
+        (1..=100).partition(|&i| seen.contains(&key_of(i)));
+    let (updated_seen, removed_seen) = (&seen_ids[..10], &seen_ids[10..15]);
+    let (updated_unseen, removed_unseen) = (&unseen_ids[..10], &unseen_ids[10..15]);
     let mut changes = tunes(&a, 101, 20, "new", 2);
-    for &i in again.iter().chain(&later) {
+    for &i in updated_seen.iter().chain(updated_unseen) {
         changes.push(tune(&id(i), &a.user, "updated", &at(2)));
     }
     server.push(&a, changes);
+    let removed: Vec<String> =
+        removed_seen.iter().chain(removed_unseen).map(|&i| format!("'{}'", id(i))).collect();
+    server.sql(&format!("DELETE FROM tune WHERE id IN ({})", removed.join(", ")));
 
     server.db.settle();
     for page in pages(&server, &mut b, 30) {
         pulled.extend(page);
     }
+    // A row pulled before it changed comes again (updated, or as a removal); any other once.
     let counts = counts(server.schema.meta, &pulled);
     for (key, n) in &counts {
-        let expected = if again.iter().any(|&i| key_of(i) == *key) { 2 } else { 1 };
-        assert_eq!(*n, expected, "{key:?} came {n} times");
+        let twice = updated_seen.iter().chain(removed_seen).any(|&i| key_of(i) == *key);
+        assert_eq!(*n, if twice { 2 } else { 1 }, "{key:?} came {n} times");
     }
+    assert_eq!(counts.len(), 121);
     let mut replica = Rows::new();
     apply(server.schema.meta, &mut replica, &pulled);
-    assert_eq!(replica.len(), 121);
+    assert_eq!(replica.len(), 111);
     assert_eq!(replica, server.snapshot().readable_by(&a.user));
+}
+
+fn small_pages_walk_every_table_and_tombstone<S: TestStore>() {
+    let server = Server::<S>::new();
+    let a = Device::new(&user(1), 1);
+    let me = &a.user;
+    let [t1, t2, t3, r1, r2, n1, n2, g1, g2, p1] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(id);
+    server.sql(&format!(
+        "INSERT INTO genre (id, name, last_modified_at) VALUES ('irish', 'Irish', '{t}'), \
+         ('scottish', 'Scottish', '{t}'); \
+         INSERT INTO tune (id, title, last_modified_at) VALUES ('{}', 'Public', '{t}')",
+        id(99),
+        t = at(0)
+    ));
+    server.push(&a, vec![profile(me, &at(0)), tune(&t1, me, "one", &at(0))]);
+    server.push(
+        &a,
+        vec![
+            tune(&t2, me, "two", &at(0)),
+            tune(&t3, me, "three", &at(0)),
+            repertoire(&r1, me, "One", &at(0)),
+            repertoire(&r2, me, "Two", &at(0)),
+            repertoire_tune(&r1, &t1, &at(0)),
+            repertoire_tune(&r1, &t2, &at(0)),
+            repertoire_tune(&r2, &t3, &at(0)),
+        ],
+    );
+    server.push(
+        &a,
+        vec![
+            note(&n1, me, &t1, "a", &at(0)),
+            note(&n2, me, &t1, "b", &at(0)),
+            tag(&g1, me, &t2, "fast", &at(0)),
+            tag(&g2, me, &t2, "slow", &at(0)),
+            upsert(
+                "practice_record",
+                json!({ "id": p1, "user_id": me, "tune_id": t3, "practiced": at(0), "quality": 4,
+                    "easiness": 2.5, "elapsed_ms": 90_000, "last_modified_at": at(0) }),
+            ),
+        ],
+    );
+    server.sql(&format!(
+        "DELETE FROM note WHERE id = '{n1}'; DELETE FROM repertoire WHERE id = '{r2}'"
+    ));
+    server.push(&a, vec![tune(&t1, me, "one, again", &at(1))]);
+
+    let expected = server.snapshot().readable_by(me);
+    for size in [1, 2, 3, 5] {
+        let mut b = Device::new(me, 10 + size as u32);
+        server.db.settle();
+        let pages = pages(&server, &mut b, size);
+        let last = pages.len() - 1;
+        for (i, page) in pages.iter().enumerate() {
+            assert!(i == last || page.len() == size as usize, "page {i} of {size}: {}", page.len());
+        }
+        let all: Vec<PulledChange> = pages.into_iter().flatten().collect();
+        let counts = counts(server.schema.meta, &all);
+        assert!(counts.values().all(|&n| n == 1), "pages of {size}: {counts:?}");
+        let mut replica = Rows::new();
+        apply(server.schema.meta, &mut replica, &all);
+        assert_eq!(replica, expected, "pages of {size}");
+    }
 }
 
 fn a_page_is_never_larger_than_the_servers_limit<S: TestStore>() {

@@ -13,7 +13,10 @@ use integration_tests::sync::*;
 use serde_json::{Value, json};
 use sync_runtime::engine::Engine;
 
-integration_tests::for_each_store!(many_writers_and_pullers_converge);
+integration_tests::for_each_store!(
+    many_writers_and_pullers_converge,
+    racing_inserts_of_one_row_tie_break_by_device,
+);
 
 const USERS: u32 = 4;
 const WRITERS: u32 = 8;
@@ -204,6 +207,41 @@ fn many_writers_and_pullers_converge<S: TestStore>() {
             }
             None => assert_eq!(row["deleted"], true, "{key}"),
         }
+    }
+}
+
+/// Two devices insert the same new row at the same conflict time at once, many times: whichever
+/// commits first, the greater device's row is the one that stays.
+fn racing_inserts_of_one_row_tie_break_by_device<S: TestStore>() {
+    let server = Server::<S>::new();
+    let me = user(1);
+    let (low, high) = (Device::new(&me, 1), Device::new(&me, 2));
+    server.push(&low, vec![profile(&me, &at(0))]);
+    let rounds = 50;
+    server.rt.block_on(async {
+        for round in 0..rounds {
+            let row = id(round);
+            let (a, b) = tokio::join!(
+                tokio::spawn({
+                    let (engine, low, change) =
+                        (server.engine.clone(), low.clone(), tune(&row, &me, "low", &at(1)));
+                    async move { push(&engine, &low, vec![change]).await }
+                }),
+                tokio::spawn({
+                    let (engine, high, change) =
+                        (server.engine.clone(), high.clone(), tune(&row, &me, "high", &at(1)));
+                    async move { push(&engine, &high, vec![change]).await }
+                }),
+            );
+            a.unwrap().expect("low's push");
+            let response = b.unwrap().expect("high's push");
+            assert!(response.rejected.is_empty(), "high lost round {round}");
+        }
+    });
+    let snapshot = server.snapshot();
+    for round in 0..rounds {
+        let row = snapshot.row("tune", json!({ "id": id(round) })).unwrap();
+        assert_eq!((&row["title"], &row["device_id"]), (&json!("high"), &json!(high.client_id)));
     }
 }
 

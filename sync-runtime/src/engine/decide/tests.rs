@@ -41,7 +41,7 @@ fn no_skew_limit() -> DateTime<Utc> {
 
 fn validated(change: Value) -> Change {
     let parsed: PushChange = serde_json::from_value(change).expect("a well-formed change");
-    changes(schema(), USER, &[parsed]).expect("a valid change").remove(0)
+    changes(schema(), USER, vec![parsed]).expect("a valid change").remove(0)
 }
 
 fn upsert(title: &str, modified: &str) -> Change {

@@ -36,7 +36,7 @@ fn canon(table: &str, name: &str, value: Value) -> Result<Value, &'static str> {
 
 fn validate(request: Value) -> Result<Vec<super::Change>, Refusal> {
     let parsed: Vec<PushChange> = serde_json::from_value(request).expect("well-formed changes");
-    changes(schema(), USER, &parsed)
+    changes(schema(), USER, parsed)
 }
 
 /// The refusal of `request`, which must be refused.

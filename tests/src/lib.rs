@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod pg;
+pub mod server;
 pub mod sqlite;
 pub mod sync;
 pub mod wire;

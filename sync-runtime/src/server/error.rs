@@ -91,7 +91,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        tracing::Span::current().record("error", self.code());
+        tracing::Span::current().record("error", tracing::field::display(self.code()));
         let challenge = match &self {
             ApiError::Unauthorized(AuthError::MissingHeader) => Some("Bearer"),
             ApiError::Unauthorized(_) => Some("Bearer error=\"invalid_token\""),

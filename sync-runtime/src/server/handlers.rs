@@ -29,7 +29,7 @@ pub(super) async fn sync<S: Store>(
         headers.get(header::AUTHORIZATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
     let user =
         state.auth.authenticate(authorization.as_deref()).await.map_err(ApiError::Unauthorized)?;
-    tracing::Span::current().record("user", user.as_str());
+    tracing::Span::current().record("user", tracing::field::display(&user));
     require_json(&headers)?;
     let body = read_body(&headers, body, state.http.max_body_bytes).await?;
     let request = parse(&body)?;

@@ -1,0 +1,264 @@
+//! `sync-server`: serves `POST /api/sync` and `GET /healthz` (DESIGN 5.6). Flags and environment
+//! in, a store and an authenticator built from them, then the server until SIGINT or SIGTERM.
+//!
+//! Exit codes: 0 after a clean shutdown, 2 when the configuration cannot be used (bad flags, an
+//! invalid schema, no JWT key, an unreachable database, an address in use), 1 when serving fails.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use sync_runtime::auth::{
+    AuthConfig, AuthConfigError, Authenticator, INSECURE_DEV_WARNING, JwksSource,
+};
+use sync_runtime::engine::{self, Engine};
+use sync_runtime::schema::from_ir::LoadedSchema;
+use sync_runtime::server::{self, AppState, DatabaseUrl, HttpConfig};
+use sync_runtime::store::Store;
+use sync_runtime::store::postgres::PgStore;
+use sync_runtime::store::sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+/// How long requests in flight may take to finish after SIGINT or SIGTERM before the server
+/// exits anyway, so that a stalled client cannot hold a deployment's shutdown forever.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serve sync for the schema in schema.toml: `POST /api/sync` (push then pull, DESIGN 5.1) and
+/// `GET /healthz`.
+///
+/// With no arguments but --insecure-dev-auth it serves on 127.0.0.1:8787 from an embedded SQLite
+/// file, sync.db. In production give --database-url postgres://... (apply
+/// generated/sql/postgres.sql to that database first) and a JWT key: --jwt-secret or --jwks.
+#[derive(Debug, Parser)]
+#[command(name = "sync-server", version)]
+struct Args {
+    /// Where rows live: `postgres://user:password@host:5432/db` (production; apply
+    /// generated/sql/postgres.sql first) or `sqlite:<path>` (embedded, created on first start).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite:sync.db",
+        value_name = "URL"
+    )]
+    database_url: String,
+    /// The HS256 shared secret JWTs are signed with (Supabase: the project's JWT secret), at
+    /// least 32 bytes.
+    #[arg(long, env = "SUPABASE_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    jwt_secret: Option<String>,
+    /// A JWKS document with the RS256/ES256 public keys of the token issuer: a file, or an
+    /// http(s) URL fetched at startup and cached.
+    #[arg(long, value_name = "FILE|URL")]
+    jwks: Option<String>,
+    /// The audience (`aud`) every token must carry.
+    #[arg(long, default_value = sync_runtime::auth::DEFAULT_AUDIENCE, value_name = "AUD")]
+    audience: String,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "HOST:PORT")]
+    listen: SocketAddr,
+    /// An origin browsers may call the server from, like `https://app.example`; repeat for more.
+    /// Without one, no CORS headers are sent.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Development only: take `Authorization: Bearer <user id>` as the user, with no JWT and no
+    /// check, so anyone can act as anyone. Cannot be combined with a key.
+    #[arg(long)]
+    insecure_dev_auth: bool,
+    /// The schema.toml the database was created from.
+    #[arg(long, default_value = "schema.toml", value_name = "PATH")]
+    schema: PathBuf,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// The most changes one request may push; more get 413.
+    #[arg(long, default_value_t = engine::Config::default().max_changes, value_name = "N")]
+    max_changes: usize,
+    /// How log lines are written, to standard error. RUST_LOG filters them (default `info`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
+}
+
+/// Why the server did not run.
+enum Failure {
+    /// The configuration cannot be used: exit 2.
+    Config(String),
+    /// Serving failed after startup: exit 1.
+    Serve(std::io::Error),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(message)) => {
+            eprintln!("sync-server: error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Serve(error)) => {
+            eprintln!("sync-server: error: serving failed: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: a log file or a collector gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let database = DatabaseUrl::parse(&args.database_url).map_err(config)?;
+    let cors_origins = args
+        .cors_origins
+        .iter()
+        .map(|o| server::cors_origin(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(config)?;
+    let auth = Authenticator::new(auth_config(&args)).await.map_err(auth_error)?;
+    let schema = LoadedSchema::read(&args.schema).map_err(|e| {
+        Failure::Config(format!(
+            "{e}\nhint: pass --schema <path to the schema.toml of the database>"
+        ))
+    })?;
+    let engine_config = engine::Config { max_changes: args.max_changes, ..Default::default() };
+    let http = HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins };
+    let settings = Settings { listen: args.listen, database: &database };
+    match &database {
+        DatabaseUrl::Postgres(url) => {
+            let store = PgStore::connect(url, schema.meta).await.map_err(|e| {
+                Failure::Config(format!("cannot use the database {}: {e}", database.display()))
+            })?;
+            serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
+        }
+        DatabaseUrl::Sqlite(path) => {
+            let store = open_sqlite(path, &schema)?;
+            serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
+        }
+    }
+}
+
+fn open_sqlite(path: &Path, schema: &LoadedSchema) -> Result<SqliteStore, Failure> {
+    SqliteStore::open(path, schema.meta, &schema.sqlite_ddl).map_err(|e| {
+        Failure::Config(format!("cannot use the SQLite database {}: {e}", path.display()))
+    })
+}
+
+/// What startup messages mention.
+struct Settings<'a> {
+    listen: SocketAddr,
+    database: &'a DatabaseUrl,
+}
+
+async fn serve<S: Store>(
+    engine: Engine<S>,
+    auth: Authenticator,
+    http: HttpConfig,
+    settings: Settings<'_>,
+) -> Result<(), Failure> {
+    let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
+        Failure::Config(format!("cannot listen on {}: {e}; pass another --listen", settings.listen))
+    })?;
+    let address = listener.local_addr().map_err(Failure::Serve)?;
+    if auth.is_insecure_dev() {
+        tracing::warn!("{INSECURE_DEV_WARNING}");
+    }
+    let schema = engine.schema();
+    tracing::info!(
+        schema = schema.name,
+        version = schema.version,
+        database = %settings.database.display(),
+        "serving POST http://{address}/api/sync and GET http://{address}/healthz"
+    );
+    if let DatabaseUrl::Sqlite(path) = settings.database {
+        tracing::info!(
+            "the rows live in the embedded SQLite file {}; for production use Postgres: apply \
+             generated/sql/postgres.sql to a database, then pass --database-url \
+             postgres://user:password@host:5432/db (or set DATABASE_URL)",
+            path.display()
+        );
+    }
+    let router = server::router(Arc::new(AppState { engine, auth, http }));
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        server::shutdown_signal().await;
+        let _ = stopping_tx.send(());
+    };
+    let grace = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server::serve(listener, router, shutdown) => result.map_err(Failure::Serve)?,
+        () = grace => {
+            tracing::warn!(
+                "requests still in flight {} s after the shutdown signal; exiting without them",
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn auth_config(args: &Args) -> AuthConfig {
+    AuthConfig {
+        // An empty SUPABASE_JWT_SECRET is as good as none: a deployment template left blank.
+        hs256_secret: args
+            .jwt_secret
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec()),
+        jwks: args.jwks.as_deref().map(JwksSource::from_arg),
+        audience: args.audience.clone(),
+        insecure_dev: args.insecure_dev_auth,
+        ..AuthConfig::default()
+    }
+}
+
+/// Auth errors in the flags' own words.
+fn auth_error(error: AuthConfigError) -> Failure {
+    Failure::Config(match error {
+        AuthConfigError::NoKey => {
+            "no JWT key is configured, so no request could be authenticated: \
+             pass --jwt-secret <secret> (or set SUPABASE_JWT_SECRET) for HS256 tokens, or --jwks \
+             <file|url> for RS256/ES256 tokens; to try the server locally without tokens, pass \
+             --insecure-dev-auth"
+                .to_owned()
+        }
+        AuthConfigError::InsecureDevWithKey => "--insecure-dev-auth cannot be combined with \
+             --jwt-secret, SUPABASE_JWT_SECRET or --jwks: drop the key to develop locally, or drop \
+             --insecure-dev-auth to verify tokens"
+            .to_owned(),
+        other => format!("{other} (see --jwt-secret, --jwks and --audience)"),
+    })
+}
+
+fn config(error: server::ConfigError) -> Failure {
+    Failure::Config(error.to_string())
+}

@@ -1,0 +1,160 @@
+//! A real sync server on 127.0.0.1 for end-to-end tests and benchmarks: start one over a store
+//! with an HS256 secret, mint a token for a user, POST a sync, stop it gracefully.
+//!
+//! `TestServer::start(store, Options::default())`, then [`TestServer::sync`] as a user, then
+//! [`TestServer::stop`].
+//!
+//! The schema is the example application's (`generated::SCHEMA`). Postgres stores come from a
+//! [`TestDb`](crate::pg::TestDb), whose client is blocking: create it (and let it drop) outside the
+//! async runtime, as `#[test]` functions that call [`runtime`] do.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sync_runtime::auth::{AuthConfig, Authenticator};
+use sync_runtime::engine::{self, Engine};
+use sync_runtime::protocol::{SyncError, SyncErrorResponse, SyncResponse};
+use sync_runtime::schema::SchemaMeta;
+use sync_runtime::server::{self, AppState, HttpConfig};
+use sync_runtime::store::Store;
+use sync_runtime::store::postgres::PgStore;
+use sync_runtime::store::sqlite::SqliteStore;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The HS256 secret every test server verifies tokens with.
+pub const SECRET: &[u8] = b"integration-tests-hs256-secret-0123456789";
+
+/// The schema every test server serves.
+pub static SCHEMA: &SchemaMeta = &generated::SCHEMA;
+
+/// The limits of a test server; the defaults are the production defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub engine: engine::Config,
+    pub http: HttpConfig,
+}
+
+/// A server running in this process on a free loopback port.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    client: reqwest::Client,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Start serving `store` with `options`, authenticating HS256 tokens signed with [`SECRET`].
+    pub async fn start<S: Store>(store: S, options: Options) -> TestServer {
+        let auth = Authenticator::new(AuthConfig {
+            hs256_secret: Some(SECRET.to_vec()),
+            ..AuthConfig::default()
+        })
+        .await
+        .expect("an HS256 secret is a valid auth configuration");
+        let engine = Engine::new(SCHEMA, store, options.engine);
+        let router = server::router(Arc::new(AppState { engine, auth, http: options.http }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("a bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(server::serve(listener, router, shutdown));
+        TestServer { addr, client: reqwest::Client::new(), stop, task }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// An HTTP client for requests this module has no helper for.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// `POST /api/sync` with `body` as JSON and `token` (if any) as the bearer token.
+    pub async fn post_sync(&self, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url("/api/sync")).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the test server answers")
+    }
+
+    /// Sync as `user` (with a fresh token): the response, or the status and error body.
+    pub async fn sync(
+        &self,
+        user: &str,
+        request: &Value,
+    ) -> Result<SyncResponse, (StatusCode, SyncError)> {
+        let response = self.post_sync(Some(&token(user)), request).await;
+        let status = response.status();
+        let body = response.bytes().await.expect("read the answer");
+        if status.is_success() {
+            Ok(serde_json::from_slice(&body).unwrap_or_else(|e| {
+                panic!(
+                    "a {status} answer is not a SyncResponse ({e}): {}",
+                    String::from_utf8_lossy(&body)
+                )
+            }))
+        } else {
+            let error: SyncErrorResponse = serde_json::from_slice(&body).unwrap_or_else(|e| {
+                panic!(
+                    "a {status} answer is not a SyncErrorResponse ({e}): {}",
+                    String::from_utf8_lossy(&body)
+                )
+            });
+            Err((status, error.error))
+        }
+    }
+
+    /// Stop accepting connections, let requests in flight finish, and wait until the server has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("the server task ends").expect("the server stops cleanly");
+    }
+}
+
+/// A token for `user` signed with [`SECRET`], valid for an hour, for the default audience.
+pub fn token(user: &str) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+    let claims = json!({ "sub": user, "aud": "authenticated", "iat": now, "exp": now + 3600 });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET),
+    )
+    .expect("sign a test token")
+}
+
+/// A sync request of the example schema's version, from a fresh device, pushing `changes`.
+pub fn request(cursor: Option<&str>, changes: Value) -> Value {
+    json!({
+        "schema_version": SCHEMA.version,
+        "client_id": uuid::Uuid::new_v4(),
+        "cursor": cursor,
+        "changes": changes,
+    })
+}
+
+/// The embedded store in a new file `sync.db` of `dir`, with the example schema's tables.
+pub fn sqlite_store(dir: &Path) -> SqliteStore {
+    let (ddl, _) = crate::ddl(&crate::example_schema());
+    SqliteStore::open(&dir.join("sync.db"), SCHEMA, &ddl).expect("open the SQLite store")
+}
+
+/// The Postgres store over `url`, a database the example schema's DDL was applied to.
+pub async fn pg_store(url: &str) -> PgStore {
+    PgStore::connect(url, SCHEMA).await.expect("connect the Postgres store")
+}
+
+/// A multi-threaded runtime for a `#[test]` that also holds blocking Postgres clients.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime")
+}

@@ -9,6 +9,7 @@
 //! statement is unnamed (`query_typed`: no prepared statement outlives its transaction), and the
 //! only session setting is `SET LOCAL`, which ends with the transaction.
 
+mod encode;
 mod pull;
 mod sql;
 
@@ -21,7 +22,7 @@ use tokio_postgres::types::{Json, Type};
 
 use self::sql::PgTable;
 use super::{Horizon, Page, Store, StoreError, Transaction, Values};
-use crate::schema::{SchemaMeta, TableMeta};
+use crate::schema::{ColumnMeta, SchemaMeta, TableMeta};
 
 /// Connections to one Postgres database holding the schema's tables.
 #[derive(Debug)]
@@ -151,12 +152,18 @@ impl PgTx<'_> {
         self.client.as_ref().expect("used only before commit")
     }
 
-    /// Run `sql` with `rows` as the JSON array `$1`; the first column of each result row, as text.
-    async fn with_rows(&self, sql: &str, rows: &[Values]) -> Result<Vec<String>, StoreError> {
+    /// Run `sql` with `rows` as the JSON array `$1`; each result row, whose values are
+    /// `columns`, as an object.
+    async fn with_rows(
+        &self,
+        sql: &str,
+        rows: &[Values],
+        columns: &[&ColumnMeta],
+    ) -> Result<Vec<Values>, StoreError> {
         let rows = Json(rows);
         let result =
             self.client().query_typed(sql, &[(&rows, Type::JSON)]).await.map_err(store_error)?;
-        Ok(result.iter().map(|r| r.get(0)).collect())
+        result.iter().map(|row| parse_object(&encode::object(row, 0, columns)?)).collect()
     }
 }
 
@@ -187,8 +194,8 @@ impl Transaction for PgTx<'_> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = self.store.table(table)?.select_for_update();
-        self.with_rows(&sql, keys).await?.iter().map(|text| parse_object(text)).collect()
+        let table = self.store.table(table)?;
+        self.with_rows(&table.select_for_update(), keys, &table.columns).await
     }
 
     async fn insert(
@@ -197,8 +204,8 @@ impl Transaction for PgTx<'_> {
         columns: &[&'static str],
         rows: &[Values],
     ) -> Result<Vec<Values>, StoreError> {
-        let sql = self.store.table(table)?.insert(columns);
-        self.with_rows(&sql, rows).await?.iter().map(|text| parse_object(text)).collect()
+        let table = self.store.table(table)?;
+        self.with_rows(&table.insert(columns), rows, &table.key).await
     }
 
     async fn update(
@@ -231,9 +238,8 @@ impl Transaction for PgTx<'_> {
 }
 
 fn parse_object(text: &str) -> Result<Values, StoreError> {
-    serde_json::from_str(text).map_err(|e| {
-        StoreError::Database(format!("Postgres returned a row that is not a JSON object: {e}"))
-    })
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Database(format!("a row did not encode as a JSON object: {e}")))
 }
 
 /// A driver error as a [`StoreError`]: conflicts are worth a retry, constraint violations name

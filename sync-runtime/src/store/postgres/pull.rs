@@ -14,9 +14,12 @@
 //! and comes with its new version in a later pull.
 
 use deadpool_postgres::Object;
+use futures_util::future::try_join_all;
+use futures_util::{TryStreamExt, pin_mut};
 use serde_json::Value;
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{ToSql, Type};
 
+use super::encode;
 use super::sql::{PgTable, literal};
 use super::store_error;
 use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
@@ -60,11 +63,12 @@ impl Position {
     }
 }
 
-/// A change read from one source, with its position.
+/// A change read from one source, with its position (`key` as JSON text, parsed only for the
+/// last change of a page).
 struct Entry {
     xid: u64,
     source: usize,
-    key: Value,
+    key: String,
     change: PulledChange,
 }
 
@@ -87,19 +91,27 @@ pub(super) async fn page(
         .get(0);
     let horizon: u64 = horizon.parse().map_err(|_| StoreError::Database("xid8 as text".into()))?;
     let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-    let mut entries = tombstones(client, tables, user, &from, horizon, fetch).await?;
+    // Every source's query is sent at once: the connection pipelines them.
     let user_is_uuid = uuid::Uuid::try_parse(user).is_ok();
-    for table in tables {
-        let Some(readable) = table.readable(schema, tables, user_is_uuid) else { continue };
-        entries.extend(rows(client, table, readable, user, &from, horizon, fetch).await?);
-    }
+    let sources = tables.iter().filter_map(|table| {
+        let readable = table.readable(schema, tables, user_is_uuid)?;
+        Some(rows(client, table, readable, user, &from, horizon, fetch))
+    });
+    let (deleted, written) = tokio::try_join!(
+        tombstones(client, tables, user, &from, horizon, fetch),
+        try_join_all(sources)
+    )?;
+    let mut entries = deleted;
+    entries.extend(written.into_iter().flatten());
     // Each source came sorted by (xid, key); a stable sort on (xid, source) keeps that.
     entries.sort_by_key(|e| (e.xid, e.source));
     let has_more = entries.len() > limit;
     entries.truncate(limit);
     let cursor = match entries.last() {
         Some(last) if has_more => {
-            Position { xid: last.xid, after: Some((last.source, last.key.clone())) }
+            let key = serde_json::from_str(&last.key)
+                .map_err(|e| StoreError::Database(format!("a pull position's key: {e}")))?;
+            Position { xid: last.xid, after: Some((last.source, key)) }
         }
         _ => Position { xid: horizon, after: None },
     };
@@ -140,40 +152,34 @@ async fn rows(
         "SELECT t._sync_xid::text, {key}, {row} FROM {name} AS t{joins} \
          WHERE {readable} AND {after} AND t._sync_xid < $3::text::xid8 \
          ORDER BY t._sync_xid, {key_columns} LIMIT $5",
-        key = table.key_array,
-        row = table.row_json,
+        key = table.select_key,
+        row = table.select_row,
         name = super::sql::quote(table.meta.name),
         after = after(from, table.index, "t._sync_xid", &key_columns, &key_values),
     );
-    let result = client
-        .query_typed(
-            &sql,
-            &[
-                (&user, Type::TEXT),
-                (&from.xid.to_string(), Type::TEXT),
-                (&horizon.to_string(), Type::TEXT),
-                (&cursor_key(from), Type::JSONB),
-                (&fetch, Type::INT8),
-            ],
-        )
-        .await
-        .map_err(store_error)?;
-    result
-        .iter()
-        .map(|r| {
-            let row = Row::from_json(r.get(2)).map_err(|e| StoreError::Database(e.to_string()))?;
-            Ok(Entry {
-                xid: xid(r.get(0))?,
-                source: table.index,
-                key: serde_json::from_str(r.get(1))
-                    .map_err(|e| StoreError::Database(e.to_string()))?,
-                change: PulledChange::PulledRow(PulledRow {
-                    table: table.meta.name.to_owned(),
-                    row,
-                }),
-            })
-        })
-        .collect()
+    let (xid_from, xid_to, key) = (from.xid.to_string(), horizon.to_string(), cursor_key(from));
+    let params: [(&(dyn ToSql + Sync), Type); 5] = [
+        (&user, Type::TEXT),
+        (&xid_from, Type::TEXT),
+        (&xid_to, Type::TEXT),
+        (&key, Type::JSONB),
+        (&fetch, Type::INT8),
+    ];
+    // Rows are encoded as they arrive, while Postgres is still sending the rest.
+    let stream = client.query_typed_raw(&sql, params).await.map_err(store_error)?;
+    pin_mut!(stream);
+    let mut entries = Vec::new();
+    while let Some(r) = stream.try_next().await.map_err(store_error)? {
+        let row = encode::object(&r, 1 + table.key.len(), &table.columns)?;
+        let row = Row::from_json(row).map_err(|e| StoreError::Database(e.to_string()))?;
+        entries.push(Entry {
+            xid: xid(r.get(0))?,
+            source: table.index,
+            key: encode::array(&r, 1, &table.key)?,
+            change: PulledChange::PulledRow(PulledRow { table: table.meta.name.to_owned(), row }),
+        });
+    }
+    Ok(entries)
 }
 
 async fn tombstones(
@@ -218,7 +224,7 @@ async fn tombstones(
             Ok(Entry {
                 xid: xid(r.get(0))?,
                 source: 0,
-                key: parse(1)?,
+                key: r.get(1),
                 change: PulledChange::PulledDelete(PulledDelete {
                     table: r.get(2),
                     key,

@@ -4,9 +4,10 @@
 //!
 //! Values travel as one `json` parameter per statement and become typed rows through
 //! `json_to_recordset`, so a batch of any size is one statement and one round trip. Rows come
-//! back as JSON text already in wire form, which the server passes through untouched.
+//! back as typed columns that [`super::encode`] writes as wire JSON.
 
-use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
+use super::encode::select_item;
+use crate::schema::{ColumnMeta, SchemaMeta, Scope, TableMeta};
 
 /// A synced table as the Postgres store sees it.
 #[derive(Debug)]
@@ -16,10 +17,13 @@ pub(super) struct PgTable {
     pub index: usize,
     /// `format_type` of every column of `meta.columns`, in order.
     pub types: Vec<String>,
-    /// `SELECT` list item: the row as JSON text in wire form, from alias `t`.
-    pub row_json: String,
-    /// `SELECT` list item: the primary key values as a JSON array, from alias `t`.
-    pub key_array: String,
+    /// Every column, and the primary key's columns, in the order their values are selected.
+    pub columns: Vec<&'static ColumnMeta>,
+    pub key: Vec<&'static ColumnMeta>,
+    /// `SELECT` list items of every column and of the key, from alias `t`, for
+    /// [`super::encode`].
+    pub select_row: String,
+    pub select_key: String,
 }
 
 /// `"name"`, with embedded quotes doubled.
@@ -34,27 +38,24 @@ pub(super) fn literal(text: &str) -> String {
 
 impl PgTable {
     pub fn new(meta: &'static TableMeta, index: usize, types: Vec<String>) -> Self {
-        let pairs: Vec<String> = meta
-            .columns
+        let columns: Vec<&'static ColumnMeta> = meta.columns.iter().collect();
+        let key: Vec<&'static ColumnMeta> = meta
+            .primary_key
             .iter()
-            .zip(&types)
-            .map(|(c, ty)| format!("{}, {}", literal(c.name), wire_expr(c.ty, ty, c.name)))
+            .map(|k| meta.column(k).expect("primary key columns are columns"))
             .collect();
-        // json_build_object takes at most 100 arguments: 50 columns per call, merged as jsonb.
-        let row_json = match pairs.len() {
-            0..=50 => format!("json_build_object({})::text", pairs.join(", ")),
-            _ => {
-                let parts: Vec<String> = pairs
-                    .chunks(50)
-                    .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
-                    .collect();
-                format!("({})::text", parts.join(" || "))
-            }
+        let items = |of: &[&ColumnMeta]| {
+            let items: Vec<String> = of
+                .iter()
+                .map(|c| {
+                    let i = meta.columns.iter().position(|m| m.name == c.name).expect("a column");
+                    select_item("t", c, &types[i])
+                })
+                .collect();
+            items.join(", ")
         };
-        let key: Vec<String> =
-            meta.primary_key.iter().map(|c| column_wire_expr(meta, &types, c)).collect();
-        let key_array = format!("json_build_array({})::text", key.join(", "));
-        PgTable { meta, index, types, row_json, key_array }
+        let (select_row, select_key) = (items(&columns), items(&key));
+        PgTable { meta, index, types, columns, key, select_row, select_key }
     }
 
     fn column_type(&self, name: &str) -> &str {
@@ -85,8 +86,8 @@ impl PgTable {
     pub fn select_for_update(&self) -> String {
         format!(
             "SELECT {row} FROM {table} AS t WHERE ({tk}) IN (SELECT {rk} FROM {rs}) \
-             ORDER BY {tk} FOR UPDATE OF t",
-            row = self.row_json,
+             ORDER BY {tk} FOR NO KEY UPDATE OF t",
+            row = self.select_row,
             table = self.name(),
             tk = self.key_columns("t"),
             rk = self.key_columns("r"),
@@ -95,23 +96,18 @@ impl PgTable {
     }
 
     /// Insert the rows of `$1` with exactly `columns`, skipping keys that exist; returns the
-    /// inserted keys as JSON objects.
+    /// inserted keys ([`Self::select_key`]).
     pub fn insert(&self, columns: &[&str]) -> String {
         let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        let key_object: Vec<String> = self
-            .meta
-            .primary_key
-            .iter()
-            .map(|c| format!("{}, {}", literal(c), column_wire_expr(self.meta, &self.types, c)))
-            .collect();
+        let pk: Vec<String> = self.meta.primary_key.iter().map(|c| quote(c)).collect();
         format!(
             "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {rs} \
-             ON CONFLICT ({pk}) DO NOTHING RETURNING json_build_object({key})::text",
+             ON CONFLICT ({pk}) DO NOTHING RETURNING {key}",
             table = self.name(),
             cols = cols.join(", "),
             rs = self.recordset(columns),
-            pk = self.key_columns("t").replace("t.", ""),
-            key = key_object.join(", "),
+            pk = pk.join(", "),
+            key = self.select_key,
         )
     }
 
@@ -197,26 +193,5 @@ impl PgTable {
             .map(|(i, c)| format!("($4::jsonb->>{i})::{}", self.column_type(c)))
             .collect();
         (self.key_columns("t"), values.join(", "))
-    }
-}
-
-/// The wire form of column `name` of alias `t`.
-fn column_wire_expr(meta: &TableMeta, types: &[String], name: &str) -> String {
-    let i = meta.columns.iter().position(|c| c.name == name).expect("a column of the table");
-    wire_expr(meta.columns[i].ty, &types[i], name)
-}
-
-/// An expression of the wire form (DESIGN 4) of column `name` of alias `t`, stored as `pg_type`.
-fn wire_expr(ty: LogicalType, pg_type: &str, name: &str) -> String {
-    const TIMESTAMP: &str = r#"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#;
-    let column = format!("t.{}", quote(name));
-    match ty {
-        LogicalType::Timestamp if pg_type.contains("with time zone") => {
-            format!("to_char({column} AT TIME ZONE 'UTC', {TIMESTAMP})")
-        }
-        // Without a time zone, values are UTC by the schema's convention.
-        LogicalType::Timestamp => format!("to_char({column}, {TIMESTAMP})"),
-        LogicalType::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
-        _ => column,
     }
 }

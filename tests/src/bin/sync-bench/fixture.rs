@@ -190,8 +190,8 @@ impl Server {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--schema")
             .arg(root.join("schema.toml"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", std::env::var("SYNC_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         let server = Server { child, base: format!("http://127.0.0.1:{port}") };

@@ -1,10 +1,13 @@
 //! `cargo xtask bench`: figures printed as `name: value` lines (DESIGN section 7).
 //!
-//! For now the generator's own speed: `gen` (load, validate, emit, write) on the example schema
-//! and on a synthetic 500-table schema, the median of several runs in one process.
+//! The generator's own speed: `gen` (load, validate, emit, write) on the example schema and on a
+//! synthetic 500-table schema, the median of several runs in one process. Then the sync figures,
+//! measured by `sync-bench` (in `tests/src/bin/`) against the `sync-server` binary and the
+//! Postgres of `TEST_DATABASE_URL` (the local cluster when unset, as for `cargo xtask test`).
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::drift;
@@ -78,5 +81,34 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     for (name, time) in figures {
         println!("{name}: {:.1}", time.as_secs_f64() * 1000.0);
     }
-    Ok(())
+    sync_figures(root, quick)
+}
+
+/// Build `sync-server` and `sync-bench` in the one dev profile, then run the bench against the
+/// server binary.
+fn sync_figures(root: &Path, quick: bool) -> Result<(), String> {
+    let database_url = crate::test_cmd::database_url()?;
+    let build = Command::new("cargo")
+        .args(["build", "--quiet", "-p", "sync-runtime", "--bin", "sync-server"])
+        .args(["-p", "integration-tests", "--bin", "sync-bench"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !build.success() {
+        return Err("building sync-server and sync-bench failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), std::path::PathBuf::from)
+        .join("debug");
+    let mut bench = Command::new(target.join("sync-bench"));
+    bench.arg("--server").arg(target.join("sync-server"));
+    if quick {
+        bench.arg("--quick");
+    }
+    let status = bench
+        .current_dir(root)
+        .env("TEST_DATABASE_URL", database_url)
+        .status()
+        .map_err(|e| format!("cannot run sync-bench: {e}"))?;
+    if status.success() { Ok(()) } else { Err("sync-bench failed".into()) }
 }

@@ -2,3 +2,4 @@
 
 pub mod bench;
 pub mod drift;
+pub mod test_cmd;

@@ -2,13 +2,11 @@
 //!
 //! Exit codes mean something: 0 ok, 1 drift or findings, 2 invalid input or an error.
 
-mod test_cmd;
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use xtask::drift;
+use xtask::{drift, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]

@@ -14,10 +14,7 @@ const LOCAL_URL: &str =
     "postgres://schema_sync_test:schema_sync_test@127.0.0.1:5432/schema_sync_test";
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
-    let database_url = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => start_local_postgres()?,
-    };
+    let database_url = database_url()?;
     install_ts_checker(root)?;
     let nextest = Command::new("cargo")
         .args(["nextest", "--version"])
@@ -33,6 +30,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     println!("running the tests against {}", redact(&database_url));
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `TEST_DATABASE_URL` when set; otherwise the local cluster, started and given a test role.
+pub fn database_url() -> Result<String, String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Ok(url),
+        _ => start_local_postgres(),
+    }
 }
 
 /// Hide the password when printing a connection string.

@@ -14,6 +14,8 @@
 mod access;
 mod decide;
 mod refusal;
+#[cfg(test)]
+mod test_schema;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};

@@ -1,15 +1,13 @@
 //! Tests of last write wins: newer, older, equal, ties by device, clock skew, deletes and the
 //! bookkeeping columns, as pure decisions over the example schema's `tune` table.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::{Outcome, decide};
+use crate::engine::test_schema::example_schema as schema;
 use crate::engine::validate::{Change, changes};
 use crate::protocol::{PushChange, RejectReason};
-use crate::schema::SchemaMeta;
 use crate::store::Values;
 
 const USER: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c11";
@@ -17,16 +15,6 @@ const TUNE: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c12";
 /// Two devices; `HIGH` sorts after `LOW`.
 const LOW: &str = "00000000-0000-4000-8000-00000000000a";
 const HIGH: &str = "00000000-0000-4000-8000-00000000000b";
-
-/// The example schema's metadata, built from `schema.toml` (see the validation tests).
-fn schema() -> &'static SchemaMeta {
-    static SCHEMA: OnceLock<&'static SchemaMeta> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let text = include_str!("../../../../schema.toml");
-        let schema = codegen::load("schema.toml", text).expect("the example schema is valid");
-        crate::schema::from_ir::leak(&schema)
-    })
-}
 
 /// `2026-11-24T10:00:00.000Z` plus `seconds`, in wire form.
 fn at(seconds: i64) -> String {

@@ -1,29 +1,17 @@
 //! Tests of request validation: canonical values per type, and every way a change is refused
 //! before the database is touched, over the example schema.
 
-use std::sync::OnceLock;
-
 use serde_json::{Value, json};
 
 use super::{Op, canonical, changes};
 use crate::engine::Refusal;
+use crate::engine::test_schema::example_schema as schema;
 use crate::protocol::PushChange;
-use crate::schema::{ColumnMeta, SchemaMeta};
+use crate::schema::ColumnMeta;
 
 const USER: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c11";
 const TUNE: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c12";
 const AT: &str = "2026-11-24T10:00:00.000Z";
-
-/// The example schema's metadata, built from `schema.toml` (the generated crate's `SCHEMA` is
-/// of another compilation of this crate's types, so unit tests cannot use it).
-fn schema() -> &'static SchemaMeta {
-    static SCHEMA: OnceLock<&'static SchemaMeta> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let text = include_str!("../../../../schema.toml");
-        let schema = codegen::load("schema.toml", text).expect("the example schema is valid");
-        crate::schema::from_ir::leak(&schema)
-    })
-}
 
 fn column(table: &str, name: &str) -> &'static ColumnMeta {
     schema().table(table).and_then(|t| t.column(name)).expect("a column of the example")

@@ -38,18 +38,7 @@ pub(super) fn object(
     offset: usize,
     columns: &[&ColumnMeta],
 ) -> Result<String, StoreError> {
-    let mut out = Vec::with_capacity(64 * columns.len());
-    out.push(b'{');
-    for (i, column) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut out, column.name).map_err(json)?;
-        out.push(b':');
-        write_value(&mut out, row, offset + i, column)?;
-    }
-    out.push(b'}');
-    String::from_utf8(out).map_err(|e| StoreError::Database(e.to_string()))
+    write(row, offset, columns, true)
 }
 
 /// `[1,"x"]` from `row`'s values `offset..`, one per column of `columns`.
@@ -58,15 +47,28 @@ pub(super) fn array(
     offset: usize,
     columns: &[&ColumnMeta],
 ) -> Result<String, StoreError> {
-    let mut out = Vec::with_capacity(40 * columns.len());
-    out.push(b'[');
+    write(row, offset, columns, false)
+}
+
+fn write(
+    row: &Row,
+    offset: usize,
+    columns: &[&ColumnMeta],
+    named: bool,
+) -> Result<String, StoreError> {
+    let mut out = Vec::with_capacity(64 * columns.len());
+    out.push(if named { b'{' } else { b'[' });
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        if named {
+            serde_json::to_writer(&mut out, column.name).map_err(json)?;
+            out.push(b':');
+        }
         write_value(&mut out, row, offset + i, column)?;
     }
-    out.push(b']');
+    out.push(if named { b'}' } else { b']' });
     String::from_utf8(out).map_err(|e| StoreError::Database(e.to_string()))
 }
 

@@ -2,18 +2,21 @@
 //! with an HS256 secret, mint a token for a user, POST a sync, stop it gracefully.
 //!
 //! `TestServer::start(store, Options::default())`, then [`TestServer::sync`] as a user, then
-//! [`TestServer::stop`].
+//! [`TestServer::stop`]. [`Served`] is a server over a fresh store of either kind together with
+//! the database behind it, for tests that compare snapshots around their requests.
 //!
 //! The schema is the example application's (`generated::SCHEMA`). Postgres stores come from a
 //! [`TestDb`](crate::pg::TestDb), whose client is blocking: create it (and let it drop) outside the
 //! async runtime, as `#[test]` functions that call [`runtime`] do.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};
 use sync_runtime::auth::{AuthConfig, Authenticator};
 use sync_runtime::engine::{self, Engine};
@@ -23,8 +26,11 @@ use sync_runtime::server::{self, AppState, HttpConfig};
 use sync_runtime::store::Store;
 use sync_runtime::store::postgres::PgStore;
 use sync_runtime::store::sqlite::SqliteStore;
+use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::sync::{Database, Ddl, Schema, Snapshot, TestStore};
 
 /// The HS256 secret every test server verifies tokens with.
 pub const SECRET: &[u8] = b"integration-tests-hs256-secret-0123456789";
@@ -37,6 +43,8 @@ pub static SCHEMA: &SchemaMeta = &generated::SCHEMA;
 pub struct Options {
     pub engine: engine::Config,
     pub http: HttpConfig,
+    /// How tokens are verified; `None` is HS256 with [`SECRET`] only.
+    pub auth: Option<AuthConfig>,
 }
 
 /// A server running in this process on a free loopback port.
@@ -48,14 +56,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Start serving `store` with `options`, authenticating HS256 tokens signed with [`SECRET`].
+    /// Start serving `store` with `options`, authenticating HS256 tokens signed with [`SECRET`]
+    /// unless the options say otherwise.
     pub async fn start<S: Store>(store: S, options: Options) -> TestServer {
-        let auth = Authenticator::new(AuthConfig {
+        let config = options.auth.unwrap_or_else(|| AuthConfig {
             hs256_secret: Some(SECRET.to_vec()),
             ..AuthConfig::default()
-        })
-        .await
-        .expect("an HS256 secret is a valid auth configuration");
+        });
+        let auth = Authenticator::new(config).await.expect("a valid auth configuration");
         let engine = Engine::new(SCHEMA, store, options.engine);
         let router = server::router(Arc::new(AppState { engine, auth, http: options.http }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -118,6 +126,105 @@ impl TestServer {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         self.task.await.expect("the server task ends").expect("the server stops cleanly");
+    }
+}
+
+/// A [`TestServer`] over a fresh store of either kind, with the database behind the store so that
+/// a test can take [`Snapshot`]s around its requests. It runs on a runtime of its own: build it,
+/// call it and drop it outside any async runtime, since the Postgres snapshot client blocks.
+pub struct Served {
+    pub server: TestServer,
+    rt: Runtime,
+    // Dropped after the runtime, whose tasks hold connections to it.
+    db: Database,
+    schema: Schema,
+}
+
+/// An answer of the server: status, headers and the body as JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Served {
+    /// A server with `options` over a fresh store of kind `S` holding the example schema.
+    pub fn start<S: TestStore>(options: Options) -> Served {
+        let rt = runtime();
+        let ir = crate::example_schema();
+        let (sqlite, postgres) = crate::ddl(&ir);
+        let schema = Schema { meta: SCHEMA, ir };
+        let (store, db) = S::create(&rt, &schema, &Ddl { sqlite, postgres });
+        let server = rt.block_on(TestServer::start(store, options));
+        Served { server, rt, db, schema }
+    }
+
+    /// Run `future` (a request to the server, say) to completion.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.rt.block_on(future)
+    }
+
+    /// `POST /api/sync` with `body` as given, declared JSON, and `authorization` (if any) as the
+    /// whole `Authorization` header. The answer's body must be JSON.
+    pub fn post(&self, authorization: Option<&str>, body: impl Into<reqwest::Body>) -> Answer {
+        let mut request = self
+            .server
+            .client
+            .post(self.server.url("/api/sync"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        self.rt.block_on(async {
+            let response = request.send().await.expect("the test server answers");
+            let status = response.status();
+            let headers = response.headers().clone();
+            let text = response.text().await.expect("read the answer");
+            let body = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("a {status} answer is not JSON ({e}): {text}"));
+            Answer { status, headers, body }
+        })
+    }
+
+    /// Every synced row and tombstone of the database, as they are now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::read(&self.db, &self.schema)
+    }
+
+    /// Fail, naming `case` and what differs, unless the database is as it was in `before`.
+    pub fn assert_unchanged(&self, before: &Snapshot, case: &str) {
+        let after = self.snapshot();
+        if after == *before {
+            return;
+        }
+        let mut differences: Vec<String> = Vec::new();
+        for (place, row) in &after.rows {
+            match before.rows.get(place) {
+                None => differences.push(format!("added {place:?}: {row:?}")),
+                Some(old) if old != row => {
+                    differences.push(format!("changed {place:?}: {old:?} -> {row:?}"))
+                }
+                Some(_) => {}
+            }
+        }
+        for place in before.rows.keys().filter(|place| !after.rows.contains_key(*place)) {
+            differences.push(format!("removed {place:?}"));
+        }
+        if after.tombstones != before.tombstones {
+            differences
+                .push(format!("tombstones {:?} -> {:?}", before.tombstones, after.tombstones));
+        }
+        panic!("{case}: the refused request wrote something:\n{}", differences.join("\n"));
+    }
+
+    /// Stop the server gracefully, then drop the database.
+    pub fn stop(self) {
+        let Served { server, rt, db, .. } = self;
+        rt.block_on(server.stop());
+        drop(rt);
+        drop(db);
     }
 }
 

@@ -16,7 +16,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub(super) fn read(db: &Database, schema: &Schema) -> Self {
+    /// Read every row and tombstone of the database under a store.
+    pub fn read(db: &Database, schema: &Schema) -> Self {
         let tables = schema.meta.tables.iter().filter(|t| t.is_synced());
         let mut rows = Rows::new();
         let mut tombstones = Vec::new();

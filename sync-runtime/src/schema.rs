@@ -6,6 +6,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "server")]
 pub mod from_ir;
 
 /// A whole schema: its name, the version clients send in every sync request, and its tables in

@@ -255,6 +255,7 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
     let expected = |what: &str| invalid(format!("expected {what}, got {value}"));
     let canonical = match column.ty {
         LogicalType::Text => match &value {
+            Value::String(s) if s.contains('\0') => return Err(nul()),
             Value::String(_) => value.clone(),
             _ => return Err(expected("a string")),
         },
@@ -298,6 +299,7 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
             }
             _ => return Err(expected("a date string")),
         },
+        LogicalType::Json if holds_nul(&value) => return Err(nul()),
         LogicalType::Json => value.clone(),
     };
     if let (Some(values), Value::String(s)) = (column.values, &canonical)
@@ -306,6 +308,21 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
         return Err(invalid(format!("`{s}` is not one of {}", values.join(", "))));
     }
     Ok(canonical)
+}
+
+/// Postgres cannot store U+0000 in `text` nor in a `jsonb` string or key, so such a value is
+/// refused here, for both stores alike, rather than failing in the database as a server error.
+fn nul() -> Problem {
+    invalid("contains the character U+0000 (NUL), which Postgres cannot store")
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// Whether `s` is a UUID in its canonical form (lower-case, hyphenated), which needs no rewrite.

@@ -118,6 +118,14 @@ fn reals_booleans_dates_json_and_text() {
 }
 
 #[test]
+fn nul_characters_are_refused_in_text_and_json() {
+    assert_eq!(canon("tune", "title", json!("a\u{0}b")), Err("invalid_value"));
+    for bad in [json!({ "k": "a\u{0}" }), json!({ "a\u{0}": 1 }), json!(["x", ["\u{0}"]])] {
+        assert_eq!(canon("user_profile", "settings", bad.clone()), Err("invalid_value"), "{bad}");
+    }
+}
+
+#[test]
 fn enum_columns_take_only_their_values() {
     assert_eq!(canon("tune", "type", json!("jig")), Ok(json!("jig")));
     for bad in ["Jig", "march", ""] {

@@ -214,7 +214,9 @@ fn an_invalid_cursor_or_page_size_is_refused<S: TestStore>() {
     let before = server.snapshot();
     // Each request also carries a valid change, which must not be written either.
     let valid = || vec![profile(&a.user, &at(5))];
-    for cursor in ["garbage", "", "-1", "1:2", "{}", "12:1:[1"] {
+    // Beyond any horizon; a key that does not fit the key of the table it names.
+    let made_up = ["18446744073709551615", r#"5:1:["not a uuid"]"#, r#"5:3:[{"id":1}]"#];
+    for cursor in ["garbage", "", "-1", "1:2", "{}", "12:1:[1"].into_iter().chain(made_up) {
         let mut device = a.clone();
         device.cursor = Some(cursor.to_owned());
         let request = server.request(&device, valid());

@@ -90,6 +90,11 @@ pub(super) async fn page(
         .map_err(store_error)?
         .get(0);
     let horizon: u64 = horizon.parse().map_err(|_| StoreError::Database("xid8 as text".into()))?;
+    // The horizon never moves back, so a cursor beyond it was not made by this cluster (it was
+    // restored from a backup, or is another one); following it would skip the rows below it.
+    if let Some(cursor) = cursor.filter(|_| from.xid > horizon) {
+        return Err(StoreError::BadCursor(cursor.to_owned()));
+    }
     let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
     // Every source's query is sent at once: the connection pipelines them.
     let user_is_uuid = uuid::Uuid::try_parse(user).is_ok();
@@ -165,11 +170,19 @@ async fn rows(
         (&key, Type::JSONB),
         (&fetch, Type::INT8),
     ];
+    // The cursor's key is cast to the types of the key columns: a value that does not fit them
+    // (a data exception) comes from a cursor this store did not make.
+    let error = |e: tokio_postgres::Error| match (&from.after, e.code()) {
+        (Some((at, _)), Some(code)) if *at == table.index && code.code().starts_with("22") => {
+            StoreError::BadCursor(from.render())
+        }
+        _ => store_error(e),
+    };
     // Rows are encoded as they arrive, while Postgres is still sending the rest.
-    let stream = client.query_typed_raw(&sql, params).await.map_err(store_error)?;
+    let stream = client.query_typed_raw(&sql, params).await.map_err(error)?;
     pin_mut!(stream);
     let mut entries = Vec::new();
-    while let Some(r) = stream.try_next().await.map_err(store_error)? {
+    while let Some(r) = stream.try_next().await.map_err(error)? {
         let row = encode::object(&r, 1 + table.key.len(), &table.columns)?;
         let row = Row::from_json(row).map_err(|e| StoreError::Database(e.to_string()))?;
         entries.push(Entry {

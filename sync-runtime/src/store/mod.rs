@@ -3,7 +3,7 @@
 //! The [engine](crate::engine) decides everything a sync means (validation, ownership, last write
 //! wins); a store only reads and writes rows inside one transaction and serves pull pages in commit
 //! order. [`postgres`] is the system of record; [`sqlite`] is the embedded default. Both pass the
-//! same conformance suite (`tests/tests/sync_conformance.rs`).
+//! same conformance suite (`tests/tests/sync_*.rs`, each test run once per store).
 //!
 //! Values cross this boundary in their wire form (DESIGN section 4): a row is a JSON object keyed
 //! by column name, timestamps are `2026-11-24T10:00:00.000Z` strings, and so on. The engine

@@ -3,7 +3,7 @@
 //! Building JSON in SQL (`json_build_object`, `to_char`) costs Postgres more than reading the
 //! rows themselves; decoding the binary values here and writing the text once is several times
 //! cheaper, and runs on the server instance rather than the shared database. The `SELECT` list
-//! ([`select_list`]) casts each column to the one type its logical type is decoded from, so
+//! ([`select_item`]) casts each column to the one type its logical type is decoded from, so
 //! legacy storage (`timestamp` without a time zone, `json`, `smallint`, `real`) reads the same.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};

@@ -16,6 +16,7 @@ integration_tests::for_each_store!(
     a_table_without_a_deleted_column_refuses_deletes,
     rows_removed_by_sql_and_their_cascade_reach_the_owner_as_deletions,
     public_rows_removed_by_sql_reach_everyone,
+    unowned_rows_of_an_owner_table_removed_by_sql_reach_nobody,
 );
 
 fn a_delete_leaves_a_soft_deleted_row_that_other_devices_pull<S: TestStore>() {
@@ -191,4 +192,38 @@ fn public_rows_removed_by_sql_reach_everyone<S: TestStore>() {
     );
     assert_eq!(my_replica, server.snapshot().readable_by(&me));
     assert_eq!(their_replica, server.snapshot().readable_by(&them));
+}
+
+/// An `owner` table whose owner column may be NULL: such a row is nobody's to read.
+const NULLABLE_OWNER: &str = r#"
+[schema]
+name = "memos"
+version = 1
+
+[sync]
+owner = "user_id"
+modified = "last_modified_at"
+deleted = "deleted"
+
+[tables.memo]
+sync = "owner"
+
+[tables.memo.columns]
+id = { type = "uuid", primary_key = true }
+user_id = { type = "uuid", nullable = true }
+deleted = { type = "boolean", default = false }
+last_modified_at = { type = "timestamp" }
+"#;
+
+fn unowned_rows_of_an_owner_table_removed_by_sql_reach_nobody<S: TestStore>() {
+    let server = Server::<S>::with_schema(NULLABLE_OWNER);
+    let mut someone = Device::new(&user(1), 1);
+    server.sql(&format!(
+        "INSERT INTO memo (id, user_id, last_modified_at) VALUES ('{}', NULL, '{}')",
+        id(1),
+        at(0)
+    ));
+    assert!(server.pull_all(&mut someone).is_empty(), "an unowned row was served");
+    server.sql(&format!("DELETE FROM memo WHERE id = '{}'", id(1)));
+    assert!(server.pull_all(&mut someone).is_empty(), "an unowned row's removal was served");
 }

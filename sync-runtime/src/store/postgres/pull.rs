@@ -23,7 +23,7 @@ use super::encode;
 use super::sql::{PgTable, literal};
 use super::store_error;
 use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
-use crate::schema::SchemaMeta;
+use crate::schema::{SchemaMeta, Scope, TableMeta};
 use crate::store::{Page, StoreError};
 
 /// Where a pull stands: after `key` of `source` in transaction `xid`, or (`source` None) at the
@@ -103,7 +103,7 @@ pub(super) async fn page(
         Some(rows(client, table, readable, user, &from, horizon, fetch))
     });
     let (deleted, written) = tokio::try_join!(
-        tombstones(client, tables, user, &from, horizon, fetch),
+        tombstones(client, schema, tables, user, &from, horizon, fetch),
         try_join_all(sources)
     )?;
     let mut entries = deleted;
@@ -197,6 +197,7 @@ async fn rows(
 
 async fn tombstones(
     client: &Object,
+    schema: &SchemaMeta,
     tables: &[PgTable],
     user: &str,
     from: &Position,
@@ -204,9 +205,21 @@ async fn tombstones(
     fetch: i64,
 ) -> Result<Vec<Entry>, StoreError> {
     let names: Vec<String> = tables.iter().map(|t| literal(t.meta.name)).collect();
+    // A row with no owner is public only where its scope says so; in an `owner` table nobody
+    // could read it, so nobody hears of its removal.
+    let public: Vec<String> = tables
+        .iter()
+        .filter(|t| public_when_unowned(schema, t.meta))
+        .map(|t| literal(t.meta.name))
+        .collect();
+    let readable = if public.is_empty() {
+        "owner = $1".to_owned()
+    } else {
+        format!("(owner = $1 OR (owner IS NULL AND table_name IN ({})))", public.join(", "))
+    };
     let sql = format!(
         "SELECT _sync_xid::text, json_build_array(table_name, key)::text, table_name, key::text \
-         FROM _sync_tombstone WHERE (owner = $1 OR owner IS NULL) AND table_name IN ({names}) \
+         FROM _sync_tombstone WHERE {readable} AND table_name IN ({names}) \
          AND {after} AND _sync_xid < $3::text::xid8 ORDER BY _sync_xid, table_name, key LIMIT $5",
         names = names.join(", "),
         after = after(from, 0, "_sync_xid", "table_name, key", "$4::jsonb->>0, $4::jsonb->1"),
@@ -246,6 +259,23 @@ async fn tombstones(
             })
         })
         .collect()
+}
+
+/// Whether a row of `table` with no owner is everyone's to read: the table, or the table its
+/// `via:` chain ends at, is `public` or `owner_or_public`.
+fn public_when_unowned(schema: &SchemaMeta, mut table: &TableMeta) -> bool {
+    // Validation refuses `via:` cycles; the bound keeps hand-written metadata from looping.
+    for _ in 0..=schema.tables.len() {
+        match table.scope {
+            Scope::Public | Scope::OwnerOrPublic => return true,
+            Scope::Owner | Scope::None => return false,
+            Scope::Via { parent_table, .. } => match schema.table(parent_table) {
+                Some(parent) => table = parent,
+                None => return false,
+            },
+        }
+    }
+    false
 }
 
 fn xid(text: &str) -> Result<u64, StoreError> {

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Number, Value};
 
 use super::Refusal;
@@ -155,6 +155,16 @@ fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<C
         .key(&key)
         .column(extra));
     }
+    if change.modified_at.year() < 1 {
+        let problem = year_zero(&change.modified_at);
+        let place = Refusal::place(table.name, Some(&key));
+        return Err(Refusal::bad_request(
+            problem.code,
+            format!("{place}, `modified_at`: {}", problem.message),
+        )
+        .table(table.name)
+        .key(&key));
+    }
     if table.sync.deleted.is_none() {
         let place = Refusal::place(table.name, Some(&key));
         return Err(Refusal::bad_request(
@@ -302,12 +312,23 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
         LogicalType::Json if holds_nul(&value) => return Err(nul()),
         LogicalType::Json => value.clone(),
     };
+    if matches!(column.ty, LogicalType::Timestamp | LogicalType::Date)
+        && canonical.as_str().is_some_and(|s| s.starts_with("0000-"))
+    {
+        return Err(year_zero(&canonical));
+    }
     if let (Some(values), Value::String(s)) = (column.values, &canonical)
         && !values.contains(&s.as_str())
     {
         return Err(invalid(format!("`{s}` is not one of {}", values.join(", "))));
     }
     Ok(canonical)
+}
+
+/// Postgres has no year 0000 (1 BC precedes 1 AD) and refuses it as input, so such a time or
+/// date is refused here, for both stores alike, rather than failing in the database.
+fn year_zero(value: &dyn std::fmt::Display) -> Problem {
+    invalid(format!("{value} is in year 0000, which Postgres cannot store; the earliest is 0001"))
 }
 
 /// Postgres cannot store U+0000 in `text` nor in a `jsonb` string or key, so such a value is

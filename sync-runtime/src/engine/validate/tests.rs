@@ -126,6 +126,21 @@ fn nul_characters_are_refused_in_text_and_json() {
 }
 
 #[test]
+fn year_zero_is_refused_in_times_and_dates() {
+    let at = "0000-06-01T00:00:00.000Z";
+    assert_eq!(canon("tune", "last_modified_at", json!(at)), Err("invalid_value"));
+    assert_eq!(
+        canon("tune", "last_modified_at", json!("0001-01-01T00:30:00+01:00")),
+        Err("invalid_value")
+    );
+    assert_eq!(canon("tune", "composed_on", json!("0000-02-29")), Err("invalid_value"));
+    assert_eq!(canon("tune", "composed_on", json!("0001-01-01")), Ok(json!("0001-01-01")));
+    let delete =
+        json!([{ "table": "tune", "op": "delete", "key": { "id": TUNE }, "modified_at": at }]);
+    assert_eq!(refused(delete).error.code, "invalid_value");
+}
+
+#[test]
 fn enum_columns_take_only_their_values() {
     assert_eq!(canon("tune", "type", json!("jig")), Ok(json!("jig")));
     for bad in ["Jig", "march", ""] {

@@ -262,9 +262,30 @@ fn check_via(
         );
         return;
     };
-    if let Some(parent) = by_name.get(fk.ref_table.as_str())
-        && matches!(parent.scope, SyncScope::None | SyncScope::Public)
-    {
+    let Some(parent) = by_name.get(fk.ref_table.as_str()) else { return };
+    // The runtime finds a row's parent by the parent's primary key; a reference to another
+    // unique column would let it authorize against the wrong row.
+    if fk.ref_columns != parent.primary_key.columns {
+        problems.push(
+            Problem::new(
+                "schema::via_not_primary_key",
+                span.clone(),
+                format!(
+                    "`via:{column}` on `{}` references `{}.{}`, which is not the primary key of `{}`",
+                    table.name,
+                    parent.name,
+                    fk.ref_columns.join(", "),
+                    parent.name
+                ),
+            )
+            .help(format!(
+                "make `{column}` reference `{}.{}`: ownership is followed through the parent's primary key",
+                parent.name,
+                parent.primary_key.columns.join(", ")
+            )),
+        );
+    }
+    if matches!(parent.scope, SyncScope::None | SyncScope::Public) {
         problems.push(
             Problem::new(
                 "schema::via_parent_not_owned",

@@ -74,14 +74,6 @@ impl<S: Store> Engine<S> {
         self.schema
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Push `request.changes` as `user` (the JWT subject), then pull one page.
     pub async fn sync(&self, user: &str, request: SyncRequest) -> Result<SyncResponse, Refusal> {
         let version = i64::from(self.schema.version);

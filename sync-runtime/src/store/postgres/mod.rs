@@ -252,9 +252,13 @@ fn store_error(error: tokio_postgres::Error) -> StoreError {
     if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
         StoreError::Conflict(db.message().to_owned())
     } else if code.code().starts_with("23") {
+        // The detail of a unique or foreign key violation names the key; that of a check or
+        // not-null violation lists the whole failing row, bookkeeping included: not for clients.
+        let detail = db.detail().filter(|_| {
+            *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::FOREIGN_KEY_VIOLATION
+        });
         StoreError::Constraint {
-            message: db
-                .detail()
+            message: detail
                 .map_or_else(|| db.message().to_owned(), |d| format!("{}: {d}", db.message())),
             table: db.table().map(str::to_owned),
             column: db.column().map(str::to_owned),

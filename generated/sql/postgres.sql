@@ -2,14 +2,16 @@
 
 -- The sync machinery (DESIGN 5.2, 5.3). Every synced table has a cursor column _sync_xid that
 -- a trigger sets to the writing transaction's id on every insert and update, from any path (the
--- sync endpoint, a migration, an admin's SQL), and a trigger that records every deleted row in
--- _sync_tombstone. A soft delete is an update and needs nothing more.
+-- sync endpoint, a migration, an admin's SQL), and triggers that record in _sync_tombstone every
+-- row deleted, and the old key of every row whose primary key changes. A soft delete is an update
+-- and needs nothing more. TRUNCATE, which no row trigger sees, is refused: use DELETE.
 --
 -- Pull serves rows and tombstones with cursor <= _sync_xid < horizon, where horizon is
--- pg_snapshot_xmin(pg_current_snapshot()) read in the same snapshot as the rows (one statement,
--- or REPEATABLE READ), and returns the horizon as the next cursor. Every transaction below the
--- horizon has ended, so nothing can commit below it later: no row is ever skipped, whatever
--- order transactions start and commit in. A pull's own writes are above it and come next time.
+-- pg_snapshot_xmin(pg_current_snapshot()) read before the rows, and returns the horizon as the
+-- next cursor. Every transaction below the horizon has ended, so nothing can commit below it
+-- later: no row is ever skipped, whatever order transactions start and commit in. Reading the
+-- rows in later snapshots (READ COMMITTED) is safe: a row rewritten meanwhile moves above the
+-- horizon and comes next time. A pull's own writes are above it and come next time too.
 --
 -- The names start with `_sync`, which names in schema.toml cannot.
 
@@ -36,6 +38,7 @@ CREATE TABLE _sync_tombstone (
 CREATE INDEX _sync_tombstone_idx ON _sync_tombstone (_sync_xid, table_name, key);
 
 -- The trigger of every synced table: BEFORE DELETE (a row that Postgres locks and will delete)
+-- and BEFORE UPDATE OF its primary key (the row leaves its old key: clients must drop it)
 -- rather than AFTER, because ON DELETE CASCADE removes children after their parent, and a
 -- `via:` child must then find its parent's owner in the tombstone the parent already left.
 -- Arguments: the primary key columns (a text[] literal); the owner column, or '' for none; for
@@ -59,7 +62,19 @@ BEGIN
     SELECT pg_current_xact_id(), TG_TABLE_NAME, jsonb_object_agg(k, old_row -> k), row_owner
       FROM unnest(TG_ARGV[0]::text[]) AS k;
   END IF;
+  IF TG_OP = 'UPDATE' THEN
+    RETURN NEW;
+  END IF;
   RETURN OLD;
+END
+$$;
+
+-- TRUNCATE removes rows without row triggers, so clients would never hear of it.
+CREATE OR REPLACE FUNCTION _sync_refuse_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'TRUNCATE of synced table % would not reach clients as deletions', TG_TABLE_NAME
+    USING HINT = 'use DELETE, which records a deletion for every row';
 END
 $$;
 
@@ -105,6 +120,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "user_profile"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "user_profile"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "user_profile"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "user_profile"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "user_profile" IS 'One row per user; the row itself is the user''s.';
 COMMENT ON COLUMN "user_profile"."id" IS 'The auth provider''s user id (JWT sub).';
 COMMENT ON COLUMN "user_profile"."settings" IS 'Client preferences as a JSON object.';
@@ -124,6 +144,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "genre"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "genre"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "genre"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "genre"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "genre" IS 'The public catalog of genres: clients read it, never write it.';
 COMMENT ON COLUMN "genre"."id" IS 'A short slug such as `irish`.';
 COMMENT ON COLUMN "genre"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
@@ -154,6 +179,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "tune"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "tune"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "tune"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "tune"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "tune" IS 'A tune, public in the catalog or private to one user.';
 COMMENT ON COLUMN "tune"."user_id" IS 'NULL = public';
 COMMENT ON COLUMN "tune"."type" IS 'The rhythm of the tune.';
@@ -180,6 +210,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "repertoire"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "repertoire"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "repertoire"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "repertoire"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "repertoire" IS 'A named list of tunes a user practises.';
 COMMENT ON COLUMN "repertoire"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 
@@ -203,6 +238,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "repertoire_tune"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "repertoire_tune"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{repertoire_id,tune_id}', '', 'SELECT p1."user_id"::text FROM "repertoire" p1 WHERE p1."id" = ($1)."repertoire_id" UNION ALL SELECT t.owner FROM _sync_tombstone t WHERE t._sync_xid = pg_current_xact_id() AND t.table_name = ''repertoire'' AND t.key = jsonb_build_object(''id'', ($1)."repertoire_id") LIMIT 1');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "repertoire_id", "tune_id" ON "repertoire_tune"
+  FOR EACH ROW WHEN ((OLD."repertoire_id", OLD."tune_id") IS DISTINCT FROM (NEW."repertoire_id", NEW."tune_id"))
+  EXECUTE FUNCTION _sync_record_delete('{repertoire_id,tune_id}', '', 'SELECT p1."user_id"::text FROM "repertoire" p1 WHERE p1."id" = ($1)."repertoire_id" UNION ALL SELECT t.owner FROM _sync_tombstone t WHERE t._sync_xid = pg_current_xact_id() AND t.table_name = ''repertoire'' AND t.key = jsonb_build_object(''id'', ($1)."repertoire_id") LIMIT 1');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "repertoire_tune"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "repertoire_tune" IS 'A tune in a repertoire; owned through its repertoire.';
 COMMENT ON COLUMN "repertoire_tune"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 
@@ -234,6 +274,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "practice_record"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "practice_record"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "practice_record"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "practice_record"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "practice_record" IS 'One practice session of one tune, with the scheduler''s state after it.';
 COMMENT ON COLUMN "practice_record"."practiced" IS 'When the session happened.';
 COMMENT ON COLUMN "practice_record"."quality" IS 'Self-rated recall, 0 (blackout) to 5 (perfect).';
@@ -261,6 +306,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "note"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "note"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "note"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "note"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "note" IS 'A free-text note on a tune.';
 COMMENT ON COLUMN "note"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 
@@ -286,6 +336,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "reference"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "reference"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "reference"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "reference"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "reference" IS 'A link to a recording, a score or a video of a tune.';
 COMMENT ON COLUMN "reference"."type" IS 'What the link points at.';
 COMMENT ON COLUMN "reference"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
@@ -309,6 +364,11 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "tag"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "tag"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "tag"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "tag"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "tag" IS 'A user''s label on a tune; deleting a tag removes it for good.';
 COMMENT ON COLUMN "tag"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 

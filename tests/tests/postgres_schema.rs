@@ -289,7 +289,8 @@ fn check_comments(what: &str, table: &Table, db: &mut TestDb) {
     assert_eq!(actual, expected, "{what}: column comments");
 }
 
-/// A synced table's two triggers, with the arguments its tombstones need; none on others.
+/// A synced table's four triggers (stamp, deletion, key change, refused TRUNCATE), with the
+/// arguments its deletion records need; none on others.
 fn check_triggers(what: &str, table: &Table, db: &mut TestDb) {
     let actual: Vec<String> = db
         .query(
@@ -313,15 +314,31 @@ fn check_triggers(what: &str, table: &Table, db: &mut TestDb) {
         (_, Some(owner)) => format!(", '{owner}')"),
         (_, None) => ")".to_owned(),
     };
-    assert_eq!(actual.len(), 2, "{what}: triggers {actual:#?}");
+    assert_eq!(actual.len(), 4, "{what}: triggers {actual:#?}");
+    let record = format!("_sync_record_delete({keys}{owner_arg}");
+    // Postgres quotes key columns that are keywords, so only the shape is compared here.
+    let rekey = format!(" ON public.{} FOR EACH ROW WHEN (", table.name);
+    assert!(
+        actual[0].starts_with("CREATE TRIGGER _sync_rekey BEFORE UPDATE OF ")
+            && actual[0].contains(&rekey),
+        "{what}: {} is not a key-change trigger",
+        actual[0]
+    );
+    assert!(actual[0].contains(&format!("EXECUTE FUNCTION {record}")), "{what}: {}", actual[0]);
     assert_eq!(
-        actual[0],
+        actual[1],
         format!("CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE {on} _sync_stamp()")
     );
-    let tombstone = format!(
-        "CREATE TRIGGER _sync_tombstone BEFORE DELETE {on} _sync_record_delete({keys}{owner_arg}"
+    let tombstone = format!("CREATE TRIGGER _sync_tombstone BEFORE DELETE {on} {record}");
+    assert!(actual[2].starts_with(&tombstone), "{what}: {} is not {tombstone}", actual[2]);
+    assert_eq!(
+        actual[3],
+        format!(
+            "CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON public.{} FOR EACH STATEMENT \
+             EXECUTE FUNCTION _sync_refuse_truncate()",
+            table.name
+        )
     );
-    assert!(actual[1].starts_with(&tombstone), "{what}: {} is not {tombstone}", actual[1]);
 }
 
 const USER: &str = "00000000-0000-4000-8000-000000000001";

@@ -1,7 +1,8 @@
 //! Conformance, deletes (DESIGN 5.3), on both stores: a client delete is a soft delete that the
 //! user's other devices pull; an older delete loses to a later edit; a table without a deleted
 //! column refuses deletes; a row removed by plain SQL on the server, with its cascade, reaches
-//! its owner's devices as a deletion and nobody else's.
+//! its owner's devices as a deletion and nobody else's; so does the old key of a row whose
+//! primary key an admin changes. On Postgres, TRUNCATE of a synced table is refused.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,7 @@ integration_tests::for_each_store!(
     rows_removed_by_sql_and_their_cascade_reach_the_owner_as_deletions,
     public_rows_removed_by_sql_reach_everyone,
     unowned_rows_of_an_owner_table_removed_by_sql_reach_nobody,
+    a_key_changed_by_sql_reaches_clients_as_a_removal_and_a_new_row,
 );
 
 fn a_delete_leaves_a_soft_deleted_row_that_other_devices_pull<S: TestStore>() {
@@ -226,4 +228,36 @@ fn unowned_rows_of_an_owner_table_removed_by_sql_reach_nobody<S: TestStore>() {
     assert!(server.pull_all(&mut someone).is_empty(), "an unowned row was served");
     server.sql(&format!("DELETE FROM memo WHERE id = '{}'", id(1)));
     assert!(server.pull_all(&mut someone).is_empty(), "an unowned row's removal was served");
+}
+
+fn a_key_changed_by_sql_reaches_clients_as_a_removal_and_a_new_row<S: TestStore>() {
+    let server = Server::<S>::new();
+    let me = user(1);
+    let mut mine = Device::new(&me, 1);
+    let (old, new) = (id(1), id(2));
+    server.push(&mine, vec![profile(&me, &at(0)), tune(&old, &me, "one", &at(0))]);
+    let mut replica = Rows::new();
+    server.catch_up(&mut mine, &mut replica);
+
+    server.sql(&format!("UPDATE tune SET id = '{new}' WHERE id = '{old}'"));
+
+    server.catch_up(&mut mine, &mut replica);
+    assert_eq!(
+        replica,
+        server.snapshot().readable_by(&me),
+        "the old key is gone, the new one is there"
+    );
+}
+
+#[test]
+fn truncate_of_a_synced_table_is_refused_on_postgres() {
+    let server = Server::<sync_runtime::store::postgres::PgStore>::new();
+    let me = user(1);
+    let device = Device::new(&me, 1);
+    server.push(&device, vec![profile(&me, &at(0)), tune(&id(1), &me, "one", &at(0))]);
+    let before = server.snapshot();
+    let error = server.db.postgres().batch_execute("TRUNCATE tune CASCADE").unwrap_err();
+    let message = error.as_db_error().map(|e| e.message().to_owned()).unwrap_or_default();
+    assert!(message.contains("TRUNCATE of synced table"), "{message}");
+    assert_eq!(server.snapshot(), before, "nothing was removed");
 }

@@ -32,6 +32,10 @@ pub(super) struct SyncSql {
     pub index: String,
     /// The arguments of `_sync_record_delete()`, as SQL literals.
     pub tombstone_args: Vec<String>,
+    /// The primary key columns, quoted, for `UPDATE OF`.
+    pub key_columns: String,
+    /// The condition under which an update changes the primary key.
+    pub rekeyed: String,
 }
 
 /// The cursor column: `DEFAULT` covers a write while the stamping trigger is disabled (a
@@ -78,7 +82,17 @@ pub(super) fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
         }
         _ => tombstone_args.extend(table.sync.owner.as_deref().map(literal)),
     }
-    Some(SyncSql { index: index.to_string(PostgresQueryBuilder), tombstone_args })
+    let key: Vec<String> = table.primary_key.columns.iter().map(|c| ident(c)).collect();
+    let row = |alias: &str| {
+        let columns: Vec<String> = key.iter().map(|c| format!("{alias}.{c}")).collect();
+        format!("({})", columns.join(", "))
+    };
+    Some(SyncSql {
+        index: index.to_string(PostgresQueryBuilder),
+        tombstone_args,
+        key_columns: key.join(", "),
+        rekeyed: format!("{} IS DISTINCT FROM {}", row("OLD"), row("NEW")),
+    })
 }
 
 /// `_sync_<table>_idx`, or for a table name too long for that, its start and a hash of the

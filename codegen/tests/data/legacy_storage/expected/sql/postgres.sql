@@ -2,14 +2,16 @@
 
 -- The sync machinery (DESIGN 5.2, 5.3). Every synced table has a cursor column _sync_xid that
 -- a trigger sets to the writing transaction's id on every insert and update, from any path (the
--- sync endpoint, a migration, an admin's SQL), and a trigger that records every deleted row in
--- _sync_tombstone. A soft delete is an update and needs nothing more.
+-- sync endpoint, a migration, an admin's SQL), and triggers that record in _sync_tombstone every
+-- row deleted, and the old key of every row whose primary key changes. A soft delete is an update
+-- and needs nothing more. TRUNCATE, which no row trigger sees, is refused: use DELETE.
 --
 -- Pull serves rows and tombstones with cursor <= _sync_xid < horizon, where horizon is
--- pg_snapshot_xmin(pg_current_snapshot()) read in the same snapshot as the rows (one statement,
--- or REPEATABLE READ), and returns the horizon as the next cursor. Every transaction below the
--- horizon has ended, so nothing can commit below it later: no row is ever skipped, whatever
--- order transactions start and commit in. A pull's own writes are above it and come next time.
+-- pg_snapshot_xmin(pg_current_snapshot()) read before the rows, and returns the horizon as the
+-- next cursor. Every transaction below the horizon has ended, so nothing can commit below it
+-- later: no row is ever skipped, whatever order transactions start and commit in. Reading the
+-- rows in later snapshots (READ COMMITTED) is safe: a row rewritten meanwhile moves above the
+-- horizon and comes next time. A pull's own writes are above it and come next time too.
 --
 -- The names start with `_sync`, which names in schema.toml cannot.
 
@@ -36,6 +38,7 @@ CREATE TABLE _sync_tombstone (
 CREATE INDEX _sync_tombstone_idx ON _sync_tombstone (_sync_xid, table_name, key);
 
 -- The trigger of every synced table: BEFORE DELETE (a row that Postgres locks and will delete)
+-- and BEFORE UPDATE OF its primary key (the row leaves its old key: clients must drop it)
 -- rather than AFTER, because ON DELETE CASCADE removes children after their parent, and a
 -- `via:` child must then find its parent's owner in the tombstone the parent already left.
 -- Arguments: the primary key columns (a text[] literal); the owner column, or '' for none; for
@@ -59,7 +62,19 @@ BEGIN
     SELECT pg_current_xact_id(), TG_TABLE_NAME, jsonb_object_agg(k, old_row -> k), row_owner
       FROM unnest(TG_ARGV[0]::text[]) AS k;
   END IF;
+  IF TG_OP = 'UPDATE' THEN
+    RETURN NEW;
+  END IF;
   RETURN OLD;
+END
+$$;
+
+-- TRUNCATE removes rows without row triggers, so clients would never hear of it.
+CREATE OR REPLACE FUNCTION _sync_refuse_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'TRUNCATE of synced table % would not reach clients as deletions', TG_TABLE_NAME
+    USING HINT = 'use DELETE, which records a deletion for every row';
 END
 $$;
 
@@ -110,5 +125,10 @@ CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "event"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
 CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "event"
   FOR EACH ROW EXECUTE FUNCTION _sync_record_delete('{id}', 'user_ref');
+CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "event"
+  FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
+  EXECUTE FUNCTION _sync_record_delete('{id}', 'user_ref');
+CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "event"
+  FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "event" IS 'What happened, as recorded by the old system.';
 COMMENT ON COLUMN "event"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';

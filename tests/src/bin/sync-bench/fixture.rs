@@ -95,12 +95,11 @@ impl Fixture {
         Ok(())
     }
 
-    /// Empty the practice records, for a measurement to start from the same state as its
-    /// baseline. (A DELETE, as TRUNCATE is refused on synced tables; it leaves deletion records
-    /// of the bench's push user only.)
+    /// Empty the practice records, and the deletion records that leaves (TRUNCATE is refused
+    /// on synced tables), for a measurement to start from the same state as its baseline.
     pub async fn clear_records(&self) -> Result<(), Error> {
-        self.sql.batch_execute("DELETE FROM practice_record").await?;
-        self.sql.batch_execute("VACUUM ANALYZE practice_record").await?;
+        self.sql.batch_execute("DELETE FROM practice_record; DELETE FROM _sync_tombstone").await?;
+        self.sql.batch_execute("VACUUM ANALYZE practice_record, _sync_tombstone").await?;
         Ok(())
     }
 }

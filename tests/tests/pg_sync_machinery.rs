@@ -367,3 +367,25 @@ fn the_horizon_reports_an_open_transaction() {
     assert!(pid.is_some());
     tx.rollback().unwrap();
 }
+
+/// The store refuses to start on a database whose machinery is incomplete: without the stamp
+/// trigger, updates would silently never reach a pull.
+#[test]
+fn the_store_refuses_a_table_without_its_triggers() {
+    let mut db = example_db();
+    let url = db.url();
+    let connect_error = || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let connect = sync_runtime::store::postgres::PgStore::connect(&url, &generated::SCHEMA);
+        runtime.block_on(connect).expect_err("the store must refuse").to_string()
+    };
+    db.batch_execute(
+        "ALTER TABLE tune DISABLE TRIGGER _sync_stamp; DROP TRIGGER _sync_rekey ON note",
+    )
+    .unwrap();
+    let error = connect_error();
+    assert!(error.contains("table `tune` lacks the sync trigger(s) _sync_stamp"), "{error}");
+    db.batch_execute("ALTER TABLE tune ENABLE TRIGGER _sync_stamp").unwrap();
+    let error = connect_error();
+    assert!(error.contains("table `note` lacks the sync trigger(s) _sync_rekey"), "{error}");
+}

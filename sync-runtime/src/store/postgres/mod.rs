@@ -54,6 +54,7 @@ impl PgStore {
         let mut tables = Vec::new();
         for table in schema.tables.iter().filter(|t| t.is_synced() && t.targets.postgres) {
             let types = column_types(&client, table).await?;
+            check_triggers(&client, table).await?;
             tables.push(PgTable::new(table, tables.len() + 1, types));
         }
         let machinery = client
@@ -78,6 +79,33 @@ impl PgStore {
 
 async fn connection(pool: &Pool) -> Result<Object, StoreError> {
     pool.get().await.map_err(|e| StoreError::Database(format!("cannot connect to Postgres: {e}")))
+}
+
+/// The triggers of the generated machinery every synced table needs: without the stamp, updates
+/// would never reach a pull; without the others, deletions would not.
+const TRIGGERS: [&str; 4] = ["_sync_stamp", "_sync_tombstone", "_sync_rekey", "_sync_truncate"];
+
+/// Refuse a table whose sync triggers are missing or disabled.
+async fn check_triggers(client: &Object, table: &TableMeta) -> Result<(), StoreError> {
+    let rows = client
+        .query_typed(
+            "SELECT tgname::text FROM pg_trigger WHERE tgrelid = to_regclass(quote_ident($1)) \
+             AND NOT tgisinternal AND tgenabled <> 'D'",
+            &[(&table.name, Type::TEXT)],
+        )
+        .await
+        .map_err(store_error)?;
+    let present: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let missing: Vec<&str> =
+        TRIGGERS.into_iter().filter(|t| !present.iter().any(|p| p == t)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Database(format!(
+        "table `{}` lacks the sync trigger(s) {} (missing or disabled): apply generated/sql/postgres.sql",
+        table.name,
+        missing.join(", ")
+    )))
 }
 
 /// The type of every column of `table`, as `format_type` spells it, in metadata order.

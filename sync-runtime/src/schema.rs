@@ -25,6 +25,23 @@ impl SchemaMeta {
     pub fn table(&self, name: &str) -> Option<&'static TableMeta> {
         self.tables.iter().copied().find(|t| t.name == name)
     }
+
+    /// Whether a row of `table` with no owner is everyone's to read: the table, or the table its
+    /// `via:` chain ends at, is `public` or `owner_or_public`. False for unsynced tables and for
+    /// a chain that does not end (validation refuses both for synced tables).
+    pub fn public_when_unowned(&self, mut table: &TableMeta) -> bool {
+        for _ in 0..=self.tables.len() {
+            match table.scope {
+                Scope::Public | Scope::OwnerOrPublic => return true,
+                Scope::Owner | Scope::None => return false,
+                Scope::Via { parent_table, .. } => match self.table(parent_table) {
+                    Some(parent) => table = parent,
+                    None => return false,
+                },
+            }
+        }
+        false
+    }
 }
 
 /// One table: its columns in declaration order, its key, and how it takes part in sync.

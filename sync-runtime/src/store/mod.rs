@@ -83,6 +83,16 @@ pub trait Transaction: Send {
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// `"name"`: an SQL identifier, quoted, with embedded quotes doubled (both dialects).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'`: an SQL string literal, with embedded quotes doubled (both dialects).
+pub(crate) fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// One page of a pull.
 #[derive(Debug)]
 pub struct Page {

@@ -23,7 +23,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::Mutex;
 
 use crate::schema::{SchemaMeta, TableMeta};
-use crate::store::{Horizon, Store, StoreError};
+use crate::store::{Horizon, Store, StoreError, quote_ident as ident, quote_literal as literal};
 
 mod error;
 mod machinery;
@@ -169,7 +169,7 @@ fn tombstone_pull(schema: &SchemaMeta, tables: &[TablePlan]) -> Result<String, S
     let names = tables.iter().map(|p| literal(p.meta.name)).collect::<Vec<_>>().join(", ");
     let mut public = Vec::new();
     for plan in tables {
-        if scope::public_when_unowned(schema, plan.meta, 1)? {
+        if schema.public_when_unowned(plan.meta) {
             public.push(literal(plan.meta.name));
         }
     }
@@ -184,14 +184,4 @@ fn tombstone_pull(schema: &SchemaMeta, tables: &[TablePlan]) -> Result<String, S
         select(&format!("owner = ?3 AND table_name IN ({names})")),
         select(&format!("owner IS NULL AND table_name IN ({})", public.join(", "))),
     ]))
-}
-
-/// An SQL identifier, quoted.
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// An SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }

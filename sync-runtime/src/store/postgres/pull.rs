@@ -23,7 +23,7 @@ use super::encode;
 use super::sql::{PgTable, literal};
 use super::store_error;
 use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
-use crate::schema::{SchemaMeta, Scope, TableMeta};
+use crate::schema::SchemaMeta;
 use crate::store::{Page, StoreError};
 
 /// Where a pull stands: after `key` of `source` in transaction `xid`, or (`source` None) at the
@@ -209,7 +209,7 @@ async fn tombstones(
     // could read it, so nobody hears of its removal.
     let public: Vec<String> = tables
         .iter()
-        .filter(|t| public_when_unowned(schema, t.meta))
+        .filter(|t| schema.public_when_unowned(t.meta))
         .map(|t| literal(t.meta.name))
         .collect();
     let readable = if public.is_empty() {
@@ -259,23 +259,6 @@ async fn tombstones(
             })
         })
         .collect()
-}
-
-/// Whether a row of `table` with no owner is everyone's to read: the table, or the table its
-/// `via:` chain ends at, is `public` or `owner_or_public`.
-fn public_when_unowned(schema: &SchemaMeta, mut table: &TableMeta) -> bool {
-    // Validation refuses `via:` cycles; the bound keeps hand-written metadata from looping.
-    for _ in 0..=schema.tables.len() {
-        match table.scope {
-            Scope::Public | Scope::OwnerOrPublic => return true,
-            Scope::Owner | Scope::None => return false,
-            Scope::Via { parent_table, .. } => match schema.table(parent_table) {
-                Some(parent) => table = parent,
-                None => return false,
-            },
-        }
-    }
-    false
 }
 
 fn xid(text: &str) -> Result<u64, StoreError> {

@@ -26,15 +26,7 @@ pub(super) struct PgTable {
     pub select_key: String,
 }
 
-/// `"name"`, with embedded quotes doubled.
-pub(super) fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `'text'`, with embedded quotes doubled.
-pub(super) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
+pub(super) use crate::store::{quote_ident as quote, quote_literal as literal};
 
 impl PgTable {
     pub fn new(meta: &'static TableMeta, index: usize, types: Vec<String>) -> Self {

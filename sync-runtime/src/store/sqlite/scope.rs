@@ -93,24 +93,6 @@ pub(super) fn owner_tag(
     }
 }
 
-/// Whether a tombstone of `table` with a NULL owner is readable by every user: the table, or
-/// the table its `via:` chain ends at, is `public` or `owner_or_public`.
-pub(super) fn public_when_unowned(
-    schema: &SchemaMeta,
-    table: &TableMeta,
-    depth: usize,
-) -> Result<bool, StoreError> {
-    match table.scope {
-        Scope::Owner => Ok(false),
-        Scope::OwnerOrPublic | Scope::Public => Ok(true),
-        Scope::Via { parent_table, .. } => {
-            let (parent, _) = parent_of(schema, table, parent_table, depth)?;
-            public_when_unowned(schema, parent, depth + 1)
-        }
-        Scope::None => Err(unsynced(table)),
-    }
-}
-
 /// The owner column of an `owner` or `owner_or_public` table.
 pub(super) fn owner_column(table: &TableMeta) -> Result<&'static str, StoreError> {
     table.sync.owner.ok_or_else(|| {

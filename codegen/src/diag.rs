@@ -55,9 +55,6 @@ impl SchemaError {
     /// The problems as rustc-style reports with a source snippet, without colours, so the text
     /// is the same in a terminal, a CI log and a golden file.
     pub fn render(&self) -> String {
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
         let mut out = String::new();
         for problem in &self.problems {
             let mut diag = MietteDiagnostic::new(problem.message.clone()).with_code(problem.code);
@@ -70,11 +67,7 @@ impl SchemaError {
             if let Some(help) = &problem.help {
                 diag = diag.with_help(help.clone());
             }
-            let report = miette::Report::new(diag)
-                .with_source_code(NamedSource::new(&self.file, self.source_text.clone()));
-            handler
-                .render_report(&mut out, report.as_ref())
-                .expect("writing to a String cannot fail");
+            render_one(&mut out, diag, &self.file, &self.source_text);
         }
         let n = self.problems.len();
         let _ = writeln!(
@@ -113,6 +106,17 @@ impl SchemaError {
     }
 }
 
+/// One diagnostic as a rustc-style report with a snippet of `text`, without colours, so the
+/// text is the same in a terminal, a CI log and a golden file.
+pub(crate) fn render_one(out: &mut String, diag: MietteDiagnostic, file: &str, text: &str) {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .with_links(false);
+    let report =
+        miette::Report::new(diag).with_source_code(NamedSource::new(file, text.to_owned()));
+    handler.render_report(out, report.as_ref()).expect("writing to a String cannot fail");
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -122,6 +126,6 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// GitHub's workflow commands need `%`, CR and LF escaped in the message.
-fn escape_annotation(message: &str) -> String {
+pub(crate) fn escape_annotation(message: &str) -> String {
     message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use crate::evolve::Rule;
+
 /// A byte range in `schema.toml`, kept so that later tools can point back at the source.
 pub type Span = Range<usize>;
 
@@ -17,12 +19,32 @@ pub struct Schema {
     pub timestamp_storage: TimestampStorage,
     /// Tables in foreign key dependency order: a table comes after every table it references.
     pub tables: Vec<Table>,
+    /// Changes from the previous version that the breaking-change gate lets through.
+    pub allowances: Vec<Allowance>,
+    /// Where `[schema] version` is written.
+    pub version_span: Span,
+    /// Where `[schema] timestamp_storage` is written (the `[schema]` section when it is not).
+    pub timestamp_storage_span: Span,
 }
 
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
+}
+
+/// A change from the previous version of the schema made on purpose: `[[evolution.allow]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allowance {
+    pub rule: Rule,
+    /// The table it applies to; `None` for rules about the whole schema.
+    pub table: Option<String>,
+    /// For column rules: the column; `None` for every column of the table.
+    pub column: Option<String>,
+    /// Why; never empty.
+    pub reason: String,
+    /// The `[[evolution.allow]]` entry.
+    pub span: Span,
 }
 
 /// How SQLite stores a `timestamp` column, one choice for the whole schema.
@@ -237,6 +259,8 @@ pub struct PrimaryKey {
 pub struct Unique {
     pub name: String,
     pub columns: Vec<String>,
+    /// Where it is declared: the column's `unique` or the table's `unique` entry.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -244,6 +268,7 @@ pub struct Check {
     pub name: String,
     /// Portable SQL that both databases accept.
     pub expr: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -286,6 +311,7 @@ pub struct Index {
     pub unique: bool,
     /// A partial index's predicate, portable SQL.
     pub predicate: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,6 +9,7 @@
 mod check;
 pub mod diag;
 pub mod emit;
+pub mod evolve;
 pub mod ir;
 mod load;
 pub mod protocol;

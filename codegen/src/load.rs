@@ -67,6 +67,7 @@ fn read_document(
     let mut schema = None;
     let mut sync = raw::SyncDefaults::default();
     let mut tables = indexmap::IndexMap::new();
+    let mut evolution = raw::Evolution::default();
     let mut ok = true;
     for (key, value) in tree.get_ref().iter() {
         match key.get_ref().as_ref() {
@@ -76,8 +77,13 @@ fn read_document(
                 None => ok = false,
             },
             "tables" => ok &= read_tables(value, &mut tables, problems),
+            "evolution" => match read(value, "in [evolution]", problems) {
+                Some(e) => evolution = e,
+                None => ok = false,
+            },
             other => {
-                problems.push(unknown_key(key.span(), other, &["schema", "sync", "tables"]));
+                let known = ["schema", "sync", "tables", "evolution"];
+                problems.push(unknown_key(key.span(), other, &known));
                 ok = false;
             }
         }
@@ -91,7 +97,7 @@ fn read_document(
         }
         return None;
     };
-    ok.then_some(raw::Document { schema, sync, tables })
+    ok.then_some(raw::Document { schema, sync, tables, evolution })
 }
 
 fn read_tables(
@@ -174,7 +180,7 @@ fn unknown_key(span: Span, key: &str, known: &[&str]) -> Problem {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

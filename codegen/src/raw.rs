@@ -23,6 +23,33 @@ pub struct Document {
     /// The tables; the order of keys is the order of declaration.
     #[serde(default)]
     pub tables: IndexMap<String, Table>,
+    /// How this version may differ from the previous one (`cargo xtask check --against`).
+    #[serde(default)]
+    pub evolution: Evolution,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evolution {
+    /// Breaking changes made on purpose, each with its reason: `[[evolution.allow]]`.
+    #[serde(default)]
+    pub allow: Vec<Allowance>,
+}
+
+/// One change that `cargo xtask check --against` lets through, and why.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Allowance {
+    /// The rule id, such as `drop_column`.
+    #[schemars(with = "crate::evolve::Rule")]
+    pub rule: String,
+    /// The table the change is on (none for `[schema]` rules such as `version_not_bumped`).
+    pub table: Option<String>,
+    /// For column rules: the column; without it, every column of the table.
+    pub column: Option<String>,
+    /// Why the change is safe for this app, or what was done instead of expand/contract.
+    #[schemars(length(min = 1))]
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

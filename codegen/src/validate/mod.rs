@@ -2,6 +2,7 @@
 //! the others from being found.
 
 mod columns;
+mod evolution;
 mod names;
 mod refs;
 mod sync;
@@ -31,6 +32,7 @@ pub(crate) fn validate(
     let tables: Vec<Table> =
         doc.tables.iter().map(|(name, t)| table(name, t, &doc.sync, loc, problems)).collect();
     refs::check_cross_table(&tables, loc, problems);
+    let allowances = evolution::allowances(&doc.evolution, loc, problems);
     let tables = refs::dependency_order(tables, loc, problems)?;
     Some(Schema {
         name: doc.schema.name.clone(),
@@ -40,6 +42,9 @@ pub(crate) fn validate(
             Some(raw::TimestampStorage::Text) | None => TimestampStorage::Text,
         },
         tables,
+        allowances,
+        version_span: loc.top("schema", "version"),
+        timestamp_storage_span: loc.top("schema", "timestamp_storage"),
     })
 }
 
@@ -94,20 +99,28 @@ fn table(
         .map(|(col, c)| ir::Unique {
             name: c.unique_name.clone().unwrap_or_else(|| format!("{name}_{col}_key")),
             columns: vec![col.clone()],
+            span: loc.column_field(name, col, "unique"),
         })
         .collect();
     for (i, u) in raw.unique.iter().enumerate() {
-        must_exist(&u.columns, loc.table_item(name, "unique", i), "a unique constraint", problems);
+        let span = loc.table_item(name, "unique", i);
+        must_exist(&u.columns, span.clone(), "a unique constraint", problems);
         uniques.push(ir::Unique {
             name: u.name.clone().unwrap_or_else(|| format!("{name}_{}_key", u.columns.join("_"))),
             columns: u.columns.clone(),
+            span,
         });
     }
 
     let checks: Vec<ir::Check> = raw
         .checks
         .iter()
-        .map(|c| ir::Check { name: c.name.clone(), expr: text(&c.expr) })
+        .enumerate()
+        .map(|(i, c)| ir::Check {
+            name: c.name.clone(),
+            expr: text(&c.expr),
+            span: loc.table_item(name, "checks", i),
+        })
         .collect();
 
     let foreign_keys = refs::foreign_keys(name, raw, loc, problems);
@@ -124,7 +137,7 @@ fn table(
             let columns: Vec<IndexColumn> =
                 spec.columns.iter().map(|c| index_column(c, span.clone(), problems)).collect();
             let plain: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-            must_exist(&plain, span, "an index", problems);
+            must_exist(&plain, span.clone(), "an index", problems);
             Index {
                 name: spec
                     .name
@@ -133,6 +146,7 @@ fn table(
                 columns,
                 unique: spec.unique,
                 predicate: spec.predicate.as_deref().map(text),
+                span,
             }
         })
         .collect();

@@ -135,8 +135,12 @@ fn version(old: &Schema, new: &Schema, findings: &mut Findings) {
     }
     let visible: Vec<&Finding> = findings.0.iter().filter(|f| f.client_visible).collect();
     if new.version == old.version && !visible.is_empty() {
-        let mut rules: Vec<&str> = visible.iter().map(|f| f.rule.id()).collect();
-        rules.dedup();
+        let mut rules: Vec<&str> = Vec::new();
+        for id in visible.iter().map(|f| f.rule.id()) {
+            if !rules.contains(&id) {
+                rules.push(id);
+            }
+        }
         let message = format!(
             "`[schema] version` stays at {} although clients see {} change{} ({})",
             new.version,

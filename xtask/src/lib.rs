@@ -2,4 +2,5 @@
 
 pub mod bench;
 pub mod drift;
+pub mod evolve;
 pub mod test_cmd;

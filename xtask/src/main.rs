@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use xtask::{drift, test_cmd};
+use xtask::evolve::Outcome;
+use xtask::{drift, evolve, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]
@@ -20,13 +21,28 @@ enum Command {
     /// Write generated/ from schema.toml.
     Gen(Paths),
     /// The drift gate: regenerate in memory and compare with generated/ (exit 1 when stale,
-    /// 2 when schema.toml is invalid).
+    /// 2 when schema.toml is invalid). With `--against`, the breaking-change gate instead.
+    ///
+    /// Without `--against`: regenerate everything from schema.toml in memory and compare with
+    /// generated/. Exit 0 when equal, 1 with a unified diff per stale, missing or orphaned file
+    /// (run `cargo xtask gen` and commit), 2 when schema.toml is invalid.
+    ///
+    /// With `--against <git-ref|file>`: compare schema.toml with an earlier version and classify
+    /// every change for deployed databases and clients still on an older app version: safe,
+    /// needs_backfill, breaking or mistake, each with a stable rule id, a one-line explanation
+    /// and the schema.toml line. Exit 1 when a breaking change or a mistake is not allowed by an
+    /// `[[evolution.allow]]` entry (rule, table, column, reason) in schema.toml, 0 otherwise, 2
+    /// when either version is invalid or cannot be read.
     Check {
         #[command(flatten)]
         paths: Paths,
-        /// `human` (a unified diff per file) or `github` (workflow annotations as well).
+        /// `human` (a diff or report) or `github` (workflow annotations on stdout as well).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// An earlier schema.toml: a file (relative to the workspace root), or a git revision
+        /// (`HEAD`, `origin/main`, a tag) to read schema.toml at.
+        #[arg(long, value_name = "GIT_REF|FILE")]
+        against: Option<String>,
     },
     /// Print benchmark figures as `name: value` lines.
     Bench {
@@ -68,8 +84,11 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match cli.command {
         Command::Gen(paths) => write_generated(&root.join(paths.schema), &root.join(paths.out)),
-        Command::Check { paths, format } => {
+        Command::Check { paths, format, against: None } => {
             check(&root.join(paths.schema), &root.join(paths.out), format)
+        }
+        Command::Check { paths, format, against: Some(against) } => {
+            check_against(&root.join(paths.schema), &against, &root, format)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
         Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
@@ -125,4 +144,29 @@ fn check(schema_path: &Path, out: &Path, format: Format) -> Result<ExitCode, Str
         print!("{}", drift::annotations(&drifts, &name));
     }
     Ok(ExitCode::from(1))
+}
+
+/// The breaking-change gate: exit 1 when a breaking change or a mistake is not allowed.
+fn check_against(
+    schema_path: &Path,
+    against: &str,
+    root: &Path,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let report = match evolve::gate(schema_path, against, root)? {
+        Outcome::Report(report) => report,
+        Outcome::Invalid(errors) => {
+            for error in &errors {
+                report_invalid(error, format);
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if format == Format::Github {
+        print!("{}", report.github_annotations());
+        eprint!("{}", report.render());
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

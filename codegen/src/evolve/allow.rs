@@ -1,18 +1,17 @@
-//! `[[evolution.allow]]` against two versions: each allowance names a table (and column) that
-//! exists in one of them, lets through the findings it matches, and is stale when it matches
-//! none.
+//! `[[evolution.allow]]` against two versions: each allowance names a table that exists in one
+//! of them, lets through the findings it matches, and is stale when it matches none (a column
+//! that is in neither version only makes it stale: the finding it meant still blocks).
 
 use super::{Finding, Version};
 use crate::diag::{Problem, SchemaError};
 use crate::ir::{Allowance, Schema};
 
-/// Every allowance of `new` names a table, and column, of the old or the new version.
+/// Every allowance of `new` names a table of the old or the new version.
 pub(super) fn check_subjects(old: &Schema, new: Version<'_>) -> Result<(), SchemaError> {
     let mut problems = Vec::new();
     for allow in &new.schema.allowances {
         let Some(table) = &allow.table else { continue };
-        let versions = [old.table(table), new.schema.table(table)];
-        if versions.iter().all(Option::is_none) {
+        if old.table(table).is_none() && new.schema.table(table).is_none() {
             let mut names: Vec<&str> = new.schema.tables.iter().map(|t| t.name.as_str()).collect();
             for name in old.tables.iter().map(|t| t.name.as_str()) {
                 if !names.contains(&name) {
@@ -30,23 +29,11 @@ pub(super) fn check_subjects(old: &Schema, new: Version<'_>) -> Result<(), Schem
                     ),
                 )
                 .label("no such table")
-                .help(format!("the tables are: {}", names.join(", "))),
-            );
-            continue;
-        }
-        let Some(column) = &allow.column else { continue };
-        if !versions.iter().flatten().any(|t| t.column(column).is_some()) {
-            problems.push(
-                Problem::new(
-                    "schema::unknown_column",
-                    allow.span.clone(),
-                    format!(
-                        "the allowance for `{}` names column `{table}.{column}`, which is in \
-                         neither the old nor the new version",
-                        allow.rule.id()
-                    ),
-                )
-                .label("no such column"),
+                .help(format!(
+                    "the tables are: {}; if the change it allowed is already in the old version, \
+                     remove the allowance",
+                    names.join(", ")
+                )),
             );
         }
     }

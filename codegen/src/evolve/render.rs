@@ -32,7 +32,7 @@ impl Report {
                 out.push('\n');
             }
             let _ = writeln!(out, "{heading}: {}{allowed}\n", group.len());
-            for finding in group {
+            for (i, finding) in group.into_iter().enumerate() {
                 if class == Class::Safe {
                     let _ = writeln!(
                         out,
@@ -42,6 +42,9 @@ impl Report {
                         self.position(&finding.place)
                     );
                 } else {
+                    if i > 0 {
+                        out.push('\n');
+                    }
                     self.render_finding(&mut out, finding);
                 }
             }

@@ -84,23 +84,23 @@ fn an_allowance_may_name_a_table_only_the_old_version_has() {
 }
 
 #[test]
-fn an_allowance_naming_a_table_or_column_in_neither_version_is_invalid() {
-    let cases = [
-        (ALLOW_NOTE.replace("table = \"tune\"", "table = \"tunes\""), "schema::unknown_table"),
-        (ALLOW_NOTE.replace("column = \"note\"", "column = \"notes\""), "schema::unknown_column"),
-    ];
-    for (allow, code) in cases {
-        let new = dropped_note() + &allow;
-        let (old_schema, new_schema) =
-            (crate::load("old.toml", &base()).unwrap(), crate::load("schema.toml", &new).unwrap());
-        let old = Version { file: "old.toml", text: &base(), schema: &old_schema };
-        let error = compare(old, Version { file: "schema.toml", text: &new, schema: &new_schema })
-            .expect_err("invalid allowance");
-        assert_eq!(error.problems.len(), 1, "{}", error.render());
-        assert_eq!(error.problems[0].code, code);
-        let line = new.lines().position(|l| l == "[[evolution.allow]]").unwrap() + 1;
-        assert!(error.position(&error.problems[0]).starts_with(&format!("schema.toml:{line}:")));
-    }
+fn an_allowance_naming_a_table_in_neither_version_is_invalid() {
+    let new = dropped_note() + &ALLOW_NOTE.replace("table = \"tune\"", "table = \"tunes\"");
+    let old_text = base();
+    let old_schema = crate::load("old.toml", &old_text).unwrap();
+    let new_schema = crate::load("schema.toml", &new).unwrap();
+    let old = Version { file: "old.toml", text: &old_text, schema: &old_schema };
+    let error = compare(old, Version { file: "schema.toml", text: &new, schema: &new_schema })
+        .expect_err("invalid allowance");
+    assert_eq!(error.problems.len(), 1, "{}", error.render());
+    assert_eq!(error.problems[0].code, "schema::unknown_table");
+    let line = new.lines().position(|l| l == "[[evolution.allow]]").unwrap() + 1;
+    assert!(error.position(&error.problems[0]).starts_with(&format!("schema.toml:{line}:")));
+    // A column in neither version (a typo, or a drop already shipped) only makes it stale, and
+    // the change it meant still blocks.
+    let new = dropped_note() + &ALLOW_NOTE.replace("column = \"note\"", "column = \"notes\"");
+    let report = report(&base(), &new);
+    assert_eq!((report.passes(), report.stale.len()), (false, 1));
 }
 
 #[test]

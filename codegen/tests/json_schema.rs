@@ -43,6 +43,15 @@ fn example_and_golden_schemas_validate() {
 }
 
 #[test]
+fn allowances_validate() {
+    let text = "[schema]\nname='a'\nversion=2\n[[evolution.allow]]\nrule='drop_column'\n\
+                table='t'\ncolumn='c'\nreason='No client reads it.'";
+    let errors: Vec<String> =
+        validator().iter_errors(&as_json(text)).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
 fn mistakes_are_rejected() {
     let validator = validator();
     let cases = [
@@ -57,6 +66,14 @@ fn mistakes_are_rejected() {
         ),
         ("missing [schema]", "[tables.t.columns]\nid={type='uuid'}"),
         ("unknown table key", "[schema]\nname='a'\nversion=1\n[tables.t]\nsynced='owner'"),
+        (
+            "unknown rule in an allowance",
+            "[schema]\nname='a'\nversion=1\n[[evolution.allow]]\nrule='drop_colum'\ntable='t'\nreason='r'",
+        ),
+        (
+            "empty allowance reason",
+            "[schema]\nname='a'\nversion=1\n[[evolution.allow]]\nrule='drop_table'\ntable='t'\nreason=''",
+        ),
         (
             "bad on_delete",
             "[schema]\nname='a'\nversion=1\n[tables.t.columns]\nid={type='uuid',on_delete='explode'}",

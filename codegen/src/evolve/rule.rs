@@ -44,8 +44,8 @@ pub enum Subject {
     Column,
 }
 
-/// A kind of change between two versions of `schema.toml`. The ids (`Rule::id`) are stable:
-/// allowances in `schema.toml` and CI logs refer to them.
+/// A kind of change between two versions of `schema.toml`, by its stable id: allowances and CI
+/// logs refer to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
 #[schemars(rename_all = "snake_case")]
 pub enum Rule {

@@ -97,8 +97,8 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
-        old: &[],
         rule: Rule::AddTable,
+        old: &[],
         fires: &[(
             LEVEL,
             "level = { type = \"text\", values = [\"info\", \"error\"] }\n[tables.tag.columns]\nid = { type = \"text\", primary_key = true }\n",
@@ -111,15 +111,15 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::DropTable,
+        old: &[],
         fires: &[(LOG, "")],
         class: Class::Breaking,
         quiet: &[("line = { type = \"text\" }\n", "")],
     },
     Case {
-        old: &[],
         rule: Rule::AddNullableColumn,
+        old: &[],
         fires: &[(
             NOTE,
             "note = { type = \"text\", nullable = true }\nkey = { type = \"text\", nullable = true }\n",
@@ -131,8 +131,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::AddColumnWithDefault,
+        old: &[],
         fires: &[(
             NOTE,
             "note = { type = \"text\", nullable = true }\nkey = { type = \"text\", default = \"D\" }\n",
@@ -144,8 +144,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::AddRequiredColumn,
+        old: &[],
         fires: &[(
             NOTE,
             "note = { type = \"text\", nullable = true }\nkey = { type = \"text\" }\n",
@@ -157,8 +157,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::DropColumn,
+        old: &[],
         fires: &[(NOTE, "")],
         class: Class::Breaking,
         // Column order is not compared.
@@ -171,15 +171,15 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeColumnType,
+        old: &[],
         fires: &[("line = { type = \"text\" }", "line = { type = \"json\" }")],
         class: Class::Breaking,
         quiet: &[("line = { type = \"text\" }", "line = { type = \"text\", nullable = true }")],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeColumnStorage,
+        old: &[],
         fires: &[(
             "modified_at = { type = \"timestamp\", default = \"now\" }\n\n[tables.log]",
             "modified_at = { type = \"timestamp\", default = \"now\", postgres_type = \"timestamptz\" }\n\n[tables.log]",
@@ -191,8 +191,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeDefault,
+        old: &[],
         fires: &[(
             "modified_at = { type = \"timestamp\", default = \"now\" }\n\n[tables.log]",
             "modified_at = { type = \"timestamp\", default = \"2026-01-01T00:00:00Z\" }\n\n[tables.log]",
@@ -205,37 +205,37 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::NullableToNotNull,
+        old: &[],
         fires: &[(NOTE, "note = { type = \"text\" }\n")],
         class: Class::Breaking,
         quiet: &[("title = { type = \"text\" }", "title = { type = \"text\", nullable = true }")],
     },
     Case {
-        old: &[],
         rule: Rule::NotNullToNullable,
+        old: &[],
         fires: &[("title = { type = \"text\" }", "title = { type = \"text\", nullable = true }")],
         class: Class::Breaking,
         quiet: &[(NOTE, "note = { type = \"text\" }\n")],
     },
     Case {
-        old: &[],
         rule: Rule::AddEnumValue,
+        old: &[],
         fires: &[(KIND, "kind = { type = \"text\", values = [\"reel\", \"jig\", \"hornpipe\"] }")],
         class: Class::Breaking,
         // Reordering values changes nothing on the wire.
         quiet: &[(KIND, "kind = { type = \"text\", values = [\"jig\", \"reel\"] }")],
     },
     Case {
-        old: &[],
         rule: Rule::RemoveEnumValue,
+        old: &[],
         fires: &[(KIND, "kind = { type = \"text\", values = [\"reel\"] }")],
         class: Class::Breaking,
         quiet: &[(KIND, "kind = { type = \"text\", values = [\"reel\", \"jig\", \"polka\"] }")],
     },
     Case {
-        old: &[],
         rule: Rule::ChangePrimaryKey,
+        old: &[],
         fires: &[
             (LOG_ID, "[tables.log.columns]\nid = { type = \"integer\" }\n"),
             ("[tables.log]\n", "[tables.log]\nprimary_key = [\"id\", \"line\"]\n"),
@@ -245,15 +245,15 @@ const CASES: &[Case] = &[
         quiet: &[("[tables.log]\n", "[tables.log]\nprimary_key_name = \"log_pk\"\n")],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeSyncScope,
+        old: &[],
         fires: &[("[tables.log]\n", "[tables.log]\nsync = \"public\"\n")],
         class: Class::Breaking,
         quiet: &[("[tables.log]\n", "[tables.log]\ncomment = \"Server logs.\"\n")],
     },
     Case {
-        old: &[],
         rule: Rule::AddIndex,
+        old: &[],
         fires: &[(
             "indexes = [{ columns = [\"title\"] }]",
             "indexes = [{ columns = [\"title\"] }, { columns = [\"note\"] }]",
@@ -265,16 +265,16 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::DropIndex,
+        old: &[],
         fires: &[("indexes = [{ columns = [\"title\"] }]\n", "")],
         class: Class::Safe,
         // The indexes of a dropped table are not reported one by one.
         quiet: &[(TUNE, "")],
     },
     Case {
-        old: &[],
         rule: Rule::AddUnique,
+        old: &[],
         fires: &[(NOTE, "note = { type = \"text\", nullable = true, unique = true }\n")],
         class: Class::NeedsBackfill,
         quiet: &[(
@@ -283,11 +283,11 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
+        rule: Rule::DropUnique,
         old: &[(
             "indexes = [{ columns = [\"title\"] }]",
             "indexes = [{ columns = [\"title\"], unique = true }]",
         )],
-        rule: Rule::DropUnique,
         fires: &[(
             "indexes = [{ columns = [\"title\"], unique = true }]",
             "indexes = [{ columns = [\"title\"] }]",
@@ -296,8 +296,8 @@ const CASES: &[Case] = &[
         quiet: &[(NOTE, "note = { type = \"text\", nullable = true, unique = true }\n")],
     },
     Case {
-        old: &[],
         rule: Rule::AddCheck,
+        old: &[],
         fires: &[("length(title) > 0", "length(title) > 1")],
         class: Class::NeedsBackfill,
         quiet: &[(
@@ -306,8 +306,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::DropCheck,
+        old: &[],
         fires: &[(
             "checks = [{ name = \"tune_title_not_blank\", expr = \"length(title) > 0\" }]\n",
             "",
@@ -316,8 +316,8 @@ const CASES: &[Case] = &[
         quiet: &[("length(title) > 0", "length(title) > 1")],
     },
     Case {
-        old: &[],
         rule: Rule::AddForeignKey,
+        old: &[],
         fires: &[(
             "line = { type = \"text\" }",
             "line = { type = \"text\" }\ntune_id = { type = \"uuid\", nullable = true, references = \"tune.id\" }",
@@ -329,8 +329,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::DropForeignKey,
+        old: &[],
         fires: &[(
             "user_id = { type = \"uuid\", references = \"account.id\" }",
             "user_id = { type = \"uuid\" }",
@@ -342,8 +342,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeForeignKeyAction,
+        old: &[],
         fires: &[(
             "references = \"account.id\" }",
             "references = \"account.id\", on_delete = \"cascade\" }",
@@ -355,16 +355,16 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        old: &[],
         rule: Rule::ChangeTimestampStorage,
+        old: &[],
         fires: &[("name = \"t\"\n", "name = \"t\"\ntimestamp_storage = \"integer\"\n")],
         class: Class::NeedsBackfill,
         // Spelling out the default is no change.
         quiet: &[("name = \"t\"\n", "name = \"t\"\ntimestamp_storage = \"text\"\n")],
     },
     Case {
-        old: &[],
         rule: Rule::VersionNotBumped,
+        old: &[],
         fires: &[("version = 1\n", "version = 1\n"), (NOTE, "")],
         class: Class::Mistake,
         // Changes no client sees need no bump: an index, and anything on an unsynced table.
@@ -375,8 +375,8 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
-        old: &[("version = 1\n", "version = 3\n")],
         rule: Rule::VersionDecreased,
+        old: &[("version = 1\n", "version = 3\n")],
         fires: &[("version = 3\n", "version = 2\n")],
         class: Class::Mistake,
         quiet: &[("version = 3\n", "version = 4\n")],

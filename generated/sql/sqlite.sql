@@ -162,3 +162,282 @@ CREATE TABLE "tag" (
   CONSTRAINT "tag_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user_profile" ("id") ON DELETE CASCADE,
   CONSTRAINT "tag_tune_id_fkey" FOREIGN KEY ("tune_id") REFERENCES "tune" ("id") ON DELETE CASCADE
 ) STRICT;
+
+-- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
+-- the entries it sent and that no write changed since. While it applies pulled rows it sets
+-- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.
+CREATE TABLE "_sync_client" (
+  -- Always 1: the table holds one row.
+  "id" INTEGER NOT NULL PRIMARY KEY CHECK ("id" = 1),
+  -- The device's stable id, sent with every sync; the server stores it in the device column.
+  "client_id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
+  -- The `[schema] version` of this database.
+  "schema_version" INTEGER NOT NULL DEFAULT 3,
+  -- Where the last pull stopped, opaque; NULL before the first sync.
+  "cursor" TEXT,
+  -- 1 while the client applies pulled rows: the outbox triggers stay silent.
+  "applying" INTEGER NOT NULL DEFAULT 0 CHECK ("applying" IN (0, 1)),
+  -- The sequence number last given to an outbox entry.
+  "outbox_seq" INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO "_sync_client" ("id") VALUES (1);
+
+CREATE TABLE "_sync_outbox" (
+  "table_name" TEXT NOT NULL,
+  -- The row's primary key: a JSON object of its stored values.
+  "key" TEXT NOT NULL,
+  -- Raised by every local write of the row, so an entry written again while a sync was in
+  -- flight is told apart from the one that was sent.
+  "seq" INTEGER NOT NULL,
+  -- When the row was deleted locally (RFC 3339 UTC, the delete's conflict time); NULL while it exists.
+  "deleted_at" TEXT,
+  PRIMARY KEY ("table_name", "key")
+) STRICT, WITHOUT ROWID;
+CREATE INDEX "_sync_outbox_seq_idx" ON "_sync_outbox" ("seq");
+
+CREATE TRIGGER "_sync_client_user_profile_insert" AFTER INSERT ON "user_profile"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'user_profile', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_user_profile_update" AFTER UPDATE ON "user_profile"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'user_profile', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'user_profile', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_user_profile_delete" AFTER DELETE ON "user_profile"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'user_profile', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_genre_insert" BEFORE INSERT ON "genre"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  SELECT RAISE(ABORT, '`genre` is public: clients read it and never write it (sync would refuse the write)');
+END;
+CREATE TRIGGER "_sync_client_genre_update" BEFORE UPDATE ON "genre"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  SELECT RAISE(ABORT, '`genre` is public: clients read it and never write it (sync would refuse the write)');
+END;
+CREATE TRIGGER "_sync_client_genre_delete" BEFORE DELETE ON "genre"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  SELECT RAISE(ABORT, '`genre` is public: clients read it and never write it (sync would refuse the write)');
+END;
+
+CREATE TRIGGER "_sync_client_tune_insert" AFTER INSERT ON "tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tune', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_tune_update" AFTER UPDATE ON "tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tune', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tune', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_tune_delete" AFTER DELETE ON "tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tune', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_repertoire_insert" AFTER INSERT ON "repertoire"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_repertoire_update" AFTER UPDATE ON "repertoire"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_repertoire_delete" AFTER DELETE ON "repertoire"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_repertoire_tune_insert" AFTER INSERT ON "repertoire_tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire_tune', json_object('repertoire_id', NEW."repertoire_id", 'tune_id', NEW."tune_id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_repertoire_tune_update" AFTER UPDATE ON "repertoire_tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire_tune', json_object('repertoire_id', OLD."repertoire_id", 'tune_id', OLD."tune_id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."repertoire_id" IS NOT NEW."repertoire_id" OR OLD."tune_id" IS NOT NEW."tune_id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire_tune', json_object('repertoire_id', NEW."repertoire_id", 'tune_id', NEW."tune_id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_repertoire_tune_delete" AFTER DELETE ON "repertoire_tune"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'repertoire_tune', json_object('repertoire_id', OLD."repertoire_id", 'tune_id', OLD."tune_id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_practice_record_insert" AFTER INSERT ON "practice_record"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'practice_record', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_practice_record_update" AFTER UPDATE ON "practice_record"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'practice_record', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'practice_record', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_practice_record_delete" AFTER DELETE ON "practice_record"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'practice_record', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_note_insert" AFTER INSERT ON "note"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'note', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_note_update" AFTER UPDATE ON "note"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'note', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'note', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_note_delete" AFTER DELETE ON "note"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'note', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_reference_insert" AFTER INSERT ON "reference"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'reference', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_reference_update" AFTER UPDATE ON "reference"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'reference', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'reference', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_reference_delete" AFTER DELETE ON "reference"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'reference', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_tag_insert" AFTER INSERT ON "tag"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tag', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_tag_update" AFTER UPDATE ON "tag"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tag', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_tag_rekey" BEFORE UPDATE OF "id" ON "tag"
+WHEN (SELECT "applying" FROM "_sync_client") = 0 AND (OLD."id" IS NOT NEW."id")
+BEGIN
+  SELECT RAISE(ABORT, 'rows of `tag` cannot be deleted by a client: the table has no deleted column, so sync cannot carry the delete (and a changed primary key is a delete of the old key)');
+END;
+CREATE TRIGGER "_sync_client_tag_delete" BEFORE DELETE ON "tag"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  SELECT RAISE(ABORT, 'rows of `tag` cannot be deleted by a client: the table has no deleted column, so sync cannot carry the delete (and a changed primary key is a delete of the old key)');
+END;

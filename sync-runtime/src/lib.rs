@@ -9,12 +9,20 @@
 
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(any(feature = "server", feature = "client"))]
+pub mod pokes;
 pub mod protocol;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(any(feature = "server", feature = "client"))]
+mod sql;
+#[cfg(any(feature = "server", feature = "client"))]
+mod sqlite_value;
 #[cfg(feature = "server")]
 pub mod store;
 pub mod wire;

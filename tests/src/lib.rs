@@ -2,6 +2,7 @@
 //! Postgres database per test, and the wire form of values (DESIGN section 4) in each store.
 
 pub mod catalog;
+pub mod client;
 pub mod pg;
 pub mod server;
 pub mod sqlite;

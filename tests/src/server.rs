@@ -188,6 +188,11 @@ impl Served {
         })
     }
 
+    /// Wait until a pull serves every transaction committed so far (see [`Database::settle`]).
+    pub fn settle(&self) {
+        self.db.settle();
+    }
+
     /// Every synced row and tombstone of the database, as they are now.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::read(&self.db, &self.schema)

@@ -1,5 +1,6 @@
-//! `sync-server`: serves `POST /api/sync` and `GET /healthz` (DESIGN 5.6). Flags and environment
-//! in, a store and an authenticator built from them, then the server until SIGINT or SIGTERM.
+//! `sync-server`: serves `POST /api/sync`, `GET /api/events` and `GET /healthz` (DESIGN 5.6).
+//! Flags and environment in, a store and an authenticator built from them, then the server until
+//! SIGINT or SIGTERM.
 //!
 //! Exit codes: 0 after a clean shutdown, 2 when the configuration cannot be used (bad flags, an
 //! invalid schema, no JWT key, an unreachable database, an address in use), 1 when serving fails.
@@ -46,6 +47,11 @@ struct Args {
         value_name = "URL"
     )]
     database_url: String,
+    /// Postgres only: where the server listens for pokes of other instances (LISTEN), when
+    /// --database-url goes through a transaction-mode pooler, where LISTEN hears nothing: a direct
+    /// URL of the same database. Default: --database-url.
+    #[arg(long, env = "LISTEN_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    listen_database_url: Option<String>,
     /// The HS256 shared secret JWTs are signed with (Supabase: the project's JWT secret), at
     /// least 32 bytes.
     #[arg(long, env = "SUPABASE_JWT_SECRET", hide_env_values = true, value_name = "SECRET")]
@@ -148,11 +154,18 @@ async fn run(args: Args) -> Result<(), Failure> {
     let settings = Settings { listen: args.listen, database: &database };
     match &database {
         DatabaseUrl::Postgres(url) => {
-            let store = PgStore::connect(url, schema.meta).await.map_err(|e| {
+            let listen_url = args.listen_database_url.as_deref().unwrap_or(url);
+            let store = PgStore::connect_with_listener(url, listen_url, schema.meta).await;
+            let store = store.map_err(|e| {
                 Failure::Config(format!("cannot use the database {}: {e}", database.display()))
             })?;
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
         }
+        DatabaseUrl::Sqlite(_) if args.listen_database_url.is_some() => Err(Failure::Config(
+            "--listen-database-url (or LISTEN_DATABASE_URL) only applies to a Postgres \
+             --database-url: the SQLite store pokes in process"
+                .to_owned(),
+        )),
         DatabaseUrl::Sqlite(path) => {
             let store = open_sqlite(path, &schema)?;
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
@@ -190,7 +203,8 @@ async fn serve<S: Store>(
         schema = schema.name,
         version = schema.version,
         database = %settings.database.display(),
-        "serving POST http://{address}/api/sync and GET http://{address}/healthz"
+        "serving POST http://{address}/api/sync, GET http://{address}/api/events and GET \
+         http://{address}/healthz"
     );
     if let DatabaseUrl::Sqlite(path) = settings.database {
         tracing::info!(

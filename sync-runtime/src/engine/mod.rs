@@ -7,7 +7,8 @@
 //!    statement; every change is authorized against them (an update of another user's row, a
 //!    `via:` child under another user's parent: the whole request is refused); [`decide`] applies
 //!    last write wins; the winners are written in one statement per table and column set.
-//! 3. One page of what the user may read since the cursor is pulled, and the transaction commits.
+//! 3. One page of what the user may read since the cursor is pulled, and the transaction commits;
+//!    if the push wrote a row, the user's devices are [poked](crate::pokes) once it has.
 //!
 //! A store conflict (a deadlock, a serialization failure) runs the whole transaction again.
 
@@ -26,6 +27,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use self::decide::Outcome;
 pub use self::refusal::Refusal;
 use self::validate::Change;
+use crate::pokes::{Poke, UserPokes};
 use crate::protocol::{Rejected, Row, SyncRequest, SyncResponse};
 use crate::schema::{SchemaMeta, TableMeta};
 use crate::store::{Horizon, Store, StoreError, Transaction, Values};
@@ -114,6 +116,7 @@ impl<S: Store> Engine<S> {
         let changes = validate::changes(self.schema, &user, request.changes)?;
         let client_id = request.client_id.hyphenated().to_string();
         let push = Push {
+            poke: Poke { user: user.clone(), client_id: request.client_id },
             user: &user,
             client_id: &client_id,
             changes: &changes,
@@ -136,10 +139,18 @@ impl<S: Store> Engine<S> {
     pub async fn horizon(&self) -> Result<Horizon, Refusal> {
         Ok(self.store.horizon().await?)
     }
+
+    /// The pokes of `user` (the JWT subject) from now on: one after each committed push of the
+    /// user that wrote a row, from any device.
+    pub fn pokes(&self, user: &str) -> UserPokes {
+        UserPokes::new(access::normalize_user(user), self.store.subscribe())
+    }
 }
 
 /// One validated request.
 struct Push<'a> {
+    /// What to announce if the push writes a row.
+    poke: Poke,
     user: &'a str,
     client_id: &'a str,
     changes: &'a [Change],
@@ -183,14 +194,24 @@ impl<S: Store> Engine<S> {
         let latest_allowed = now.checked_add_signed(skew).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut tx = self.store.begin().await?;
         let mut rejected = Vec::new();
+        let mut wrote = false;
         for table in self.schema.tables {
             let changes: Vec<&Change> =
                 push.changes.iter().filter(|c| std::ptr::eq(c.table, *table)).collect();
             if !changes.is_empty() {
-                let mut table_push =
-                    TablePush { engine: self, push, latest_allowed, rejected: &mut rejected };
+                let mut table_push = TablePush {
+                    engine: self,
+                    push,
+                    latest_allowed,
+                    rejected: &mut rejected,
+                    wrote: false,
+                };
                 table_push.apply(&mut tx, table, changes).await?;
+                wrote |= table_push.wrote;
             }
+        }
+        if wrote {
+            tx.announce(&push.poke).await?;
         }
         let page = tx.pull(push.user, push.cursor, push.page_size).await?;
         tx.commit().await?;
@@ -210,6 +231,8 @@ struct TablePush<'e, 'p, S> {
     push: &'e Push<'p>,
     latest_allowed: DateTime<Utc>,
     rejected: &'e mut Vec<Rejected>,
+    /// Whether a row was inserted or updated.
+    wrote: bool,
 }
 
 /// How often a table's push looks again at rows a concurrent transaction inserted under it.
@@ -257,10 +280,12 @@ impl<S: Store> TablePush<'_, '_, S> {
             }
             for (columns, rows) in &updates {
                 tx.update(table, columns, rows).await?;
+                self.wrote = true;
             }
             for (columns, rows) in &inserts {
                 for key in tx.insert(table, columns, rows).await? {
                     inserted_by.remove(&access::key_text(table, &key));
+                    self.wrote = true;
                 }
             }
             // What is left was inserted by a concurrent transaction since we looked: look again.

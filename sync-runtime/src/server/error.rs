@@ -28,7 +28,10 @@ pub(crate) enum ApiError {
     /// JSON that is not a sync request; the path names the field (`changes[3].op`).
     #[error("the body is not a sync request: at `{path}`: {inner}")]
     InvalidRequest { path: String, inner: serde_json::Error },
-    #[error("no route for {method} {path}: the sync server serves POST /api/sync and GET /healthz")]
+    #[error(
+        "no route for {method} {path}: the sync server serves POST /api/sync, GET /api/events and \
+         GET /healthz"
+    )]
     NotFound { method: String, path: String },
     #[error("{path} does not take {method}")]
     MethodNotAllowed { method: String, path: String },

@@ -23,13 +23,7 @@ pub(super) async fn sync<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<SyncResponse>, ApiError> {
-    // A header that is not ASCII goes to the authenticator as text anyway, so the client learns
-    // that its token is malformed rather than that it sent none.
-    let authorization =
-        headers.get(header::AUTHORIZATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
-    let user =
-        state.auth.authenticate(authorization.as_deref()).await.map_err(ApiError::Unauthorized)?;
-    tracing::Span::current().record("user", tracing::field::display(&user));
+    let user = authenticate(&state, &headers).await?;
     require_json(&headers)?;
     let body = read_body(&headers, body, state.http.max_body_bytes).await?;
     let request = parse(&body)?;
@@ -37,6 +31,21 @@ pub(super) async fn sync<S: Store>(
     drop(body);
     let response = state.engine.sync(&user, request).await.map_err(ApiError::Refused)?;
     Ok(Json(response))
+}
+
+/// The user of the request's bearer token, recorded in the request's log span.
+pub(super) async fn authenticate<S>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    // A header that is not ASCII goes to the authenticator as text anyway, so the client learns
+    // that its token is malformed rather than that it sent none.
+    let authorization =
+        headers.get(header::AUTHORIZATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let user =
+        state.auth.authenticate(authorization.as_deref()).await.map_err(ApiError::Unauthorized)?;
+    tracing::Span::current().record("user", tracing::field::display(&user));
+    Ok(user)
 }
 
 /// `GET /healthz`: 200 when the database answers, with the pull horizon (DESIGN 5.2) so that a

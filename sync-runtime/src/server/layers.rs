@@ -72,7 +72,7 @@ fn cors(http: &HttpConfig) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(http.cors_origins.iter().cloned()))
-            .allow_methods([Method::POST])
+            .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .expose_headers([REQUEST_ID])
             .max_age(PREFLIGHT_MAX_AGE),

@@ -1,5 +1,6 @@
-//! The HTTP layer of the sync server (DESIGN 5.1, 5.4, 5.6): `POST /api/sync` and `GET /healthz`
-//! over an [`Engine`], with auth, body limits, CORS, request ids, logs and graceful shutdown.
+//! The HTTP layer of the sync server (DESIGN 5.1, 5.4, 5.6): `POST /api/sync`, `GET /api/events`
+//! (server pokes) and `GET /healthz` over an [`Engine`], with auth, body limits, CORS, request ids,
+//! logs and graceful shutdown.
 //!
 //! The engine decides what a sync means; this module only turns HTTP into engine calls and
 //! answers into HTTP. Every error answer carries the protocol's [`SyncErrorResponse`] body, bad
@@ -9,16 +10,18 @@
 
 mod config;
 mod error;
+mod events;
 mod handlers;
 mod layers;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::HeaderValue;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub use self::config::{ConfigError, DatabaseUrl, cors_origin};
 use crate::auth::Authenticator;
@@ -59,6 +62,7 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     let http = state.http.clone();
     let routes = Router::new()
         .route("/api/sync", post(handlers::sync::<S>))
+        .route("/api/events", get(events::events::<S>))
         .route("/healthz", get(handlers::healthz::<S>))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
@@ -66,13 +70,20 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     layers::wrap(routes, &http)
 }
 
-/// Serve `router` on `listener` until `shutdown` completes, then stop accepting connections and
-/// return once every request in flight has been answered.
+/// Serve `router` on `listener` until `shutdown` completes, then stop accepting connections, end
+/// the open event streams, and return once every request in flight has been answered.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // An event stream never ends on its own: graceful shutdown would wait for it for ever.
+    let (stop_streams, stopping) = watch::channel(false);
+    let router = router.layer(Extension(events::Stopping(stopping)));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_streams.send(true);
+    };
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 

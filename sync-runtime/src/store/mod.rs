@@ -8,11 +8,17 @@
 //! Values cross this boundary in their wire form (DESIGN section 4): a row is a JSON object keyed
 //! by column name, timestamps are `2026-11-24T10:00:00.000Z` strings, and so on. The engine
 //! normalises what clients send before a store sees it, and a store returns exactly that form.
+//!
+//! A store also carries [pokes](crate::pokes): a transaction announces one, and every subscriber
+//! of the store (of every server instance, on Postgres) gets it if and once the transaction
+//! commits.
 
 use std::future::Future;
 
 use serde_json::{Map, Value};
+use tokio::sync::broadcast;
 
+use crate::pokes::Poke;
 use crate::protocol::PulledChange;
 use crate::schema::TableMeta;
 
@@ -35,6 +41,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// How far behind pulls are held (DESIGN 5.2), for `/healthz`.
     fn horizon(&self) -> impl Future<Output = Result<Horizon, StoreError>> + Send;
+
+    /// The pokes of committed transactions from now on, of every user.
+    fn subscribe(&self) -> broadcast::Receiver<Poke>;
 }
 
 /// One transaction of a [`Store`]. Dropping it without [`commit`](Transaction::commit) rolls
@@ -79,18 +88,20 @@ pub trait Transaction: Send {
         limit: usize,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 
+    /// Poke the subscribers of the store with `poke` once this transaction commits (never if it
+    /// rolls back).
+    fn announce(&mut self, poke: &Poke) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Make everything written visible to others.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// `"name"`: an SQL identifier, quoted, with embedded quotes doubled (both dialects).
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+/// How many pokes a subscriber may fall behind by before it gets one poke for all it missed.
+const POKES_BUFFERED: usize = 1024;
 
-/// `'text'`: an SQL string literal, with embedded quotes doubled (both dialects).
-pub(crate) fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// The sender a store announces committed pokes through.
+pub(crate) fn poke_sender() -> broadcast::Sender<Poke> {
+    broadcast::Sender::new(POKES_BUFFERED)
 }
 
 /// One page of a pull.

@@ -20,10 +20,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, broadcast};
 
+use crate::pokes::Poke;
 use crate::schema::{SchemaMeta, TableMeta};
-use crate::store::{Horizon, Store, StoreError, quote_ident as ident, quote_literal as literal};
+use crate::sql::{quote_ident as ident, quote_literal as literal};
+use crate::store::{Horizon, Store, StoreError};
 
 mod error;
 mod machinery;
@@ -31,7 +33,6 @@ mod plan;
 mod pull;
 mod scope;
 mod tx;
-mod value;
 
 use error::sqlite;
 use plan::TablePlan;
@@ -48,6 +49,8 @@ pub struct SqliteStore {
     tables: Vec<TablePlan>,
     /// Tombstones user `?3` may read with `?1 < _sync_seq <= ?2`, at most `?4`.
     tombstone_pull: String,
+    /// Pokes, sent in process after `COMMIT`: one SQLite file has one server.
+    pokes: broadcast::Sender<Poke>,
 }
 
 impl SqliteStore {
@@ -93,7 +96,12 @@ impl SqliteStore {
         let tombstone_pull = tombstone_pull(schema, &tables)?;
         // Pull, rows, insert and update keep a statement per table; room for all of them.
         conn.set_prepared_statement_cache_capacity(8 * tables.len() + 16);
-        Ok(SqliteStore { conn: Mutex::new(conn), tables, tombstone_pull })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            tables,
+            tombstone_pull,
+            pokes: super::poke_sender(),
+        })
     }
 
     /// The plan of a table the engine names.
@@ -119,6 +127,10 @@ impl Store for SqliteStore {
     /// found at its start, so nothing holds pulls back.
     async fn horizon(&self) -> Result<Horizon, StoreError> {
         Ok(Horizon { waiting_transactions: 0, oldest_transaction_age_secs: None })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Poke> {
+        self.pokes.subscribe()
     }
 }
 

@@ -21,11 +21,11 @@ const UUID_GLOB: &str = "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f
 [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]";
 
 /// The `strftime` format of that canonical form (`%f` is seconds with milliseconds).
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%fZ";
+pub(super) const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%fZ";
 
 /// A lower-case version 4 UUID from `randomblob`: SQLite has no UUID function, and the version
 /// nibble and the variant bits (one of 8, 9, a, b) must be set like `gen_random_uuid()` does.
-const SQLITE_RANDOM_UUID: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) \
+pub(super) const SQLITE_RANDOM_UUID: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) \
      || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' \
      || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' \
      || lower(hex(randomblob(6)))";

@@ -4,8 +4,9 @@
 //! `SqliteQueryBuilder` or `PostgresQueryBuilder`; what sea-query cannot say (comments, SQLite's
 //! `STRICT`, `COMMENT ON`) is laid out by a small minijinja template per dialect, kept next to
 //! this file. The Postgres sync machinery (`sync`) is more template blocks fed by one more
-//! field of `TableSql`; the SQLite outbox triggers will be the same for the client.
+//! field of `TableSql`; the client's outbox machinery (`client`) closes the SQLite file.
 
+mod client;
 mod column;
 
 pub(crate) use column::sql_type;
@@ -36,7 +37,15 @@ pub fn sqlite(schema: &Schema) -> String {
             table_sql::<SqliteQueryBuilder>(t, Dialect::Sqlite, schema.timestamp_storage, None)
         })
         .collect();
-    render("sqlite.sql", include_str!("sqlite.sql.jinja"), tables)
+    let client = context! {
+        client => client::client_tables(schema),
+        state => client::STATE,
+        outbox => client::OUTBOX,
+        version => schema.version,
+        random_uuid => column::SQLITE_RANDOM_UUID,
+        now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
+    };
+    render("sqlite.sql", include_str!("sqlite.sql.jinja"), tables, client)
 }
 
 /// The Postgres schema, with `COMMENT ON` for every documented table and column, and the
@@ -51,10 +60,12 @@ pub fn postgres(schema: &Schema) -> String {
             table_sql::<PostgresQueryBuilder>(t, Dialect::Postgres, schema.timestamp_storage, sync)
         })
         .collect();
-    render("postgres.sql", include_str!("postgres.sql.jinja"), tables)
+    let sync = context! { cursor => sync::CURSOR, tombstone => sync::TOMBSTONE };
+    render("postgres.sql", include_str!("postgres.sql.jinja"), tables, sync)
 }
 
-fn render(name: &str, template: &str, tables: Vec<TableSql>) -> String {
+/// Render a dialect's template with its tables and the dialect's own context.
+fn render(name: &str, template: &str, tables: Vec<TableSql>, extra: minijinja::Value) -> String {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -64,9 +75,8 @@ fn render(name: &str, template: &str, tables: Vec<TableSql>) -> String {
         .and_then(|t| {
             t.render(context! {
                 notice => GENERATED_NOTICE,
-                cursor => sync::CURSOR,
-                tombstone => sync::TOMBSTONE,
                 tables,
+                ..extra
             })
         })
         .expect("the SQL templates render every schema")

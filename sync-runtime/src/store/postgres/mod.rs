@@ -7,21 +7,29 @@
 //!
 //! Safe behind a transaction-mode pooler (PgBouncer, Supabase's pooler, Hyperdrive): every
 //! statement is unnamed (`query_typed`: no prepared statement outlives its transaction), and the
-//! only session setting is `SET LOCAL`, which ends with the transaction.
+//! only session setting is `SET LOCAL`, which ends with the transaction. The one exception is the
+//! [poke listener](listen), which needs a session of its own.
+//!
+//! A transaction announces a poke with `pg_notify`, which Postgres delivers to every listening
+//! session when, and only when, the transaction commits.
 
 mod encode;
+mod listen;
 mod pull;
 mod sql;
 
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio::sync::broadcast;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{Json, Type};
 
+use self::listen::Listener;
 use self::sql::PgTable;
 use super::{Horizon, Page, Store, StoreError, Transaction, Values};
+use crate::pokes::Poke;
 use crate::schema::{ColumnMeta, SchemaMeta, TableMeta};
 
 /// Connections to one Postgres database holding the schema's tables.
@@ -30,17 +38,33 @@ pub struct PgStore {
     pool: Pool,
     schema: &'static SchemaMeta,
     tables: Vec<PgTable>,
+    pokes: broadcast::Sender<Poke>,
+    /// Stops listening when the store is dropped.
+    _listener: Listener,
 }
 
-/// The most connections one server instance opens.
+/// The most connections one server instance opens (besides the poke listener's).
 const POOL_SIZE: usize = 16;
 
 impl PgStore {
-    /// Connect to `url` and check that the schema's synced tables and the sync machinery are
-    /// there (apply `generated/sql/postgres.sql` first).
+    /// Connect to `url`, check that the schema's synced tables and the sync machinery are
+    /// there (apply `generated/sql/postgres.sql` first), and listen for pokes on `url` too.
     pub async fn connect(url: &str, schema: &'static SchemaMeta) -> Result<Self, StoreError> {
+        Self::connect_with_listener(url, url, schema).await
+    }
+
+    /// Like [`connect`](Self::connect), with the poke listener on `listen_url`: a URL of the same
+    /// database that reaches Postgres directly, for when `url` goes through a transaction-mode
+    /// pooler, where `LISTEN` hears nothing.
+    pub async fn connect_with_listener(
+        url: &str,
+        listen_url: &str,
+        schema: &'static SchemaMeta,
+    ) -> Result<Self, StoreError> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Database(format!("invalid database URL: {e}")))?;
+        let listen_config = tokio_postgres::Config::from_str(listen_url)
+            .map_err(|e| StoreError::Database(format!("invalid listen database URL: {e}")))?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -67,7 +91,9 @@ impl PgStore {
                     .into(),
             ));
         }
-        Ok(PgStore { pool, schema, tables })
+        let pokes = super::poke_sender();
+        let listener = Listener::start(listen_config, pokes.clone()).await?;
+        Ok(PgStore { pool, schema, tables, pokes, _listener: listener })
     }
 
     fn table(&self, meta: &'static TableMeta) -> Result<&PgTable, StoreError> {
@@ -165,6 +191,10 @@ impl Store for PgStore {
             .map_err(store_error)?;
         Ok(Horizon { waiting_transactions: row.get(0), oldest_transaction_age_secs: row.get(1) })
     }
+
+    fn subscribe(&self) -> broadcast::Receiver<Poke> {
+        self.pokes.subscribe()
+    }
 }
 
 /// A transaction on one pooled connection.
@@ -259,11 +289,31 @@ impl Transaction for PgTx<'_> {
         pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit).await
     }
 
+    async fn announce(&mut self, poke: &Poke) -> Result<(), StoreError> {
+        let payload = serde_json::to_string(poke).expect("a poke serializes");
+        if payload.len() >= NOTIFY_PAYLOAD_LIMIT {
+            // Failing the sync for a poke would be worse than a device syncing a little later.
+            tracing::warn!(user = %poke.user, "a user id too long to poke with; no poke sent");
+            return Ok(());
+        }
+        self.client()
+            .execute_typed(
+                "SELECT pg_notify($1, $2)",
+                &[(&listen::CHANNEL, Type::TEXT), (&payload, Type::TEXT)],
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn commit(mut self) -> Result<(), StoreError> {
         let client = self.client.take().expect("commit once");
         client.batch_execute("COMMIT").await.map_err(store_error)
     }
 }
+
+/// Postgres refuses a notification payload of 8000 bytes or more.
+const NOTIFY_PAYLOAD_LIMIT: usize = 8000;
 
 fn parse_object(text: &str) -> Result<Values, StoreError> {
     serde_json::from_str(text)

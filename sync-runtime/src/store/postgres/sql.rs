@@ -26,7 +26,7 @@ pub(super) struct PgTable {
     pub select_key: String,
 }
 
-pub(super) use crate::store::{quote_ident as quote, quote_literal as literal};
+pub(super) use crate::sql::{quote_ident as quote, quote_literal as literal};
 
 impl PgTable {
     pub fn new(meta: &'static TableMeta, index: usize, types: Vec<String>) -> Self {

@@ -48,6 +48,7 @@ pub(super) fn install(
     tables: &[TablePlan],
     columns: &[Vec<(String, String)>],
 ) -> Result<(), StoreError> {
+    drop_client_machinery(conn)?;
     conn.execute_batch(TABLES).map_err(|e| sqlite("creating the sync tables", e))?;
     let mut wanted: Vec<(String, String)> = vec![
         (
@@ -239,4 +240,23 @@ fn drop_stale(conn: &Connection, wanted: &[(String, String)]) -> Result<(), Stor
         }
     }
     Ok(())
+}
+
+/// Drop the client's outbox machinery that the generated `sqlite.sql` also holds: on a server
+/// its triggers would record every write in an outbox that nothing reads.
+fn drop_client_machinery(conn: &Connection) -> Result<(), StoreError> {
+    let doing = "dropping the client's outbox machinery";
+    let triggers: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' \
+             AND name LIKE '\\_sync\\_client\\_%' ESCAPE '\\'",
+        )
+        .and_then(|mut s| s.query_map([], |row| row.get(0))?.collect())
+        .map_err(|e| sqlite(doing, e))?;
+    for trigger in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {}", ident(&trigger)))
+            .map_err(|e| sqlite(doing, e))?;
+    }
+    conn.execute_batch("DROP TABLE IF EXISTS _sync_outbox; DROP TABLE IF EXISTS _sync_client;")
+        .map_err(|e| sqlite(doing, e))
 }

@@ -4,9 +4,9 @@
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
-use super::value::Storage;
 use super::{ident, scope};
 use crate::schema::{SchemaMeta, TableMeta};
+use crate::sqlite_value::Storage;
 use crate::store::{StoreError, Values};
 
 /// A synced table of the SQLite target.

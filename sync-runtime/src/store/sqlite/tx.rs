@@ -8,6 +8,7 @@ use tokio::sync::MutexGuard;
 use super::SqliteStore;
 use super::error::{sqlite, write};
 use super::pull;
+use crate::pokes::Poke;
 use crate::schema::TableMeta;
 use crate::store::{Page, StoreError, Transaction, Values};
 
@@ -21,6 +22,8 @@ pub struct SqliteTx<'a> {
     snapshot: i64,
     /// Whether a transaction is open on the connection, to roll back on drop.
     open: bool,
+    /// What to poke subscribers with once `COMMIT` succeeded.
+    announced: Option<Poke>,
 }
 
 impl<'a> SqliteTx<'a> {
@@ -33,7 +36,7 @@ impl<'a> SqliteTx<'a> {
             conn.execute_batch("ROLLBACK").map_err(|e| sqlite("rolling back a transaction", e))?;
         }
         conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| sqlite("beginning a transaction", e))?;
-        let mut tx = SqliteTx { conn, store, snapshot: 0, open: true };
+        let mut tx = SqliteTx { conn, store, snapshot: 0, open: true, announced: None };
         // On failure the transaction is dropped, and so rolled back.
         tx.snapshot = tx
             .conn
@@ -151,9 +154,18 @@ impl Transaction for SqliteTx<'_> {
         pull::page(&self.conn, self.store, user, cursor, limit, self.snapshot)
     }
 
+    async fn announce(&mut self, poke: &Poke) -> Result<(), StoreError> {
+        self.announced = Some(poke.clone());
+        Ok(())
+    }
+
     async fn commit(mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT").map_err(|e| sqlite("committing", e))?;
         self.open = false;
+        if let Some(poke) = self.announced.take() {
+            // No subscriber is no error: nobody is listening.
+            let _ = self.store.pokes.send(poke);
+        }
         Ok(())
     }
 }

@@ -28,3 +28,65 @@ CREATE TABLE "sample" (
   "modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "sample_modified_at_check" CHECK ("modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "modified_at")),
   CONSTRAINT "sample_pkey" PRIMARY KEY ("id")
 ) STRICT;
+
+-- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
+-- the entries it sent and that no write changed since. While it applies pulled rows it sets
+-- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.
+CREATE TABLE "_sync_client" (
+  -- Always 1: the table holds one row.
+  "id" INTEGER NOT NULL PRIMARY KEY CHECK ("id" = 1),
+  -- The device's stable id, sent with every sync; the server stores it in the device column.
+  "client_id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
+  -- The `[schema] version` of this database.
+  "schema_version" INTEGER NOT NULL DEFAULT 1,
+  -- Where the last pull stopped, opaque; NULL before the first sync.
+  "cursor" TEXT,
+  -- 1 while the client applies pulled rows: the outbox triggers stay silent.
+  "applying" INTEGER NOT NULL DEFAULT 0 CHECK ("applying" IN (0, 1)),
+  -- The sequence number last given to an outbox entry.
+  "outbox_seq" INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO "_sync_client" ("id") VALUES (1);
+
+CREATE TABLE "_sync_outbox" (
+  "table_name" TEXT NOT NULL,
+  -- The row's primary key: a JSON object of its stored values.
+  "key" TEXT NOT NULL,
+  -- Raised by every local write of the row, so an entry written again while a sync was in
+  -- flight is told apart from the one that was sent.
+  "seq" INTEGER NOT NULL,
+  -- When the row was deleted locally (RFC 3339 UTC, the delete's conflict time); NULL while it exists.
+  "deleted_at" TEXT,
+  PRIMARY KEY ("table_name", "key")
+) STRICT, WITHOUT ROWID;
+CREATE INDEX "_sync_outbox_seq_idx" ON "_sync_outbox" ("seq");
+
+CREATE TRIGGER "_sync_client_sample_insert" AFTER INSERT ON "sample"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'sample', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_sample_update" AFTER UPDATE ON "sample"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'sample', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'sample', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_sample_delete" AFTER DELETE ON "sample"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'sample', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;

@@ -31,3 +31,123 @@ CREATE TABLE "basket_line" (
   CONSTRAINT "basket_line_owner_id_fkey" FOREIGN KEY ("owner_id") REFERENCES "account" ("id") ON DELETE CASCADE,
   CONSTRAINT "basket_line_owner_id_number_fkey" FOREIGN KEY ("owner_id", "number") REFERENCES "basket" ("owner_id", "number") ON DELETE CASCADE ON UPDATE CASCADE
 ) STRICT;
+
+-- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
+-- the entries it sent and that no write changed since. While it applies pulled rows it sets
+-- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.
+CREATE TABLE "_sync_client" (
+  -- Always 1: the table holds one row.
+  "id" INTEGER NOT NULL PRIMARY KEY CHECK ("id" = 1),
+  -- The device's stable id, sent with every sync; the server stores it in the device column.
+  "client_id" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))),
+  -- The `[schema] version` of this database.
+  "schema_version" INTEGER NOT NULL DEFAULT 2,
+  -- Where the last pull stopped, opaque; NULL before the first sync.
+  "cursor" TEXT,
+  -- 1 while the client applies pulled rows: the outbox triggers stay silent.
+  "applying" INTEGER NOT NULL DEFAULT 0 CHECK ("applying" IN (0, 1)),
+  -- The sequence number last given to an outbox entry.
+  "outbox_seq" INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO "_sync_client" ("id") VALUES (1);
+
+CREATE TABLE "_sync_outbox" (
+  "table_name" TEXT NOT NULL,
+  -- The row's primary key: a JSON object of its stored values.
+  "key" TEXT NOT NULL,
+  -- Raised by every local write of the row, so an entry written again while a sync was in
+  -- flight is told apart from the one that was sent.
+  "seq" INTEGER NOT NULL,
+  -- When the row was deleted locally (RFC 3339 UTC, the delete's conflict time); NULL while it exists.
+  "deleted_at" TEXT,
+  PRIMARY KEY ("table_name", "key")
+) STRICT, WITHOUT ROWID;
+CREATE INDEX "_sync_outbox_seq_idx" ON "_sync_outbox" ("seq");
+
+CREATE TRIGGER "_sync_client_account_insert" AFTER INSERT ON "account"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'account', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_account_update" AFTER UPDATE ON "account"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'account', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'account', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_account_delete" AFTER DELETE ON "account"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'account', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_basket_insert" AFTER INSERT ON "basket"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket', json_object('owner_id', NEW."owner_id", 'number', NEW."number"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_basket_update" AFTER UPDATE ON "basket"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket', json_object('owner_id', OLD."owner_id", 'number', OLD."number"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket', json_object('owner_id', NEW."owner_id", 'number', NEW."number"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_basket_delete" AFTER DELETE ON "basket"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket', json_object('owner_id', OLD."owner_id", 'number', OLD."number"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+
+CREATE TRIGGER "_sync_client_basket_line_insert" AFTER INSERT ON "basket_line"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket_line', json_object('owner_id', NEW."owner_id", 'number', NEW."number", 'position', NEW."position"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_basket_line_update" AFTER UPDATE ON "basket_line"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket_line', json_object('owner_id', OLD."owner_id", 'number', OLD."number", 'position', OLD."position"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number" OR OLD."position" IS NOT NEW."position"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket_line', json_object('owner_id', NEW."owner_id", 'number', NEW."number", 'position', NEW."position"), "outbox_seq", NULL FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;
+CREATE TRIGGER "_sync_client_basket_line_delete" AFTER DELETE ON "basket_line"
+WHEN (SELECT "applying" FROM "_sync_client") = 0
+BEGIN
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'basket_line', json_object('owner_id', OLD."owner_id", 'number', OLD."number", 'position', OLD."position"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
+END;

@@ -1,5 +1,5 @@
 //! Values between their wire form (DESIGN section 4) and the form the generated SQLite DDL
-//! stores them in.
+//! stores them in: shared by the embedded SQLite store and the client.
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::{Number, Value};
@@ -9,7 +9,7 @@ use crate::wire::{format_timestamp, parse_timestamp};
 
 /// How one column is kept in SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Storage {
+pub(crate) enum Storage {
     /// `text`, `uuid`, `date` and enum columns: TEXT holding the wire string itself.
     Text,
     /// `integer` and `bigint`: INTEGER.
@@ -30,7 +30,7 @@ pub(super) enum Storage {
 impl Storage {
     /// The storage of a column of logical type `ty` whose declared type in the database is
     /// `declared`. The metadata does not say how the schema stores timestamps, the table does.
-    pub(super) fn of(ty: LogicalType, declared: &str) -> Result<Storage, String> {
+    pub(crate) fn of(ty: LogicalType, declared: &str) -> Result<Storage, String> {
         Ok(match ty {
             LogicalType::Text | LogicalType::Uuid | LogicalType::Date => Storage::Text,
             LogicalType::Integer | LogicalType::Bigint => Storage::Integer,
@@ -52,7 +52,7 @@ impl Storage {
     }
 
     /// The wire form of a stored value.
-    pub(super) fn to_wire(self, value: ValueRef<'_>) -> Result<Value, String> {
+    pub(crate) fn to_wire(self, value: ValueRef<'_>) -> Result<Value, String> {
         let text = |bytes: &[u8]| {
             std::str::from_utf8(bytes)
                 .map(str::to_owned)
@@ -89,7 +89,7 @@ impl Storage {
     }
 
     /// The stored form of a wire value.
-    pub(super) fn to_sql(self, value: &Value) -> Result<SqlValue, String> {
+    pub(crate) fn to_sql(self, value: &Value) -> Result<SqlValue, String> {
         match (self, value) {
             (_, Value::Null) => Ok(SqlValue::Null),
             (Storage::Text, Value::String(s)) => Ok(SqlValue::Text(s.clone())),
@@ -115,7 +115,7 @@ impl Storage {
 
     /// The wire form of a value of a key that SQLite's `json_object()` wrote, in stored form,
     /// into `_sync_tombstone`.
-    pub(super) fn json_to_wire(self, value: &Value) -> Result<Value, String> {
+    pub(crate) fn json_to_wire(self, value: &Value) -> Result<Value, String> {
         let stored = match value {
             Value::Null => SqlValue::Null,
             Value::Number(n) => match n.as_i64() {

@@ -1,0 +1,157 @@
+//! The background loop of a client: a sync at start, then one per burst of signals after a
+//! debounce, retried with exponential backoff and jitter after a failure, until stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::{Client, SyncReport};
+
+/// How the background loop paces syncs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// How long after a signal the sync starts; the signals of that window make one sync.
+    pub debounce: Duration,
+    /// The wait after a first failure; it doubles with each failure in a row.
+    pub backoff_min: Duration,
+    /// The longest wait between retries.
+    pub backoff_max: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            debounce: Duration::from_secs(2),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the loop has done so far, for an app's status line (and for tests).
+#[derive(Debug, Clone, Default)]
+pub struct RunStatus {
+    /// Syncs that completed.
+    pub syncs: u64,
+    /// The last completed sync's report.
+    pub last_report: Option<SyncReport>,
+    /// Failures in a row; 0 after a success.
+    pub failures: u32,
+    /// The last failure, as text.
+    pub last_error: Option<String>,
+}
+
+/// The running loop; dropping it stops the loop too.
+pub struct SyncHandle {
+    stop: watch::Sender<bool>,
+    status: watch::Receiver<RunStatus>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Follow the loop's progress.
+    pub fn status(&self) -> watch::Receiver<RunStatus> {
+        self.status.clone()
+    }
+
+    /// Stop the loop and wait for it: a sync in progress finishes first.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+pub(super) fn start(client: Arc<Client>, signals: Arc<Notify>, options: RunOptions) -> SyncHandle {
+    let (stop, stopped) = watch::channel(false);
+    let (status_tx, status) = watch::channel(RunStatus::default());
+    let task = tokio::spawn(run(client, signals, options, stopped, status_tx));
+    SyncHandle { stop, status, task: Some(task) }
+}
+
+async fn run(
+    client: Arc<Client>,
+    signals: Arc<Notify>,
+    options: RunOptions,
+    mut stopped: watch::Receiver<bool>,
+    status: watch::Sender<RunStatus>,
+) {
+    let mut due = true;
+    loop {
+        if !due {
+            tokio::select! {
+                () = signals.notified() => {}
+                _ = stopped.changed() => return,
+            }
+            if !pause(&mut stopped, options.debounce).await {
+                return;
+            }
+        }
+        due = false;
+        match client.sync_once().await {
+            Ok(report) => status.send_modify(|s| {
+                s.syncs += 1;
+                s.last_report = Some(report);
+                s.failures = 0;
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "sync failed; retrying after a backoff");
+                let mut failures = 0;
+                status.send_modify(|s| {
+                    s.failures += 1;
+                    s.last_error = Some(error.to_string());
+                    failures = s.failures;
+                });
+                if !pause(&mut stopped, backoff(&options, failures)).await {
+                    return;
+                }
+                due = true;
+            }
+        }
+    }
+}
+
+/// Wait `delay`; false when the loop was stopped meanwhile.
+async fn pause(stopped: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => !*stopped.borrow(),
+        _ = stopped.changed() => false,
+    }
+}
+
+/// The wait after `failures` failures in a row: doubling from the minimum up to the maximum,
+/// then a random point in its upper half, so devices that failed together do not retry together.
+fn backoff(options: &RunOptions, failures: u32) -> Duration {
+    let doubled = options.backoff_min.saturating_mul(1 << failures.saturating_sub(1).min(20));
+    let ceiling = doubled.min(options.backoff_max);
+    ceiling.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_bounds() {
+        let options = RunOptions {
+            debounce: Duration::ZERO,
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(1),
+        };
+        for (failures, ceiling) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
+            let wait = backoff(&options, failures);
+            let ceiling = Duration::from_millis(ceiling);
+            assert!(wait <= ceiling && wait >= ceiling / 2, "{failures} failures: {wait:?}");
+        }
+    }
+}

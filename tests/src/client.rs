@@ -1,0 +1,101 @@
+//! Sync clients for end-to-end tests: a [`Client`] over a database file of its own, opened with
+//! the example schema's generated SQLite DDL, that the test writes to like an app and compares
+//! with what the server lets its user read.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sync_runtime::client::{Client, ClientConfig};
+
+use crate::server::{SCHEMA, token};
+use crate::sync::{Rows, Values, normal, row_key};
+
+/// A device of `user`: a client over `device.db` in a temporary directory of its own.
+pub struct TestClient {
+    pub client: Arc<Client>,
+    pub user: String,
+    server: String,
+    path: PathBuf,
+    // Removed with the client.
+    _dir: Arc<tempfile::TempDir>,
+}
+
+impl TestClient {
+    /// A new device of `user` syncing with the server at `server` (a base URL).
+    pub fn open(server: &str, user: &str) -> TestClient {
+        let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
+        let path = dir.path().join("device.db");
+        let client = open_client(&path, server, user);
+        TestClient { client, user: user.to_owned(), server: server.to_owned(), path, _dir: dir }
+    }
+
+    /// The same device after a restart: the client dropped and opened again on its file. Any
+    /// background loop of the old client must be stopped first.
+    pub fn reopen(self) -> TestClient {
+        let TestClient { client, user, server, path, _dir } = self;
+        drop(client);
+        let client = open_client(&path, &server, &user);
+        TestClient { client, user, server, path, _dir }
+    }
+
+    /// The same device syncing with another server address (a proxy in front of the server).
+    pub fn via(self, server: &str) -> TestClient {
+        let TestClient { client, user, path, _dir, .. } = self;
+        drop(client);
+        let client = open_client(&path, server, &user);
+        TestClient { client, user, server: server.to_owned(), path, _dir }
+    }
+
+    /// Run `sql` as the app would (statements separated by `;`, in one transaction).
+    pub fn execute(&self, sql: &str) {
+        self.client.with_db(|conn| {
+            conn.execute_batch(&format!("BEGIN; {sql}; COMMIT"))
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        });
+    }
+
+    /// How many local writes wait in the outbox.
+    pub fn outbox_len(&self) -> i64 {
+        self.client.with_db(|conn| {
+            conn.query_row("SELECT count(*) FROM _sync_outbox", [], |row| row.get(0))
+                .expect("count the outbox")
+        })
+    }
+
+    /// Every row of every synced table this device holds, in wire form.
+    pub fn rows(&self) -> Rows {
+        let mut rows = Rows::new();
+        for table in SCHEMA.tables.iter().filter(|t| t.is_synced() && t.targets.sqlite) {
+            for row in self.client.rows(table.name).expect("read the device's rows") {
+                let row = normal(row);
+                rows.insert(row_key(table, &row), row);
+            }
+        }
+        rows
+    }
+}
+
+/// What a device holds once it has synced everything: the rows its user may read, less the
+/// soft-deleted ones, which a device deletes.
+pub fn expected_on_device(readable: Rows) -> Rows {
+    readable
+        .into_iter()
+        .filter(|((table, _), row)| {
+            let deleted = SCHEMA.table(table).and_then(|t| t.sync.deleted);
+            !deleted.is_some_and(|d| row.get(d) == Some(&Value::Bool(true)))
+        })
+        .map(|(place, row)| (place, normal(row)))
+        .collect()
+}
+
+fn open_client(path: &std::path::Path, server: &str, user: &str) -> Arc<Client> {
+    let (ddl, _) = crate::ddl(&crate::example_schema());
+    let config = ClientConfig::new(server, token(user));
+    Arc::new(Client::open(path, SCHEMA, &ddl, config).expect("open the client's database"))
+}
+
+/// The row of `table` with key `key` in `rows`.
+pub fn find<'a>(rows: &'a Rows, table: &str, key: &Values) -> Option<&'a Values> {
+    rows.get(&row_key(SCHEMA.table(table).expect("a table of the schema"), key))
+}

@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 
 pub use self::apply::Applied;
 use self::local::{Entry, TablePlan, db};
-pub use self::runner::{RunOptions, SyncHandle};
+pub use self::runner::{RunOptions, RunStatus, SyncHandle};
 use crate::protocol::{
     DeleteChange, Key, PushChange, SyncError, SyncErrorResponse, SyncRequest, SyncResponse,
     UpsertChange,

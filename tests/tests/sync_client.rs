@@ -2,15 +2,19 @@
 //! one user converge through the server, deletes travel, pulled rows are never recorded as local
 //! writes, and a device converges to exactly what the server lets its user read.
 
+use std::time::{Duration, Instant};
+
 use integration_tests::client::{TestClient, expected_on_device};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
+use sync_runtime::client::RunOptions;
 
 integration_tests::for_each_store!(
     a_create_on_one_device_reaches_the_other,
     concurrent_offline_edits_end_with_one_winner_everywhere,
     a_delete_on_one_device_disappears_on_the_other,
     applying_pulled_rows_never_enqueues_them,
+    a_poke_makes_the_other_device_sync_within_the_debounce,
 );
 
 /// Sync `device` to the end, once every write committed so far can be pulled.
@@ -121,5 +125,42 @@ fn applying_pulled_rows_never_enqueues_them<S: TestStore>() {
     served.settle();
     let report = served.block_on(b.client.sync_once()).expect("sync");
     assert_eq!(report.pushed, 0, "nothing to push after a pull");
+    served.stop();
+}
+
+fn a_poke_makes_the_other_device_sync_within_the_debounce<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let me = user(1);
+    let url = served.server.url("");
+    let (a, b) = (TestClient::open(&url, &me), TestClient::open(&url, &me));
+    let options = RunOptions::default();
+    let handle = served.block_on(async { b.client.start(options) });
+    let mut status = handle.status();
+    served.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            status.wait_for(|s| s.listening && s.syncs >= 1),
+        )
+        .await
+        .expect("B listens and has synced once within 10 s")
+        .expect("the loop runs");
+    });
+
+    served.settle();
+    insert_tune(&a, &id(1), "poked", &at(1));
+    served.block_on(a.client.sync_once()).expect("A pushes");
+    let pushed = Instant::now();
+    let deadline = options.debounce + Duration::from_secs(1);
+    let has_tune = || b.rows().keys().any(|(t, _)| t == "tune");
+    while !has_tune() {
+        assert!(pushed.elapsed() < deadline, "B did not sync within {deadline:?} of A's push");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        pushed.elapsed() >= options.debounce / 2,
+        "B synced before the debounce: {:?}",
+        pushed.elapsed()
+    );
+    served.block_on(handle.stop());
     served.stop();
 }

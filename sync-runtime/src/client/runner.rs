@@ -1,5 +1,7 @@
 //! The background loop of a client: a sync at start, then one per burst of signals after a
-//! debounce, retried with exponential backoff and jitter after a failure, until stopped.
+//! debounce, retried with exponential backoff and jitter after a failure, until stopped. Next to
+//! it, a listener turns the server's pokes (`GET /api/events`, see [`crate::pokes`]) into signals,
+//! and reconnects with the same backoff when the stream ends or fails.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::{Client, SyncReport};
+use crate::pokes::PokeStream;
 
 /// How the background loop paces syncs.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +22,8 @@ pub struct RunOptions {
     pub backoff_min: Duration,
     /// The longest wait between retries.
     pub backoff_max: Duration,
+    /// Whether to listen to the server's pokes.
+    pub pokes: bool,
 }
 
 impl Default for RunOptions {
@@ -27,6 +32,7 @@ impl Default for RunOptions {
             debounce: Duration::from_secs(2),
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
+            pokes: true,
         }
     }
 }
@@ -42,13 +48,16 @@ pub struct RunStatus {
     pub failures: u32,
     /// The last failure, as text.
     pub last_error: Option<String>,
+    /// Whether the poke stream is open: from then on every push of the user by another device
+    /// signals a sync.
+    pub listening: bool,
 }
 
 /// The running loop; dropping it stops the loop too.
 pub struct SyncHandle {
     stop: watch::Sender<bool>,
     status: watch::Receiver<RunStatus>,
-    task: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl SyncHandle {
@@ -60,7 +69,7 @@ impl SyncHandle {
     /// Stop the loop and wait for it: a sync in progress finishes first.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
@@ -75,8 +84,19 @@ impl Drop for SyncHandle {
 pub(super) fn start(client: Arc<Client>, signals: Arc<Notify>, options: RunOptions) -> SyncHandle {
     let (stop, stopped) = watch::channel(false);
     let (status_tx, status) = watch::channel(RunStatus::default());
-    let task = tokio::spawn(run(client, signals, options, stopped, status_tx));
-    SyncHandle { stop, status, task: Some(task) }
+    let status_tx = Arc::new(status_tx);
+    let mut tasks = Vec::new();
+    if options.pokes {
+        tasks.push(tokio::spawn(listen(
+            Arc::clone(&client),
+            Arc::clone(&signals),
+            options,
+            stopped.clone(),
+            Arc::clone(&status_tx),
+        )));
+    }
+    tasks.push(tokio::spawn(run(client, signals, options, stopped, status_tx)));
+    SyncHandle { stop, status, tasks }
 }
 
 async fn run(
@@ -84,7 +104,7 @@ async fn run(
     signals: Arc<Notify>,
     options: RunOptions,
     mut stopped: watch::Receiver<bool>,
-    status: watch::Sender<RunStatus>,
+    status: Arc<watch::Sender<RunStatus>>,
 ) {
     let mut due = true;
     loop {
@@ -121,6 +141,63 @@ async fn run(
     }
 }
 
+/// The poke listener: connect to the event stream, signal a sync for every poke another device
+/// caused, and connect again after a backoff when the stream ends. A reconnected stream may have
+/// missed pokes, so it signals a sync too.
+async fn listen(
+    client: Arc<Client>,
+    signals: Arc<Notify>,
+    options: RunOptions,
+    mut stopped: watch::Receiver<bool>,
+    status: Arc<watch::Sender<RunStatus>>,
+) {
+    // No overall timeout: it would cut the stream.
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/events", client.config.server);
+    let me = client.client_id.parse().unwrap_or_default();
+    let (mut failures, mut reconnect) = (0, false);
+    loop {
+        let token = (client.config.token)();
+        let connected = tokio::select! {
+            connected = PokeStream::connect(&http, &url, &token) => connected,
+            _ = stopped.changed() => return,
+        };
+        match connected {
+            Ok(mut stream) => {
+                failures = 0;
+                status.send_modify(|s| s.listening = true);
+                if reconnect {
+                    signals.notify_one();
+                }
+                reconnect = true;
+                loop {
+                    let next = tokio::select! {
+                        next = stream.next() => next,
+                        _ = stopped.changed() => return,
+                    };
+                    match next {
+                        Some(Ok(poke)) if poke.concerns(me) => signals.notify_one(),
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, "the poke stream failed");
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                status.send_modify(|s| s.listening = false);
+            }
+            Err(error) => {
+                failures += 1;
+                tracing::debug!(%error, "cannot listen to pokes; retrying after a backoff");
+            }
+        }
+        if !pause(&mut stopped, backoff(&options, failures.max(1))).await {
+            return;
+        }
+    }
+}
+
 /// Wait `delay`; false when the loop was stopped meanwhile.
 async fn pause(stopped: &mut watch::Receiver<bool>, delay: Duration) -> bool {
     tokio::select! {
@@ -147,6 +224,7 @@ mod tests {
             debounce: Duration::ZERO,
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
+            pokes: false,
         };
         for (failures, ceiling) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
             let wait = backoff(&options, failures);

@@ -75,7 +75,7 @@ async fn supervise(config: Config, pokes: broadcast::Sender<Poke>, mut session: 
         if opened.elapsed() > LONGEST_RETRY {
             pause = FIRST_RETRY;
         }
-        tracing::warn!(error = %why, "the poke listener lost its Postgres connection; reconnecting");
+        tracing::warn!(error = %why, "the poke listener lost its connection; reconnecting");
         session = loop {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(LONGEST_RETRY);

@@ -193,6 +193,11 @@ impl Served {
         self.db.settle();
     }
 
+    /// The database under the store: for an admin's SQL, or another server over the same data.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// Every synced row and tombstone of the database, as they are now.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::read(&self.db, &self.schema)

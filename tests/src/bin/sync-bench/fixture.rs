@@ -41,15 +41,15 @@ impl Fixture {
 
     /// A user with a profile and one tune, ready to own practice records; returns its id.
     pub async fn user(&self, n: u32) -> Result<User, Error> {
-        let id = format!("00000000-0000-4000-8000-{n:012}");
-        let tune = format!("00000000-0000-4000-9000-{n:012}");
+        let user = User::new(n);
+        let (id, tune) = (&user.id, &user.tune);
         self.sql
             .batch_execute(&format!(
                 "INSERT INTO user_profile (id) VALUES ('{id}');
                  INSERT INTO tune (id, user_id, title) VALUES ('{tune}', '{id}', 'Tune {n}');"
             ))
             .await?;
-        Ok(User { n, token: token(&id), id, tune })
+        Ok(user)
     }
 
     /// `POST /api/sync` with `body`; the response body, which must be a 200.
@@ -108,10 +108,17 @@ pub struct User {
     n: u32,
     pub id: String,
     pub tune: String,
-    token: String,
+    pub token: String,
 }
 
 impl User {
+    /// User `n`'s ids and token; its rows exist nowhere yet.
+    pub fn new(n: u32) -> Self {
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let tune = format!("00000000-0000-4000-9000-{n:012}");
+        User { n, token: token(&id), id, tune }
+    }
+
     /// `n` practice records of this user in wire form, all written at the same time.
     pub fn records(&self, n: usize) -> Vec<Value> {
         (0..n)
@@ -208,13 +215,18 @@ impl Server {
 
     /// The process's peak resident memory so far, in KiB.
     pub fn peak_kib(&self) -> Result<u64, Error> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| "no VmHWM in /proc/<pid>/status".into())
+        peak_kib(self.child.id())
     }
+}
+
+/// The peak resident memory (VmHWM) of process `pid` so far, in KiB.
+pub fn peak_kib(pid: u32) -> Result<u64, Error> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status").into())
 }
 
 /// Stopping the server with the fixture (or the measurement) that started it.

@@ -10,13 +10,24 @@
 //! - `pull_mem_1m_over_100k`: the server's peak memory while a client pulls 1,000,000 rows over
 //!   its peak while pulling 100,000 (flat is 1.0; lower is better), the server running as its own
 //!   process.
+//! - `apply_vs_raw`: a fresh client's sync of 100,000 pulled rows, replayed instantly by a
+//!   loopback server, versus raw rusqlite inserts of the same rows (raw time / ours; the target is
+//!   at least 0.5).
+//! - `initial_sync_100k_sqlite_s`, `initial_sync_100k_postgres_s`, `client_peak_mib_sqlite`,
+//!   `client_peak_mib_postgres`: a new device's initial sync of 100,000 rows end to end, through
+//!   the embedded SQLite store and through Postgres: seconds, and the client process's peak
+//!   memory.
 //!
 //! The server under test is the `sync-server` binary given by `--server`, run as its own process
 //! for every figure, so its code is built as a deployment's is.
 //!
-//! `--quick` divides every size by ten, for CI.
+//! `--quick` divides every size by ten, for CI. `sync-bench sync-client ...` is the device
+//! process of the initial sync figures ([`device`]).
 
+mod apply;
+mod device;
 mod fixture;
+mod initial;
 mod memory;
 mod pull;
 mod push;
@@ -33,6 +44,8 @@ struct Sizes {
     naive_rows: usize,
     pull_rows: usize,
     memory_rows: (usize, usize),
+    apply_rows: usize,
+    initial_rows: usize,
 }
 
 impl Sizes {
@@ -42,6 +55,8 @@ impl Sizes {
             naive_rows: 10_000,
             pull_rows: 100_000,
             memory_rows: (100_000, 1_000_000),
+            apply_rows: 100_000,
+            initial_rows: 100_000,
         };
         if !quick {
             return full;
@@ -51,6 +66,8 @@ impl Sizes {
             naive_rows: full.naive_rows / 10,
             pull_rows: full.pull_rows / 10,
             memory_rows: (full.memory_rows.0 / 10, full.memory_rows.1 / 10),
+            apply_rows: full.apply_rows / 10,
+            initial_rows: full.initial_rows / 10,
         }
     }
 }
@@ -58,7 +75,13 @@ impl Sizes {
 fn main() -> ExitCode {
     let mut quick = false;
     let mut server = None;
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|arg| arg == "sync-client") {
+        return match device::main(args.skip(1)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&*error),
+        };
+    }
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -83,23 +106,28 @@ fn main() -> ExitCode {
         let fixture = fixture::Fixture::start(&db, &server).await?;
         push::run(&fixture, &sizes).await?;
         pull::run(&fixture, &sizes).await?;
+        apply::run(&fixture, &sizes).await?;
+        initial::run(&fixture, &server, &sizes).await?;
         memory::run(&fixture, &server, &sizes).await
     });
     drop(runtime);
     drop(db);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            eprintln!("sync-bench: {message}");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(&*error),
     }
+}
+
+/// Report `error` with its causes; exit 1.
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    eprintln!("sync-bench: {message}");
+    ExitCode::FAILURE
 }
 
 /// Print one figure as `name: value`.

@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod drift;
 pub mod evolve;
+pub mod live;
 pub mod test_cmd;

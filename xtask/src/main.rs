@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use xtask::evolve::Outcome;
-use xtask::{drift, evolve, test_cmd};
+use xtask::{drift, evolve, live, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]
@@ -21,9 +21,10 @@ enum Command {
     /// Write generated/ from schema.toml.
     Gen(Paths),
     /// The drift gate: regenerate in memory and compare with generated/ (exit 1 when stale,
-    /// 2 when schema.toml is invalid). With `--against`, the breaking-change gate instead.
+    /// 2 when schema.toml is invalid). With `--against`, the breaking-change gate instead; with
+    /// `--database-url`, the drift gate against a live database.
     ///
-    /// Without `--against`: regenerate everything from schema.toml in memory and compare with
+    /// Without `--against` or `--database-url`: regenerate everything from schema.toml in memory and compare with
     /// generated/. Exit 0 when equal, 1 with a unified diff per stale, missing or orphaned file
     /// (run `cargo xtask gen` and commit), 2 when schema.toml is invalid.
     ///
@@ -33,6 +34,18 @@ enum Command {
     /// and the schema.toml line. Exit 1 when a breaking change or a mistake is not allowed by an
     /// `[[evolution.allow]]` entry (rule, table, column, reason) in schema.toml, 0 otherwise, 2
     /// when either version is invalid or cannot be read.
+    ///
+    /// With `--database-url postgres://...|sqlite:<path>`: compare a live database with the
+    /// DDL schema.toml generates, applied somewhere disposable (Postgres: a shadow schema in one
+    /// transaction that is rolled back, so nothing is written; SQLite: an in-memory database,
+    /// the live file opened read-only). Tables, columns (type, nullability, default as the
+    /// database prints them), primary keys, unique constraints, foreign keys, checks and
+    /// indexes are compared; column order and comments are not. One line per difference,
+    /// pointing at the schema.toml line. On SQLite every `_sync*` table, column, index and
+    /// check is ignored in both, and triggers are not compared (a device's database has the
+    /// client machinery, the embedded server's its own); on Postgres the `_sync*` machinery
+    /// (tables, columns, indexes, triggers, functions) is compared too. Exit 0 when they match,
+    /// 1 on any difference, 2 for a bad URL, an unreachable database or an invalid schema.
     Check {
         #[command(flatten)]
         paths: Paths,
@@ -41,8 +54,15 @@ enum Command {
         format: Format,
         /// An earlier schema.toml: a file (relative to the workspace root), or a git revision
         /// (`HEAD`, `origin/main`, a tag) to read schema.toml at.
-        #[arg(long, value_name = "GIT_REF|FILE")]
+        #[arg(long, value_name = "GIT_REF|FILE", conflicts_with = "database_url")]
         against: Option<String>,
+        /// A live database to compare with schema.toml: `postgres://user:password@host/db`
+        /// or `sqlite:<path>`.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// The Postgres schema to compare (with `--database-url`).
+        #[arg(long, value_name = "NAME", default_value = "public", requires = "database_url")]
+        db_schema: String,
     },
     /// Print benchmark figures as `name: value` lines.
     Bench {
@@ -84,11 +104,14 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match cli.command {
         Command::Gen(paths) => write_generated(&root.join(paths.schema), &root.join(paths.out)),
-        Command::Check { paths, format, against: None } => {
+        Command::Check { paths, format, against: None, database_url: None, .. } => {
             check(&root.join(paths.schema), &root.join(paths.out), format)
         }
-        Command::Check { paths, format, against: Some(against) } => {
+        Command::Check { paths, format, against: Some(against), .. } => {
             check_against(&root.join(paths.schema), &against, &root, format)
+        }
+        Command::Check { paths, format, database_url: Some(url), db_schema, .. } => {
+            check_live(&root.join(paths.schema), &url, &db_schema, format)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
         Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
@@ -161,6 +184,26 @@ fn check_against(
             }
             return Ok(ExitCode::from(2));
         }
+    };
+    if format == Format::Github {
+        print!("{}", report.github_annotations());
+        eprint!("{}", report.render());
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The drift gate against a live database: exit 1 on any difference from schema.toml.
+fn check_live(
+    schema_path: &Path,
+    url: &str,
+    db_schema: &str,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let report = match live::gate(schema_path, url, db_schema)? {
+        live::Outcome::Report(report) => report,
+        live::Outcome::Invalid(error) => return Ok(report_invalid(&error, format)),
     };
     if format == Format::Github {
         print!("{}", report.github_annotations());

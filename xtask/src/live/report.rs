@@ -1,0 +1,126 @@
+//! The live drift report: one line per difference, rustc's short form pointing at the
+//! `schema.toml` line of the table or column where there is one, or GitHub annotations.
+
+use std::fmt::Write as _;
+
+use codegen::diag::line_col;
+use codegen::ir::{Schema, Span};
+
+use super::catalog::{Difference, Object};
+
+/// Every difference between a live database and `schema.toml`, each with its place in the file.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub differences: Vec<Located>,
+    /// The schema file's name, as lines show it.
+    file: String,
+    /// The database, without its password.
+    database: String,
+}
+
+/// A difference and the 1-based line and column in `schema.toml` it belongs to, if any.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub difference: Difference,
+    pub at: Option<(usize, usize)>,
+}
+
+impl Report {
+    pub(super) fn new(
+        differences: Vec<Difference>,
+        schema: &Schema,
+        file: String,
+        text: &str,
+        database: String,
+    ) -> Self {
+        let differences = differences
+            .into_iter()
+            .map(|difference| {
+                let at = span(schema, &difference).map(|s| line_col(text, s.start));
+                Located { difference, at }
+            })
+            .collect();
+        Report { differences, file, database }
+    }
+
+    /// Whether the database matches `schema.toml`.
+    pub fn passes(&self) -> bool {
+        self.differences.is_empty()
+    }
+
+    /// `schema.toml:52:1: error[missing_column]: column tune.incipit is missing from the
+    /// database: incipit text`, one line per difference, then a summary.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for located in &self.differences {
+            let d = &located.difference;
+            let _ =
+                writeln!(out, "{}: error[{}]: {}", self.position(located), d.rule(), d.message());
+        }
+        let n = self.differences.len();
+        if n == 0 {
+            let _ = writeln!(out, "ok: {} matches {}", self.database, self.file);
+        } else {
+            let _ = writeln!(
+                out,
+                "error: {n} difference{} between {} and {}: migrate the database to {} or \
+                 change {} to match it",
+                if n == 1 { "" } else { "s" },
+                self.database,
+                self.file,
+                self.file,
+                self.file
+            );
+        }
+        out
+    }
+
+    /// One GitHub Actions `::error` annotation per difference, on its `schema.toml` line.
+    pub fn github_annotations(&self) -> String {
+        let mut out = String::new();
+        for located in &self.differences {
+            let d = &located.difference;
+            let place = located.at.map_or(String::new(), |(l, c)| format!(",line={l},col={c}"));
+            let message = format!("{} ({})", d.message(), self.database);
+            let _ = writeln!(
+                out,
+                "::error file={}{place},title=drift {}::{}",
+                self.file,
+                d.rule(),
+                message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+            );
+        }
+        out
+    }
+
+    fn position(&self, located: &Located) -> String {
+        match located.at {
+            Some((line, col)) => format!("{}:{line}:{col}", self.file),
+            None => self.file.clone(),
+        }
+    }
+}
+
+/// Where in `schema.toml` a difference belongs: the column, constraint or index when the
+/// schema declares it, otherwise its table; nothing for what the schema does not declare at all
+/// (a table it does not have, a function of the sync machinery).
+fn span<'s>(schema: &'s Schema, difference: &Difference) -> Option<&'s Span> {
+    let table = schema.table(difference.table.as_deref()?)?;
+    let column = |name: &str| table.column(name).map(|c| &c.span);
+    let own = match &difference.object {
+        Object::Table | Object::PrimaryKey | Object::Trigger(_) | Object::Function(_) => None,
+        Object::Column(c) | Object::ColumnType(c) | Object::Nullability(c) | Object::Default(c) => {
+            column(c)
+        }
+        Object::Unique(cols) => table.uniques.iter().find(|u| &u.columns == cols).map(|u| &u.span),
+        Object::ForeignKey(cols) => {
+            table.foreign_keys.iter().find(|f| &f.columns == cols).map(|f| &f.span)
+        }
+        Object::Check(name) => table.checks.iter().find(|c| &c.name == name).map_or_else(
+            || table.columns.iter().find(|c| &c.check_name == name).map(|c| &c.span),
+            |c| Some(&c.span),
+        ),
+        Object::Index(name) => table.indexes.iter().find(|i| &i.name == name).map(|i| &i.span),
+    };
+    own.or(Some(&table.span))
+}

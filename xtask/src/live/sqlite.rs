@@ -1,0 +1,338 @@
+//! SQLite: the live file's catalog (opened read-only) and the one the generated `sqlite.sql`
+//! makes in an in-memory database, read through `PRAGMA table_xinfo`, `index_list`,
+//! `index_xinfo`, `foreign_key_list` and `sqlite_master`.
+//!
+//! The sync machinery is left out on both sides: every table, column, index and check whose name
+//! starts with `_sync`, and all triggers. A device's database carries the client machinery of
+//! `sqlite.sql`, the embedded server's its own `_sync_seq` columns and tombstones instead; both
+//! are right for their database, and `schema.toml` declares neither.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::LiveError;
+use super::catalog::{Catalog, Column, ForeignKey, Table};
+
+/// Whether a name belongs to the sync machinery (names in `schema.toml` cannot start so).
+fn machinery(name: &str) -> bool {
+    name.starts_with("_sync")
+}
+
+/// Read the live file (never written: it is opened read-only) and the catalog `ddl` makes.
+/// Returns `(expected, actual)`.
+pub fn catalogs(path: &Path, shown: &str, ddl: &str) -> Result<(Catalog, Catalog), LiveError> {
+    let connect = |message: String| LiveError::Connect { url: shown.to_owned(), message };
+    if !path.is_file() {
+        return Err(connect("no such file".into()));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let live = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
+    // Opening succeeds on any file; the first read says whether it is a database.
+    live.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| connect(e.to_string()))?;
+    let actual = read(&live)?;
+    let shadow = Connection::open_in_memory().map_err(|e| query("opening memory", e))?;
+    shadow
+        .execute_batch(ddl)
+        .map_err(|e| LiveError::Ddl { file: "sqlite.sql".into(), message: e.to_string() })?;
+    Ok((read(&shadow)?, actual))
+}
+
+fn query(what: &str, error: rusqlite::Error) -> LiveError {
+    LiveError::Query { what: what.to_owned(), message: error.to_string() }
+}
+
+/// Every row of a query as text values (`None` for NULL).
+fn rows<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Vec<Option<String>>>, LiveError> {
+    use rusqlite::types::Value;
+    let fail = |e| query(sql, e);
+    let mut stmt = conn.prepare(sql).map_err(fail)?;
+    let n = stmt.column_count();
+    let rows = stmt.query_map(params, |row| {
+        (0..n)
+            .map(|i| {
+                row.get::<_, Value>(i).map(|v| match v {
+                    Value::Null => None,
+                    Value::Integer(i) => Some(i.to_string()),
+                    Value::Real(f) => Some(f.to_string()),
+                    Value::Text(t) => Some(t),
+                    Value::Blob(_) => Some("<blob>".into()),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
+    rows.map_err(fail)?.collect::<Result<_, _>>().map_err(fail)
+}
+
+fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+fn read(conn: &Connection) -> Result<Catalog, LiveError> {
+    let mut catalog = Catalog::default();
+    let tables = rows(
+        conn,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' \
+         ESCAPE '!' ORDER BY name",
+        [],
+    )?;
+    for row in tables {
+        let name = text(&row[0]);
+        if machinery(&name) {
+            continue;
+        }
+        let table = read_table(conn, &name, &text(&row[1]))?;
+        catalog.tables.insert(name, table);
+    }
+    Ok(catalog)
+}
+
+fn read_table(conn: &Connection, name: &str, sql: &str) -> Result<Table, LiveError> {
+    let mut table = Table::default();
+    let mut key: Vec<(i64, String)> = Vec::new();
+    let columns = rows(
+        conn,
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?1) ORDER BY cid",
+        [name],
+    )?;
+    for row in columns {
+        let column = text(&row[0]);
+        if machinery(&column) {
+            continue;
+        }
+        let position: i64 = text(&row[4]).parse().unwrap_or(0);
+        if position > 0 {
+            key.push((position, column.clone()));
+        }
+        table.columns.push(Column {
+            name: column,
+            ty: text(&row[1]),
+            not_null: text(&row[2]) == "1",
+            default: row[3].clone(),
+        });
+    }
+    key.sort();
+    table.primary_key = key.into_iter().map(|(_, c)| c).collect();
+    let uniques = rows(conn, "SELECT name FROM pragma_index_list(?1) WHERE origin = 'u'", [name])?;
+    for row in uniques {
+        table.uniques.push(index_columns(conn, &text(&row[0]))?);
+    }
+    table.uniques.sort();
+    table.foreign_keys = foreign_keys(conn, name)?;
+    for (check_name, definition) in checks(sql) {
+        if !machinery(&check_name) {
+            table.checks.insert(check_name, definition);
+        }
+    }
+    let indexes = rows(
+        conn,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+         AND sql IS NOT NULL",
+        [name],
+    )?;
+    for row in indexes {
+        let index = text(&row[0]);
+        if !machinery(&index) {
+            table.indexes.insert(index, squeeze(&text(&row[1])));
+        }
+    }
+    Ok(table)
+}
+
+/// Key columns of an index, in order (an expression shows as `<expression>`).
+fn index_columns(conn: &Connection, index: &str) -> Result<Vec<String>, LiveError> {
+    let cols = rows(
+        conn,
+        "SELECT name FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
+        [index],
+    )?;
+    Ok(cols.iter().map(|r| r[0].clone().unwrap_or_else(|| "<expression>".into())).collect())
+}
+
+fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>, LiveError> {
+    let list = rows(
+        conn,
+        "SELECT id, \"table\", \"from\", \"to\", on_delete, on_update \
+         FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+        [table],
+    )?;
+    let mut out: Vec<(String, ForeignKey)> = Vec::new();
+    for row in list {
+        let id = text(&row[0]);
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            let fk = ForeignKey {
+                columns: Vec::new(),
+                ref_table: text(&row[1]),
+                ref_columns: Vec::new(),
+                on_delete: text(&row[4]),
+                on_update: text(&row[5]),
+            };
+            out.push((id, fk));
+        }
+        let fk = &mut out.last_mut().expect("pushed above").1;
+        fk.columns.push(text(&row[2]));
+        // `REFERENCES parent` without columns means the parent's primary key.
+        if let Some(to) = &row[3] {
+            fk.ref_columns.push(to.clone());
+        }
+    }
+    let mut fks = Vec::new();
+    for (_, mut fk) in out {
+        if fk.ref_columns.is_empty() {
+            let key = rows(
+                conn,
+                "SELECT name FROM pragma_table_xinfo(?1) WHERE pk > 0 ORDER BY pk",
+                [&fk.ref_table],
+            )?;
+            fk.ref_columns = key.iter().map(|r| text(&r[0])).collect();
+        }
+        fks.push(fk);
+    }
+    fks.sort_by(|a, b| (&a.columns, &a.ref_table).cmp(&(&b.columns, &b.ref_table)));
+    Ok(fks)
+}
+
+/// Whitespace runs as one space, so that line breaks in stored SQL do not count.
+fn squeeze(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A token of SQL text and its byte range.
+#[derive(Debug)]
+struct Token {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    /// A keyword or an unquoted name.
+    Word,
+    /// A quoted name (`"a"`, `` `a` ``, `[a]`), unquoted.
+    Quoted(String),
+    /// A string literal.
+    Literal,
+    /// Any other character.
+    Punct,
+}
+
+/// Tokens of an SQL statement, comments skipped.
+fn tokens(sql: &str) -> Vec<Token> {
+    let bytes = sql.as_bytes();
+    let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        let kind = match c {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            b'\'' | b'"' | b'`' | b'[' => {
+                let close = if c == b'[' { b']' } else { c };
+                i += 1;
+                // A doubled quote inside a quoted run is the quote itself.
+                while i < bytes.len() {
+                    if bytes[i] == close && (close == b']' || bytes.get(i + 1) != Some(&close)) {
+                        break;
+                    }
+                    i += if bytes[i] == close { 2 } else { 1 };
+                }
+                let inner = &sql[start + 1..i.min(bytes.len())];
+                i = (i + 1).min(bytes.len());
+                if c == b'\'' {
+                    Kind::Literal
+                } else {
+                    let quote = char::from(close).to_string();
+                    Kind::Quoted(inner.replace(&quote.repeat(2), &quote))
+                }
+            }
+            c if word_byte(c) => {
+                while i < bytes.len() && word_byte(bytes[i]) {
+                    i += 1;
+                }
+                Kind::Word
+            }
+            _ => {
+                i += sql[i..].chars().next().map_or(1, char::len_utf8);
+                Kind::Punct
+            }
+        };
+        out.push(Token { start, end: i, kind });
+    }
+    out
+}
+
+/// Every CHECK of a `CREATE TABLE` statement: `(name, "CHECK (expression)")`, the name being
+/// the definition itself for an unnamed one. SQLite keeps checks only in this text.
+fn checks(sql: &str) -> Vec<(String, String)> {
+    let tokens = tokens(sql);
+    let text = |t: &Token| &sql[t.start..t.end];
+    let keyword = |t: &Token, kw: &str| t.kind == Kind::Word && text(t).eq_ignore_ascii_case(kw);
+    let punct = |t: &Token, p: &str| t.kind == Kind::Punct && text(t) == p;
+    let mut out = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if !keyword(token, "CHECK") {
+            continue;
+        }
+        let Some(open) = tokens.get(i + 1).filter(|t| punct(t, "(")) else { continue };
+        let mut depth = 0;
+        let close = tokens[i + 1..].iter().find(|t| {
+            if punct(t, "(") {
+                depth += 1;
+            } else if punct(t, ")") {
+                depth -= 1;
+            }
+            depth == 0
+        });
+        let Some(close) = close else { continue };
+        let definition = format!("CHECK ({})", squeeze(&sql[open.end..close.start]));
+        let name = match (i.checked_sub(2).map(|j| &tokens[j]), tokens.get(i.wrapping_sub(1))) {
+            (Some(kw), Some(name)) if keyword(kw, "CONSTRAINT") => match &name.kind {
+                Kind::Quoted(name) => Some(name.clone()),
+                Kind::Word => Some(text(name).to_owned()),
+                _ => None,
+            },
+            _ => None,
+        };
+        out.push((name.unwrap_or_else(|| definition.clone()), definition));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_read_with_their_names_through_quotes_and_comments() {
+        let sql = "CREATE TABLE \"t\" (\n  -- a comment with CHECK (1) in it\n  \
+                   \"a\" TEXT CONSTRAINT \"t_a_check\" CHECK (\"a\" IN ('x)', 'y''s')),\n  \
+                   b INTEGER CHECK (b > (1 + 2)),\n  \"check\" TEXT,\n  \
+                   CONSTRAINT [t b] CHECK (length(b)  >\n 0)\n) STRICT";
+        assert_eq!(
+            checks(sql),
+            vec![
+                ("t_a_check".into(), "CHECK (\"a\" IN ('x)', 'y''s'))".into()),
+                ("CHECK (b > (1 + 2))".into(), "CHECK (b > (1 + 2))".into()),
+                ("t b".into(), "CHECK (length(b) > 0)".into()),
+            ]
+        );
+    }
+}

@@ -2,8 +2,9 @@
 //!
 //! The generator's own speed: `gen` (load, validate, emit, write) on the example schema and on a
 //! synthetic 500-table schema, the median of several runs in one process. Then the sync figures,
-//! measured by `sync-bench` (in `tests/src/bin/`) against the `sync-server` binary and the
-//! Postgres of `TEST_DATABASE_URL` (the local cluster when unset, as for `cargo xtask test`).
+//! the server's and the client's, measured by `sync-bench` (in `tests/src/bin/`) against the
+//! `sync-server` binary on the Postgres of `TEST_DATABASE_URL` (the local cluster when unset, as
+//! for `cargo xtask test`) and on the embedded SQLite store.
 
 use std::fmt::Write as _;
 use std::path::Path;

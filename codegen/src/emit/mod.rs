@@ -5,7 +5,7 @@ mod json_schema;
 mod markdown;
 pub(crate) mod rust;
 mod rust_protocol;
-mod sql;
+pub(crate) mod sql;
 pub(crate) mod ts;
 pub(crate) mod types;
 

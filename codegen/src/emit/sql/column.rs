@@ -72,7 +72,7 @@ pub(crate) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> 
 /// The expression of the column's one named CHECK, or `None` when the dialect's type already
 /// enforces everything. Every condition is NULL (so the CHECK passes) or true for a NULL
 /// value, so nullable columns need no special case.
-pub(super) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -> Option<String> {
+pub(crate) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -> Option<String> {
     let name = ident(&col.name);
     let mut conditions = Vec::new();
     if let Some(values) = &col.values {
@@ -111,14 +111,14 @@ pub(super) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -
 
 /// A column default in the dialect's SQL.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum DefaultSql {
+pub(crate) enum DefaultSql {
     /// A literal (or a literal with a cast), written as is.
     Literal(String),
     /// A function call or other expression; SQLite needs these in parentheses.
     Expression(String),
 }
 
-pub(super) fn default_sql(
+pub(crate) fn default_sql(
     col: &Column,
     dialect: Dialect,
     ts: TimestampStorage,
@@ -179,7 +179,7 @@ fn now(col: &Column, dialect: Dialect, ts: TimestampStorage) -> DefaultSql {
 }
 
 /// A double-quoted identifier.
-pub(super) fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

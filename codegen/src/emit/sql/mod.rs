@@ -9,7 +9,7 @@
 mod client;
 mod column;
 
-pub(crate) use column::sql_type;
+pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, sql_type};
 mod sync;
 mod table;
 

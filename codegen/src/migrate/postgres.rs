@@ -1,0 +1,272 @@
+//! The Postgres migration: `ALTER TABLE` in place for every kept table, the generated DDL of
+//! each new table (with its sync machinery), `DROP TABLE` for each dropped one; one transaction.
+//!
+//! Statements run in phases so that each finds what it needs: first whatever goes away
+//! (triggers, indexes, constraints, then tables), then column changes, then new tables, then
+//! what is added (constraints, indexes, sync triggers) and comments last. A constraint or an
+//! index whose definition changes is dropped and created again.
+
+use crate::emit::sql::{self, Dialect, check_expr, default_sql, ident, sql_type};
+use crate::ir::{Column, Schema, Table};
+
+use super::Script;
+use super::script::{Ddl, Kind, Stmt, is_column, item_name};
+
+/// The cursor column every synced table has (the emitter's `_sync_xid`).
+const MACHINERY: &str = "_sync";
+
+#[derive(Default)]
+struct Phases {
+    drop: Script,
+    drop_tables: Script,
+    columns: Script,
+    create_tables: Script,
+    add: Script,
+    machinery: Script,
+    comments: Script,
+}
+
+pub(super) fn plan(old: &Schema, new: &Schema) -> String {
+    let before = Ddl::parse(&sql::postgres(old));
+    let after = Ddl::parse(&sql::postgres(new));
+    let mut p = Phases::default();
+
+    // The shared machinery (functions, the tombstone table) comes with the first synced table.
+    let shared = |ddl: &Ddl| -> Vec<Stmt> {
+        ddl.0
+            .iter()
+            .filter(|s| s.table().is_none_or(|t| t.starts_with(MACHINERY)))
+            .cloned()
+            .collect()
+    };
+    let (old_shared, new_shared) = (shared(&before), shared(&after));
+    let mut script = Script::default();
+    if old_shared.is_empty() {
+        new_shared.iter().for_each(|s| script.push(&s.sql));
+    } else {
+        for stmt in new_shared.iter().filter(|s| !old_shared.contains(s)) {
+            if stmt.sql.starts_with("CREATE OR REPLACE FUNCTION") {
+                script.push(&stmt.sql);
+            }
+        }
+    }
+
+    let on_pg =
+        |schema: &'_ Schema, name: &str| schema.table(name).is_some_and(|t| t.targets.postgres);
+    for table in old.tables.iter().rev().filter(|t| t.targets.postgres) {
+        if !on_pg(new, &table.name) {
+            p.drop_tables.push(format!("DROP TABLE {};", ident(&table.name)));
+        }
+    }
+    for table in new.tables.iter().filter(|t| t.targets.postgres) {
+        match old.table(&table.name).filter(|t| t.targets.postgres) {
+            None => {
+                let create = after.table(&table.name).expect("every table is generated");
+                p.create_tables.push(&create.sql);
+                for part in after.parts_of(&table.name) {
+                    match part.kind {
+                        Kind::Comment { .. } => p.comments.push(&part.sql),
+                        _ => p.machinery.push(&part.sql),
+                    }
+                }
+            }
+            Some(was) => alter(was, table, old, new, &before, &after, &mut p),
+        }
+    }
+
+    script.push("BEGIN;");
+    for phase in [p.drop, p.drop_tables, p.columns, p.create_tables, p.add, p.machinery, p.comments]
+    {
+        script.extend(phase);
+    }
+    if !old_shared.is_empty() && new_shared.is_empty() {
+        for stmt in &old_shared {
+            script.push(drop_shared(stmt));
+        }
+    }
+    script.push("COMMIT;");
+    script.0.join("\n") + "\n"
+}
+
+/// The statement that removes a piece of the shared machinery.
+fn drop_shared(stmt: &Stmt) -> String {
+    match &stmt.kind {
+        Kind::Table(name) => format!("DROP TABLE IF EXISTS {name};"),
+        _ => match stmt.sql.strip_prefix("CREATE OR REPLACE FUNCTION ") {
+            Some(rest) => {
+                let name = rest.split('(').next().unwrap_or_default();
+                format!("DROP FUNCTION IF EXISTS {name};")
+            }
+            // An index goes with its table.
+            None => String::new(),
+        },
+    }
+}
+
+/// Change a table that both versions have, in place.
+fn alter(
+    was: &Table,
+    table: &Table,
+    old: &Schema,
+    new: &Schema,
+    before: &Ddl,
+    after: &Ddl,
+    p: &mut Phases,
+) {
+    let name = ident(&table.name);
+    let alter = |sql: String| format!("ALTER TABLE {name} {sql};");
+    let old_items = before.table(&was.name).expect("every table is generated").items();
+    let new_items = after.table(&table.name).expect("every table is generated").items();
+
+    // Table constraints (keys, foreign keys, checks), by name: a changed one is dropped and added.
+    let constraints = |items: &[&str]| -> Vec<(String, String)> {
+        items.iter().filter(|i| !is_column(i)).map(|i| (item_name(i), i.to_string())).collect()
+    };
+    let (old_cons, new_cons) = (constraints(&old_items), constraints(&new_items));
+    for (cname, sql) in &old_cons {
+        if !new_cons.iter().any(|c| &c.0 == cname && &c.1 == sql) {
+            p.drop.push(alter(format!("DROP CONSTRAINT {}", ident(cname))));
+        }
+    }
+    for (cname, sql) in &new_cons {
+        if !old_cons.iter().any(|c| &c.0 == cname && &c.1 == sql) {
+            p.add.push(alter(format!("ADD {sql}")));
+        }
+    }
+
+    // Indexes and sync triggers, by name, compared as the generator writes them.
+    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Stmt> {
+        ddl.parts_of(t).filter(|s| !matches!(s.kind, Kind::Comment { .. })).cloned().collect()
+    };
+    let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));
+    for part in old_parts.iter().filter(|s| !new_parts.contains(s)) {
+        match &part.kind {
+            Kind::Index { name: index, .. } => p.drop.push(format!("DROP INDEX {};", ident(index))),
+            Kind::Trigger { name: trigger, .. } => {
+                p.drop.push(format!("DROP TRIGGER {} ON {name};", ident(trigger)))
+            }
+            _ => {}
+        }
+    }
+    for part in new_parts.iter().filter(|s| !old_parts.contains(s)) {
+        match part.kind {
+            Kind::Index { ref name, .. } if !name.starts_with(MACHINERY) => p.add.push(&part.sql),
+            _ => p.machinery.push(&part.sql),
+        }
+    }
+
+    // The cursor column comes and goes with the table's sync machinery.
+    let cursor = |items: &[&str]| {
+        items
+            .iter()
+            .find(|i| is_column(i) && item_name(i).starts_with(MACHINERY))
+            .map(|i| i.to_string())
+    };
+    match (cursor(&old_items), cursor(&new_items)) {
+        (None, Some(def)) => p.columns.push(alter(format!("ADD COLUMN {def}"))),
+        (Some(def), None) => {
+            p.columns.push(alter(format!("DROP COLUMN {}", ident(&item_name(&def)))))
+        }
+        _ => {}
+    }
+
+    for col in &was.columns {
+        if table.column(&col.name).is_none() {
+            p.columns.push(alter(format!("DROP COLUMN {}", ident(&col.name))));
+        }
+    }
+    for col in &table.columns {
+        match was.column(&col.name) {
+            None => {
+                let def = new_items
+                    .iter()
+                    .find(|i| is_column(i) && item_name(i) == col.name)
+                    .expect("every column is generated");
+                p.columns.push(alter(format!("ADD COLUMN {def}")));
+            }
+            Some(before) => change_column(before, col, old, new, &name, p),
+        }
+    }
+
+    // Comments: a changed one is set again, a removed one set to NULL.
+    let comments = |ddl: &'_ Ddl, t: &str| -> Vec<(String, String)> {
+        ddl.parts_of(t)
+            .filter_map(|s| match &s.kind {
+                Kind::Comment { target, .. } => Some((target.clone(), s.sql.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let (old_comments, new_comments) = (comments(before, &was.name), comments(after, &table.name));
+    for (target, sql) in &new_comments {
+        if !old_comments.contains(&(target.clone(), sql.clone())) {
+            p.comments.push(sql);
+        }
+    }
+    for (target, _) in &old_comments {
+        let column_gone = target.starts_with("COLUMN")
+            && !table.columns.iter().any(|c| target.ends_with(&format!(".{}", ident(&c.name))));
+        if !column_gone && !new_comments.iter().any(|(t, _)| t == target) {
+            p.comments.push(format!("COMMENT ON {target} IS NULL;"));
+        }
+    }
+}
+
+/// Type, default, nullability and the column's own CHECK of a column both versions have.
+fn change_column(
+    was: &Column,
+    col: &Column,
+    old: &Schema,
+    new: &Schema,
+    table: &str,
+    p: &mut Phases,
+) {
+    let column = ident(&col.name);
+    let alter = |sql: String| format!("ALTER TABLE {table} ALTER COLUMN {column} {sql};");
+    let pg = Dialect::Postgres;
+    let (old_type, new_type) =
+        (sql_type(was, pg, old.timestamp_storage), sql_type(col, pg, new.timestamp_storage));
+    let default =
+        |c: &Column, s: &Schema| default_sql(c, pg, s.timestamp_storage).map(default_text);
+    let (old_default, new_default) = (default(was, old), default(col, new));
+
+    let check = |c: &Column, s: &Schema| {
+        check_expr(c, pg, s.timestamp_storage).map(|e| (c.check_name.clone(), e))
+    };
+    let (old_check, new_check) = (check(was, old), check(col, new));
+    if old_check != new_check {
+        if let Some((name, _)) = &old_check {
+            p.drop.push(format!("ALTER TABLE {table} DROP CONSTRAINT {};", ident(name)));
+        }
+        if let Some((name, expr)) = &new_check {
+            p.add.push(format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {} CHECK ({expr});",
+                ident(name)
+            ));
+        }
+    }
+
+    // A default of the old type may not convert: it goes first and comes back after the type.
+    let retype = old_type != new_type;
+    if retype {
+        if old_default.is_some() {
+            p.columns.push(alter("DROP DEFAULT".into()));
+        }
+        p.columns.push(alter(format!("TYPE {new_type} USING {column}::{new_type}")));
+    }
+    if old_default != new_default || (retype && new_default.is_some()) {
+        p.columns.push(alter(match &new_default {
+            Some(sql) => format!("SET DEFAULT {sql}"),
+            None => "DROP DEFAULT".into(),
+        }));
+    }
+    if was.nullable != col.nullable {
+        p.columns.push(alter(if col.nullable { "DROP NOT NULL" } else { "SET NOT NULL" }.into()));
+    }
+}
+
+fn default_text(sql: sql::DefaultSql) -> String {
+    match sql {
+        sql::DefaultSql::Literal(s) | sql::DefaultSql::Expression(s) => s,
+    }
+}

@@ -1,0 +1,252 @@
+//! The SQLite migration: `ALTER TABLE ADD COLUMN` where SQLite allows it, otherwise the safe
+//! table rebuild of SQLite's documentation ("Making Other Kinds Of Table Schema Changes").
+//!
+//! Foreign keys are switched off outside the transaction (inside one the pragma does nothing):
+//! dropping a table with foreign keys on deletes its rows first, which would cascade to its
+//! children. A rebuilt table is created under a temporary name, filled from the old one, and
+//! renamed after the old one is dropped, so that its children's references resolve to it; its
+//! indexes and the client's sync triggers, dropped with the old table, are created again.
+//! `PRAGMA foreign_key_check` runs before the commit, and the version is recorded in the same
+//! transaction. Inserts use `OR ROLLBACK`, so a row the new table refuses (a NULL in a column
+//! made NOT NULL, a value that no longer passes a CHECK) rolls the whole migration back.
+
+use crate::emit::sql::{self, DefaultSql, Dialect, default_sql, ident, sql_type};
+use crate::ir::{Column, Schema, Table};
+
+use super::Script;
+use super::script::{Ddl, Kind, Stmt, is_column, item_name};
+
+/// The client's single-row state table (the emitter's `_sync_client`).
+const STATE: &str = "_sync_client";
+/// The prefix of every name of the client machinery.
+const MACHINERY: &str = "_sync";
+/// The prefix of a table being rebuilt; no name in `schema.toml` starts with `_`.
+const REBUILD: &str = "_migrate_";
+
+pub(super) fn plan(old: &Schema, new: &Schema) -> String {
+    let before = Ddl::parse(&sql::sqlite(old));
+    let after = Ddl::parse(&sql::sqlite(new));
+    let mut body = Script::default();
+    let mut last = Script::default();
+
+    // The client machinery's own tables: created with the first synced table, rebuilt when
+    // their definition changes (the state row's version default does with every version).
+    let machinery = |ddl: &Ddl| -> Vec<Stmt> {
+        ddl.0
+            .iter()
+            .filter(|s| s.table().is_none_or(|t| t.starts_with(MACHINERY)))
+            .cloned()
+            .collect()
+    };
+    let (old_machinery, new_machinery) = (machinery(&before), machinery(&after));
+    for stmt in &new_machinery {
+        let Kind::Table(name) = &stmt.kind else { continue };
+        match before.table(name) {
+            None => {
+                body.push(&stmt.sql);
+                new_machinery
+                    .iter()
+                    .filter(|s| is_part_of(s, name))
+                    .for_each(|s| body.push(&s.sql));
+            }
+            Some(was) if was.sql != stmt.sql => rebuild_machinery(name, was, stmt, &mut body),
+            Some(_) => {}
+        }
+    }
+    for stmt in old_machinery.iter().rev() {
+        if let Kind::Table(name) = &stmt.kind
+            && after.table(name).is_none()
+        {
+            last.push(format!("DROP TABLE {};", ident(name)));
+        }
+    }
+
+    let on_sqlite =
+        |schema: &'_ Schema, name: &str| schema.table(name).is_some_and(|t| t.targets.sqlite);
+    for table in old.tables.iter().rev().filter(|t| t.targets.sqlite) {
+        if !on_sqlite(new, &table.name) {
+            body.push(format!("DROP TABLE {};", ident(&table.name)));
+        }
+    }
+    for table in new.tables.iter().filter(|t| t.targets.sqlite) {
+        match old.table(&table.name).filter(|t| t.targets.sqlite) {
+            None => {
+                body.push(&after.table(&table.name).expect("every table is generated").sql);
+                after.parts_of(&table.name).for_each(|s| body.push(&s.sql));
+            }
+            Some(was) => alter(was, table, new, (&before, &after), &mut body),
+        }
+    }
+
+    let mut script = Script::default();
+    script.push("PRAGMA foreign_keys = OFF;");
+    script.push("BEGIN;");
+    script.extend(body);
+    script.extend(last);
+    script.push(
+        "CREATE TEMP TABLE \"_migrate_check\" (\"violations\" INTEGER \
+         CONSTRAINT \"the migration leaves rows whose foreign key has no parent: see PRAGMA \
+         foreign_key_check\" CHECK (\"violations\" = 0));",
+    );
+    script.push(
+        "INSERT OR ROLLBACK INTO \"_migrate_check\" SELECT count(*) FROM pragma_foreign_key_check;",
+    );
+    script.push("DROP TABLE temp.\"_migrate_check\";");
+    script.push(format!("PRAGMA user_version = {};", new.version));
+    if after.table(STATE).is_some() {
+        script.push(format!("UPDATE \"{STATE}\" SET \"schema_version\" = {};", new.version));
+    }
+    script.push("COMMIT;");
+    script.push("PRAGMA foreign_keys = ON;");
+    script.0.join("\n") + "\n"
+}
+
+/// Whether `stmt` is an index or trigger of `table`, or a row written into it.
+fn is_part_of(stmt: &Stmt, table: &str) -> bool {
+    match &stmt.kind {
+        Kind::Other => stmt.sql.starts_with(&format!("INSERT INTO {}", ident(table))),
+        Kind::Table(_) => false,
+        _ => stmt.table() == Some(table),
+    }
+}
+
+/// Rebuild a machinery table. The client's triggers on every synced table read it, and
+/// SQLite's RENAME checks every trigger (failing on one that names the dropped table) unless
+/// `legacy_alter_table` is on, which keeps trigger texts as they are: they name the table,
+/// which exists again after the rename.
+fn rebuild_machinery(name: &str, was: &Stmt, now: &Stmt, body: &mut Script) {
+    let columns: Vec<String> = now
+        .items()
+        .iter()
+        .filter(|i| is_column(i))
+        .map(|i| item_name(i))
+        .filter(|c| was.items().iter().any(|i| is_column(i) && &item_name(i) == c))
+        .map(|c| ident(&c))
+        .collect();
+    rebuild_statements(name, &now.sql, &columns.join(", "), &columns.join(", "), body, true);
+}
+
+/// Create the new table under a temporary name, copy the kept columns, drop the old table and
+/// rename the new one.
+fn rebuild_statements(
+    name: &str,
+    create: &str,
+    into: &str,
+    select: &str,
+    body: &mut Script,
+    legacy: bool,
+) {
+    let temp = ident(&format!("{REBUILD}{name}"));
+    let create = create.replacen(
+        &format!("CREATE TABLE {}", ident(name)),
+        &format!("CREATE TABLE {temp}"),
+        1,
+    );
+    body.push(create);
+    body.push(format!(
+        "INSERT OR ROLLBACK INTO {temp} ({into}) SELECT {select} FROM {};",
+        ident(name)
+    ));
+    body.push(format!("DROP TABLE {};", ident(name)));
+    if legacy {
+        body.push("PRAGMA legacy_alter_table = ON;");
+    }
+    body.push(format!("ALTER TABLE {temp} RENAME TO {};", ident(name)));
+    if legacy {
+        body.push("PRAGMA legacy_alter_table = OFF;");
+    }
+}
+
+/// Change a table that both versions have: add columns, or rebuild it; then its indexes and
+/// triggers.
+fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut Script) {
+    let (before, after) = ddl;
+    let old_create = before.table(&was.name).expect("every table is generated");
+    let create = after.table(&table.name).expect("every table is generated");
+    let name = ident(&table.name);
+    let (old_items, new_items) = (old_create.items(), create.items());
+    let rebuilt = if old_items == new_items {
+        false
+    } else if let Some(added) = appended(&old_items, &new_items, table, new) {
+        for def in added {
+            body.push(format!("ALTER TABLE {name} ADD COLUMN {def};"));
+        }
+        false
+    } else {
+        let kept: Vec<&Column> =
+            table.columns.iter().filter(|c| was.column(&c.name).is_some()).collect();
+        let into: Vec<String> = kept.iter().map(|c| ident(&c.name)).collect();
+        let select: Vec<String> = kept
+            .iter()
+            .map(|c| {
+                let before = was.column(&c.name).expect("kept");
+                let ty = sql_type(c, Dialect::Sqlite, new.timestamp_storage);
+                // Validation keeps one timestamp storage for both versions (checked by `plan`).
+                if sql_type(before, Dialect::Sqlite, new.timestamp_storage) == ty {
+                    ident(&c.name)
+                } else {
+                    format!("CAST({} AS {ty})", ident(&c.name))
+                }
+            })
+            .collect();
+        rebuild_statements(
+            &table.name,
+            &create.sql,
+            &into.join(", "),
+            &select.join(", "),
+            body,
+            false,
+        );
+        true
+    };
+
+    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Stmt> { ddl.parts_of(t).cloned().collect() };
+    let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));
+    if !rebuilt {
+        for part in old_parts.iter().filter(|s| !new_parts.contains(s)) {
+            match &part.kind {
+                Kind::Index { name, .. } => body.push(format!("DROP INDEX {};", ident(name))),
+                Kind::Trigger { name, .. } => body.push(format!("DROP TRIGGER {};", ident(name))),
+                _ => {}
+            }
+        }
+    }
+    for part in &new_parts {
+        if rebuilt || !old_parts.contains(part) {
+            body.push(&part.sql);
+        }
+    }
+}
+
+/// The definitions of the columns added at the end, when that is the only change and SQLite's
+/// `ADD COLUMN` can make each of them: not a key, and a default that is a constant (SQLite
+/// refuses an expression in parentheses and `CURRENT_*` there).
+fn appended<'a>(
+    old: &[&'a str],
+    new: &[&'a str],
+    table: &Table,
+    schema: &Schema,
+) -> Option<Vec<&'a str>> {
+    let columns = |items: &[&'a str]| -> Vec<&'a str> {
+        items.iter().copied().filter(|i| is_column(i)).collect()
+    };
+    let constraints = |items: &[&'a str]| -> Vec<&'a str> {
+        items.iter().copied().filter(|i| !is_column(i)).collect()
+    };
+    let (old_columns, old_constraints) = (columns(old), constraints(old));
+    let (new_columns, new_constraints) = (columns(new), constraints(new));
+    if new_constraints != old_constraints || !new_columns.starts_with(&old_columns) {
+        return None;
+    }
+    let added = new_columns[old_columns.len()..].to_vec();
+    let simple = added.iter().all(|def| {
+        let col = table.column(&item_name(def)).expect("every column is generated");
+        let constant = match default_sql(col, Dialect::Sqlite, schema.timestamp_storage) {
+            None => true,
+            Some(DefaultSql::Literal(sql)) => !sql.starts_with("CURRENT_"),
+            Some(DefaultSql::Expression(_)) => false,
+        };
+        constant && !def.contains(" PRIMARY KEY") && !def.contains(" UNIQUE")
+    });
+    simple.then_some(added)
+}

@@ -209,7 +209,7 @@ impl Client {
         loop {
             let (sent, changes, cursor) = {
                 let conn = self.lock();
-                let sent = local::outbox(&conn, self.config.push_batch)?;
+                let sent = local::outbox(&conn, &self.plans, self.config.push_batch)?;
                 let changes = self.changes(&conn, &sent)?;
                 let cursor: Option<String> = conn
                     .query_row("SELECT cursor FROM _sync_client", [], |row| row.get(0))

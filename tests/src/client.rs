@@ -17,34 +17,55 @@ pub struct TestClient {
     pub user: String,
     server: String,
     path: PathBuf,
+    limits: Limits,
     // Removed with the client.
     _dir: Arc<tempfile::TempDir>,
+}
+
+/// How much one request of a test client pushes and pulls; the defaults are the client's.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub push_batch: usize,
+    pub page_size: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let config = ClientConfig::new("", "");
+        Limits { push_batch: config.push_batch, page_size: config.page_size }
+    }
 }
 
 impl TestClient {
     /// A new device of `user` syncing with the server at `server` (a base URL).
     pub fn open(server: &str, user: &str) -> TestClient {
+        TestClient::open_with(server, user, Limits::default())
+    }
+
+    /// A new device whose requests push and pull at most `limits`, before and after restarts.
+    pub fn open_with(server: &str, user: &str, limits: Limits) -> TestClient {
         let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
         let path = dir.path().join("device.db");
-        let client = open_client(&path, server, user);
-        TestClient { client, user: user.to_owned(), server: server.to_owned(), path, _dir: dir }
+        let client = open_client(&path, server, user, limits);
+        let (user, server) = (user.to_owned(), server.to_owned());
+        TestClient { client, user, server, path, limits, _dir: dir }
     }
 
     /// The same device after a restart: the client dropped and opened again on its file. Any
     /// background loop of the old client must be stopped first.
     pub fn reopen(self) -> TestClient {
-        let TestClient { client, user, server, path, _dir } = self;
+        let TestClient { client, user, server, path, limits, _dir } = self;
         drop(client);
-        let client = open_client(&path, &server, &user);
-        TestClient { client, user, server, path, _dir }
+        let client = open_client(&path, &server, &user, limits);
+        TestClient { client, user, server, path, limits, _dir }
     }
 
     /// The same device syncing with another server address (a proxy in front of the server).
     pub fn via(self, server: &str) -> TestClient {
-        let TestClient { client, user, path, _dir, .. } = self;
+        let TestClient { client, user, path, limits, _dir, .. } = self;
         drop(client);
-        let client = open_client(&path, server, &user);
-        TestClient { client, user, server: server.to_owned(), path, _dir }
+        let client = open_client(&path, server, &user, limits);
+        TestClient { client, user, server: server.to_owned(), path, limits, _dir }
     }
 
     /// Run `sql` as the app would (statements separated by `;`, in one transaction).
@@ -89,9 +110,10 @@ pub fn expected_on_device(readable: Rows) -> Rows {
         .collect()
 }
 
-fn open_client(path: &std::path::Path, server: &str, user: &str) -> Arc<Client> {
+fn open_client(path: &std::path::Path, server: &str, user: &str, limits: Limits) -> Arc<Client> {
     let (ddl, _) = crate::ddl(&crate::example_schema());
-    let config = ClientConfig::new(server, token(user));
+    let mut config = ClientConfig::new(server, token(user));
+    (config.push_batch, config.page_size) = (limits.push_batch, limits.page_size);
     Arc::new(Client::open(path, SCHEMA, &ddl, config).expect("open the client's database"))
 }
 

@@ -246,13 +246,27 @@ pub(super) struct Entry {
     pub deleted_at: Option<String>,
 }
 
-/// The oldest `limit` outbox entries.
-pub(super) fn outbox(conn: &Connection, limit: usize) -> Result<Vec<Entry>, ClientError> {
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT table_name, key, seq, deleted_at FROM _sync_outbox ORDER BY seq LIMIT ?1",
-        )
-        .map_err(db("reading the outbox"))?;
+/// `limit` outbox entries: those of the first table in `plans` (foreign key order) first, and
+/// the oldest first within a table. An outbox larger than one push is pushed over several
+/// requests; in sequence order alone, a child written before its parent's latest edit would go in
+/// a request before its parent reached the server, which refuses it, again at every retry.
+pub(super) fn outbox(
+    conn: &Connection,
+    plans: &[TablePlan],
+    limit: usize,
+) -> Result<Vec<Entry>, ClientError> {
+    let ranks: Vec<String> = plans
+        .iter()
+        .enumerate()
+        .map(|(rank, plan)| format!("WHEN {} THEN {rank}", literal(plan.meta.name)))
+        .collect();
+    let sql = format!(
+        "SELECT table_name, key, seq, deleted_at FROM _sync_outbox \
+         ORDER BY CASE table_name {} ELSE {} END, seq LIMIT ?1",
+        ranks.join(" "),
+        plans.len()
+    );
+    let mut statement = conn.prepare_cached(&sql).map_err(db("reading the outbox"))?;
     statement
         .query_map([limit as i64], |row| {
             Ok(Entry {

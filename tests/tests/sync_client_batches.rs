@@ -1,0 +1,136 @@
+//! Syncs that take several requests, on both stores (DESIGN 5.5): an outbox larger than one push
+//! reaches the server parents first, a pull of many pages converges, and a failure between two
+//! pages keeps the pages applied before it and misses nothing after it.
+
+use integration_tests::client::{Limits, TestClient, expected_on_device};
+use integration_tests::server::{Options, Served};
+use integration_tests::sync::*;
+use sync_runtime::client::SyncReport;
+
+integration_tests::for_each_store!(
+    an_outbox_larger_than_one_push_reaches_the_server_parents_first,
+    a_pull_of_many_pages_converges,
+    a_failure_between_pages_keeps_the_pages_before_it,
+);
+
+fn sync(served: &Served, device: &TestClient) -> SyncReport {
+    served.settle();
+    served.block_on(device.client.sync_once()).unwrap_or_else(|e| panic!("the sync fails: {e}"))
+}
+
+/// After a quiet sync of each, every device holds exactly what its user may read.
+fn assert_converged(served: &Served, devices: &[&TestClient]) {
+    for device in devices {
+        assert_eq!(sync(served, device).pushed, 0, "a quiet sync");
+    }
+    let snapshot = served.snapshot();
+    for (n, device) in devices.iter().enumerate() {
+        assert_eq!(device.rows(), expected_on_device(snapshot.readable_by(&device.user)), "{n}");
+        assert_eq!(device.outbox_len(), 0, "device {n} has nothing left to push");
+    }
+}
+
+fn insert_tunes(device: &TestClient, tunes: std::ops::RangeInclusive<u32>) {
+    let user = &device.user;
+    let mut sql = format!(
+        "INSERT OR IGNORE INTO user_profile (id, last_modified_at) VALUES ('{user}', '{}')",
+        at(1)
+    );
+    for n in tunes {
+        sql += &format!(
+            "; INSERT INTO tune (id, user_id, title, last_modified_at) \
+             VALUES ('{}', '{user}', 'tune {n}', '{}')",
+            id(n),
+            at(1)
+        );
+    }
+    device.execute(&sql);
+}
+
+fn an_outbox_larger_than_one_push_reaches_the_server_parents_first<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let me = user(1);
+    let url = served.server.url("");
+    let small = Limits { push_batch: 2, ..Limits::default() };
+    let (a, b) = (TestClient::open_with(&url, &me, small), TestClient::open(&url, &me));
+    // Each child is written before its parent's last edit, so in write order alone a push of two
+    // entries would send a child whose parent the server does not have yet.
+    insert_tunes(&a, 1..=1);
+    let (tune, repertoire) = (id(1), id(2));
+    a.execute(&format!(
+        "INSERT INTO note (id, user_id, tune_id, body, last_modified_at) \
+           VALUES ('{}', '{me}', '{tune}', 'a note', '{at1}');
+         INSERT INTO practice_record (id, user_id, tune_id, practiced, quality, last_modified_at) \
+           VALUES ('{}', '{me}', '{tune}', '{at1}', 4, '{at1}');
+         INSERT INTO repertoire (id, user_id, name, last_modified_at) \
+           VALUES ('{repertoire}', '{me}', 'session', '{at1}');
+         INSERT INTO repertoire_tune (repertoire_id, tune_id, last_modified_at) \
+           VALUES ('{repertoire}', '{tune}', '{at1}');
+         UPDATE tune SET title = 'renamed', last_modified_at = '{at2}';
+         UPDATE repertoire SET instrument = 'fiddle', last_modified_at = '{at2}';
+         UPDATE user_profile SET display_name = 'Player', last_modified_at = '{at2}'",
+        id(3),
+        id(4),
+        at1 = at(1),
+        at2 = at(2)
+    ));
+    assert_eq!(a.outbox_len(), 6);
+    let report = sync(&served, &a);
+    assert_eq!((report.pushed, report.rejected), (6, 0));
+    assert!(report.requests >= 3, "two entries per request: {report:?}");
+    sync(&served, &b);
+    assert_converged(&served, &[&a, &b]);
+    served.stop();
+}
+
+fn a_pull_of_many_pages_converges<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let me = user(1);
+    let url = served.server.url("");
+    let small = Limits { page_size: Some(4), ..Limits::default() };
+    let (a, b) = (TestClient::open(&url, &me), TestClient::open_with(&url, &me, small));
+    insert_tunes(&a, 1..=25);
+    sync(&served, &a);
+    let report = sync(&served, &b);
+    assert!(report.requests >= 7, "26 rows in pages of 4: {report:?}");
+    assert_eq!(report.applied.stored, 26, "every row of A, once");
+    assert_converged(&served, &[&a, &b]);
+    served.stop();
+}
+
+fn a_failure_between_pages_keeps_the_pages_before_it<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let me = user(1);
+    let url = served.server.url("");
+    let small = Limits { page_size: Some(4), ..Limits::default() };
+    let (a, b) = (TestClient::open(&url, &me), TestClient::open_with(&url, &me, small));
+    insert_tunes(&a, 1..=25);
+    sync(&served, &a);
+    // The third page fails where its cursor is stored, as a crash there would.
+    b.client.with_db(|conn| {
+        conn.execute_batch(
+            "CREATE TEMP TABLE pages (n INTEGER);
+             CREATE TEMP TRIGGER count_pages AFTER UPDATE OF cursor ON main._sync_client
+             BEGIN INSERT INTO pages VALUES (1); END;
+             CREATE TEMP TRIGGER crash_at_third_page BEFORE UPDATE OF cursor ON main._sync_client
+             WHEN (SELECT count(*) FROM pages) = 2
+             BEGIN SELECT RAISE(ABORT, 'crashed at the third page'); END",
+        )
+        .expect("install the failing trigger")
+    });
+    served.settle();
+    let failed = served.block_on(b.client.sync_once()).expect_err("the third page fails");
+    assert!(failed.to_string().contains("crashed at the third page"), "{failed}");
+    let held = b.rows();
+    assert_eq!(held.len(), 8, "the rows of two pages: {held:?}");
+    let expected = expected_on_device(served.snapshot().readable_by(&me));
+    for (place, row) in &held {
+        assert_eq!(expected.get(place), Some(row), "{place:?} as the server has it");
+    }
+
+    let b = b.reopen();
+    let report = sync(&served, &b);
+    assert_eq!(report.applied.stored, 26 - 8, "the pages after the failure");
+    assert_converged(&served, &[&a, &b]);
+    served.stop();
+}

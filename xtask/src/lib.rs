@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod drift;
 pub mod evolve;
+pub mod import;
 pub mod live;
 pub mod test_cmd;

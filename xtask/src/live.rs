@@ -4,7 +4,7 @@
 //! the same database and nothing is ever written to the live one.
 
 mod catalog;
-mod postgres;
+pub(crate) mod postgres;
 mod report;
 mod sqlite;
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use xtask::evolve::Outcome;
-use xtask::{drift, evolve, live, test_cmd};
+use xtask::{drift, evolve, import, live, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]
@@ -64,6 +64,33 @@ enum Command {
         #[arg(long, value_name = "NAME", default_value = "public", requires = "database_url")]
         db_schema: String,
     },
+    /// Write a schema.toml from an existing Postgres schema (a Supabase project, a legacy
+    /// database).
+    ///
+    /// Tables, columns, types, defaults, primary keys, unique constraints, foreign keys,
+    /// checks, indexes and comments are read from the catalog so that the DDL generated from
+    /// the file is the same schema again. Sync scopes are inferred where the columns make them
+    /// obvious: a NOT NULL timestamp clock (`last_modified_at`, `modified_at`, `updated_at`) and
+    /// an owner column (`user_id`, `owner_id`) make `owner` (`owner_or_public` when nullable); a
+    /// clock and a NOT NULL foreign key to an owned table's primary key make `via:<column>`.
+    /// What the format cannot say (a type without a logical type, a sequence default, a
+    /// foreign key to another schema, an expression index) stays in the file as a
+    /// `# not imported:` comment and is reported. Exit 0 when everything was imported exactly,
+    /// 1 when something was reported or the file needs an edit before `gen`, 2 on an error.
+    Import {
+        /// The database: `postgres://user:password@host/db`.
+        #[arg(long, value_name = "URL")]
+        database_url: String,
+        /// The Postgres schema to import.
+        #[arg(long, value_name = "NAME", default_value = "public")]
+        db_schema: String,
+        /// The schema.toml to write (relative to the workspace root).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Overwrite `--out` when it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print benchmark figures as `name: value` lines.
     Bench {
         /// CI-sized runs.
@@ -112,6 +139,9 @@ fn main() -> ExitCode {
         }
         Command::Check { paths, format, database_url: Some(url), db_schema, .. } => {
             check_live(&root.join(paths.schema), &url, &db_schema, format)
+        }
+        Command::Import { database_url, db_schema, out, force } => {
+            import(&database_url, &db_schema, &root.join(out), force)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
         Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
@@ -212,4 +242,33 @@ fn check_live(
         print!("{}", report.render());
     }
     Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Import a Postgres schema: exit 1 when something was not imported exactly.
+fn import(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<ExitCode, String> {
+    let imported = import::run(url, db_schema, out, force)?;
+    for note in &imported.notes {
+        let column = note.column.as_ref().map_or(String::new(), |c| format!(".{c}"));
+        eprintln!("warning: {}{column}: {}", note.table, note.message);
+    }
+    if let Some(problems) = &imported.problems {
+        eprint!("{}", problems.render());
+    }
+    let synced: Vec<String> = imported.synced.iter().map(|(t, s)| format!("{t} {s}")).collect();
+    println!(
+        "wrote {}: {} table(s), {} synced{}",
+        imported.path.display(),
+        imported.tables,
+        synced.len(),
+        if synced.is_empty() { String::new() } else { format!(" ({})", synced.join(", ")) }
+    );
+    if imported.notes.is_empty() && imported.problems.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} note(s){}: review the warnings and the `# not imported:` lines",
+        imported.notes.len(),
+        if imported.problems.is_some() { ", and the file needs an edit before `gen`" } else { "" }
+    );
+    Ok(ExitCode::from(1))
 }

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use postgres::{Client, NoTls};
+mod support;
+
+use support::PgDb;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
@@ -94,63 +94,6 @@ fn assert_no_drift(url: &str, extra: &[&str]) {
     assert!(differences(&output).is_empty(), "{out}{}", stderr(&output));
     assert!(out.starts_with("ok: "), "{out}");
     assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
-}
-
-/// A database of its own on the server of `TEST_DATABASE_URL`, dropped at the end.
-struct PgDb {
-    admin_url: String,
-    name: String,
-}
-
-impl PgDb {
-    fn new() -> Self {
-        let admin_url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => panic!(
-                "TEST_DATABASE_URL is not set: run through `cargo xtask test` or set TEST_DATABASE_URL"
-            ),
-        };
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!("xtask_drift_{}_{n}_{nanos}", std::process::id());
-        let mut admin = Client::connect(&admin_url, NoTls)
-            .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
-        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
-        PgDb { admin_url, name }
-    }
-
-    /// The admin URL with this database's name in place of its path.
-    fn url(&self) -> String {
-        let (scheme, rest) = self.admin_url.split_once("://").unwrap();
-        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-        let query = rest.find('?').map_or("", |q| &rest[q..]);
-        format!("{scheme}://{authority}/{}{query}", self.name)
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(&self.url(), NoTls).unwrap()
-    }
-
-    /// A database made from the generated `postgres.sql`, then changed by `alteration`.
-    fn with_ddl(alteration: &str) -> Self {
-        let db = PgDb::new();
-        let mut client = db.client();
-        client.batch_execute(&ddl("postgres.sql")).unwrap();
-        client.batch_execute(alteration).unwrap_or_else(|e| panic!("{alteration}: {e}"));
-        db
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let dropped = Client::connect(&self.admin_url, NoTls).and_then(|mut admin| {
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-        });
-        if let Err(e) = dropped {
-            eprintln!("could not drop test database {}: {e}", self.name);
-        }
-    }
 }
 
 /// `(case, SQL run on the database made from the DDL, the one line expected)`.
@@ -278,29 +221,31 @@ fn postgres_cases() -> Vec<(&'static str, &'static str, String)> {
 
 #[test]
 fn postgres_made_from_the_ddl_has_no_drift() {
-    let db = PgDb::with_ddl("");
+    let db = PgDb::with(&ddl("postgres.sql"));
     assert_no_drift(&db.url(), &[]);
 }
 
 #[test]
 fn postgres_reports_each_alteration_as_exactly_one_difference() {
     for (case, alteration, expected) in postgres_cases() {
-        let db = PgDb::with_ddl(alteration);
+        let db = PgDb::with(&format!("{}\n{alteration}", ddl("postgres.sql")));
         assert_one(case, &db.url(), &[], &expected);
     }
 }
 
 #[test]
 fn postgres_is_never_written_to() {
-    let db = PgDb::with_ddl("ALTER TABLE tune DROP COLUMN incipit");
+    let db = PgDb::with(&format!("{}\nALTER TABLE tune DROP COLUMN incipit", ddl("postgres.sql")));
     let mut client = db.client();
     let census = "SELECT (SELECT count(*) FROM pg_namespace) + (SELECT count(*) FROM pg_class) \
                   + (SELECT count(*) FROM pg_proc)";
     let before: i64 = client.query_one(census, &[]).unwrap().get(0);
+    let catalog = support::snapshot(&mut client);
     let output = xtask(&["--database-url", &db.url()]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let after: i64 = client.query_one(census, &[]).unwrap().get(0);
     assert_eq!(before, after, "the shadow schema is rolled back");
+    assert_eq!(support::snapshot(&mut client), catalog);
 }
 
 #[test]
@@ -321,7 +266,7 @@ fn postgres_compares_the_schema_named_by_db_schema() {
 
 #[test]
 fn github_format_annotates_the_schema_line() {
-    let db = PgDb::with_ddl("ALTER TABLE tune DROP COLUMN incipit");
+    let db = PgDb::with(&format!("{}\nALTER TABLE tune DROP COLUMN incipit", ddl("postgres.sql")));
     let output = xtask(&["--database-url", &db.url(), "--format", "github"]);
     assert_eq!(output.status.code(), Some(1));
     let position = column_at("tune", "incipit");

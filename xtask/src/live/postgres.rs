@@ -13,7 +13,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use postgres::{Config, NoTls, Transaction};
+use postgres::{Client, Config, NoTls, Transaction};
 
 use super::LiveError;
 use super::catalog::{Catalog, Column, ForeignKey, Table};
@@ -26,13 +26,7 @@ pub fn catalogs(
     schema: &str,
     ddl: &str,
 ) -> Result<(Catalog, Catalog), LiveError> {
-    let mut config: Config = url.parse().map_err(|e| LiveError::BadUrl(format!("{shown}: {e}")))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
-    }
-    let mut client = config
-        .connect(NoTls)
-        .map_err(|e| LiveError::Connect { url: shown.to_owned(), message: db_message(&e) })?;
+    let mut client = connect(url, shown)?;
     let query = |what: &str| {
         let what = what.to_owned();
         move |e: postgres::Error| LiveError::Query { what, message: db_message(&e) }
@@ -55,6 +49,18 @@ pub fn catalogs(
     Ok((expected, actual))
 }
 
+/// A connection to `url` (`shown` is the URL without its password), that gives up on an
+/// unreachable server after ten seconds unless the URL says otherwise.
+pub(crate) fn connect(url: &str, shown: &str) -> Result<Client, LiveError> {
+    let mut config: Config = url.parse().map_err(|e| LiveError::BadUrl(format!("{shown}: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config
+        .connect(NoTls)
+        .map_err(|e| LiveError::Connect { url: shown.to_owned(), message: db_message(&e) })
+}
+
 /// A schema name no one else uses: the process id and the clock.
 fn shadow_name() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -63,7 +69,7 @@ fn shadow_name() -> String {
 
 /// A database error with its detail, or any other error with its causes, which `Display`
 /// leaves out.
-fn db_message(error: &postgres::Error) -> String {
+pub(crate) fn db_message(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => {
             let mut out = format!("{}: {}", db.severity(), db.message());
@@ -235,6 +241,6 @@ fn action(code: &str) -> String {
     .to_owned()
 }
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -1,0 +1,148 @@
+//! `cargo xtask import`: a `schema.toml` written from an existing Postgres schema (a Supabase
+//! project, a legacy database), so that the DDL generated from it is that schema again.
+//!
+//! Types, defaults, keys, constraints, indexes and comments are read from the catalog and said
+//! the way the format says them; sync scopes are inferred where the columns make them obvious
+//! (see `scope`). What the format cannot say is never dropped silently: it stays in the file as
+//! a `# not imported:` comment and is reported as a note. The result is loaded like any
+//! `schema.toml` before it is written; an inferred scope that does not validate is taken back.
+
+mod introspect;
+mod map;
+mod portable;
+mod scope;
+mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use codegen::SchemaError;
+
+use crate::live::{DatabaseUrl, postgres};
+pub use write::Note;
+
+/// What was imported and written.
+#[derive(Debug)]
+pub struct Imported {
+    pub path: PathBuf,
+    pub tables: usize,
+    /// `(table, scope)` of every synced table.
+    pub synced: Vec<(String, String)>,
+    /// What `schema.toml` does not say exactly.
+    pub notes: Vec<Note>,
+    /// Problems that remain when the written file is loaded (a table without a primary key,
+    /// a name the format refuses): the file needs an edit before `gen`.
+    pub problems: Option<SchemaError>,
+}
+
+/// Read the schema `db_schema` of the Postgres database `url` and write it to `out` as a
+/// `schema.toml` (an existing file only when `force`).
+pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Imported, String> {
+    let url = match DatabaseUrl::parse(url).map_err(|e| e.to_string())? {
+        DatabaseUrl::Postgres(url) => url,
+        DatabaseUrl::Sqlite(_) => {
+            return Err("import reads a Postgres database (postgres://...), not SQLite".into());
+        }
+    };
+    if out.exists() && !force {
+        return Err(format!(
+            "{} exists; pass --force to overwrite it, or choose another --out",
+            out.display()
+        ));
+    }
+    let shown = crate::live::redact(&url);
+    let mut client = postgres::connect(&url, &shown).map_err(|e| e.to_string())?;
+    let tables = introspect::read(&mut client, &shown, db_schema).map_err(|e| e.to_string())?;
+    let name = url
+        .parse::<::postgres::Config>()
+        .ok()
+        .and_then(|c| c.get_dbname().map(str::to_owned))
+        .unwrap_or_else(|| "imported".into());
+    let header = format!(
+        "Imported by `cargo xtask import` from {shown} (schema {db_schema}).\n\
+         Sync scopes are inferred from column names: review every `sync` line, then run\n\
+         `cargo xtask gen`. `# not imported:` lines are what schema.toml cannot say."
+    );
+    let logical = |table: &str, column: &str| {
+        let column = tables.iter().find(|t| t.name == table)?.column(column)?;
+        match map::column_type(column) {
+            map::Mapped::Exact(ty) | map::Mapped::Approximate(ty, _) => Some(ty.logical),
+            map::Mapped::Unmapped(_) => None,
+        }
+    };
+    let mut scopes = scope::infer(&tables, logical);
+    let file = out
+        .file_name()
+        .map_or_else(|| "schema.toml".to_owned(), |n| n.to_string_lossy().into_owned());
+    let mut taken_back: Vec<Note> = Vec::new();
+    let (written, problems) = loop {
+        let devices = on_devices(&tables, &scopes);
+        let mut written = write::write(&header, &name, &tables, &scopes, &devices);
+        let error = match codegen::load(&file, &written.text) {
+            Ok(schema) => {
+                written.notes.extend(portable::sqlite_notes(&schema));
+                break (written, None);
+            }
+            Err(error) => error,
+        };
+        let doubtful = doubtful_scopes(&error, &written.sections, &scopes);
+        if doubtful.is_empty() {
+            break (written, Some(error));
+        }
+        for (table, message) in doubtful {
+            let scope = scopes.remove(&table).map(|s| s.sync).unwrap_or_default();
+            let message = format!("looks synced ({scope}) but {message}; imported unsynced");
+            taken_back.push(Note { table, column: None, message });
+        }
+    };
+    std::fs::write(out, &written.text)
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let mut notes = taken_back;
+    notes.extend(written.notes);
+    Ok(Imported {
+        path: out.to_owned(),
+        tables: tables.len(),
+        synced: scopes.into_iter().map(|(t, s)| (t, s.sync)).collect(),
+        notes,
+        problems,
+    })
+}
+
+/// The tables that go to devices as well: the synced ones and every table they reference,
+/// directly or not (a table on devices cannot reference one that is only in Postgres).
+fn on_devices(
+    tables: &[introspect::Table],
+    scopes: &BTreeMap<String, scope::Scope>,
+) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = scopes.keys().cloned().collect();
+    let mut pending: Vec<String> = out.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let Some(table) = tables.iter().find(|t| t.name == name) else { continue };
+        for fk in table.foreign_keys.iter().filter(|fk| fk.local) {
+            if out.insert(fk.ref_table.clone()) {
+                pending.push(fk.ref_table.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The tables whose inferred scope a problem is in, with the problem's message.
+fn doubtful_scopes(
+    error: &SchemaError,
+    sections: &[(String, std::ops::Range<usize>)],
+    scopes: &BTreeMap<String, scope::Scope>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for problem in &error.problems {
+        let Some(span) = &problem.span else { continue };
+        let table = sections.iter().find(|(_, range)| range.contains(&span.start));
+        if let Some((table, _)) = table
+            && scopes.contains_key(table)
+            && !out.iter().any(|(t, _)| t == table)
+        {
+            out.push((table.clone(), problem.message.clone()));
+        }
+    }
+    out
+}

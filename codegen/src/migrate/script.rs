@@ -9,7 +9,7 @@
 /// One statement of a generated DDL file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Stmt {
-    /// The statement without `--` comment lines, ending with `;`.
+    /// The statement as generated (with the `--` comment lines inside it), ending with `;`.
     pub sql: String,
     pub kind: Kind,
 }
@@ -48,12 +48,18 @@ impl Stmt {
     }
 
     /// The items of a `CREATE TABLE`: column definitions and `CONSTRAINT` lines, one per line
-    /// as the templates write them, without the separating commas.
+    /// as the templates write them, without the separating commas and without comments (which
+    /// SQLite keeps only as text, so a changed comment alone changes nothing there).
     pub fn items(&self) -> Vec<&str> {
         let mut lines: Vec<&str> = self.sql.lines().collect();
         // The first line opens the list, the last one closes it (`) STRICT;` or `);`).
         lines.pop();
-        lines.into_iter().skip(1).map(|l| l.trim().trim_end_matches(',')).collect()
+        lines
+            .into_iter()
+            .skip(1)
+            .map(|l| l.trim().trim_end_matches(','))
+            .filter(|l| !l.starts_with("--"))
+            .collect()
     }
 }
 
@@ -82,12 +88,15 @@ fn statements(ddl: &str) -> Vec<Stmt> {
     let mut out = Vec::new();
     let mut current = String::new();
     for line in ddl.lines() {
-        if line.trim_start().starts_with("--") || (current.is_empty() && line.trim().is_empty()) {
+        // Comments between statements are left out; those inside one (a trigger's, a
+        // column's) are kept, so the statement reads as the generated file has it.
+        let comment = line.trim_start().starts_with("--");
+        if current.is_empty() && (comment || line.trim().is_empty()) {
             continue;
         }
         current.push_str(line);
         current.push('\n');
-        if complete(&current, line) {
+        if !comment && complete(&current, line) {
             let sql = std::mem::take(&mut current).trim_end().to_owned();
             out.push(Stmt { kind: kind(&sql), sql });
         }
@@ -100,8 +109,10 @@ fn complete(sql: &str, line: &str) -> bool {
     if !line.trim_end().ends_with(';') {
         return false;
     }
-    let balanced =
-        sql.matches('\'').count().is_multiple_of(2) && sql.matches("$$").count().is_multiple_of(2);
+    // Comment lines may hold a lone quote (`-- it's`); they never end or open anything.
+    let code: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+    let balanced = code.matches('\'').count().is_multiple_of(2)
+        && code.matches("$$").count().is_multiple_of(2);
     let block = sql.starts_with("CREATE TRIGGER") && sql.lines().any(|l| l.trim() == "BEGIN");
     balanced && (!block || line.trim() == "END;")
 }

@@ -150,6 +150,25 @@ fn version(old: &Schema, new: &Schema, findings: &mut Findings) {
         );
         findings.push(Rule::VersionNotBumped, About::schema(), place, message);
     }
+    // Allowed or not, a breaking change breaks the clients of the old version: the server must
+    // stop syncing them.
+    let mut breaking: Vec<&str> = Vec::new();
+    for finding in findings.0.iter().filter(|f| f.class == Class::Breaking) {
+        if !breaking.contains(&finding.rule.id()) {
+            breaking.push(finding.rule.id());
+        }
+    }
+    if !breaking.is_empty() && new.min_client_version <= old.version {
+        let message = format!(
+            "`[schema] min_client_version` is {}, so the server still syncs clients of version {} \
+             although this change breaks them ({})",
+            new.min_client_version,
+            old.version,
+            breaking.join(", ")
+        );
+        let place = Place::New(new.min_client_version_span.clone());
+        findings.push(Rule::MinClientVersionTooLow, About::schema(), place, message);
+    }
 }
 
 /// What a finding is about: the table and column, and whether some client syncs the table.

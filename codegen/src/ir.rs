@@ -16,6 +16,8 @@ pub struct Schema {
     pub name: String,
     /// Bumped on every change clients see; sent in every sync request.
     pub version: u32,
+    /// The oldest `version` whose clients the server still syncs (at most `version`).
+    pub min_client_version: u32,
     pub timestamp_storage: TimestampStorage,
     /// Tables in foreign key dependency order: a table comes after every table it references.
     pub tables: Vec<Table>,
@@ -23,6 +25,8 @@ pub struct Schema {
     pub allowances: Vec<Allowance>,
     /// Where `[schema] version` is written.
     pub version_span: Span,
+    /// Where `[schema] min_client_version` is written (`version`'s place when it is not).
+    pub min_client_version_span: Span,
     /// Where `[schema] timestamp_storage` is written (the `[schema]` section when it is not).
     pub timestamp_storage_span: Span,
 }

@@ -60,6 +60,13 @@ pub struct SchemaMeta {
     /// Bump on every change clients see; sent in every sync request.
     #[schemars(range(min = 1))]
     pub version: u32,
+    /// The oldest `version` whose clients the server still syncs; by default `version`, only
+    /// clients of this version. Keep it low across changes old clients can live with (new
+    /// nullable or defaulted columns, new tables); raise it to `version` with a change they
+    /// cannot (`cargo xtask check --against` says which).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub min_client_version: Option<u32>,
     /// How SQLite stores timestamps: RFC 3339 text (default) or integer milliseconds.
     #[serde(default)]
     pub timestamp_storage: Option<TimestampStorage>,

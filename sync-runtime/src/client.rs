@@ -78,6 +78,10 @@ pub enum ClientError {
     },
     #[error("the sync server refused the sync ({status} {}): {}", .error.code, .error.message)]
     Refused { status: u16, error: Box<SyncError> },
+    /// The server no longer syncs this schema version: the app must be updated. Retrying does
+    /// not help; the local data and the outbox stay as they are.
+    #[error("the sync server needs a newer app: {0}")]
+    UpgradeRequired(String),
     #[error("the sync server answered something this client cannot read: {0}")]
     Protocol(String),
     #[error("the local database: {0}")]
@@ -299,6 +303,9 @@ impl Client {
                 .map_err(|e| ClientError::Protocol(format!("the sync response: {e}")));
         }
         match serde_json::from_slice::<SyncErrorResponse>(&body) {
+            Ok(refusal) if status == reqwest::StatusCode::UPGRADE_REQUIRED => {
+                Err(ClientError::UpgradeRequired(refusal.error.message))
+            }
             Ok(refusal) => Err(ClientError::Refused {
                 status: status.as_u16(),
                 error: Box::new(refusal.error),

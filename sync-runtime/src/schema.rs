@@ -15,6 +15,9 @@ pub mod from_ir;
 pub struct SchemaMeta {
     pub name: &'static str,
     pub version: u32,
+    /// The oldest `version` whose clients the server still syncs: a client of an older one is
+    /// answered `upgrade_required` (HTTP 426).
+    pub min_client_version: u32,
     /// References rather than values, so that `SCHEMA.table("t")` and `<T as SyncRow>::TABLE`
     /// are the same metadata, written once by the generator.
     pub tables: &'static [&'static TableMeta],
@@ -200,7 +203,8 @@ mod tests {
         },
         targets: Targets { sqlite: true, postgres: false },
     };
-    static SCHEMA: SchemaMeta = SchemaMeta { name: "s", version: 1, tables: &[&PARENT, &LOCAL] };
+    static SCHEMA: SchemaMeta =
+        SchemaMeta { name: "s", version: 1, min_client_version: 1, tables: &[&PARENT, &LOCAL] };
 
     #[test]
     fn lookups_find_tables_and_columns_by_name() {

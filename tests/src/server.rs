@@ -59,12 +59,21 @@ impl TestServer {
     /// Start serving `store` with `options`, authenticating HS256 tokens signed with [`SECRET`]
     /// unless the options say otherwise.
     pub async fn start<S: Store>(store: S, options: Options) -> TestServer {
+        TestServer::start_with(SCHEMA, store, options).await
+    }
+
+    /// Start serving `store`, which holds `schema`, like [`TestServer::start`].
+    pub async fn start_with<S: Store>(
+        schema: &'static SchemaMeta,
+        store: S,
+        options: Options,
+    ) -> TestServer {
         let config = options.auth.unwrap_or_else(|| AuthConfig {
             hs256_secret: Some(SECRET.to_vec()),
             ..AuthConfig::default()
         });
         let auth = Authenticator::new(config).await.expect("a valid auth configuration");
-        let engine = Engine::new(SCHEMA, store, options.engine);
+        let engine = Engine::new(schema, store, options.engine);
         let router = server::router(Arc::new(AppState { engine, auth, http: options.http }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("a bound address");

@@ -92,6 +92,7 @@ pub fn rust_tokens(schema: &Schema) -> TokenStream {
     );
     let name = &schema.name;
     let version = Literal::u32_unsuffixed(schema.version);
+    let min_client_version = Literal::u32_unsuffixed(schema.min_client_version);
     let tables = schema.tables.iter().map(|t| {
         let row = row_ident(t);
         quote!(<#row as ::sync_runtime::schema::SyncRow>::TABLE)
@@ -102,6 +103,7 @@ pub fn rust_tokens(schema: &Schema) -> TokenStream {
         pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
             name: #name,
             version: #version,
+            min_client_version: #min_client_version,
             tables: &[#(#tables),*],
         };
         #(#rows #tables_items)*

@@ -106,10 +106,13 @@ pub enum Rule {
     VersionNotBumped,
     /// `[schema] version` went down (a mistake).
     VersionDecreased,
+    /// A breaking change while `[schema] min_client_version` still admits the clients it breaks
+    /// (a mistake: the server would sync them into a schema they cannot read).
+    MinClientVersionTooLow,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::AddTable,
         Rule::DropTable,
         Rule::AddNullableColumn,
@@ -137,6 +140,7 @@ impl Rule {
         Rule::ChangeTimestampStorage,
         Rule::VersionNotBumped,
         Rule::VersionDecreased,
+        Rule::MinClientVersionTooLow,
     ];
 
     /// The stable id, as written in `schema.toml` allowances and printed in reports.
@@ -169,6 +173,7 @@ impl Rule {
             Rule::ChangeTimestampStorage => "change_timestamp_storage",
             Rule::VersionNotBumped => "version_not_bumped",
             Rule::VersionDecreased => "version_decreased",
+            Rule::MinClientVersionTooLow => "min_client_version_too_low",
         }
     }
 
@@ -206,16 +211,19 @@ impl Rule {
             | Rule::RemoveEnumValue
             | Rule::ChangePrimaryKey
             | Rule::ChangeSyncScope => Class::Breaking,
-            Rule::VersionNotBumped | Rule::VersionDecreased => Class::Mistake,
+            Rule::VersionNotBumped | Rule::VersionDecreased | Rule::MinClientVersionTooLow => {
+                Class::Mistake
+            }
         }
     }
 
     /// What an allowance for this rule names.
     pub fn subject(self) -> Subject {
         match self {
-            Rule::ChangeTimestampStorage | Rule::VersionNotBumped | Rule::VersionDecreased => {
-                Subject::Schema
-            }
+            Rule::ChangeTimestampStorage
+            | Rule::VersionNotBumped
+            | Rule::VersionDecreased
+            | Rule::MinClientVersionTooLow => Subject::Schema,
             Rule::AddNullableColumn
             | Rule::AddColumnWithDefault
             | Rule::AddRequiredColumn
@@ -245,6 +253,7 @@ impl Rule {
                 | Rule::ChangeForeignKeyAction
                 | Rule::VersionNotBumped
                 | Rule::VersionDecreased
+                | Rule::MinClientVersionTooLow
         )
     }
 
@@ -308,6 +317,10 @@ impl Rule {
             Rule::VersionNotBumped => "bump `[schema] version` in the same change",
             Rule::VersionDecreased => {
                 "versions only go up: set `[schema] version` above the old one"
+            }
+            Rule::MinClientVersionTooLow => {
+                "raise `[schema] min_client_version` to the new version: older clients then get \
+                 `upgrade_required` (HTTP 426) instead of syncing into a schema they cannot read"
             }
             Rule::AddTable
             | Rule::AddNullableColumn

@@ -381,6 +381,14 @@ const CASES: &[Case] = &[
         class: Class::Mistake,
         quiet: &[("version = 3\n", "version = 4\n")],
     },
+    Case {
+        rule: Rule::MinClientVersionTooLow,
+        old: &[],
+        fires: &[("version = 1\n", "version = 2\nmin_client_version = 1\n"), (NOTE, "")],
+        class: Class::Mistake,
+        // Raised past the old version, the old clients get `upgrade_required` instead.
+        quiet: &[("version = 1\n", "version = 2\nmin_client_version = 2\n"), (NOTE, "")],
+    },
 ];
 
 fn rules_of(report: &Report) -> Vec<Rule> {

@@ -29,6 +29,27 @@ pub(crate) fn validate(
             .help("start at 1 and bump it on every change clients see"),
         );
     }
+    let min_client_version = doc.schema.min_client_version.unwrap_or(doc.schema.version);
+    let min_client_version_span = match doc.schema.min_client_version {
+        Some(_) => loc.top("schema", "min_client_version"),
+        None => loc.top("schema", "version"),
+    };
+    // A version of 0 is reported above; the default then follows it and says nothing more.
+    if doc.schema.version > 0
+        && (min_client_version == 0 || min_client_version > doc.schema.version)
+    {
+        problems.push(
+            Problem::new(
+                "schema::invalid_min_client_version",
+                min_client_version_span.clone(),
+                format!(
+                    "min_client_version {min_client_version} is not between 1 and the schema's version {}",
+                    doc.schema.version
+                ),
+            )
+            .help("it names the oldest schema version whose clients the server still syncs"),
+        );
+    }
     let tables: Vec<Table> =
         doc.tables.iter().map(|(name, t)| table(name, t, &doc.sync, loc, problems)).collect();
     refs::check_cross_table(&tables, loc, problems);
@@ -37,6 +58,7 @@ pub(crate) fn validate(
     Some(Schema {
         name: doc.schema.name.clone(),
         version: doc.schema.version,
+        min_client_version,
         timestamp_storage: match doc.schema.timestamp_storage {
             Some(raw::TimestampStorage::Integer) => TimestampStorage::Integer,
             Some(raw::TimestampStorage::Text) | None => TimestampStorage::Text,
@@ -44,6 +66,7 @@ pub(crate) fn validate(
         tables,
         allowances,
         version_span: loc.top("schema", "version"),
+        min_client_version_span,
         timestamp_storage_span: loc.top("schema", "timestamp_storage"),
     })
 }

@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "tunes",
     version: 3,
+    min_client_version: 3,
     tables: &[
         <UserProfile as ::sync_runtime::schema::SyncRow>::TABLE,
         <Genre as ::sync_runtime::schema::SyncRow>::TABLE,

@@ -78,13 +78,28 @@ impl<S: Store> Engine<S> {
 
     /// Push `request.changes` as `user` (the JWT subject), then pull one page.
     pub async fn sync(&self, user: &str, request: SyncRequest) -> Result<SyncResponse, Refusal> {
-        let version = i64::from(self.schema.version);
-        if request.schema_version != version {
+        // Clients of an older version the schema still admits sync as they are: what they do
+        // not send takes its default, what they do not know they ignore (DESIGN 6).
+        let (oldest, version) =
+            (i64::from(self.schema.min_client_version), i64::from(self.schema.version));
+        if request.schema_version < oldest {
+            return Err(Refusal::new(
+                426,
+                "upgrade_required",
+                format!(
+                    "the client speaks schema version {}, and this server syncs versions {oldest} \
+                     to {version}: update the app",
+                    request.schema_version
+                ),
+            ));
+        }
+        if request.schema_version > version {
             return Err(Refusal::new(
                 409,
                 "unsupported_schema_version",
                 format!(
-                    "the client speaks schema version {}, the server {version}: update the client",
+                    "the client speaks schema version {}, newer than the server's {version}: \
+                     deploy the server's new version first",
                     request.schema_version
                 ),
             ));

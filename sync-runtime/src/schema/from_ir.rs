@@ -59,6 +59,7 @@ pub fn leak(schema: &ir::Schema) -> &'static SchemaMeta {
     Box::leak(Box::new(SchemaMeta {
         name: text(&schema.name),
         version: schema.version,
+        min_client_version: schema.min_client_version,
         tables: slice(tables),
     }))
 }

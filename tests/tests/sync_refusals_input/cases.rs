@@ -235,12 +235,19 @@ fn request_cases() -> Vec<Case> {
     let big = note(&id(200), &me(), &id(TUNE), &"x".repeat(MAX_BODY_BYTES), &at(50));
     vec![
         Case::request(
-            "an unsupported schema version",
+            "a schema version older than the server still syncs",
             request_with(json!([valid()]), json!({ "schema_version": 2 })),
+            "upgrade_required",
+        )
+        .status(StatusCode::UPGRADE_REQUIRED)
+        .says("version 2"),
+        Case::request(
+            "a schema version newer than the server's",
+            request_with(json!([valid()]), json!({ "schema_version": 4 })),
             "unsupported_schema_version",
         )
         .status(StatusCode::CONFLICT)
-        .says("version 2"),
+        .says("version 4"),
         Case::request("too many changes", request(None, json!(many)), "too_many_changes")
             .status(StatusCode::PAYLOAD_TOO_LARGE)
             .says("101 changes")

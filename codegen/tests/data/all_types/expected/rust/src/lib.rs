@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "types",
     version: 1,
+    min_client_version: 1,
     tables: &[<Sample as ::sync_runtime::schema::SyncRow>::TABLE],
 };
 /// One column per logical type.

@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "orders",
     version: 2,
+    min_client_version: 2,
     tables: &[
         <Account as ::sync_runtime::schema::SyncRow>::TABLE,
         <Basket as ::sync_runtime::schema::SyncRow>::TABLE,

@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "keyword_names",
     version: 1,
+    min_client_version: 1,
     tables: &[
         <User as ::sync_runtime::schema::SyncRow>::TABLE,
         <T as ::sync_runtime::schema::SyncRow>::TABLE,

@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "legacy",
     version: 7,
+    min_client_version: 7,
     tables: &[<Event as ::sync_runtime::schema::SyncRow>::TABLE],
 };
 /// What happened, as recorded by the old system.

@@ -10,6 +10,7 @@
 pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
     name: "minimal",
     version: 1,
+    min_client_version: 1,
     tables: &[<Item as ::sync_runtime::schema::SyncRow>::TABLE],
 };
 /// A thing with a name.

@@ -118,8 +118,12 @@ fn github_format_annotates_schema_toml_lines() {
     let version = line_of(&new, "version = ");
     let expected = format!("::error file=schema.toml,line={version},title=version_not_bumped::");
     assert!(annotations.contains(&expected), "{annotations}");
+    // Not bumped, the version still admits the clients of version 3 the drop breaks.
+    let expected =
+        format!("::error file=schema.toml,line={version},title=min_client_version_too_low::");
+    assert!(annotations.contains(&expected), "{annotations}");
     // The human report goes to stderr alongside.
-    assert!(String::from_utf8_lossy(&output.stderr).contains("mistakes: 1"), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("mistakes: 2"), "{}", text(&output));
 }
 
 #[test]

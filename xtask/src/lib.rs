@@ -5,4 +5,5 @@ pub mod drift;
 pub mod evolve;
 pub mod import;
 pub mod live;
+pub mod migrate;
 pub mod test_cmd;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use xtask::evolve::Outcome;
-use xtask::{drift, evolve, import, live, test_cmd};
+use xtask::{drift, evolve, import, live, migrate, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]
@@ -91,6 +91,26 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the migration from an earlier schema.toml to this one for both databases:
+    /// generated/migrations/NNNN_<name>.postgres.sql and .sqlite.sql, NNNN being the new
+    /// `[schema] version`. Postgres alters tables in place; SQLite adds columns where it can and
+    /// otherwise rebuilds the table (foreign keys off, no row lost or cascade-deleted). Each runs
+    /// in one transaction. Exit 2 when the version was not bumped, a new NOT NULL column has no
+    /// default, a migration file exists already (without `--force`) or a version is invalid.
+    Migrate {
+        #[command(flatten)]
+        paths: Paths,
+        /// The earlier schema.toml: a file (relative to the workspace root), or a git revision
+        /// to read schema.toml at.
+        #[arg(long, value_name = "GIT_REF|FILE")]
+        from: String,
+        /// The file name after the number (default `v<old>_to_v<new>`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace migration files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print benchmark figures as `name: value` lines.
     Bench {
         /// CI-sized runs.
@@ -142,6 +162,10 @@ fn main() -> ExitCode {
         }
         Command::Import { database_url, db_schema, out, force } => {
             import(&database_url, &db_schema, &root.join(out), force)
+        }
+        Command::Migrate { paths, from, name, force } => {
+            let options = migrate::Options { from, name, force };
+            run_migrate(&root.join(paths.schema), &root.join(paths.out), &root, &options)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
         Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
@@ -271,4 +295,29 @@ fn import(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<ExitCod
         if imported.problems.is_some() { ", and the file needs an edit before `gen`" } else { "" }
     );
     Ok(ExitCode::from(1))
+}
+
+/// Write a migration; exit 2 when it cannot be planned.
+fn run_migrate(
+    schema_path: &Path,
+    out: &Path,
+    root: &Path,
+    options: &migrate::Options,
+) -> Result<ExitCode, String> {
+    match migrate::run(schema_path, out, root, options)? {
+        migrate::Outcome::Written(paths) => {
+            for path in paths {
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                println!("wrote {}", shown.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        migrate::Outcome::Invalid(errors) => {
+            for error in &errors {
+                report_invalid(error, Format::Human);
+            }
+            Ok(ExitCode::from(2))
+        }
+        migrate::Outcome::Refused(error) => Err(format!("cannot write a migration: {error}")),
+    }
 }

@@ -2,18 +2,20 @@
 //! of one user, one of another) make random creates, edits, soft deletes and SQL deletes of
 //! tunes, notes, repertoires, their tunes and practice records, and sync at random moments
 //! through a proxy that sometimes loses an answer or holds it while the device goes on editing;
-//! devices restart, sometimes with a request in flight. After a final quiet sync, every device
+//! devices restart, sometimes with a request in flight; now and then an admin deletes a row on the
+//! server by SQL, which reaches devices as a removal. Devices push and pull in small batches, so
+//! that a sync takes several requests. After a final quiet sync, every device
 //! holds exactly what the server lets its user read, row for row, with nothing left to push.
 //!
 //! Each seed is a new pair of users on one shared server, so seeds do not see each other. A
 //! failing seed prints its operations; `SYNC_CONVERGENCE_SEED=<n>` runs that seed alone.
 
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::client::{TestClient, expected_on_device};
+use integration_tests::client::{Limits, TestClient, expected_on_device};
 use integration_tests::proxy::{Fault, Proxy};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
@@ -45,19 +47,29 @@ fn run_seeds<S: TestStore>(seeds: Range<u64>) {
     let served = Served::start::<S>(Options::default());
     let proxy = served.block_on(Proxy::start(&served.server.url("")));
     let mut tally = Tally::default();
+    // Every seed runs, so that a failure shows how many seeds it takes and which.
+    let mut failed = Vec::new();
     for seed in seeds.filter(|seed| only.is_none_or(|only| only == *seed)) {
+        proxy.set_fault(Fault::Pass);
         let mut world = World::new(&served, &proxy, seed, &mut tally);
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| world.run())) {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic")
+                .to_owned();
             eprintln!("seed {seed} failed after these operations:\n{}", world.log.join("\n"));
-            resume_unwind(panic);
+            failed.push(format!("seed {seed}: {message}"));
         }
     }
+    drop(proxy);
+    served.stop();
+    assert!(failed.is_empty(), "{} seeds failed:\n{}", failed.len(), failed.join("\n"));
     eprintln!("the seeds met {tally:?}");
     if only.is_none() {
         tally.assert_each_met();
     }
-    drop(proxy);
-    served.stop();
 }
 
 /// One seed: its devices, its random source, its clock and what it did.
@@ -129,7 +141,13 @@ impl<'a> World<'a> {
             tally,
         };
         for d in 0..DEVICES {
-            let device = TestClient::open(&proxy.url(), &world.user_of(d));
+            // Small pushes and pages make syncs of several requests, each applied on its own.
+            let limits = Limits {
+                push_batch: *[2, 1000].choose(&mut world.rng).expect("a size"),
+                page_size: *[Some(3), None].choose(&mut world.rng).expect("a size"),
+            };
+            world.log.push(format!("device {d}: {limits:?}"));
+            let device = TestClient::open_with(&proxy.url(), &world.user_of(d), limits);
             let client_id = device_id(world.ids / 100 + d as u32 + 1);
             device.execute(&format!("UPDATE _sync_client SET client_id = '{client_id}'"));
             world.devices.push(Some(device.reopen()));
@@ -153,7 +171,8 @@ impl<'a> World<'a> {
             self.log.push(format!("-- step {step}, device {d}"));
             match self.rng.gen_range(0..100) {
                 0..65 => self.write(d),
-                65..95 => self.sync(d),
+                65..94 => self.sync(d),
+                94..97 => self.remove_on_server(),
                 _ => self.restart(d),
             }
         }
@@ -385,6 +404,17 @@ impl<'a> World<'a> {
             self.log.push("device killed with its sync in flight".into());
             self.restart(d);
         }
+    }
+
+    /// An admin's SQL delete on the server of a row this seed created (if it is there): clients
+    /// receive it as a removal.
+    fn remove_on_server(&mut self) {
+        let table = ["tune", "note", "repertoire", "practice_record"].choose(&mut self.rng);
+        let first = u32::try_from(self.seed).expect("a small seed") * 100_000 + 1;
+        let row = id(self.rng.gen_range(first..=self.ids.max(first)));
+        let sql = format!("DELETE FROM {} WHERE id = '{row}'", table.expect("a table"));
+        self.log.push(format!("on the server: {sql}"));
+        self.served.database().execute(&sql);
     }
 
     fn restart(&mut self, d: usize) {

@@ -14,6 +14,7 @@
 
 mod apply;
 mod local;
+mod migrate;
 mod runner;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 pub use self::apply::Applied;
 use self::local::{Entry, TablePlan, db};
+pub use self::migrate::Migration;
 pub use self::runner::{RunOptions, RunStatus, SyncHandle};
 use crate::protocol::{
     DeleteChange, Key, PushChange, SyncError, SyncErrorResponse, SyncRequest, SyncResponse,
@@ -50,6 +52,9 @@ pub struct ClientConfig {
     pub page_size: Option<usize>,
     /// The limit of one HTTP request, connection included.
     pub request_timeout: Duration,
+    /// The SQLite scripts that bring an older database to the app's schema version, run on
+    /// open: `generated/migrations/*.sqlite.sql`.
+    pub migrations: Vec<Migration>,
 }
 
 impl ClientConfig {
@@ -62,6 +67,7 @@ impl ClientConfig {
             push_batch: 1000,
             page_size: None,
             request_timeout: Duration::from_secs(30),
+            migrations: Vec::new(),
         }
     }
 }
@@ -116,7 +122,8 @@ pub struct Client {
 
 impl Client {
     /// Open (creating if needed) the database at `path`. When none of the schema's tables exist,
-    /// run `ddl` (the generated `sqlite.sql`, outbox machinery included) first.
+    /// run `ddl` (the generated `sqlite.sql`, outbox machinery included) first; when the database
+    /// is at an older schema version, run the config's migrations.
     pub fn open(
         path: &Path,
         schema: &'static SchemaMeta,
@@ -156,7 +163,13 @@ impl Client {
                 )));
             }
             tx.execute_batch(ddl).map_err(db("creating the schema's tables"))?;
+            migrate::mark_created(&tx, schema)?;
         }
+        tx.commit().map_err(db(&format!("opening {where_}")))?;
+        migrate::upgrade(&mut conn, schema, &config.migrations)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db(&format!("opening {where_}")))?;
         let client_id: String = tx
             .query_row("SELECT client_id FROM _sync_client", [], |row| row.get(0))
             .map_err(db("reading the client id"))?;
@@ -233,7 +246,7 @@ impl Client {
             let response = self.post(&request).await?;
             report.requests += 1;
             report.rejected += response.rejected.len();
-            let more = response.has_more || sent.len() == self.config.push_batch;
+            let more_to_pull = response.has_more;
             let applied = {
                 let mut conn = self.lock();
                 apply::apply(&mut conn, &self.plans, &self.client_id, &sent, response)?
@@ -242,7 +255,11 @@ impl Client {
             report.applied.stored += applied.stored;
             report.applied.deleted += applied.deleted;
             report.applied.kept_local += applied.kept_local;
-            if !more {
+            // A full push may have left entries behind it, unless none of it was acknowledged:
+            // then the same entries (changes refused for a clock too far ahead, which are kept)
+            // would be pushed again at once, for ever.
+            let more_to_push = sent.len() == self.config.push_batch && applied.acknowledged > 0;
+            if !more_to_pull && !more_to_push {
                 return Ok(report);
             }
         }

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use serde_json::Value;
 use sync_runtime::client::{Client, ClientConfig};
 
+use sync_runtime::schema::SchemaMeta;
+
 use crate::server::{SCHEMA, token};
-use crate::sync::{Rows, Values, normal, row_key};
+use crate::sync::{Ddl, Rows, Schema, Values, normal, row_key};
 
 /// A device of `user`: a client over `device.db` in a temporary directory of its own.
 pub struct TestClient {
@@ -76,6 +78,11 @@ impl TestClient {
         });
     }
 
+    /// The device's database file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// How many local writes wait in the outbox.
     pub fn outbox_len(&self) -> i64 {
         self.client.with_db(|conn| {
@@ -120,4 +127,29 @@ fn open_client(path: &std::path::Path, server: &str, user: &str, limits: Limits)
 /// The row of `table` with key `key` in `rows`.
 pub fn find<'a>(rows: &'a Rows, table: &str, key: &Values) -> Option<&'a Values> {
     rows.get(&row_key(SCHEMA.table(table).expect("a table of the schema"), key))
+}
+
+/// The example schema moved on to `version`, admitting clients from `min_client_version`, with
+/// a new nullable column `tune.mode`: the next version of an app, for tests of old clients and
+/// migrations.
+pub fn next_example_schema(version: u32, min_client_version: u32) -> (Schema, Ddl) {
+    let text = std::fs::read_to_string(crate::workspace_root().join("schema.toml"))
+        .expect("read schema.toml");
+    let text = text
+        .replacen(
+            "version = 3 ",
+            &format!("version = {version}\nmin_client_version = {min_client_version} "),
+            1,
+        )
+        .replacen(
+            "incipit = { type = \"text\", nullable = true }\n",
+            "incipit = { type = \"text\", nullable = true }\nmode = { type = \"text\", nullable = true }\n",
+            1,
+        );
+    let ir = crate::load("schema.toml (next)", &text);
+    assert_eq!(ir.version, version, "the edit took");
+    assert!(ir.table("tune").and_then(|t| t.column("mode")).is_some(), "the edit took");
+    let (sqlite, postgres) = crate::ddl(&ir);
+    let meta: &'static SchemaMeta = sync_runtime::schema::from_ir::leak(&ir);
+    (Schema { meta, ir }, Ddl { sqlite, postgres })
 }

@@ -5,45 +5,20 @@
 
 use std::sync::Arc;
 
-use integration_tests::client::TestClient;
+use integration_tests::client::{TestClient, next_example_schema};
 use integration_tests::server::{Options, TestServer, runtime, token};
 use integration_tests::sync::*;
 use serde_json::json;
 use sync_runtime::client::{Client, ClientConfig, ClientError};
-use sync_runtime::schema::SchemaMeta;
 
 integration_tests::for_each_store!(
     an_old_client_keeps_syncing_through_a_compatible_change,
     an_old_client_gets_upgrade_required_once_its_version_is_dropped,
 );
 
-/// The example schema at `version`, admitting clients from `min_client_version`, with a new
-/// nullable column `tune.mode`.
-fn next_schema(version: u32, min_client_version: u32) -> (Schema, Ddl) {
-    let text = std::fs::read_to_string(integration_tests::workspace_root().join("schema.toml"))
-        .expect("read schema.toml");
-    let text = text
-        .replacen(
-            "version = 3 ",
-            &format!("version = {version}\nmin_client_version = {min_client_version} "),
-            1,
-        )
-        .replacen(
-            "incipit = { type = \"text\", nullable = true }\n",
-            "incipit = { type = \"text\", nullable = true }\nmode = { type = \"text\", nullable = true }\n",
-            1,
-        );
-    let ir = integration_tests::load("schema.toml (next)", &text);
-    assert_eq!(ir.version, version, "the edit took");
-    assert!(ir.table("tune").and_then(|t| t.column("mode")).is_some(), "the edit took");
-    let (sqlite, postgres) = integration_tests::ddl(&ir);
-    let meta: &'static SchemaMeta = sync_runtime::schema::from_ir::leak(&ir);
-    (Schema { meta, ir }, Ddl { sqlite, postgres })
-}
-
 fn an_old_client_keeps_syncing_through_a_compatible_change<S: TestStore>() {
     let rt = runtime();
-    let (schema, ddl) = next_schema(4, 3);
+    let (schema, ddl) = next_example_schema(4, 3);
     let (store, db) = S::create(&rt, &schema, &ddl);
     let server = rt.block_on(TestServer::start_with(schema.meta, store, Options::default()));
     let url = server.url("");
@@ -93,7 +68,7 @@ fn an_old_client_keeps_syncing_through_a_compatible_change<S: TestStore>() {
 
 fn an_old_client_gets_upgrade_required_once_its_version_is_dropped<S: TestStore>() {
     let rt = runtime();
-    let (schema, ddl) = next_schema(5, 5);
+    let (schema, ddl) = next_example_schema(5, 5);
     let (store, _db) = S::create(&rt, &schema, &ddl);
     let server = rt.block_on(TestServer::start_with(schema.meta, store, Options::default()));
     let me = user(1);

@@ -1,0 +1,93 @@
+//! Bringing a device's database to the app's schema version when the client opens it (DESIGN 6).
+//!
+//! A device's database records its version in `PRAGMA user_version` (set when the client creates
+//! it from the generated DDL, and by each migration script). Opening it with a newer app runs the
+//! SQLite scripts `cargo xtask migrate` wrote for each version above it, in order: each is one
+//! transaction (a rebuild runs with foreign keys off outside it), so a failing script leaves the
+//! database at the version before it, and the client refuses to open rather than sync a schema it
+//! does not have. Local rows and the outbox stay as they are across a migration.
+
+use rusqlite::Connection;
+
+use super::ClientError;
+use super::local::db;
+use crate::schema::SchemaMeta;
+
+/// The SQLite script that brings a device's database from the version before to `version`:
+/// `generated/migrations/<version>_*.sqlite.sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub version: u32,
+    pub sqlite: String,
+}
+
+impl Migration {
+    pub fn new(version: u32, sqlite: impl Into<String>) -> Self {
+        Migration { version, sqlite: sqlite.into() }
+    }
+}
+
+/// Run the scripts of `migrations` above the database's version, up to `schema`'s; fail unless
+/// the database ends at `schema`'s version.
+pub(super) fn upgrade(
+    conn: &mut Connection,
+    schema: &SchemaMeta,
+    migrations: &[Migration],
+) -> Result<(), ClientError> {
+    let mut at = version_of(conn)?;
+    let mut steps: Vec<&Migration> =
+        migrations.iter().filter(|m| m.version > at && m.version <= schema.version).collect();
+    steps.sort_by_key(|m| m.version);
+    for step in steps {
+        if let Err(error) = conn.execute_batch(&step.sqlite) {
+            // A script that failed midway may leave its transaction open and foreign keys off.
+            if !conn.is_autocommit() {
+                conn.execute_batch("ROLLBACK").map_err(db("rolling a failed migration back"))?;
+            }
+            conn.pragma_update(None, "foreign_keys", "ON")
+                .map_err(db("enforcing foreign keys again"))?;
+            return Err(ClientError::Database(format!(
+                "the migration to schema version {} failed, and the database stays at version \
+                 {at}: {error}",
+                step.version
+            )));
+        }
+        at = version_of(conn)?;
+        if at != step.version {
+            return Err(ClientError::Database(format!(
+                "the migration to schema version {} left the database at version {at}",
+                step.version
+            )));
+        }
+    }
+    match at.cmp(&schema.version) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(ClientError::Database(format!(
+            "the database is at schema version {at}, newer than this app's {}: update the app",
+            schema.version
+        ))),
+        std::cmp::Ordering::Less => Err(ClientError::Database(format!(
+            "the database is at schema version {at} and this app at {}, and no migration leads \
+             there (`cargo xtask migrate` writes them)",
+            schema.version
+        ))),
+    }
+}
+
+/// Record that a database just made from the generated DDL is at `schema`'s version.
+pub(super) fn mark_created(conn: &Connection, schema: &SchemaMeta) -> Result<(), ClientError> {
+    conn.pragma_update(None, "user_version", schema.version).map_err(db("recording the version"))
+}
+
+/// The database's schema version: `user_version`, or for a database made before the client set
+/// it, the version its DDL wrote into `_sync_client`.
+fn version_of(conn: &Connection) -> Result<u32, ClientError> {
+    let recorded: u32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(db("reading the database's version"))?;
+    if recorded > 0 {
+        return Ok(recorded);
+    }
+    conn.query_row("SELECT schema_version FROM _sync_client", [], |row| row.get(0))
+        .map_err(db("reading the database's version"))
+}

@@ -1,6 +1,9 @@
 //! Syncs that take several requests, on both stores (DESIGN 5.5): an outbox larger than one push
 //! reaches the server parents first, a pull of many pages converges, and a failure between two
-//! pages keeps the pages applied before it and misses nothing after it.
+//! pages keeps the pages applied before it and misses nothing after it; a change refused for a
+//! clock too far ahead waits in the outbox without keeping the sync going.
+
+use std::time::Duration;
 
 use integration_tests::client::{Limits, TestClient, expected_on_device};
 use integration_tests::server::{Options, Served};
@@ -11,6 +14,7 @@ integration_tests::for_each_store!(
     an_outbox_larger_than_one_push_reaches_the_server_parents_first,
     a_pull_of_many_pages_converges,
     a_failure_between_pages_keeps_the_pages_before_it,
+    a_change_too_far_ahead_waits_and_the_sync_ends,
 );
 
 fn sync(served: &Served, device: &TestClient) -> SyncReport {
@@ -132,5 +136,36 @@ fn a_failure_between_pages_keeps_the_pages_before_it<S: TestStore>() {
     let report = sync(&served, &b);
     assert_eq!(report.applied.stored, 26 - 8, "the pages after the failure");
     assert_converged(&served, &[&a, &b]);
+    served.stop();
+}
+
+fn a_change_too_far_ahead_waits_and_the_sync_ends<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let me = user(1);
+    let small = Limits { push_batch: 2, ..Limits::default() };
+    let a = TestClient::open_with(&served.server.url(""), &me, small);
+    insert_tunes(&a, 1..=2);
+    sync(&served, &a);
+    // Tune 1's time is an hour ahead of the server's clock, tune 2's is not.
+    let ahead = from_now(chrono::Duration::hours(1));
+    for (n, at) in [(1, ahead.as_str()), (2, &at(2))] {
+        a.execute(&format!(
+            "UPDATE tune SET title = 'edited', last_modified_at = '{at}' WHERE id = '{}'",
+            id(n)
+        ));
+    }
+    for _ in 0..2 {
+        served.settle();
+        let sync =
+            async { tokio::time::timeout(Duration::from_secs(10), a.client.sync_once()).await };
+        let report = served.block_on(sync).expect("the sync ends").expect("the sync succeeds");
+        assert!(report.requests <= 2, "the sync stops pushing tune 1 again: {report:?}");
+        assert_eq!(report.rejected, report.requests, "tune 1 is refused for its clock");
+        assert_eq!(a.outbox_len(), 1, "and waits to be sent again");
+    }
+    let title = |n| {
+        served.snapshot().row("tune", serde_json::json!({ "id": id(n) })).unwrap()["title"].clone()
+    };
+    assert_eq!((title(1), title(2)), ("tune 1".into(), "edited".into()));
     served.stop();
 }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sync_runtime::client::{Client, ClientConfig};
+use sync_runtime::client::{Client, ClientConfig, SyncReport};
 
 use sync_runtime::schema::SchemaMeta;
 
-use crate::server::{SCHEMA, token};
+use crate::server::{SCHEMA, Served, token};
 use crate::sync::{Ddl, Rows, Schema, Values, normal, row_key};
 
 /// A device of `user`: a client over `device.db` in a temporary directory of its own.
@@ -101,6 +101,26 @@ impl TestClient {
             }
         }
         rows
+    }
+}
+
+/// Sync `device` to the end, once every write committed so far can be pulled.
+pub fn sync(served: &Served, device: &TestClient) -> SyncReport {
+    served.settle();
+    served.block_on(device.client.sync_once()).unwrap_or_else(|e| panic!("the sync fails: {e}"))
+}
+
+/// After a quiet sync of each, every device holds exactly what its user may read, and has
+/// nothing to push. (A device reads the server's stamps on its own last writes with the pull
+/// after the push: a Postgres pull stops before its own transaction.)
+pub fn assert_converged(served: &Served, devices: &[&TestClient]) {
+    for device in devices {
+        assert_eq!(sync(served, device).pushed, 0, "a quiet sync");
+    }
+    let snapshot = served.snapshot();
+    for (n, device) in devices.iter().enumerate() {
+        assert_eq!(device.rows(), expected_on_device(snapshot.readable_by(&device.user)), "{n}");
+        assert_eq!(device.outbox_len(), 0, "device {n} has nothing left to push");
     }
 }
 

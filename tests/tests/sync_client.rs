@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::client::{TestClient, expected_on_device};
+use integration_tests::client::{TestClient, expected_on_device, sync};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
 use sync_runtime::client::RunOptions;
@@ -16,12 +16,6 @@ integration_tests::for_each_store!(
     applying_pulled_rows_never_enqueues_them,
     a_poke_makes_the_other_device_sync_within_the_debounce,
 );
-
-/// Sync `device` to the end, once every write committed so far can be pulled.
-fn sync(served: &Served, device: &TestClient) {
-    served.settle();
-    served.block_on(device.client.sync_once()).expect("the sync succeeds");
-}
 
 /// Every device of `user` holds exactly what the server lets the user read.
 fn assert_converged(served: &Served, user: &str, devices: &[&TestClient]) {

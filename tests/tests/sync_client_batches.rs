@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use integration_tests::client::{Limits, TestClient, expected_on_device};
+use integration_tests::client::{Limits, TestClient, assert_converged, expected_on_device, sync};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
-use sync_runtime::client::SyncReport;
 
 integration_tests::for_each_store!(
     an_outbox_larger_than_one_push_reaches_the_server_parents_first,
@@ -16,23 +15,6 @@ integration_tests::for_each_store!(
     a_failure_between_pages_keeps_the_pages_before_it,
     a_change_too_far_ahead_waits_and_the_sync_ends,
 );
-
-fn sync(served: &Served, device: &TestClient) -> SyncReport {
-    served.settle();
-    served.block_on(device.client.sync_once()).unwrap_or_else(|e| panic!("the sync fails: {e}"))
-}
-
-/// After a quiet sync of each, every device holds exactly what its user may read.
-fn assert_converged(served: &Served, devices: &[&TestClient]) {
-    for device in devices {
-        assert_eq!(sync(served, device).pushed, 0, "a quiet sync");
-    }
-    let snapshot = served.snapshot();
-    for (n, device) in devices.iter().enumerate() {
-        assert_eq!(device.rows(), expected_on_device(snapshot.readable_by(&device.user)), "{n}");
-        assert_eq!(device.outbox_len(), 0, "device {n} has nothing left to push");
-    }
-}
 
 fn insert_tunes(device: &TestClient, tunes: std::ops::RangeInclusive<u32>) {
     let user = &device.user;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::client::{TestClient, expected_on_device, find};
+use integration_tests::client::{self, TestClient, find};
 use integration_tests::proxy::{Fault, Proxy};
 use integration_tests::server::{Options, Served, TestServer, pg_store, sqlite_store};
 use integration_tests::sync::*;
@@ -52,7 +52,7 @@ impl Rig {
 
     /// Sync `device` to the end, once every write committed so far can be pulled.
     fn sync(&self, device: &TestClient) -> SyncReport {
-        self.try_sync(device).unwrap_or_else(|e| panic!("the sync fails: {e}"))
+        client::sync(&self.served, device)
     }
 
     fn try_sync(&self, device: &TestClient) -> Result<SyncReport, ClientError> {
@@ -73,19 +73,10 @@ impl Rig {
         result.unwrap_or_else(|e| panic!("the sync fails: {e}"))
     }
 
-    /// After a quiet sync of each, every device holds exactly what the server lets user 1 read,
-    /// and has nothing to push. (A device reads the server's stamps on its own last writes with
-    /// the pull after the push: a Postgres pull stops before its own transaction.)
+    /// After a quiet sync of each, every device (all of user 1) holds exactly what the server
+    /// lets the user read, and has nothing to push.
     fn assert_converged(&self, devices: &[&TestClient]) {
-        for device in devices {
-            let report = self.sync(device);
-            assert_eq!(report.pushed, 0, "a quiet sync");
-        }
-        let expected = expected_on_device(self.served.snapshot().readable_by(&self.me));
-        for (n, device) in devices.iter().enumerate() {
-            assert_eq!(device.rows(), expected, "device {n}");
-            assert_eq!(device.outbox_len(), 0, "device {n} has nothing left to push");
-        }
+        client::assert_converged(&self.served, devices);
     }
 
     fn stop(self) {

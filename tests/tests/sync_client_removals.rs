@@ -9,30 +9,12 @@
 
 use std::sync::Arc;
 
-use integration_tests::client::{TestClient, expected_on_device};
+use integration_tests::client::{TestClient, assert_converged, sync};
 use integration_tests::proxy::Proxy;
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
-use sync_runtime::client::SyncReport;
 
 integration_tests::for_each_store!(a_row_removed_on_the_server_is_removed_on_every_device);
-
-fn sync(served: &Served, device: &TestClient) -> SyncReport {
-    served.settle();
-    served.block_on(device.client.sync_once()).unwrap_or_else(|e| panic!("the sync fails: {e}"))
-}
-
-/// After a quiet sync of each, every device holds exactly what its user may read.
-fn assert_converged(served: &Served, devices: &[&TestClient]) {
-    for device in devices {
-        assert_eq!(sync(served, device).pushed, 0, "a quiet sync");
-    }
-    let snapshot = served.snapshot();
-    for (n, device) in devices.iter().enumerate() {
-        assert_eq!(device.rows(), expected_on_device(snapshot.readable_by(&device.user)), "{n}");
-        assert_eq!(device.outbox_len(), 0, "device {n} has nothing left to push");
-    }
-}
 
 /// Tunes 1 and 2 with a note each (notes 11 and 12), as device `a` writes them.
 fn tunes_with_notes(a: &TestClient) {

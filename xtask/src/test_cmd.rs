@@ -27,7 +27,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
         cmd.args(["test", "--workspace", "--no-fail-fast"]);
     }
     cmd.args(args).current_dir(root).env("TEST_DATABASE_URL", &database_url);
-    println!("running the tests against {}", redact(&database_url));
+    println!("running the tests against {}", crate::live::redact(&database_url));
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -37,17 +37,6 @@ pub fn database_url() -> Result<String, String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Ok(url),
         _ => start_local_postgres(),
-    }
-}
-
-/// Hide the password when printing a connection string.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-            None => url.to_owned(),
-        },
-        _ => url.to_owned(),
     }
 }
 

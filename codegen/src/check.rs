@@ -222,7 +222,7 @@ fn check_type(table: &Table, column: &Column, written: &RustType, at: &str) -> O
 }
 
 /// Timestamps, dates and bigints have a wire form of their own (milliseconds and `Z`,
-/// `YYYY-MM-DD`, the safe integer range); without the `sync_runtime::wire` helper the generated
+/// `YYYY-MM-DD`, the safe integer range); without the `sync_meta::wire` helper the generated
 /// structs use, serde would write chrono's or i64's default form and the row would drift.
 fn check_wire_helper(
     table: &Table,
@@ -235,12 +235,12 @@ fn check_wire_helper(
         with.unwrap_or_default().trim_start_matches("::").split("::").map(str::to_owned).collect();
     let ok = with.is_some()
         && written.last() == Some(&helper)
-        && suffix_match(&written, &["sync_runtime", "wire", &helper]);
+        && suffix_match(&written, &["sync_meta", "wire", &helper]);
     let default = if column.nullable { ", default" } else { "" };
     (!ok).then(|| {
         format!(
             "column `{}.{}` is a {} `{}` ({at}), whose wire form needs \
-             `#[serde(with = \"sync_runtime::wire::{helper}\"{default})]` on this field",
+             `#[serde(with = \"sync_meta::wire::{helper}\"{default})]` on this field",
             table.name,
             column.name,
             if column.nullable { "nullable" } else { "NOT NULL" },
@@ -310,8 +310,8 @@ at = { type = "timestamp" }
             field("id", "uuid::Uuid"),
             field("title", "String"),
             field("type", "tune::Type"),
-            with(field("composed", "Option<chrono::NaiveDate>"), "sync_runtime::wire::date_opt"),
-            with(field("at", "DateTime<Utc>"), "::sync_runtime::wire::timestamp"),
+            with(field("composed", "Option<chrono::NaiveDate>"), "sync_meta::wire::date_opt"),
+            with(field("at", "DateTime<Utc>"), "::sync_meta::wire::timestamp"),
         ]
     }
 
@@ -324,13 +324,13 @@ at = { type = "timestamp" }
         assert_eq!(
             error.message,
             "column `tune.at` is a NOT NULL `timestamp` (schema.toml:11:1), whose wire form needs \
-             `#[serde(with = \"sync_runtime::wire::timestamp\")]` on this field"
+             `#[serde(with = \"sync_meta::wire::timestamp\")]` on this field"
         );
         // The helper of another type, or of the non-Option form, is as wrong as none.
-        fields[4].with = Some("sync_runtime::wire::date".into());
+        fields[4].with = Some("sync_meta::wire::date".into());
         assert_eq!(only(&fields).at, At::FieldType(4));
         let mut fields = matching();
-        fields[3].with = Some("sync_runtime::wire::date".into());
+        fields[3].with = Some("sync_meta::wire::date".into());
         assert!(only(&fields).message.contains("wire::date_opt\", default)"));
         // A path brought into scope with `use` is accepted.
         fields[3].with = Some("wire::date_opt".into());

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+pub use sync_meta::schema::{LogicalType, PostgresType, Storage, StoredAs, TimestampStorage};
+
 use crate::evolve::Rule;
 
 /// A byte range in `schema.toml`, kept so that later tools can point back at the source.
@@ -49,15 +51,6 @@ pub struct Allowance {
     pub reason: String,
     /// The `[[evolution.allow]]` entry.
     pub span: Span,
-}
-
-/// How SQLite stores a `timestamp` column, one choice for the whole schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimestampStorage {
-    /// RFC 3339 text in UTC with milliseconds: `2026-11-24T10:00:00.000Z`.
-    Text,
-    /// Milliseconds since the Unix epoch.
-    Integer,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,90 +141,12 @@ pub struct Column {
     pub span: Span,
 }
 
-/// One logical type, mapped once per target (DESIGN section 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LogicalType {
-    Text,
-    Uuid,
-    Integer,
-    Bigint,
-    Real,
-    Boolean,
-    Timestamp,
-    Date,
-    Json,
-}
-
 impl Column {
     /// Whether some target may put a CHECK named `check_name` on this column: enums, and every
     /// type SQLite cannot enforce by its affinity alone (0/1 booleans, 32-bit integers, safe
     /// bigints, lower-case uuids, json, dates, timestamps).
     pub fn has_check(&self) -> bool {
         self.values.is_some() || !matches!(self.ty, LogicalType::Text | LogicalType::Real)
-    }
-}
-
-impl LogicalType {
-    pub const ALL: [LogicalType; 9] = [
-        LogicalType::Text,
-        LogicalType::Uuid,
-        LogicalType::Integer,
-        LogicalType::Bigint,
-        LogicalType::Real,
-        LogicalType::Boolean,
-        LogicalType::Timestamp,
-        LogicalType::Date,
-        LogicalType::Json,
-    ];
-
-    /// The spelling used in `schema.toml`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogicalType::Text => "text",
-            LogicalType::Uuid => "uuid",
-            LogicalType::Integer => "integer",
-            LogicalType::Bigint => "bigint",
-            LogicalType::Real => "real",
-            LogicalType::Boolean => "boolean",
-            LogicalType::Timestamp => "timestamp",
-            LogicalType::Date => "date",
-            LogicalType::Json => "json",
-        }
-    }
-}
-
-/// Storage choices that differ from the default mapping, validated to be compatible.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Storage {
-    /// Postgres type override for `timestamp` and `real` columns.
-    pub postgres: Option<PostgresType>,
-    /// `integer` for a 0/1 boolean, `text` for JSON kept as text (both databases).
-    pub stored_as: Option<StoredAs>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PostgresType {
-    /// `timestamp` (without time zone), microsecond precision.
-    Timestamp,
-    /// `timestamptz` with the default (microsecond) precision.
-    Timestamptz,
-    /// `real` (float4).
-    Real,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredAs {
-    Integer,
-    Text,
-}
-
-impl StoredAs {
-    /// The spelling used in `schema.toml`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoredAs::Integer => "integer",
-            StoredAs::Text => "text",
-        }
     }
 }
 

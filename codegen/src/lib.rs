@@ -12,6 +12,7 @@ pub mod emit;
 pub mod evolve;
 pub mod ir;
 mod load;
+pub mod meta;
 pub mod migrate;
 pub mod protocol;
 pub mod raw;

@@ -4,9 +4,13 @@
 //! the loader can never disagree on the format. Positions are not stored here: `load` reads
 //! them from the parsed TOML tree when it reports a problem.
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
 use indexmap::IndexMap;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
+use sync_meta::schema::{LogicalType, PostgresType, StoredAs, TimestampStorage};
 
 /// A whole `schema.toml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -69,14 +73,8 @@ pub struct SchemaMeta {
     pub min_client_version: Option<u32>,
     /// How SQLite stores timestamps: RFC 3339 text (default) or integer milliseconds.
     #[serde(default)]
+    #[schemars(with = "Option<Spelled<TimestampStorage>>")]
     pub timestamp_storage: Option<TimestampStorage>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TimestampStorage {
-    Text,
-    Integer,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -196,6 +194,7 @@ pub enum FkAction {
 #[serde(deny_unknown_fields)]
 pub struct Column {
     #[serde(rename = "type")]
+    #[schemars(with = "Spelled<LogicalType>")]
     pub ty: LogicalType,
     #[serde(default)]
     pub nullable: bool,
@@ -219,36 +218,31 @@ pub struct Column {
     pub fk_name: Option<String>,
     pub check_name: Option<String>,
     /// Postgres storage override: `timestamp`/`timestamptz` for timestamps, `real` for reals.
+    #[schemars(with = "Option<Spelled<PostgresType>>")]
     pub postgres_type: Option<PostgresType>,
     /// `integer` for a 0/1 boolean, `text` for JSON kept in text.
+    #[schemars(with = "Option<Spelled<StoredAs>>")]
     pub storage: Option<StoredAs>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LogicalType {
-    Text,
-    Uuid,
-    Integer,
-    Bigint,
-    Real,
-    Boolean,
-    Timestamp,
-    Date,
-    Json,
+/// The JSON Schema of one of the metadata enums that `schema.toml` spells by name: a string
+/// among the enum's spellings, under the enum's own name. The enums live in `sync_meta` (one
+/// definition for the generator and the runtime), which does not depend on schemars.
+pub struct Spelled<T>(PhantomData<T>);
+
+macro_rules! spelled {
+    ($($ty:ident),*) => {$(
+        impl JsonSchema for Spelled<$ty> {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let spellings: Vec<&str> = $ty::ALL.iter().map(|v| v.as_str()).collect();
+                json_schema!({ "type": "string", "enum": spellings })
+            }
+        }
+    )*};
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PostgresType {
-    Timestamp,
-    Timestamptz,
-    Real,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StoredAs {
-    Integer,
-    Text,
-}
+spelled!(LogicalType, PostgresType, StoredAs, TimestampStorage);

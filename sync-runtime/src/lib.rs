@@ -1,9 +1,9 @@
 //! The schema-agnostic sync runtime.
 //!
 //! Nothing here names a table or a column: everything the runtime knows about an application's
-//! schema comes from the metadata the generator produced from `schema.toml` ([`schema`]). The
-//! wire format of values ([`wire`], DESIGN section 4) and the protocol ([`protocol`], DESIGN 5.1)
-//! are shared by server and client. The `server` feature (on by default) adds the rest: JWT
+//! schema comes from the metadata the generator produced from `schema.toml` ([`schema`], from the
+//! `sync-meta` crate). The wire format of values ([`wire`], docs/types.md) and the protocol
+//! ([`protocol`], docs/sync.md) are shared by server and client. The `server` feature (on by default) adds the rest: JWT
 //! [`auth`], the sync [`engine`] and its [`store`]s, the HTTP [`server`] and the `sync-server`
 //! binary.
 
@@ -16,7 +16,6 @@ pub mod engine;
 #[cfg(any(feature = "server", feature = "client"))]
 pub mod pokes;
 pub mod protocol;
-pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(any(feature = "server", feature = "client"))]
@@ -25,4 +24,5 @@ mod sql;
 mod sqlite_value;
 #[cfg(feature = "server")]
 pub mod store;
-pub mod wire;
+
+pub use sync_meta::{schema, wire};

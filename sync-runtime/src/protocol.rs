@@ -1,8 +1,10 @@
-//! The sync protocol of DESIGN 5.1: the request and response bodies of `POST /api/sync`.
+//! The sync protocol (docs/sync.md): the request and response bodies of `POST /api/sync`.
 //!
-//! Generated at compile time from `codegen::protocol`, the one description the TypeScript
-//! `sync-types.ts` is printed from too, so no copy is kept by hand. Rows travel as raw JSON
-//! ([`Row`]): the engine parses pushed rows once to validate them, and passes pulled rows through.
+//! The message types are in `protocol/messages.rs`, a file `cargo xtask gen` prints from
+//! `codegen::protocol` (the one description the TypeScript `sync-types.ts` is printed from too)
+//! and `cargo xtask check` keeps current, so no copy is kept by hand and the runtime does not
+//! build the generator. Rows travel as raw JSON ([`Row`]): the engine parses pushed rows once to
+//! validate them, and passes pulled rows through.
 
 use std::fmt;
 
@@ -10,7 +12,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-codegen_macros::sync_protocol!();
+mod messages;
+
+pub use messages::*;
 
 /// A primary key, or any JSON object: column name to value.
 pub type Key = serde_json::Map<String, serde_json::Value>;
@@ -112,7 +116,7 @@ mod tests {
 
     use super::*;
 
-    /// The examples of DESIGN 5.1 parse, and print back as they were.
+    /// The examples of docs/sync.md parse, and print back as they were.
     #[test]
     fn design_examples_round_trip() {
         let request = json!({

@@ -180,7 +180,7 @@ impl<S: TestStore> Server<S> {
     pub fn with_schema(text: &str) -> Self {
         let ir = crate::load("schema.toml", text);
         let (sqlite, postgres) = crate::ddl(&ir);
-        let schema = Schema { meta: sync_runtime::schema::from_ir::leak(&ir), ir };
+        let schema = Schema { meta: codegen::meta::schema_meta(&ir), ir };
         Self::build(schema, &Ddl { sqlite, postgres }, Config::default())
     }
 

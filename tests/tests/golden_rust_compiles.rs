@@ -2,7 +2,7 @@
 //! runtime: each case is expanded here with `include_schema!` (the same tokens `cargo xtask gen`
 //! writes), so a case whose generated Rust does not compile fails the build of this test.
 
-use sync_runtime::schema::SchemaMeta;
+use sync_meta::schema::SchemaMeta;
 
 mod all_types {
     codegen_macros::include_schema!("../codegen/tests/data/all_types/schema.toml");

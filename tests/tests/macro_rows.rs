@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use codegen_macros::SyncRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sync_runtime::schema::{SyncRow, TableMeta};
+use sync_meta::schema::{SyncRow, TableMeta};
 use uuid::Uuid;
 
 mod tunes {
@@ -27,12 +27,12 @@ struct PracticeTune {
     kind: tunes::tune::Type,
     structure: Option<String>,
     incipit: Option<String>,
-    #[serde(with = "sync_runtime::wire::date_opt", default)]
+    #[serde(with = "sync_meta::wire::date_opt", default)]
     composed_on: Option<NaiveDate>,
     deleted: bool,
     sync_version: i32,
     device_id: Option<String>,
-    #[serde(with = "sync_runtime::wire::timestamp")]
+    #[serde(with = "sync_meta::wire::timestamp")]
     last_modified_at: DateTime<Utc>,
 }
 

@@ -10,7 +10,7 @@ use generated::{
     UserProfile, tune,
 };
 use serde_json::{Value, json};
-use sync_runtime::schema::{Scope, SyncRow};
+use sync_meta::schema::{Scope, SyncRow};
 
 const USER: &str = "6f1c2a4e-8b3d-4e5f-9a0b-1c2d3e4f5a6b";
 const TUNE: &str = "0b7e9c1d-2f3a-4b5c-8d6e-7f8091a2b3c4";

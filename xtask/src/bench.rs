@@ -64,7 +64,8 @@ fn time_gen(schema_text: &str, runs: usize) -> Result<Duration, String> {
         let _ = std::fs::remove_dir_all(&out);
         let start = Instant::now();
         let schema = drift::load_schema(&schema_path)?.map_err(|e| e.render())?;
-        drift::write_all(&codegen::generate(&schema), &out).map_err(|e| e.to_string())?;
+        let folder = drift::Folder { dir: &out, shown: "generated", owned: true };
+        drift::write_all(&codegen::generate(&schema), folder).map_err(|e| e.to_string())?;
         times.push(start.elapsed());
     }
     let _ = std::fs::remove_dir_all(&scratch);

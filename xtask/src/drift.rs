@@ -8,7 +8,40 @@ use std::path::{Path, PathBuf};
 use codegen::{Files, SchemaError};
 use similar::TextDiff;
 
-/// How one generated file differs from what `schema.toml` produces.
+/// A folder of generated files: where it is, how messages name it, and whether the generator
+/// owns all of it (so that a file it does not produce there is an orphan).
+#[derive(Debug, Clone, Copy)]
+pub struct Folder<'a> {
+    pub dir: &'a Path,
+    /// The folder as messages show it, relative to the workspace root (`generated`), or empty
+    /// for the workspace root itself.
+    pub shown: &'a str,
+    pub owned: bool,
+}
+
+impl Folder<'_> {
+    fn shown_path(&self, rel: &str) -> String {
+        if self.shown.is_empty() { rel.to_owned() } else { format!("{}/{rel}", self.shown) }
+    }
+
+    fn rel_path<'p>(&self, shown: &'p str) -> &'p str {
+        if self.shown.is_empty() {
+            shown
+        } else {
+            shown[self.shown.len()..].trim_start_matches('/')
+        }
+    }
+}
+
+/// Files the generator keeps among the workspace's sources, outside `generated/`, by path
+/// relative to the workspace root: the protocol's Rust types, which the runtime compiles without
+/// building the generator. They do not depend on `schema.toml`.
+pub fn sources() -> Files {
+    Files::from([(codegen::emit::PROTOCOL_PATH.to_owned(), codegen::emit::protocol_file())])
+}
+
+/// How one generated file differs from what the generator produces; `path` is relative to the
+/// workspace root, as messages show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
     /// On disk but different; `diff` is a unified diff from the file on disk to the expected one.
@@ -42,11 +75,12 @@ pub fn load_schema(schema_path: &Path) -> Result<Result<codegen::ir::Schema, Sch
     Ok(codegen::load(&name, &text))
 }
 
-/// Every difference between the expected files and the folder `dir`.
-pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
+/// Every difference between the expected files (by path relative to the folder) and the folder.
+pub fn compare(expected: &Files, folder: Folder<'_>) -> io::Result<Vec<Drift>> {
     let mut drifts = Vec::new();
-    for (path, contents) in expected {
-        let target = dir.join(path);
+    for (rel, contents) in expected {
+        let target = folder.dir.join(rel);
+        let path = folder.shown_path(rel);
         match fs::read(&target) {
             // A file that is not UTF-8 is stale too (shown with replacement characters), so
             // that `gen` overwrites it instead of failing to read it.
@@ -62,25 +96,23 @@ pub fn compare(expected: &Files, dir: &Path) -> io::Result<Vec<Drift>> {
                 let text = diff
                     .unified_diff()
                     .context_radius(3)
-                    .header(
-                        &format!("generated/{path} (on disk)"),
-                        &format!("generated/{path} (from schema.toml)"),
-                    )
+                    .header(&format!("{path} (on disk)"), &format!("{path} (from schema.toml)"))
                     .to_string();
-                drifts.push(Drift::Stale { path: path.clone(), diff: text, first_line });
+                drifts.push(Drift::Stale { path, diff: text, first_line });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                drifts.push(Drift::Missing { path: path.clone() })
-            }
-            Err(_) if target.is_dir() => drifts.push(Drift::NotAFile { path: path.clone() }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => drifts.push(Drift::Missing { path }),
+            Err(_) if target.is_dir() => drifts.push(Drift::NotAFile { path }),
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", target.display()))),
         }
     }
-    for path in files_under(dir)? {
+    if !folder.owned {
+        return Ok(drifts);
+    }
+    for rel in files_under(folder.dir)? {
         // Migrations are history written by `cargo xtask migrate`, not regenerated.
-        let migration = path.starts_with(&format!("{}/", crate::migrate::DIR));
-        if !expected.contains_key(&path) && !migration {
-            drifts.push(Drift::Orphan { path });
+        let migration = rel.starts_with(&format!("{}/", crate::migrate::DIR));
+        if !expected.contains_key(&rel) && !migration {
+            drifts.push(Drift::Orphan { path: folder.shown_path(&rel) });
         }
     }
     Ok(drifts)
@@ -128,16 +160,15 @@ pub fn render(drifts: &[Drift]) -> String {
         match drift {
             Drift::Stale { diff, .. } => out.push_str(diff),
             Drift::Missing { path } => {
-                let _ = writeln!(out, "missing: generated/{path} (schema.toml produces it)");
+                let _ = writeln!(out, "missing: {path} (schema.toml produces it)");
             }
             Drift::Orphan { path } => {
-                let _ =
-                    writeln!(out, "orphaned: generated/{path} (schema.toml does not produce it)");
+                let _ = writeln!(out, "orphaned: {path} (schema.toml does not produce it)");
             }
             Drift::NotAFile { path } => {
                 let _ = writeln!(
                     out,
-                    "not a file: generated/{path} is a directory (schema.toml produces a file there)"
+                    "not a file: {path} is a directory (schema.toml produces a file there)"
                 );
             }
         }
@@ -162,7 +193,7 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "::error file=generated/{},line={line},title=schema drift::generated/{} {what}; run `cargo xtask gen`",
+            "::error file={},line={line},title=schema drift::{} {what}; run `cargo xtask gen`",
             drift.path(),
             drift.path()
         );
@@ -175,13 +206,14 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
     out
 }
 
-/// Make `dir` hold exactly `files`: write what changed (through a temporary file and a rename,
-/// so no file is ever half-written) and remove orphans, and directories where a file belongs.
-/// Returns the changed paths.
-pub fn write_all(files: &Files, dir: &Path) -> io::Result<Vec<String>> {
+/// Make the folder hold exactly `files`: write what changed (through a temporary file and a
+/// rename, so no file is ever half-written) and remove orphans, and directories where a file
+/// belongs. Returns the changed paths, as messages show them.
+pub fn write_all(files: &Files, folder: Folder<'_>) -> io::Result<Vec<String>> {
     let mut changed = Vec::new();
-    for drift in compare(files, dir)? {
-        let target = dir.join(drift.path());
+    for drift in compare(files, folder)? {
+        let rel = folder.rel_path(drift.path());
+        let target = folder.dir.join(rel);
         if let Drift::NotAFile { .. } = drift {
             fs::remove_dir_all(&target)?;
         }
@@ -201,7 +233,7 @@ pub fn write_all(files: &Files, dir: &Path) -> io::Result<Vec<String>> {
             Drift::Stale { .. } | Drift::Missing { .. } | Drift::NotAFile { .. } => {
                 fs::create_dir_all(target.parent().expect("a file has a parent"))?;
                 let tmp = target.with_extension("xtask-tmp");
-                fs::write(&tmp, &files[drift.path()])?;
+                fs::write(&tmp, &files[rel])?;
                 fs::rename(&tmp, &target)?;
             }
         }

@@ -150,9 +150,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let result = match cli.command {
-        Command::Gen(paths) => write_generated(&root.join(paths.schema), &root.join(paths.out)),
+        Command::Gen(paths) => {
+            write_generated(&root.join(paths.schema), &root, &root.join(paths.out))
+        }
         Command::Check { paths, format, against: None, database_url: None, .. } => {
-            check(&root.join(paths.schema), &root.join(paths.out), format)
+            check(&root.join(paths.schema), &root, &root.join(paths.out), format)
         }
         Command::Check { paths, format, against: Some(against), .. } => {
             check_against(&root.join(paths.schema), &against, &root, format)
@@ -188,31 +190,60 @@ fn report_invalid(error: &codegen::SchemaError, format: Format) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn write_generated(schema: &Path, out: &Path) -> Result<ExitCode, String> {
+/// The folder of generated files, and the workspace root for the generator's source files.
+fn folders<'a>(root: &'a Path, out: &'a Path, shown: &'a str) -> [drift::Folder<'a>; 2] {
+    [
+        drift::Folder { dir: out, shown, owned: true },
+        drift::Folder { dir: root, shown: "", owned: false },
+    ]
+}
+
+/// How messages show the folder `out`: relative to the workspace root when inside it.
+fn shown(root: &Path, out: &Path) -> String {
+    out.strip_prefix(root).unwrap_or(out).to_string_lossy().replace('\\', "/")
+}
+
+fn write_generated(schema: &Path, root: &Path, out: &Path) -> Result<ExitCode, String> {
     let schema = match drift::load_schema(schema)? {
         Ok(schema) => schema,
         Err(error) => return Ok(report_invalid(&error, Format::Human)),
     };
-    let files = codegen::generate(&schema);
-    let changed = drift::write_all(&files, out)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    for path in &changed {
-        println!("wrote generated/{path}");
+    let shown = shown(root, out);
+    let [generated, sources] = folders(root, out, &shown);
+    let mut count = 0;
+    let mut changed = Vec::new();
+    for (files, folder) in [(codegen::generate(&schema), generated), (drift::sources(), sources)] {
+        count += files.len();
+        changed.extend(
+            drift::write_all(&files, folder)
+                .map_err(|e| format!("cannot write {}: {e}", folder.dir.display()))?,
+        );
     }
-    println!("{} file(s) generated, {} changed", files.len(), changed.len());
+    for path in &changed {
+        println!("wrote {path}");
+    }
+    println!("{count} file(s) generated, {} changed", changed.len());
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(schema_path: &Path, out: &Path, format: Format) -> Result<ExitCode, String> {
+fn check(schema_path: &Path, root: &Path, out: &Path, format: Format) -> Result<ExitCode, String> {
     let schema = match drift::load_schema(schema_path)? {
         Ok(schema) => schema,
         Err(error) => return Ok(report_invalid(&error, format)),
     };
-    let files = codegen::generate(&schema);
-    let drifts =
-        drift::compare(&files, out).map_err(|e| format!("cannot read {}: {e}", out.display()))?;
+    let shown = shown(root, out);
+    let [generated, sources] = folders(root, out, &shown);
+    let mut count = 0;
+    let mut drifts = Vec::new();
+    for (files, folder) in [(codegen::generate(&schema), generated), (drift::sources(), sources)] {
+        count += files.len();
+        drifts.extend(
+            drift::compare(&files, folder)
+                .map_err(|e| format!("cannot read {}: {e}", folder.dir.display()))?,
+        );
+    }
     if drifts.is_empty() {
-        println!("generated/ matches schema.toml ({} files)", files.len());
+        println!("{shown}/ matches schema.toml ({count} files)");
         return Ok(ExitCode::SUCCESS);
     }
     eprint!("{}", drift::render(&drifts));

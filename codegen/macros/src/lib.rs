@@ -14,7 +14,7 @@
 //!
 //! // A hand-written row, checked against table `tune` at compile time. It derives serde's
 //! // traits itself (the derive implements only `SyncRow`), and uses the same
-//! // `sync_runtime::wire` helpers as the generated structs for timestamps, dates and bigints.
+//! // `sync_meta::wire` helpers as the generated structs for timestamps, dates and bigints.
 //! #[derive(serde::Serialize, serde::Deserialize, codegen_macros::SyncRow)]
 //! #[sync(table = "genre", schema = "../../schema.toml")] // defaults to "schema.toml"
 //! struct Genre {
@@ -25,10 +25,10 @@
 //!     title: String,
 //!     region: Option<String>,
 //!     description: Option<String>,
-//!     #[serde(with = "sync_runtime::wire::timestamp")]
+//!     #[serde(with = "sync_meta::wire::timestamp")]
 //!     last_modified_at: chrono::DateTime<chrono::Utc>,
 //! }
-//! # use sync_runtime::schema::SyncRow as _;
+//! # use sync_meta::schema::SyncRow as _;
 //! # assert_eq!(Genre::TABLE, tunes::Genre::TABLE);
 //! ```
 //!
@@ -54,22 +54,8 @@ pub fn include_schema(input: TokenStream) -> TokenStream {
     expanded.unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
-/// Expands to the sync protocol's request and response types (DESIGN 5.1), from the same
-/// description (`codegen::protocol`) the TypeScript `sync-types.ts` is generated from. Used once,
-/// by `sync-runtime`'s `protocol` module: the tokens refer to its `crate::wire` helpers.
-#[proc_macro]
-pub fn sync_protocol(input: TokenStream) -> TokenStream {
-    let input = TokenStream2::from(input);
-    if !input.is_empty() {
-        return syn::Error::new_spanned(input, "sync_protocol!() takes no arguments")
-            .into_compile_error()
-            .into();
-    }
-    codegen::emit::protocol_tokens().into()
-}
-
 /// Checks a struct against `#[sync(table = "...", schema = "...")]` and implements
-/// `sync_runtime::schema::SyncRow` for it.
+/// `sync_meta::schema::SyncRow` for it.
 #[proc_macro_derive(SyncRow, attributes(sync))]
 pub fn derive_sync_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

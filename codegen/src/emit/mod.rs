@@ -4,13 +4,14 @@
 mod json_schema;
 mod markdown;
 pub(crate) mod rust;
+mod rust_meta;
 mod rust_protocol;
 pub(crate) mod sql;
 pub(crate) mod ts;
 pub(crate) mod types;
 
 pub use rust::{rust_tokens, sync_row_impl};
-pub use rust_protocol::protocol_tokens;
+pub use rust_protocol::{PROTOCOL_PATH, protocol_file};
 
 use std::collections::BTreeMap;
 

@@ -12,8 +12,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::GENERATED_NOTICE;
-use crate::emit::Files;
-use crate::ir::{Column, LogicalType, Schema, SyncScope, Table};
+use crate::emit::{Files, rust_meta};
+use crate::ir::{Column, LogicalType, Schema, Table};
 
 /// Rust keywords of edition 2024 (strict and reserved) that a snake_case name can spell; such
 /// names become raw identifiers (`r#type`). Validation already refuses the few that cannot be
@@ -50,7 +50,7 @@ publish.workspace = true
 chrono.workspace = true
 serde.workspace = true
 serde_json.workspace = true
-sync-runtime.workspace = true
+sync-meta.workspace = true
 uuid.workspace = true
 
 [lints]
@@ -64,7 +64,7 @@ fn lib_rs(schema: &Schema) -> String {
         "Typed rows of the `{}` schema (version {}), generated from `schema.toml`.\n\n\
          Per table: a row struct that serializes to the sync wire format, a module with the\n\
          table's and columns' names and the enums of its `values` columns, and the table's\n\
-         metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]\n\
+         metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]\n\
          lists every table for the schema-agnostic sync runtime.",
         schema.name, schema.version
     );
@@ -90,22 +90,19 @@ pub fn rust_tokens(schema: &Schema) -> TokenStream {
         " The `{}` schema, version {}: every table, in foreign key dependency order.",
         schema.name, schema.version
     );
-    let name = &schema.name;
-    let version = Literal::u32_unsuffixed(schema.version);
-    let min_client_version = Literal::u32_unsuffixed(schema.min_client_version);
-    let tables = schema.tables.iter().map(|t| {
-        let row = row_ident(t);
-        quote!(<#row as ::sync_runtime::schema::SyncRow>::TABLE)
-    });
+    let tables = schema
+        .tables
+        .iter()
+        .map(|t| {
+            let row = row_ident(t);
+            quote!(<#row as ::sync_meta::schema::SyncRow>::TABLE)
+        })
+        .collect();
+    let meta = rust_meta::schema_tokens(crate::meta::schema_meta(schema), tables);
     let tables_items = schema.tables.iter().map(table_items);
     quote! {
         #[doc = #doc]
-        pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
-            name: #name,
-            version: #version,
-            min_client_version: #min_client_version,
-            tables: &[#(#tables),*],
-        };
+        pub static SCHEMA: ::sync_meta::schema::SchemaMeta = #meta;
         #(#rows #tables_items)*
     }
 }
@@ -119,7 +116,7 @@ fn row_type(table: &Table) -> TokenStream {
         let ty = field_type(table, column);
         let field_doc = column.comment.as_deref().map(docs);
         let serde = wire_helper(column).map(|helper| {
-            let path = format!("::sync_runtime::wire::{helper}");
+            let path = format!("::sync_meta::wire::{helper}");
             // With `with`, serde no longer treats a missing field as `None`; `default` keeps
             // every nullable field alike.
             if column.nullable {
@@ -137,7 +134,7 @@ fn row_type(table: &Table) -> TokenStream {
     }
 }
 
-/// The `sync_runtime::wire` module a column's values go through, if any.
+/// The `sync_meta::wire` module a column's values go through, if any.
 pub(crate) fn wire_helper(column: &Column) -> Option<String> {
     let base = match column.ty {
         LogicalType::Timestamp => "timestamp",
@@ -177,68 +174,10 @@ fn table_items(table: &Table) -> TokenStream {
 /// structs, and for hand-written ones through `#[derive(SyncRow)]`, so both carry the very same
 /// metadata.
 pub fn sync_row_impl(table: &Table, row: &Ident) -> TokenStream {
-    let meta = table_meta(table);
+    let meta = rust_meta::table_tokens(&crate::meta::table_meta(table));
     quote! {
-        impl ::sync_runtime::schema::SyncRow for #row {
-            const TABLE: &'static ::sync_runtime::schema::TableMeta = &#meta;
-        }
-    }
-}
-
-fn table_meta(table: &Table) -> TokenStream {
-    let name = &table.name;
-    let columns = table.columns.iter().map(|c| {
-        let name = &c.name;
-        let ty = format_ident!("{}", c.ty.as_str().to_upper_camel_case());
-        let nullable = c.nullable;
-        let has_default = c.default.is_some();
-        let values = match &c.values {
-            Some(values) => quote!(Some(&[#(#values),*])),
-            None => quote!(None),
-        };
-        quote! {
-            ::sync_runtime::schema::ColumnMeta {
-                name: #name,
-                ty: ::sync_runtime::schema::LogicalType::#ty,
-                nullable: #nullable,
-                has_default: #has_default,
-                values: #values,
-            }
-        }
-    });
-    let key = &table.primary_key.columns;
-    let scope = match &table.scope {
-        SyncScope::Owner => quote!(Owner),
-        SyncScope::OwnerOrPublic => quote!(OwnerOrPublic),
-        SyncScope::Public => quote!(Public),
-        SyncScope::None => quote!(None),
-        SyncScope::Via { column, parent_table } => {
-            quote!(Via { column: #column, parent_table: #parent_table })
-        }
-    };
-    let sync = &table.sync;
-    let [owner, modified, deleted, version, device] =
-        [&sync.owner, &sync.modified, &sync.deleted, &sync.version, &sync.device].map(
-            |c| match c {
-                Some(name) => quote!(Some(#name)),
-                None => quote!(None),
-            },
-        );
-    let (sqlite, postgres) = (table.targets.sqlite, table.targets.postgres);
-    quote! {
-        ::sync_runtime::schema::TableMeta {
-            name: #name,
-            columns: &[#(#columns),*],
-            primary_key: &[#(#key),*],
-            scope: ::sync_runtime::schema::Scope::#scope,
-            sync: ::sync_runtime::schema::SyncColumns {
-                owner: #owner,
-                modified: #modified,
-                deleted: #deleted,
-                version: #version,
-                device: #device,
-            },
-            targets: ::sync_runtime::schema::Targets { sqlite: #sqlite, postgres: #postgres },
+        impl ::sync_meta::schema::SyncRow for #row {
+            const TABLE: &'static ::sync_meta::schema::TableMeta = &#meta;
         }
     }
 }

@@ -1,25 +1,37 @@
-//! The sync protocol (DESIGN 5.1) as Rust types, from [`crate::protocol`]: the same description
-//! the TypeScript `sync-types.ts` is printed from, so server, Rust client and TypeScript client
-//! cannot disagree on a field.
+//! The sync protocol (docs/sync.md) as Rust types, from [`crate::protocol`]: the same
+//! description the TypeScript `sync-types.ts` is printed from, so server, Rust client and
+//! TypeScript client cannot disagree on a field.
 //!
 //! The runtime is schema-agnostic, so where TypeScript has one type per table the Rust side has
 //! one type for all: a table is its name (`String`), a row and a key are JSON objects.
-//! The tokens are expanded by `codegen_macros::sync_protocol!()` inside `sync-runtime`; they refer
-//! to its `crate::wire` helpers for timestamps.
+//! The file is committed in `sync-runtime` ([`PROTOCOL_PATH`]), written by `cargo xtask gen` and
+//! compared by `cargo xtask check`, so the runtime never builds the generator. Every path in it
+//! is absolute: the runtime's hand-written `Row`, `Key` and `True` are named through
+//! `crate::protocol`, and timestamps go through `::sync_meta::wire`.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::rust::docs;
+use crate::GENERATED_NOTICE;
 use crate::protocol::{Field, MESSAGES, Message, Shape, Wire};
 
-/// The protocol's types. They name three types the invoking module defines: `Row` (a row's
-/// JSON), `Key` (a JSON object) and `True` (the JSON value `true`).
-pub fn protocol_tokens() -> TokenStream {
+/// Where the protocol's Rust file lives, relative to the workspace root.
+pub const PROTOCOL_PATH: &str = "sync-runtime/src/protocol/messages.rs";
+
+/// The contents of [`PROTOCOL_PATH`]: the protocol's types, which name three types
+/// `sync_runtime::protocol` defines by hand: `Row` (a row's JSON), `Key` (a JSON object) and
+/// `True` (the JSON value `true`).
+pub fn protocol_file() -> String {
     let items = MESSAGES.iter().map(message);
-    quote! {
+    let file: syn::File = syn::parse2(quote! {
+        #![doc = " The request and response types of `POST /api/sync`, printed from"]
+        #![doc = " `codegen::protocol`, the description `sync-types.ts` comes from too."]
+        #![cfg_attr(rustfmt, rustfmt::skip)]
         #(#items)*
-    }
+    })
+    .expect("the protocol tokens are a valid Rust file");
+    format!("// {GENERATED_NOTICE}\n{}", prettyplease::unparse(&file))
 }
 
 fn message(message: &Message) -> TokenStream {
@@ -93,14 +105,14 @@ fn field(field: &Field) -> TokenStream {
     let doc = docs(field.doc);
     let ty = rust_type(&field.ty);
     let with = match field.ty {
-        Wire::Timestamp => quote!(#[serde(with = "crate::wire::timestamp")]),
+        Wire::Timestamp => quote!(#[serde(with = "::sync_meta::wire::timestamp")]),
         _ => quote!(),
     };
     if field.optional {
         quote! {
             #doc
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub #name: Option<#ty>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub #name: ::std::option::Option<#ty>,
         }
     } else {
         quote! { #doc #with pub #name: #ty, }
@@ -114,7 +126,7 @@ fn rust_type(ty: &Wire) -> TokenStream {
         Wire::Timestamp => quote!(::chrono::DateTime<::chrono::Utc>),
         Wire::Integer => quote!(i64),
         Wire::Boolean => quote!(bool),
-        Wire::True => quote!(True),
+        Wire::True => quote!(crate::protocol::True),
         Wire::Tag(_) => unreachable!("tag fields become the enum's serde tag"),
         Wire::Nullable(inner) => {
             let inner = rust_type(inner);
@@ -128,7 +140,7 @@ fn rust_type(ty: &Wire) -> TokenStream {
             let ident = format_ident!("{name}");
             quote!(#ident)
         }
-        Wire::Row => quote!(Row),
-        Wire::Key | Wire::Object => quote!(Key),
+        Wire::Row => quote!(crate::protocol::Row),
+        Wire::Key | Wire::Object => quote!(crate::protocol::Key),
     }
 }

@@ -20,7 +20,7 @@ pub(crate) fn column(
 ) -> ir::Column {
     let span = loc.column(table, name);
     names::check_ident(Kind::Column, name, span.clone(), problems);
-    let ty = logical(raw.ty);
+    let ty = raw.ty;
     let field = |f: &str| loc.column_field(table, name, f);
 
     if let Some(values) = &raw.values {
@@ -104,20 +104,6 @@ pub(crate) fn column(
     }
 }
 
-fn logical(ty: raw::LogicalType) -> LogicalType {
-    match ty {
-        raw::LogicalType::Text => LogicalType::Text,
-        raw::LogicalType::Uuid => LogicalType::Uuid,
-        raw::LogicalType::Integer => LogicalType::Integer,
-        raw::LogicalType::Bigint => LogicalType::Bigint,
-        raw::LogicalType::Real => LogicalType::Real,
-        raw::LogicalType::Boolean => LogicalType::Boolean,
-        raw::LogicalType::Timestamp => LogicalType::Timestamp,
-        raw::LogicalType::Date => LogicalType::Date,
-        raw::LogicalType::Json => LogicalType::Json,
-    }
-}
-
 /// Storage overrides are limited to choices that keep every value intact.
 fn storage(
     table: &str,
@@ -127,15 +113,8 @@ fn storage(
     loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Storage {
-    let postgres = raw.postgres_type.map(|p| match p {
-        raw::PostgresType::Timestamp => PostgresType::Timestamp,
-        raw::PostgresType::Timestamptz => PostgresType::Timestamptz,
-        raw::PostgresType::Real => PostgresType::Real,
-    });
-    let stored_as = raw.storage.map(|s| match s {
-        raw::StoredAs::Integer => StoredAs::Integer,
-        raw::StoredAs::Text => StoredAs::Text,
-    });
+    let postgres = raw.postgres_type;
+    let stored_as = raw.storage;
     let postgres_ok = match postgres {
         None => true,
         Some(PostgresType::Timestamp | PostgresType::Timestamptz) => ty == LogicalType::Timestamp,

@@ -8,7 +8,7 @@ mod refs;
 mod sync;
 
 use crate::diag::Problem;
-use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Table, Targets, TimestampStorage};
+use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Table, Targets};
 use crate::load::Locator;
 use crate::raw;
 
@@ -59,10 +59,7 @@ pub(crate) fn validate(
         name: doc.schema.name.clone(),
         version: doc.schema.version,
         min_client_version,
-        timestamp_storage: match doc.schema.timestamp_storage {
-            Some(raw::TimestampStorage::Integer) => TimestampStorage::Integer,
-            Some(raw::TimestampStorage::Text) | None => TimestampStorage::Text,
-        },
+        timestamp_storage: doc.schema.timestamp_storage.unwrap_or_default(),
         tables,
         allowances,
         version_span: loc.top("schema", "version"),

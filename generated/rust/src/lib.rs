@@ -3,25 +3,26 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `tunes` schema, version 3: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "tunes",
     version: 3,
     min_client_version: 3,
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
     tables: &[
-        <UserProfile as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Genre as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Tune as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Repertoire as ::sync_runtime::schema::SyncRow>::TABLE,
-        <RepertoireTune as ::sync_runtime::schema::SyncRow>::TABLE,
-        <PracticeRecord as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Note as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Reference as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Tag as ::sync_runtime::schema::SyncRow>::TABLE,
-        <ImportJob as ::sync_runtime::schema::SyncRow>::TABLE,
+        <UserProfile as ::sync_meta::schema::SyncRow>::TABLE,
+        <Genre as ::sync_meta::schema::SyncRow>::TABLE,
+        <Tune as ::sync_meta::schema::SyncRow>::TABLE,
+        <Repertoire as ::sync_meta::schema::SyncRow>::TABLE,
+        <RepertoireTune as ::sync_meta::schema::SyncRow>::TABLE,
+        <PracticeRecord as ::sync_meta::schema::SyncRow>::TABLE,
+        <Note as ::sync_meta::schema::SyncRow>::TABLE,
+        <Reference as ::sync_meta::schema::SyncRow>::TABLE,
+        <Tag as ::sync_meta::schema::SyncRow>::TABLE,
+        <ImportJob as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
 /// One row per user; the row itself is the user's.
@@ -37,87 +38,123 @@ pub struct UserProfile {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for UserProfile {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for UserProfile {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "user_profile",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "display_name",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "email",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "avatar_url",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "settings",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -144,59 +181,79 @@ pub struct Genre {
     pub name: ::std::string::String,
     pub region: ::std::option::Option<::std::string::String>,
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Genre {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Genre {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "genre",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "name",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "region",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "description",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Public,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Public,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: Some("last_modified_at"),
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -224,113 +281,161 @@ pub struct Tune {
     /// Such as AABB.
     pub structure: ::std::option::Option<::std::string::String>,
     pub incipit: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::date_opt", default)]
+    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub composed_on: ::std::option::Option<::chrono::NaiveDate>,
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Tune {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Tune {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "tune",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "genre_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "title",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "type",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: Some(&["reel", "jig", "hornpipe", "polka", "slide", "waltz"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "structure",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "incipit",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "composed_on",
-                ty: ::sync_runtime::schema::LogicalType::Date,
+                ty: ::sync_meta::schema::LogicalType::Date,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::OwnerOrPublic,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::OwnerOrPublic,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -410,87 +515,123 @@ pub struct Repertoire {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Repertoire {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Repertoire {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "repertoire",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "name",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "instrument",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "is_default",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -519,83 +660,115 @@ pub struct RepertoireTune {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for RepertoireTune {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for RepertoireTune {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "repertoire_tune",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "repertoire_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "tune_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "position",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "goal",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: Some(&["learn", "recall", "fluency", "perform"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["repertoire_id", "tune_id"],
-        scope: ::sync_runtime::schema::Scope::Via {
+        scope: ::sync_meta::schema::Scope::Via {
             column: "repertoire_id",
             parent_table: "repertoire",
         },
-        sync: ::sync_runtime::schema::SyncColumns {
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -659,7 +832,7 @@ pub struct PracticeRecord {
     pub user_id: ::uuid::Uuid,
     pub tune_id: ::uuid::Uuid,
     /// When the session happened.
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub practiced: ::chrono::DateTime<::chrono::Utc>,
     /// Self-rated recall, 0 (blackout) to 5 (perfect).
     pub quality: i32,
@@ -668,129 +841,185 @@ pub struct PracticeRecord {
     pub interval: i32,
     pub repetitions: i32,
     /// Time spent, in milliseconds.
-    #[serde(with = "::sync_runtime::wire::bigint_opt", default)]
+    #[serde(with = "::sync_meta::wire::bigint_opt", default)]
     pub elapsed_ms: ::std::option::Option<i64>,
-    #[serde(with = "::sync_runtime::wire::timestamp_opt", default)]
+    #[serde(with = "::sync_meta::wire::timestamp_opt", default)]
     pub due: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for PracticeRecord {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for PracticeRecord {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "practice_record",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "tune_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "practiced",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "quality",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "easiness",
-                ty: ::sync_runtime::schema::LogicalType::Real,
+                ty: ::sync_meta::schema::LogicalType::Real,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "interval",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "repetitions",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "elapsed_ms",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "due",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -825,87 +1054,123 @@ pub struct Note {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Note {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Note {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "note",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "tune_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "body",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "pinned",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -938,101 +1203,145 @@ pub struct Reference {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Reference {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Reference {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "reference",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "tune_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "url",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "type",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: Some(&["audio", "video", "sheet", "website"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "title",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "metadata",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: Some("deleted"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -1101,73 +1410,101 @@ pub struct Tag {
     pub label: ::std::string::String,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Tag {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Tag {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "tag",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "tune_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "label",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "last_modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("last_modified_at"),
             deleted: None,
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -1187,82 +1524,110 @@ pub mod tag {
 /// Server-side bookkeeping of catalog imports; never synced, Postgres only.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImportJob {
-    #[serde(with = "::sync_runtime::wire::bigint")]
+    #[serde(with = "::sync_meta::wire::bigint")]
     pub id: i64,
     pub source: ::std::string::String,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub started_at: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_runtime::wire::date_opt", default)]
+    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub finished_on: ::std::option::Option<::chrono::NaiveDate>,
-    #[serde(with = "::sync_runtime::wire::bigint")]
+    #[serde(with = "::sync_meta::wire::bigint")]
     pub rows_imported: i64,
     pub ok: ::std::option::Option<bool>,
     pub report: ::std::option::Option<::serde_json::Value>,
 }
-impl ::sync_runtime::schema::SyncRow for ImportJob {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for ImportJob {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "import_job",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "source",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "started_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "finished_on",
-                ty: ::sync_runtime::schema::LogicalType::Date,
+                ty: ::sync_meta::schema::LogicalType::Date,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "rows_imported",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "ok",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "report",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: false,
             postgres: true,
         },

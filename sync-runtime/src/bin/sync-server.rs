@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use codegen::meta::LoadedSchema;
 use sync_runtime::auth::{
     AuthConfig, AuthConfigError, Authenticator, INSECURE_DEV_WARNING, JwksSource,
 };
 use sync_runtime::engine::{self, Engine};
-use sync_runtime::schema::from_ir::LoadedSchema;
 use sync_runtime::server::{self, AppState, DatabaseUrl, HttpConfig};
 use sync_runtime::store::Store;
 use sync_runtime::store::postgres::PgStore;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use sync_runtime::schema::from_ir::LoadedSchema;
+use codegen::meta::LoadedSchema;
 
 use super::*;
 

@@ -12,7 +12,7 @@ struct Tune {
     r#type: String,
     tempo: Option<i32>,
     deleted: bool,
-    #[serde(with = "sync_runtime::wire::timestamp")]
+    #[serde(with = "sync_meta::wire::timestamp")]
     last_modified_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -3,7 +3,7 @@
 
 use codegen_macros::SyncRow;
 use serde::{Deserialize, Serialize};
-use sync_runtime::schema::SyncRow as _;
+use sync_meta::schema::SyncRow as _;
 
 mod ui {
     codegen_macros::include_schema!("tests/ui/schemas/tune.toml");
@@ -18,7 +18,7 @@ struct Tune {
     r#type: ui::tune::Type,
     tempo: Option<i32>,
     deleted: bool,
-    #[serde(with = "sync_runtime::wire::timestamp")]
+    #[serde(with = "sync_meta::wire::timestamp")]
     last_modified_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -17,11 +17,11 @@ struct Tune {
     kind: String,
     tempo: core::option::Option<i32>,
     deleted: bool,
-    #[serde(with = "sync_runtime::wire::timestamp")]
+    #[serde(with = "sync_meta::wire::timestamp")]
     last_modified_at: DateTime<Utc>,
 }
 
 fn main() {
-    let table = <Tune as sync_runtime::schema::SyncRow>::TABLE;
+    let table = <Tune as sync_meta::schema::SyncRow>::TABLE;
     assert_eq!(table.column("title").map(|c| c.nullable), Some(false));
 }

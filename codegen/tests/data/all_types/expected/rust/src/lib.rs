@@ -3,15 +3,16 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `types` schema, version 1: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "types",
     version: 1,
     min_client_version: 1,
-    tables: &[<Sample as ::sync_runtime::schema::SyncRow>::TABLE],
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
+    tables: &[<Sample as ::sync_meta::schema::SyncRow>::TABLE],
 };
 /// One column per logical type.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -21,216 +22,312 @@ pub struct Sample {
     pub a_text: ::std::string::String,
     pub a_uuid: ::uuid::Uuid,
     pub an_integer: i32,
-    #[serde(with = "::sync_runtime::wire::bigint")]
+    #[serde(with = "::sync_meta::wire::bigint")]
     pub a_bigint: i64,
     pub a_real: f64,
     pub a_boolean: bool,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub a_timestamp: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_runtime::wire::date")]
+    #[serde(with = "::sync_meta::wire::date")]
     pub a_date: ::chrono::NaiveDate,
     pub a_json: ::serde_json::Value,
     pub an_enum: sample::AnEnum,
     pub maybe_text: ::std::option::Option<::std::string::String>,
     pub maybe_uuid: ::std::option::Option<::uuid::Uuid>,
     pub maybe_integer: ::std::option::Option<i32>,
-    #[serde(with = "::sync_runtime::wire::bigint_opt", default)]
+    #[serde(with = "::sync_meta::wire::bigint_opt", default)]
     pub maybe_bigint: ::std::option::Option<i64>,
     pub maybe_real: ::std::option::Option<f64>,
     pub maybe_boolean: ::std::option::Option<bool>,
-    #[serde(with = "::sync_runtime::wire::timestamp_opt", default)]
+    #[serde(with = "::sync_meta::wire::timestamp_opt", default)]
     pub maybe_timestamp: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
-    #[serde(with = "::sync_runtime::wire::date_opt", default)]
+    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub maybe_date: ::std::option::Option<::chrono::NaiveDate>,
     pub maybe_json: ::std::option::Option<::serde_json::Value>,
     pub maybe_enum: ::std::option::Option<sample::MaybeEnum>,
     pub deleted: bool,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Sample {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Sample {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "sample",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_text",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_uuid",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "an_integer",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_bigint",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_real",
-                ty: ::sync_runtime::schema::LogicalType::Real,
+                ty: ::sync_meta::schema::LogicalType::Real,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_boolean",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_timestamp",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_date",
-                ty: ::sync_runtime::schema::LogicalType::Date,
+                ty: ::sync_meta::schema::LogicalType::Date,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "a_json",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "an_enum",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: Some(&["one", "two"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_text",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_uuid",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_integer",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_bigint",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_real",
-                ty: ::sync_runtime::schema::LogicalType::Real,
+                ty: ::sync_meta::schema::LogicalType::Real,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_boolean",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_timestamp",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_date",
-                ty: ::sync_runtime::schema::LogicalType::Date,
+                ty: ::sync_meta::schema::LogicalType::Date,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_json",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "maybe_enum",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: Some(&["x", "y"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "modified_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_id"),
             modified: Some("modified_at"),
             deleted: Some("deleted"),
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },

@@ -3,18 +3,19 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `orders` schema, version 2: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "orders",
     version: 2,
     min_client_version: 2,
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
     tables: &[
-        <Account as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Basket as ::sync_runtime::schema::SyncRow>::TABLE,
-        <BasketLine as ::sync_runtime::schema::SyncRow>::TABLE,
+        <Account as ::sync_meta::schema::SyncRow>::TABLE,
+        <Basket as ::sync_meta::schema::SyncRow>::TABLE,
+        <BasketLine as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
 /// A row of `account`.
@@ -22,45 +23,57 @@ pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::
 pub struct Account {
     pub id: ::uuid::Uuid,
     pub deleted: bool,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Account {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Account {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "account",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "updated_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("id"),
             modified: Some("updated_at"),
             deleted: Some("deleted"),
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -80,59 +93,79 @@ pub struct Basket {
     pub number: i32,
     pub label: ::std::option::Option<::std::string::String>,
     pub deleted: bool,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for Basket {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Basket {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "basket",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "owner_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "number",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "label",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "updated_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["owner_id", "number"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("owner_id"),
             modified: Some("updated_at"),
             deleted: Some("deleted"),
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -156,76 +189,104 @@ pub struct BasketLine {
     pub sku: ::std::string::String,
     pub quantity: i32,
     pub deleted: bool,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
-impl ::sync_runtime::schema::SyncRow for BasketLine {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for BasketLine {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "basket_line",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "owner_id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "number",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "position",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sku",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "quantity",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "deleted",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "updated_at",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["owner_id", "number", "position"],
-        scope: ::sync_runtime::schema::Scope::Via {
+        scope: ::sync_meta::schema::Scope::Via {
             column: "owner_id",
             parent_table: "account",
         },
-        sync: ::sync_runtime::schema::SyncColumns {
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: Some("updated_at"),
             deleted: Some("deleted"),
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },

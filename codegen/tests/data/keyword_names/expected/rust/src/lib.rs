@@ -3,19 +3,20 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `keyword_names` schema, version 1: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "keyword_names",
     version: 1,
     min_client_version: 1,
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
     tables: &[
-        <User as ::sync_runtime::schema::SyncRow>::TABLE,
-        <T as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Select as ::sync_runtime::schema::SyncRow>::TABLE,
-        <Order as ::sync_runtime::schema::SyncRow>::TABLE,
+        <User as ::sync_meta::schema::SyncRow>::TABLE,
+        <T as ::sync_meta::schema::SyncRow>::TABLE,
+        <Select as ::sync_meta::schema::SyncRow>::TABLE,
+        <Order as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
 /// Quotes ' and " and */ and ${x}
@@ -42,142 +43,210 @@ pub struct User {
     pub r#static: ::std::option::Option<::std::string::String>,
     pub constructor: ::std::option::Option<::std::string::String>,
 }
-impl ::sync_runtime::schema::SyncRow for User {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for User {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "user",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "type",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "default",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "order",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "select",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "end",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "async",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "await",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "gen",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "try",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "dyn",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "abstract",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "enum",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: true,
                 values: Some(
                     &["it's", "with space", "1abc", "a\"b", "${x}", "back\\slash", "*/"],
                 ),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "yield",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "let",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "static",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "constructor",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -262,42 +331,54 @@ pub struct T {
     pub code: ::std::string::String,
     pub parent_code: ::std::option::Option<::std::string::String>,
 }
-impl ::sync_runtime::schema::SyncRow for T {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for T {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "t",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "code",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "parent_code",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -318,49 +399,65 @@ pub struct Select {
     pub t_id: ::std::option::Option<i32>,
     pub label: ::std::string::String,
 }
-impl ::sync_runtime::schema::SyncRow for Select {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Select {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "select",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "t_id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "label",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id", "user"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },
@@ -381,42 +478,54 @@ pub struct Order {
     pub select_id: i32,
     pub select_user: ::uuid::Uuid,
 }
-impl ::sync_runtime::schema::SyncRow for Order {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Order {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "order",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "select_id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "select_user",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },

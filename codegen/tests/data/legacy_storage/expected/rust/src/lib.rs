@@ -3,15 +3,16 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `legacy` schema, version 7: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "legacy",
     version: 7,
     min_client_version: 7,
-    tables: &[<Event as ::sync_runtime::schema::SyncRow>::TABLE],
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Integer,
+    tables: &[<Event as ::sync_meta::schema::SyncRow>::TABLE],
 };
 /// What happened, as recorded by the old system.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -23,114 +24,162 @@ pub struct Event {
     pub current: bool,
     pub score: ::std::option::Option<f64>,
     pub payload: ::serde_json::Value,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub happened: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_runtime::wire::timestamp")]
+    #[serde(with = "::sync_meta::wire::timestamp")]
     pub changed: ::chrono::DateTime<::chrono::Utc>,
     pub removed: bool,
-    #[serde(with = "::sync_runtime::wire::bigint")]
+    #[serde(with = "::sync_meta::wire::bigint")]
     pub sync_version: i64,
     pub device_id: ::std::option::Option<::std::string::String>,
 }
-impl ::sync_runtime::schema::SyncRow for Event {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Event {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "event",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "user_ref",
-                ty: ::sync_runtime::schema::LogicalType::Uuid,
+                ty: ::sync_meta::schema::LogicalType::Uuid,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "type",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: Some(&["start", "stop"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "interval",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "current",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: Some(::sync_meta::schema::StoredAs::Integer),
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "score",
-                ty: ::sync_runtime::schema::LogicalType::Real,
+                ty: ::sync_meta::schema::LogicalType::Real,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: Some(::sync_meta::schema::PostgresType::Real),
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "payload",
-                ty: ::sync_runtime::schema::LogicalType::Json,
+                ty: ::sync_meta::schema::LogicalType::Json,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: Some(::sync_meta::schema::StoredAs::Text),
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "happened",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: Some(::sync_meta::schema::PostgresType::Timestamp),
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "changed",
-                ty: ::sync_runtime::schema::LogicalType::Timestamp,
+                ty: ::sync_meta::schema::LogicalType::Timestamp,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: Some(::sync_meta::schema::PostgresType::Timestamptz),
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "removed",
-                ty: ::sync_runtime::schema::LogicalType::Boolean,
+                ty: ::sync_meta::schema::LogicalType::Boolean,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: Some(::sync_meta::schema::StoredAs::Integer),
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "sync_version",
-                ty: ::sync_runtime::schema::LogicalType::Bigint,
+                ty: ::sync_meta::schema::LogicalType::Bigint,
                 nullable: false,
                 has_default: true,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "device_id",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: true,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::Owner,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::Owner,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: Some("user_ref"),
             modified: Some("changed"),
             deleted: Some("removed"),
             version: Some("sync_version"),
             device: Some("device_id"),
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },

@@ -3,15 +3,16 @@
 //!
 //! Per table: a row struct that serializes to the sync wire format, a module with the
 //! table's and columns' names and the enums of its `values` columns, and the table's
-//! metadata as [`SyncRow::TABLE`](sync_runtime::schema::SyncRow::TABLE). [`SCHEMA`]
+//! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// The `minimal` schema, version 1: every table, in foreign key dependency order.
-pub static SCHEMA: ::sync_runtime::schema::SchemaMeta = ::sync_runtime::schema::SchemaMeta {
+pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "minimal",
     version: 1,
     min_client_version: 1,
-    tables: &[<Item as ::sync_runtime::schema::SyncRow>::TABLE],
+    timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
+    tables: &[<Item as ::sync_meta::schema::SyncRow>::TABLE],
 };
 /// A thing with a name.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -20,35 +21,43 @@ pub struct Item {
     /// Shown to people.
     pub name: ::std::string::String,
 }
-impl ::sync_runtime::schema::SyncRow for Item {
-    const TABLE: &'static ::sync_runtime::schema::TableMeta = &::sync_runtime::schema::TableMeta {
+impl ::sync_meta::schema::SyncRow for Item {
+    const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "item",
         columns: &[
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "id",
-                ty: ::sync_runtime::schema::LogicalType::Integer,
+                ty: ::sync_meta::schema::LogicalType::Integer,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
-            ::sync_runtime::schema::ColumnMeta {
+            ::sync_meta::schema::ColumnMeta {
                 name: "name",
-                ty: ::sync_runtime::schema::LogicalType::Text,
+                ty: ::sync_meta::schema::LogicalType::Text,
                 nullable: false,
                 has_default: false,
                 values: None,
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
             },
         ],
         primary_key: &["id"],
-        scope: ::sync_runtime::schema::Scope::None,
-        sync: ::sync_runtime::schema::SyncColumns {
+        scope: ::sync_meta::schema::Scope::None,
+        sync: ::sync_meta::schema::SyncColumns {
             owner: None,
             modified: None,
             deleted: None,
             version: None,
             device: None,
         },
-        targets: ::sync_runtime::schema::Targets {
+        targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
         },

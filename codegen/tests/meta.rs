@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sync_runtime::schema::from_ir::{LoadError, LoadedSchema};
+use codegen::meta::{LoadError, LoadedSchema};
 
 fn example_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.toml")

@@ -2,12 +2,11 @@
 //!
 //! The generator writes one [`SchemaMeta`] and one [`TableMeta`] per table as `static` data, so
 //! the runtime can walk tables and columns without knowing any of their names at compile time.
+//! The generator's own IR uses the same [`LogicalType`] and storage types, so a fact about a
+//! column is spelled once in the workspace.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-#[cfg(feature = "server")]
-pub mod from_ir;
+use serde::{Deserialize, Serialize};
 
 /// A whole schema: its name, the version clients send in every sync request, and its tables in
 /// foreign key dependency order (a table comes after every table it references).
@@ -18,6 +17,8 @@ pub struct SchemaMeta {
     /// The oldest `version` whose clients the server still syncs: a client of an older one is
     /// answered `upgrade_required` (HTTP 426).
     pub min_client_version: u32,
+    /// How the SQLite databases store `timestamp` columns.
+    pub timestamp_storage: TimestampStorage,
     /// References rather than values, so that `SCHEMA.table("t")` and `<T as SyncRow>::TABLE`
     /// are the same metadata, written once by the generator.
     pub tables: &'static [&'static TableMeta],
@@ -81,9 +82,11 @@ pub struct ColumnMeta {
     pub has_default: bool,
     /// The allowed values of an enum column; `None` when unrestricted.
     pub values: Option<&'static [&'static str]>,
+    /// Where the stored type differs from the default mapping of `ty` (legacy databases).
+    pub storage: Storage,
 }
 
-/// Who may read and write a table's rows through sync (DESIGN sections 3 and 5.4).
+/// Who may read and write a table's rows through sync (docs/sync.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Private rows: the owner column holds the JWT subject.
@@ -120,8 +123,9 @@ pub struct Targets {
     pub postgres: bool,
 }
 
-/// The logical column types of `schema.toml` (DESIGN section 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The logical column types of `schema.toml`; `codegen::types` maps each to every target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogicalType {
     Text,
     Uuid,
@@ -135,6 +139,19 @@ pub enum LogicalType {
 }
 
 impl LogicalType {
+    /// Every logical type, in the order the documentation lists them.
+    pub const ALL: [LogicalType; 9] = [
+        LogicalType::Text,
+        LogicalType::Uuid,
+        LogicalType::Integer,
+        LogicalType::Bigint,
+        LogicalType::Real,
+        LogicalType::Boolean,
+        LogicalType::Timestamp,
+        LogicalType::Date,
+        LogicalType::Json,
+    ];
+
     /// The spelling used in `schema.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -151,7 +168,87 @@ impl LogicalType {
     }
 }
 
-/// A row type of one table, serialized in the wire format (DESIGN section 4). Generated row
+/// How SQLite stores a `timestamp` column, one choice for the whole schema.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampStorage {
+    /// RFC 3339 text in UTC with milliseconds: `2026-11-24T10:00:00.000Z`.
+    #[default]
+    Text,
+    /// Milliseconds since the Unix epoch.
+    Integer,
+}
+
+impl TimestampStorage {
+    pub const ALL: [TimestampStorage; 2] = [TimestampStorage::Text, TimestampStorage::Integer];
+
+    /// The spelling used in `schema.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimestampStorage::Text => "text",
+            TimestampStorage::Integer => "integer",
+        }
+    }
+}
+
+/// Storage choices that differ from the default mapping, validated to be compatible.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// Postgres type override for `timestamp` and `real` columns.
+    pub postgres: Option<PostgresType>,
+    /// `integer` for a 0/1 boolean, `text` for JSON kept as text (both databases).
+    pub stored_as: Option<StoredAs>,
+}
+
+/// A Postgres type a legacy column keeps instead of the default mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostgresType {
+    /// `timestamp` (without time zone), microsecond precision.
+    Timestamp,
+    /// `timestamptz` with the default (microsecond) precision.
+    Timestamptz,
+    /// `real` (float4).
+    Real,
+}
+
+impl PostgresType {
+    pub const ALL: [PostgresType; 3] =
+        [PostgresType::Timestamp, PostgresType::Timestamptz, PostgresType::Real];
+
+    /// The spelling used in `schema.toml` (which is also the Postgres type).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostgresType::Timestamp => "timestamp",
+            PostgresType::Timestamptz => "timestamptz",
+            PostgresType::Real => "real",
+        }
+    }
+}
+
+/// A storage class a legacy column keeps in both databases instead of the default mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredAs {
+    /// A 0/1 `integer` for a `boolean`.
+    Integer,
+    /// `text` for a `json` document.
+    Text,
+}
+
+impl StoredAs {
+    pub const ALL: [StoredAs; 2] = [StoredAs::Integer, StoredAs::Text];
+
+    /// The spelling used in `schema.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoredAs::Integer => "integer",
+            StoredAs::Text => "text",
+        }
+    }
+}
+
+/// A row type of one table, serialized in the wire format (docs/types.md). Generated row
 /// structs implement it; `TABLE` is the metadata the runtime reads to handle them generically.
 pub trait SyncRow: Serialize + DeserializeOwned {
     const TABLE: &'static TableMeta;
@@ -167,6 +264,7 @@ mod tests {
         nullable: false,
         has_default: true,
         values: None,
+        storage: Storage { postgres: None, stored_as: None },
     };
     const KIND: ColumnMeta = ColumnMeta {
         name: "kind",
@@ -174,6 +272,7 @@ mod tests {
         nullable: false,
         has_default: false,
         values: Some(&["a", "b"]),
+        storage: Storage { postgres: None, stored_as: None },
     };
     static PARENT: TableMeta = TableMeta {
         name: "parent",
@@ -203,8 +302,13 @@ mod tests {
         },
         targets: Targets { sqlite: true, postgres: false },
     };
-    static SCHEMA: SchemaMeta =
-        SchemaMeta { name: "s", version: 1, min_client_version: 1, tables: &[&PARENT, &LOCAL] };
+    static SCHEMA: SchemaMeta = SchemaMeta {
+        name: "s",
+        version: 1,
+        min_client_version: 1,
+        timestamp_storage: TimestampStorage::Text,
+        tables: &[&PARENT, &LOCAL],
+    };
 
     #[test]
     fn lookups_find_tables_and_columns_by_name() {

@@ -1,4 +1,4 @@
-//! The wire format of values whose JSON form is a decision (DESIGN section 4), as serde helpers
+//! The wire format of values whose JSON form is a decision (docs/types.md), as serde helpers
 //! for `#[serde(with = "...")]`.
 //!
 //! - Timestamps are RFC 3339 in UTC with exactly three fractional digits:

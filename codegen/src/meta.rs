@@ -1,18 +1,17 @@
-//! Schema metadata built at run time from `schema.toml`, for a server that reads its schema at
-//! startup instead of compiling in the generated crate.
-//!
-//! The result is the very [`SchemaMeta`] the generator writes as `static` data (a test checks
-//! that the example schema gives exactly `generated::SCHEMA`), so the engine and the stores cannot
-//! tell a loaded schema from a compiled one.
+//! The one translation of a validated schema into the metadata the runtime reads
+//! ([`sync_meta::schema`]): the Rust emitter prints what it returns as `static` data, and a
+//! server that reads `schema.toml` at startup uses it as is, so a compiled and a loaded schema
+//! cannot differ.
 
 use std::path::{Path, PathBuf};
 
-use codegen::ir;
+use sync_meta::schema::{ColumnMeta, SchemaMeta, Scope, SyncColumns, TableMeta, Targets};
 
-use super::{ColumnMeta, LogicalType, SchemaMeta, Scope, SyncColumns, TableMeta, Targets};
+use crate::ir;
 
-/// A schema read from a `schema.toml` file: its metadata, and the SQLite DDL generated from the
-/// same IR, so the embedded store's tables always match the metadata.
+/// A schema read from a `schema.toml` file at run time (by `sync-server`): its metadata, and the
+/// embedded store's SQLite DDL generated from the same IR, so the store's tables always match
+/// the metadata.
 #[derive(Debug, Clone)]
 pub struct LoadedSchema {
     pub meta: &'static SchemaMeta,
@@ -30,19 +29,17 @@ pub enum LoadError {
 }
 
 impl LoadedSchema {
-    /// Read, validate and convert the schema at `path`.
+    /// Read, validate and translate the schema at `path`.
     pub fn read(path: &Path) -> Result<Self, LoadError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
         let name = path
             .file_name()
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let schema = codegen::load(&name, &text)
+        let schema = crate::load(&name, &text)
             .map_err(|e| LoadError::Invalid { path: path.to_owned(), rendered: e.render() })?;
-        let sqlite_ddl = codegen::generate(&schema)
-            .remove("sql/sqlite.sql")
-            .expect("the generator always emits sql/sqlite.sql");
-        Ok(LoadedSchema { meta: leak(&schema), sqlite_ddl })
+        let sqlite_ddl = crate::emit::sql::sqlite(&schema);
+        Ok(LoadedSchema { meta: schema_meta(&schema), sqlite_ddl })
     }
 }
 
@@ -51,20 +48,22 @@ impl LoadedSchema {
 /// The engine and the stores take `&'static SchemaMeta`, the type the generator writes as
 /// `static` data, so that compiled and loaded schemas are one type without lifetimes or reference
 /// counts threaded through every query. A server loads its schema once and keeps it until it
-/// exits, so leaking it here costs a few kilobytes once and never grows; call this once per
-/// process, not per request.
-pub fn leak(schema: &ir::Schema) -> &'static SchemaMeta {
+/// exits, and the generator prints it once per run, so leaking it here costs a few kilobytes once
+/// and never grows; call this once per process or generated file, not per request.
+pub fn schema_meta(schema: &ir::Schema) -> &'static SchemaMeta {
     let tables: Vec<&'static TableMeta> =
-        schema.tables.iter().map(|t| &*Box::leak(Box::new(table(t)))).collect();
+        schema.tables.iter().map(|t| &*Box::leak(Box::new(table_meta(t)))).collect();
     Box::leak(Box::new(SchemaMeta {
         name: text(&schema.name),
         version: schema.version,
         min_client_version: schema.min_client_version,
+        timestamp_storage: schema.timestamp_storage,
         tables: slice(tables),
     }))
 }
 
-fn table(table: &ir::Table) -> TableMeta {
+/// The metadata of one table; its strings are leaked like [`schema_meta`]'s.
+pub fn table_meta(table: &ir::Table) -> TableMeta {
     let sync = &table.sync;
     TableMeta {
         name: text(&table.name),
@@ -93,24 +92,11 @@ fn table(table: &ir::Table) -> TableMeta {
 fn column(column: &ir::Column) -> ColumnMeta {
     ColumnMeta {
         name: text(&column.name),
-        ty: logical_type(column.ty),
+        ty: column.ty,
         nullable: column.nullable,
         has_default: column.default.is_some(),
         values: column.values.as_deref().map(names),
-    }
-}
-
-fn logical_type(ty: ir::LogicalType) -> LogicalType {
-    match ty {
-        ir::LogicalType::Text => LogicalType::Text,
-        ir::LogicalType::Uuid => LogicalType::Uuid,
-        ir::LogicalType::Integer => LogicalType::Integer,
-        ir::LogicalType::Bigint => LogicalType::Bigint,
-        ir::LogicalType::Real => LogicalType::Real,
-        ir::LogicalType::Boolean => LogicalType::Boolean,
-        ir::LogicalType::Timestamp => LogicalType::Timestamp,
-        ir::LogicalType::Date => LogicalType::Date,
-        ir::LogicalType::Json => LogicalType::Json,
+        storage: column.storage,
     }
 }
 

@@ -198,9 +198,14 @@ fn folders<'a>(root: &'a Path, out: &'a Path, shown: &'a str) -> [drift::Folder<
     ]
 }
 
-/// How messages show the folder `out`: relative to the workspace root when inside it.
+/// How messages show the folder `out`: relative to the workspace root when inside it (as GitHub
+/// annotations need), otherwise by its name.
 fn shown(root: &Path, out: &Path) -> String {
-    out.strip_prefix(root).unwrap_or(out).to_string_lossy().replace('\\', "/")
+    let shown = match out.strip_prefix(root) {
+        Ok(rel) => rel,
+        Err(_) => out.file_name().map_or(out, Path::new),
+    };
+    shown.to_string_lossy().replace('\\', "/")
 }
 
 fn write_generated(schema: &Path, root: &Path, out: &Path) -> Result<ExitCode, String> {

@@ -129,3 +129,19 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub(crate) fn escape_annotation(message: &str) -> String {
     message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
+
+/// The number of single-character edits between two words, to suggest the closest known key or
+/// rule for a misspelt one.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

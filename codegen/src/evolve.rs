@@ -19,7 +19,8 @@ mod tests;
 use crate::diag::SchemaError;
 use crate::ir::{Allowance, Schema, Span, TimestampStorage};
 
-pub use rule::{Class, Rule, Subject};
+pub use crate::ir::Rule;
+pub use rule::Class;
 
 /// One version of the schema: the file it was read from (as shown in reports), its text and
 /// the schema loaded from it.

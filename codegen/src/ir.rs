@@ -4,11 +4,12 @@
 //! guarantees (every reference resolves, every name is a valid identifier, tables are in foreign
 //! key dependency order) without checking again.
 
+mod rule;
+
 use std::ops::Range;
 
+pub use rule::{Rule, Subject};
 pub use sync_meta::schema::{LogicalType, PostgresType, Storage, StoredAs, TimestampStorage};
-
-use crate::evolve::Rule;
 
 /// A byte range in `schema.toml`, kept so that later tools can point back at the source.
 pub type Span = Range<usize>;

@@ -1,12 +1,13 @@
 //! Reading `schema.toml`: TOML syntax, then the raw serde types piece by piece, so that one bad
-//! column or table does not hide the problems in the others. Positions come from the parsed tree.
+//! column or table does not hide the problems in the others. The raw types keep the positions
+//! validation reports at, so validation never comes back here.
 
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeString, DeTable, DeValue};
 
-use crate::diag::{Problem, SchemaError};
+use crate::diag::{Problem, SchemaError, edit_distance};
 use crate::ir::{Schema, Span};
 use crate::raw;
 use crate::validate;
@@ -29,8 +30,7 @@ pub fn load(file: &str, text: &str) -> Result<Schema, SchemaError> {
     }
     let mut problems = Vec::new();
     let doc = read_document(&tree, &mut problems);
-    let locator = Locator { root: &tree };
-    let schema = doc.and_then(|doc| validate::validate(&doc, &locator, &mut problems));
+    let schema = doc.and_then(|doc| validate::validate(&doc, &mut problems));
     match schema {
         Some(schema) if problems.is_empty() => Ok(schema),
         _ => Err(fail(problems)),
@@ -60,6 +60,20 @@ fn read<T: for<'de> Deserialize<'de>>(
     }
 }
 
+/// [`read`], keeping where the value is written.
+fn read_spanned<T: for<'de> Deserialize<'de>>(
+    value: &Spanned<DeValue<'_>>,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Spanned<T>> {
+    read(value, what, problems).map(|v| Spanned::new(value.span(), v))
+}
+
+/// A table key as the raw types keep it: its text, and where it is written.
+fn spanned_key(key: &Spanned<DeString<'_>>) -> Spanned<String> {
+    Spanned::new(key.span(), key.get_ref().to_string())
+}
+
 fn read_document(
     tree: &Spanned<DeTable<'_>>,
     problems: &mut Vec<Problem>,
@@ -71,7 +85,7 @@ fn read_document(
     let mut ok = true;
     for (key, value) in tree.get_ref().iter() {
         match key.get_ref().as_ref() {
-            "schema" => schema = read(value, "in [schema]", problems),
+            "schema" => schema = read_spanned(value, "in [schema]", problems),
             "sync" => match read(value, "in [sync]", problems) {
                 Some(s) => sync = s,
                 None => ok = false,
@@ -102,7 +116,7 @@ fn read_document(
 
 fn read_tables(
     value: &Spanned<DeValue<'_>>,
-    tables: &mut indexmap::IndexMap<String, raw::Table>,
+    tables: &mut indexmap::IndexMap<Spanned<String>, Spanned<raw::Table>>,
     problems: &mut Vec<Problem>,
 ) -> bool {
     let DeValue::Table(entries) = value.get_ref() else {
@@ -130,7 +144,8 @@ fn read_tables(
         let columns = without_columns.remove("columns");
         let meta = Spanned::new(table.span(), DeValue::Table(without_columns));
         // A mistake in the table's own keys must not hide those in its columns.
-        let mut raw_table = read::<raw::Table>(&meta, &format!("in table `{name_str}`"), problems);
+        let mut raw_table =
+            read_spanned::<raw::Table>(&meta, &format!("in table `{name_str}`"), problems);
         ok &= raw_table.is_some();
         if let Some(columns) = columns {
             let DeValue::Table(cols) = columns.get_ref() else {
@@ -146,7 +161,7 @@ fn read_tables(
                 let what = format!("in column `{name_str}.{}`", col.get_ref());
                 match (read::<raw::Column>(spec, &what, problems), &mut raw_table) {
                     (Some(c), Some(table)) => {
-                        table.columns.insert(col.get_ref().to_string(), c);
+                        table.get_mut().columns.insert(spanned_key(col), c);
                     }
                     (Some(_), None) => {}
                     (None, _) => ok = false,
@@ -154,7 +169,7 @@ fn read_tables(
             }
         }
         if let Some(raw_table) = raw_table {
-            tables.insert(name_str, raw_table);
+            tables.insert(spanned_key(name), raw_table);
         }
     }
     ok
@@ -177,96 +192,5 @@ fn unknown_key(span: Span, key: &str, known: &[&str]) -> Problem {
     match known.iter().find(|k| edit_distance(k, key) <= 2) {
         Some(k) => problem.help(format!("did you mean `{k}`?")),
         None => problem.help(format!("expected one of: {}", known.join(", "))),
-    }
-}
-
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// One step of a path into the TOML tree.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Seg<'s> {
-    Key(&'s str),
-    Index(usize),
-}
-
-/// Finds positions in the parsed tree for validation's problems.
-pub(crate) struct Locator<'a> {
-    root: &'a Spanned<DeTable<'a>>,
-}
-
-impl Locator<'_> {
-    /// The span of the key (for a table entry) or value at the end of `path`; the deepest
-    /// existing ancestor's when the path does not exist (a default that was never written).
-    pub(crate) fn find(&self, path: &[Seg<'_>], want_key: bool) -> Span {
-        let mut best = 0..0;
-        let mut current: Option<&DeValue<'_>> = None;
-        let mut table = Some(self.root.get_ref());
-        for (i, seg) in path.iter().enumerate() {
-            let last = i + 1 == path.len();
-            let next: Option<(&Spanned<DeValue<'_>>, Option<Span>)> = match (*seg, table, current) {
-                (Seg::Key(k), Some(t), _) => {
-                    t.get_key_value(k).map(|(key, v)| (v, Some(key.span())))
-                }
-                (Seg::Index(n), _, Some(DeValue::Array(items))) => items.get(n).map(|v| (v, None)),
-                _ => None,
-            };
-            let Some((value, key_span)) = next else { break };
-            best = match (last && want_key, key_span) {
-                (true, Some(k)) => k,
-                _ => value.span(),
-            };
-            current = Some(value.get_ref());
-            table = match value.get_ref() {
-                DeValue::Table(t) => Some(t),
-                _ => None,
-            };
-        }
-        best
-    }
-
-    pub(crate) fn table(&self, table: &str) -> Span {
-        self.find(&[Seg::Key("tables"), Seg::Key(table)], true)
-    }
-
-    pub(crate) fn table_field(&self, table: &str, field: &str) -> Span {
-        self.find(&[Seg::Key("tables"), Seg::Key(table), Seg::Key(field)], false)
-    }
-
-    pub(crate) fn table_item(&self, table: &str, field: &str, index: usize) -> Span {
-        self.find(&[Seg::Key("tables"), Seg::Key(table), Seg::Key(field), Seg::Index(index)], false)
-    }
-
-    pub(crate) fn column(&self, table: &str, column: &str) -> Span {
-        self.find(
-            &[Seg::Key("tables"), Seg::Key(table), Seg::Key("columns"), Seg::Key(column)],
-            true,
-        )
-    }
-
-    pub(crate) fn column_field(&self, table: &str, column: &str, field: &str) -> Span {
-        let path = [
-            Seg::Key("tables"),
-            Seg::Key(table),
-            Seg::Key("columns"),
-            Seg::Key(column),
-            Seg::Key(field),
-        ];
-        self.find(&path, false)
-    }
-
-    pub(crate) fn top(&self, section: &str, field: &str) -> Span {
-        self.find(&[Seg::Key(section), Seg::Key(field)], false)
     }
 }

@@ -1,8 +1,9 @@
 //! Serde types that mirror `schema.toml` as written, before any validation.
 //!
 //! The same types derive the published JSON Schema (see `emit::json_schema`), so editors and
-//! the loader can never disagree on the format. Positions are not stored here: `load` reads
-//! them from the parsed TOML tree when it reports a problem.
+//! the loader can never disagree on the format. Whatever validation may point at keeps its place
+//! in the file (`toml::Spanned`), so problems are located without going back to the TOML tree;
+//! `#[schemars(with = ...)]` keeps the positions out of the JSON Schema.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -11,6 +12,7 @@ use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use sync_meta::schema::{LogicalType, PostgresType, StoredAs, TimestampStorage};
+use toml::Spanned;
 
 /// A whole `schema.toml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -20,13 +22,15 @@ use sync_meta::schema::{LogicalType, PostgresType, StoredAs, TimestampStorage};
     description = "One schema for SQLite, Postgres, TypeScript and Rust."
 )]
 pub struct Document {
-    pub schema: SchemaMeta,
+    #[schemars(with = "SchemaMeta")]
+    pub schema: Spanned<SchemaMeta>,
     /// Defaults for synced tables; each table may override them.
     #[serde(default)]
     pub sync: SyncDefaults,
     /// The tables; the order of keys is the order of declaration.
     #[serde(default)]
-    pub tables: IndexMap<String, Table>,
+    #[schemars(with = "IndexMap<String, Table>")]
+    pub tables: IndexMap<Spanned<String>, Spanned<Table>>,
     /// How this version may differ from the previous one (`cargo xtask check --against`).
     #[serde(default)]
     pub evolution: Evolution,
@@ -37,7 +41,8 @@ pub struct Document {
 pub struct Evolution {
     /// Breaking changes made on purpose, each with its reason: `[[evolution.allow]]`.
     #[serde(default)]
-    pub allow: Vec<Allowance>,
+    #[schemars(with = "Vec<Allowance>")]
+    pub allow: Vec<Spanned<Allowance>>,
 }
 
 /// One change that `cargo xtask check --against` lets through, and why.
@@ -45,15 +50,17 @@ pub struct Evolution {
 #[serde(deny_unknown_fields)]
 pub struct Allowance {
     /// The rule id, such as `drop_column`.
-    #[schemars(with = "crate::evolve::Rule")]
-    pub rule: String,
+    #[schemars(with = "crate::ir::Rule")]
+    pub rule: Spanned<String>,
     /// The table the change is on (none for `[schema]` rules such as `version_not_bumped`).
-    pub table: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub table: Option<Spanned<String>>,
     /// For column rules: the column; without it, every column of the table.
-    pub column: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub column: Option<Spanned<String>>,
     /// Why the change is safe for this app, or what was done instead of expand/contract.
-    #[schemars(length(min = 1))]
-    pub reason: String,
+    #[schemars(with = "String", length(min = 1))]
+    pub reason: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -62,19 +69,19 @@ pub struct SchemaMeta {
     /// The application's name.
     pub name: String,
     /// Bump on every change clients see; sent in every sync request.
-    #[schemars(range(min = 1))]
-    pub version: u32,
+    #[schemars(with = "u32", range(min = 1))]
+    pub version: Spanned<u32>,
     /// The oldest `version` whose clients the server still syncs; by default `version`, only
     /// clients of this version. Keep it low across changes old clients can live with (new
     /// nullable or defaulted columns, new tables); raise it to `version` with a change they
     /// cannot (`cargo xtask check --against` says which).
     #[serde(default)]
-    #[schemars(range(min = 1))]
-    pub min_client_version: Option<u32>,
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub min_client_version: Option<Spanned<u32>>,
     /// How SQLite stores timestamps: RFC 3339 text (default) or integer milliseconds.
     #[serde(default)]
     #[schemars(with = "Option<Spelled<TimestampStorage>>")]
-    pub timestamp_storage: Option<TimestampStorage>,
+    pub timestamp_storage: Option<Spanned<TimestampStorage>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -97,30 +104,44 @@ pub struct SyncDefaults {
 pub struct Table {
     pub comment: Option<String>,
     /// `owner` | `owner_or_public` | `public` | `via:<fk column>` | `none` (the default).
-    pub sync: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub sync: Option<Spanned<String>>,
     /// Limit a table that is not synced to some databases.
-    pub targets: Option<Vec<Target>>,
+    #[schemars(with = "Option<Vec<Target>>")]
+    pub targets: Option<Spanned<Vec<Target>>>,
     /// Overrides of the `[sync]` defaults: a column name, or `false` for none.
-    pub owner: Option<ColumnSetting>,
-    pub modified: Option<ColumnSetting>,
-    pub deleted: Option<ColumnSetting>,
-    pub version: Option<ColumnSetting>,
-    pub device: Option<ColumnSetting>,
+    #[schemars(with = "Option<ColumnSetting>")]
+    pub owner: Option<Spanned<ColumnSetting>>,
+    #[schemars(with = "Option<ColumnSetting>")]
+    pub modified: Option<Spanned<ColumnSetting>>,
+    #[schemars(with = "Option<ColumnSetting>")]
+    pub deleted: Option<Spanned<ColumnSetting>>,
+    #[schemars(with = "Option<ColumnSetting>")]
+    pub version: Option<Spanned<ColumnSetting>>,
+    #[schemars(with = "Option<ColumnSetting>")]
+    pub device: Option<Spanned<ColumnSetting>>,
     /// A composite primary key (instead of `primary_key = true` on one column).
-    pub primary_key: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    pub primary_key: Option<Spanned<Vec<String>>>,
     /// The primary key constraint's name (default `<table>_pkey`).
-    pub primary_key_name: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub primary_key_name: Option<Spanned<String>>,
     #[serde(default)]
-    pub unique: Vec<UniqueSpec>,
+    #[schemars(with = "Vec<UniqueSpec>")]
+    pub unique: Vec<Spanned<UniqueSpec>>,
     #[serde(default)]
-    pub checks: Vec<CheckSpec>,
+    #[schemars(with = "Vec<CheckSpec>")]
+    pub checks: Vec<Spanned<CheckSpec>>,
     #[serde(default)]
-    pub foreign_keys: Vec<ForeignKeySpec>,
+    #[schemars(with = "Vec<ForeignKeySpec>")]
+    pub foreign_keys: Vec<Spanned<ForeignKeySpec>>,
     #[serde(default)]
-    pub indexes: Vec<IndexSpec>,
+    #[schemars(with = "Vec<IndexSpec>")]
+    pub indexes: Vec<Spanned<IndexSpec>>,
     /// The columns; the order of keys is the column order.
     #[serde(default)]
-    pub columns: IndexMap<String, Column>,
+    #[schemars(with = "IndexMap<String, Column>")]
+    pub columns: IndexMap<Spanned<String>, Column>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -195,34 +216,47 @@ pub enum FkAction {
 pub struct Column {
     #[serde(rename = "type")]
     #[schemars(with = "Spelled<LogicalType>")]
-    pub ty: LogicalType,
-    #[serde(default)]
-    pub nullable: bool,
+    pub ty: Spanned<LogicalType>,
+    #[serde(default = "unwritten")]
+    #[schemars(with = "bool")]
+    pub nullable: Spanned<bool>,
     #[serde(default)]
     pub primary_key: bool,
-    #[serde(default)]
-    pub unique: bool,
+    #[serde(default = "unwritten")]
+    #[schemars(with = "bool")]
+    pub unique: Spanned<bool>,
     /// A literal of the column's type, `"random"` (uuid) or `"now"` (timestamp, date).
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
-    pub default: Option<toml::Value>,
+    pub default: Option<Spanned<toml::Value>>,
     pub comment: Option<String>,
     /// The allowed values of a `text` column.
-    pub values: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Option<Spanned<Vec<String>>>,
     /// `table.column` this column references.
-    pub references: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub references: Option<Spanned<String>>,
     pub on_delete: Option<FkAction>,
     pub on_update: Option<FkAction>,
     /// Names for the constraints this column declares (legacy names must survive).
-    pub unique_name: Option<String>,
-    pub fk_name: Option<String>,
-    pub check_name: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub unique_name: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
+    pub fk_name: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
+    pub check_name: Option<Spanned<String>>,
     /// Postgres storage override: `timestamp`/`timestamptz` for timestamps, `real` for reals.
     #[schemars(with = "Option<Spelled<PostgresType>>")]
-    pub postgres_type: Option<PostgresType>,
+    pub postgres_type: Option<Spanned<PostgresType>>,
     /// `integer` for a 0/1 boolean, `text` for JSON kept in text.
     #[schemars(with = "Option<Spelled<StoredAs>>")]
-    pub storage: Option<StoredAs>,
+    pub storage: Option<Spanned<StoredAs>>,
+}
+
+/// A flag that is not written is `false`, and has no place in the file: validation only points
+/// at a flag that is set.
+fn unwritten() -> Spanned<bool> {
+    Spanned::new(0..0, false)
 }
 
 /// The JSON Schema of one of the metadata enums that `schema.toml` spells by name: a string

@@ -1,34 +1,35 @@
 //! One column: its type, storage override, allowed values and default.
 
+use toml::Spanned;
+
 use crate::diag::Problem;
 use crate::ir::{self, DefaultValue, LogicalType, PostgresType, Storage, StoredAs};
-use crate::load::Locator;
 use crate::raw;
 
 use super::names::{self, Kind};
 
 /// The largest integer a JavaScript number holds exactly; `bigint` values beyond it are refused
-/// everywhere (DESIGN section 4: decided once, "reject").
+/// everywhere (docs/types.md, "Decisions").
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
+/// One column of `table`; `name` is where the column's name is written.
 pub(crate) fn column(
     table: &str,
-    name: &str,
+    name: &Spanned<String>,
     raw: &raw::Column,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> ir::Column {
-    let span = loc.column(table, name);
+    let (span, name) = (name.span(), name.get_ref().as_str());
     names::check_ident(Kind::Column, name, span.clone(), problems);
-    let ty = raw.ty;
-    let field = |f: &str| loc.column_field(table, name, f);
+    let ty = *raw.ty.get_ref();
 
-    if let Some(values) = &raw.values {
+    if let Some(spanned) = &raw.values {
+        let (values, at) = (spanned.get_ref(), spanned.span());
         if ty != LogicalType::Text {
             problems.push(
                 Problem::new(
                     "schema::values_on_non_text",
-                    field("values"),
+                    at.clone(),
                     format!(
                         "column `{table}.{name}` has `values` but is of type `{}`",
                         ty.as_str()
@@ -41,7 +42,7 @@ pub(crate) fn column(
             problems.push(
                 Problem::new(
                     "schema::empty_values",
-                    field("values"),
+                    at.clone(),
                     format!("column `{table}.{name}` has an empty `values` list"),
                 )
                 .label("no value would be allowed")
@@ -52,52 +53,55 @@ pub(crate) fn column(
             if values[..i].contains(v) {
                 problems.push(Problem::new(
                     "schema::duplicate_name",
-                    field("values"),
+                    at.clone(),
                     format!("column `{table}.{name}` lists the value `{v}` twice"),
                 ));
             }
         }
     }
 
-    let storage = storage(table, name, ty, raw, loc, problems);
-    let default = raw.default.as_ref().and_then(|d| {
-        let parsed = default_value(ty, d);
-        if parsed.is_none() {
-            problems.push(
+    let storage = storage(table, name, ty, raw, problems);
+    let default = raw.default.as_ref().and_then(|written| {
+        let parsed = default_value(ty, written.get_ref());
+        match (&parsed, raw.values.as_ref().map(Spanned::get_ref)) {
+            (None, _) => problems.push(
                 Problem::new(
                     "schema::default_type",
-                    field("default"),
+                    written.span(),
                     format!("default of `{table}.{name}` is not a valid `{}`", ty.as_str()),
                 )
                 .label(format!("expected {}", default_hint(ty)))
                 .help(format!("write {}", default_hint(ty))),
-            );
+            ),
+            (Some(DefaultValue::Text(d)), Some(values))
+                if !values.is_empty() && !values.contains(d) =>
+            {
+                problems.push(
+                    Problem::new(
+                        "schema::default_not_in_values",
+                        written.span(),
+                        format!("default `{d}` of `{table}.{name}` is not one of its `values`"),
+                    )
+                    .label("not an allowed value")
+                    .help(format!("allowed: {}", values.join(", "))),
+                );
+            }
+            _ => {}
         }
         parsed
     });
-    if let (Some(DefaultValue::Text(d)), Some(values)) = (&default, &raw.values)
-        && !values.is_empty()
-        && !values.contains(d)
-    {
-        problems.push(
-            Problem::new(
-                "schema::default_not_in_values",
-                field("default"),
-                format!("default `{d}` of `{table}.{name}` is not one of its `values`"),
-            )
-            .label("not an allowed value")
-            .help(format!("allowed: {}", values.join(", "))),
-        );
-    }
-    let check_name = raw.check_name.clone().unwrap_or_else(|| format!("{table}_{name}_check"));
+    let check_name = raw
+        .check_name
+        .as_ref()
+        .map_or_else(|| format!("{table}_{name}_check"), |n| n.get_ref().clone());
 
     ir::Column {
         name: name.to_owned(),
         ty,
-        nullable: raw.nullable,
+        nullable: *raw.nullable.get_ref(),
         default,
         comment: super::comment(raw.comment.as_deref()),
-        values: raw.values.clone(),
+        values: raw.values.as_ref().map(|v| v.get_ref().clone()),
         storage,
         check_name,
         span,
@@ -110,21 +114,19 @@ fn storage(
     name: &str,
     ty: LogicalType,
     raw: &raw::Column,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Storage {
-    let postgres = raw.postgres_type;
-    let stored_as = raw.storage;
-    let postgres_ok = match postgres {
-        None => true,
-        Some(PostgresType::Timestamp | PostgresType::Timestamptz) => ty == LogicalType::Timestamp,
-        Some(PostgresType::Real) => ty == LogicalType::Real,
+    let fits = |postgres: PostgresType| match postgres {
+        PostgresType::Timestamp | PostgresType::Timestamptz => ty == LogicalType::Timestamp,
+        PostgresType::Real => ty == LogicalType::Real,
     };
-    if !postgres_ok {
+    if let Some(written) = &raw.postgres_type
+        && !fits(*written.get_ref())
+    {
         problems.push(
             Problem::new(
                 "schema::incompatible_storage",
-                loc.column_field(table, name, "postgres_type"),
+                written.span(),
                 format!("`postgres_type` does not fit `{table}.{name}` of type `{}`", ty.as_str()),
             )
             .help(
@@ -132,22 +134,26 @@ fn storage(
             ),
         );
     }
-    let stored_ok = match stored_as {
-        None => true,
-        Some(StoredAs::Integer) => ty == LogicalType::Boolean,
-        Some(StoredAs::Text) => ty == LogicalType::Json,
+    let fits = |stored_as: StoredAs| match stored_as {
+        StoredAs::Integer => ty == LogicalType::Boolean,
+        StoredAs::Text => ty == LogicalType::Json,
     };
-    if !stored_ok {
+    if let Some(written) = &raw.storage
+        && !fits(*written.get_ref())
+    {
         problems.push(
             Problem::new(
                 "schema::incompatible_storage",
-                loc.column_field(table, name, "storage"),
+                written.span(),
                 format!("`storage` does not fit `{table}.{name}` of type `{}`", ty.as_str()),
             )
             .help("`storage = \"integer\"` applies to booleans, `storage = \"text\"` to json"),
         );
     }
-    Storage { postgres, stored_as }
+    Storage {
+        postgres: raw.postgres_type.as_ref().map(|p| *p.get_ref()),
+        stored_as: raw.storage.as_ref().map(|s| *s.get_ref()),
+    }
 }
 
 fn default_hint(ty: LogicalType) -> &'static str {

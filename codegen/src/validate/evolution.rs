@@ -5,47 +5,42 @@
 //! when two versions are compared (`evolve::compare`), since a dropped table exists only in the
 //! old one.
 
-use crate::diag::Problem;
-use crate::evolve::{Rule, Subject};
-use crate::ir::{Allowance, Span};
-use crate::load::{Locator, Seg, edit_distance};
+use crate::diag::{Problem, edit_distance};
+use crate::ir::{Allowance, Rule, Span, Subject};
 use crate::raw;
 
 pub(crate) fn allowances(
     evolution: &raw::Evolution,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Allowance> {
     let mut out = Vec::new();
-    for (i, allow) in evolution.allow.iter().enumerate() {
-        let at = |field: Option<&str>| {
-            let mut path = vec![Seg::Key("evolution"), Seg::Key("allow"), Seg::Index(i)];
-            path.extend(field.map(Seg::Key));
-            loc.find(&path, false)
-        };
-        let Some(rule) = Rule::from_id(&allow.rule) else {
-            problems.push(unknown_rule(&allow.rule, at(Some("rule"))));
+    for spanned in &evolution.allow {
+        let allow = spanned.get_ref();
+        let id = allow.rule.get_ref();
+        let Some(rule) = Rule::from_id(id) else {
+            problems.push(unknown_rule(id, allow.rule.span()));
             continue;
         };
-        if allow.reason.trim().is_empty() {
+        let reason = allow.reason.get_ref().trim();
+        if reason.is_empty() {
             problems.push(
                 Problem::new(
                     "schema::empty_reason",
-                    at(Some("reason")),
-                    format!("the allowance for `{}` gives no reason", allow.rule),
+                    allow.reason.span(),
+                    format!("the allowance for `{id}` gives no reason"),
                 )
                 .help("say why this change is safe for the app, so that reviewers can judge it"),
             );
         }
-        if let Some(problem) = subject_problem(rule, allow, &at) {
+        if let Some(problem) = subject_problem(rule, allow) {
             problems.push(problem);
         }
         out.push(Allowance {
             rule,
-            table: allow.table.clone(),
-            column: allow.column.clone(),
-            reason: allow.reason.trim().to_owned(),
-            span: at(None),
+            table: allow.table.as_ref().map(|t| t.get_ref().clone()),
+            column: allow.column.as_ref().map(|c| c.get_ref().clone()),
+            reason: reason.to_owned(),
+            span: spanned.span(),
         });
     }
     out
@@ -65,35 +60,31 @@ fn unknown_rule(id: &str, span: Span) -> Problem {
 
 /// An allowance names exactly what its rule is about: nothing for `[schema]` rules, a table for
 /// table rules, a table and optionally a column for column rules.
-fn subject_problem(
-    rule: Rule,
-    allow: &raw::Allowance,
-    at: &dyn Fn(Option<&str>) -> Span,
-) -> Option<Problem> {
+fn subject_problem(rule: Rule, allow: &raw::Allowance) -> Option<Problem> {
     let id = rule.id();
-    let (field, message, help) = match (rule.subject(), &allow.table, &allow.column) {
-        (Subject::Schema, Some(_), _) | (Subject::Schema, None, Some(_)) => {
+    let (span, message, help) = match (rule.subject(), &allow.table, &allow.column) {
+        (Subject::Schema, Some(written), _) | (Subject::Schema, None, Some(written)) => {
             let field = if allow.table.is_some() { "table" } else { "column" };
             (
-                field,
+                written.span(),
                 format!("rule `{id}` is about the whole schema, not a table or column"),
                 format!("remove `{field}` from this allowance"),
             )
         }
         (Subject::Table | Subject::Column, None, _) => (
-            "rule",
+            allow.rule.span(),
             format!("the allowance for `{id}` names no table"),
             "add `table = \"...\"`: an allowance covers one table".to_owned(),
         ),
-        (Subject::Table, Some(table), Some(_)) => (
-            "column",
-            format!("rule `{id}` is about table `{table}` as a whole, not one column"),
+        (Subject::Table, Some(table), Some(column)) => (
+            column.span(),
+            format!("rule `{id}` is about table `{}` as a whole, not one column", table.get_ref()),
             "remove `column` from this allowance".to_owned(),
         ),
         _ => return None,
     };
     Some(
-        Problem::new("schema::allowance_subject", at(Some(field)), message)
+        Problem::new("schema::allowance_subject", span, message)
             .label("does not fit the rule")
             .help(help),
     )

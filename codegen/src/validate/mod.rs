@@ -7,75 +7,80 @@ mod names;
 mod refs;
 mod sync;
 
+use toml::Spanned;
+
 use crate::diag::Problem;
-use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Table, Targets};
-use crate::load::Locator;
+use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Span, Table, Targets};
 use crate::raw;
 
 pub use columns::MAX_SAFE_INTEGER;
 
-pub(crate) fn validate(
-    doc: &raw::Document,
-    loc: &Locator<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<Schema> {
-    if doc.schema.version == 0 {
+/// Where an optional key is written, or `otherwise` (the place of the table or section that
+/// would hold it) when it is not.
+fn written_at<T>(key: &Option<Spanned<T>>, otherwise: Span) -> Span {
+    key.as_ref().map_or(otherwise, Spanned::span)
+}
+
+pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Option<Schema> {
+    let meta = doc.schema.get_ref();
+    let version = *meta.version.get_ref();
+    if version == 0 {
         problems.push(
             Problem::new(
                 "schema::invalid_version",
-                loc.top("schema", "version"),
+                meta.version.span(),
                 "schema version must be at least 1",
             )
             .help("start at 1 and bump it on every change clients see"),
         );
     }
-    let min_client_version = doc.schema.min_client_version.unwrap_or(doc.schema.version);
-    let min_client_version_span = match doc.schema.min_client_version {
-        Some(_) => loc.top("schema", "min_client_version"),
-        None => loc.top("schema", "version"),
-    };
+    let min_client_version = meta.min_client_version.as_ref().map_or(version, |v| *v.get_ref());
+    let min_client_version_span = written_at(&meta.min_client_version, meta.version.span());
     // A version of 0 is reported above; the default then follows it and says nothing more.
-    if doc.schema.version > 0
-        && (min_client_version == 0 || min_client_version > doc.schema.version)
-    {
+    if version > 0 && (min_client_version == 0 || min_client_version > version) {
         problems.push(
             Problem::new(
                 "schema::invalid_min_client_version",
                 min_client_version_span.clone(),
                 format!(
-                    "min_client_version {min_client_version} is not between 1 and the schema's version {}",
-                    doc.schema.version
+                    "min_client_version {min_client_version} is not between 1 and the schema's version {version}"
                 ),
             )
             .help("it names the oldest schema version whose clients the server still syncs"),
         );
     }
     let tables: Vec<Table> =
-        doc.tables.iter().map(|(name, t)| table(name, t, &doc.sync, loc, problems)).collect();
-    refs::check_cross_table(&tables, loc, problems);
-    let allowances = evolution::allowances(&doc.evolution, loc, problems);
-    let tables = refs::dependency_order(tables, loc, problems)?;
+        doc.tables.iter().map(|(name, t)| table(name, t, &doc.sync, problems)).collect();
+    refs::check_cross_table(&tables, &doc.tables, problems);
+    let allowances = evolution::allowances(&doc.evolution, problems);
+    let tables = refs::dependency_order(tables, problems)?;
     Some(Schema {
-        name: doc.schema.name.clone(),
-        version: doc.schema.version,
+        name: meta.name.clone(),
+        version,
         min_client_version,
-        timestamp_storage: doc.schema.timestamp_storage.unwrap_or_default(),
+        timestamp_storage: meta
+            .timestamp_storage
+            .as_ref()
+            .map(|t| *t.get_ref())
+            .unwrap_or_default(),
         tables,
         allowances,
-        version_span: loc.top("schema", "version"),
+        version_span: meta.version.span(),
         min_client_version_span,
-        timestamp_storage_span: loc.top("schema", "timestamp_storage"),
+        timestamp_storage_span: written_at(&meta.timestamp_storage, doc.schema.span()),
     })
 }
 
+/// One table. Problems about the whole table point at its name; a key the table does not write
+/// is placed at the table's definition.
 fn table(
-    name: &str,
-    raw: &raw::Table,
+    spanned_name: &Spanned<String>,
+    spanned: &Spanned<raw::Table>,
     defaults: &raw::SyncDefaults,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Table {
-    let span = loc.table(name);
+    let (span, name, raw) =
+        (spanned_name.span(), spanned_name.get_ref().as_str(), spanned.get_ref());
     names::check_ident(names::Kind::Table, name, span.clone(), problems);
     if raw.columns.is_empty() {
         problems.push(
@@ -87,11 +92,8 @@ fn table(
             .help(format!("add columns under [tables.{name}.columns]")),
         );
     }
-    let columns: Vec<ir::Column> = raw
-        .columns
-        .iter()
-        .map(|(col, spec)| columns::column(name, col, spec, loc, problems))
-        .collect();
+    let columns: Vec<ir::Column> =
+        raw.columns.iter().map(|(col, spec)| columns::column(name, col, spec, problems)).collect();
     refs::check_case_collisions(
         "column",
         columns.iter().map(|c| (c.name.as_str(), c.span.clone())),
@@ -102,12 +104,12 @@ fn table(
         columns_exist(name, raw, cols, span, what, problems)
     };
 
-    check_explicit_names(name, raw, loc, problems);
-    check_sql_fragments(name, raw, loc, problems);
-    let primary_key = primary_key(name, raw, &columns, loc, problems);
+    check_explicit_names(raw, problems);
+    check_sql_fragments(name, raw, problems);
+    let primary_key = primary_key(name, span.clone(), raw, &columns, problems);
     must_exist(
         &primary_key.columns,
-        loc.table_field(name, "primary_key"),
+        written_at(&raw.primary_key, spanned.span()),
         "the primary key",
         problems,
     );
@@ -115,15 +117,18 @@ fn table(
     let mut uniques: Vec<ir::Unique> = raw
         .columns
         .iter()
-        .filter(|(_, c)| c.unique)
+        .filter(|(_, c)| *c.unique.get_ref())
         .map(|(col, c)| ir::Unique {
-            name: c.unique_name.clone().unwrap_or_else(|| format!("{name}_{col}_key")),
-            columns: vec![col.clone()],
-            span: loc.column_field(name, col, "unique"),
+            name: c
+                .unique_name
+                .as_ref()
+                .map_or_else(|| format!("{name}_{}_key", col.get_ref()), |n| n.get_ref().clone()),
+            columns: vec![col.get_ref().clone()],
+            span: c.unique.span(),
         })
         .collect();
-    for (i, u) in raw.unique.iter().enumerate() {
-        let span = loc.table_item(name, "unique", i);
+    for spanned in &raw.unique {
+        let (span, u) = (spanned.span(), spanned.get_ref());
         must_exist(&u.columns, span.clone(), "a unique constraint", problems);
         uniques.push(ir::Unique {
             name: u.name.clone().unwrap_or_else(|| format!("{name}_{}_key", u.columns.join("_"))),
@@ -135,25 +140,23 @@ fn table(
     let checks: Vec<ir::Check> = raw
         .checks
         .iter()
-        .enumerate()
-        .map(|(i, c)| ir::Check {
-            name: c.name.clone(),
-            expr: text(&c.expr),
-            span: loc.table_item(name, "checks", i),
+        .map(|c| ir::Check {
+            name: c.get_ref().name.clone(),
+            expr: text(&c.get_ref().expr),
+            span: c.span(),
         })
         .collect();
 
-    let foreign_keys = refs::foreign_keys(name, raw, loc, problems);
-    for (i, fk) in raw.foreign_keys.iter().enumerate() {
-        must_exist(&fk.columns, loc.table_item(name, "foreign_keys", i), "a foreign key", problems);
+    let foreign_keys = refs::foreign_keys(name, raw, problems);
+    for fk in &raw.foreign_keys {
+        must_exist(&fk.get_ref().columns, fk.span(), "a foreign key", problems);
     }
 
     let indexes: Vec<Index> = raw
         .indexes
         .iter()
-        .enumerate()
-        .map(|(i, spec)| {
-            let span = loc.table_item(name, "indexes", i);
+        .map(|spanned| {
+            let (span, spec) = (spanned.span(), spanned.get_ref());
             let columns: Vec<IndexColumn> =
                 spec.columns.iter().map(|c| index_column(c, span.clone(), problems)).collect();
             let plain: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
@@ -172,8 +175,8 @@ fn table(
         .collect();
 
     let (scope, sync) =
-        sync::scope_and_columns(name, raw, defaults, &columns, &foreign_keys, loc, problems);
-    let targets = targets(name, raw, &scope, loc, problems);
+        sync::scope_and_columns(spanned_name, spanned, defaults, &columns, &foreign_keys, problems);
+    let targets = targets(name, raw, &scope, problems);
 
     Table {
         name: name.to_owned(),
@@ -193,21 +196,25 @@ fn table(
 
 fn primary_key(
     table: &str,
+    span: Span,
     raw: &raw::Table,
     columns: &[ir::Column],
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> PrimaryKey {
-    let on_columns: Vec<String> =
-        raw.columns.iter().filter(|(_, c)| c.primary_key).map(|(n, _)| n.clone()).collect();
+    let on_columns: Vec<String> = raw
+        .columns
+        .iter()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(n, _)| n.get_ref().clone())
+        .collect();
     let columns_of_key = match (&raw.primary_key, on_columns.len()) {
-        (Some(cols), 0) => cols.clone(),
+        (Some(cols), 0) => cols.get_ref().clone(),
         (None, 1) => on_columns,
         (None, 0) => {
             problems.push(
                 Problem::new(
                     "schema::missing_primary_key",
-                    loc.table(table),
+                    span.clone(),
                     format!("table `{table}` has no primary key"),
                 )
                 .help("mark a column `primary_key = true`, or set `primary_key = [\"a\", \"b\"]` on the table"),
@@ -218,7 +225,7 @@ fn primary_key(
             problems.push(
                 Problem::new(
                     "schema::ambiguous_primary_key",
-                    loc.table(table),
+                    span,
                     format!("table `{table}` declares its primary key more than once"),
                 )
                 .help("for a composite key use `primary_key = [..]` on the table and no `primary_key = true` on columns"),
@@ -230,14 +237,17 @@ fn primary_key(
         problems.push(
             Problem::new(
                 "schema::nullable_primary_key",
-                loc.column_field(table, &c.name, "nullable"),
+                raw.columns[c.name.as_str()].nullable.span(),
                 format!("primary key column `{table}.{}` is nullable", c.name),
             )
             .help("a primary key column is always NOT NULL; remove `nullable = true`"),
         );
     }
     PrimaryKey {
-        name: raw.primary_key_name.clone().unwrap_or_else(|| format!("{table}_pkey")),
+        name: raw
+            .primary_key_name
+            .as_ref()
+            .map_or_else(|| format!("{table}_pkey"), |n| n.get_ref().clone()),
         columns: columns_of_key,
     }
 }
@@ -282,15 +292,14 @@ fn targets(
     table: &str,
     raw: &raw::Table,
     scope: &ir::SyncScope,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Targets {
     let Some(list) = &raw.targets else { return Targets { sqlite: true, postgres: true } };
     let targets = Targets {
-        sqlite: list.contains(&raw::Target::Sqlite),
-        postgres: list.contains(&raw::Target::Postgres),
+        sqlite: list.get_ref().contains(&raw::Target::Sqlite),
+        postgres: list.get_ref().contains(&raw::Target::Postgres),
     };
-    let span = loc.table_field(table, "targets");
+    let span = list.span();
     if !targets.sqlite && !targets.postgres {
         problems.push(Problem::new(
             "schema::no_targets",
@@ -320,7 +329,7 @@ fn columns_exist(
     problems: &mut Vec<Problem>,
 ) {
     for (i, c) in cols.iter().enumerate() {
-        if !raw.columns.contains_key(c) {
+        if !raw.columns.contains_key(c.as_str()) {
             problems.push(
                 Problem::new(
                     "schema::unknown_column",
@@ -342,37 +351,30 @@ fn columns_exist(
 
 /// Constraint and index names written in the schema (legacy names) must be usable as quoted
 /// SQL identifiers; derived names are checked once the whole schema is known.
-fn check_explicit_names(
-    table: &str,
-    raw: &raw::Table,
-    loc: &Locator<'_>,
-    problems: &mut Vec<Problem>,
-) {
-    let mut check = |name: &Option<String>, span: ir::Span| {
+fn check_explicit_names(raw: &raw::Table, problems: &mut Vec<Problem>) {
+    let mut check = |name: Option<&String>, span: ir::Span| {
         if let Some(name) = name {
             names::check_constraint_name(name, span, problems);
         }
     };
-    check(&raw.primary_key_name, loc.table_field(table, "primary_key_name"));
-    for (i, u) in raw.unique.iter().enumerate() {
-        check(&u.name, loc.table_item(table, "unique", i));
+    if let Some(name) = &raw.primary_key_name {
+        check(Some(name.get_ref()), name.span());
     }
-    for (i, c) in raw.checks.iter().enumerate() {
-        check(&Some(c.name.clone()), loc.table_item(table, "checks", i));
+    for u in &raw.unique {
+        check(u.get_ref().name.as_ref(), u.span());
     }
-    for (i, f) in raw.foreign_keys.iter().enumerate() {
-        check(&f.name, loc.table_item(table, "foreign_keys", i));
+    for c in &raw.checks {
+        check(Some(&c.get_ref().name), c.span());
     }
-    for (i, x) in raw.indexes.iter().enumerate() {
-        check(&x.name, loc.table_item(table, "indexes", i));
+    for f in &raw.foreign_keys {
+        check(f.get_ref().name.as_ref(), f.span());
     }
-    for (col, spec) in &raw.columns {
-        for (field, name) in [
-            ("unique_name", &spec.unique_name),
-            ("fk_name", &spec.fk_name),
-            ("check_name", &spec.check_name),
-        ] {
-            check(name, loc.column_field(table, col, field));
+    for x in &raw.indexes {
+        check(x.get_ref().name.as_ref(), x.span());
+    }
+    for spec in raw.columns.values() {
+        for name in [&spec.unique_name, &spec.fk_name, &spec.check_name].into_iter().flatten() {
+            check(Some(name.get_ref()), name.span());
         }
     }
 }
@@ -380,22 +382,13 @@ fn check_explicit_names(
 /// Check expressions and index predicates are pasted into DDL: a `--` or `/*` comment would
 /// swallow the rest of the statement and a `;` would end it, so both are refused here rather
 /// than failing (or doing something else) when the DDL is applied.
-fn check_sql_fragments(
-    table: &str,
-    raw: &raw::Table,
-    loc: &Locator<'_>,
-    problems: &mut Vec<Problem>,
-) {
-    let fragments = raw
-        .checks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&c.expr, loc.table_item(table, "checks", i), "a check expression"))
-        .chain(raw.indexes.iter().enumerate().filter_map(|(i, x)| {
-            x.predicate
-                .as_ref()
-                .map(|p| (p, loc.table_item(table, "indexes", i), "an index predicate"))
-        }));
+fn check_sql_fragments(table: &str, raw: &raw::Table, problems: &mut Vec<Problem>) {
+    let fragments =
+        raw.checks.iter().map(|c| (&c.get_ref().expr, c.span(), "a check expression")).chain(
+            raw.indexes.iter().filter_map(|x| {
+                x.get_ref().predicate.as_ref().map(|p| (p, x.span(), "an index predicate"))
+            }),
+        );
     for (sql, span, what) in fragments {
         if let Some(token) = ["--", "/*", ";"].into_iter().find(|t| sql.contains(t)) {
             problems.push(

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
+use indexmap::IndexMap;
+use toml::Spanned;
 
 use crate::diag::Problem;
 use crate::emit::ts;
 use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
-use crate::load::Locator;
 use crate::raw;
 
 use super::names::MAX_IDENT;
@@ -37,7 +38,6 @@ fn parse_target(text: &str) -> Option<(String, Vec<String>)> {
 pub(crate) fn foreign_keys(
     table: &str,
     raw: &raw::Table,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<ForeignKey> {
     let mut out = Vec::new();
@@ -48,14 +48,17 @@ pub(crate) fn foreign_keys(
         );
     };
     for (col, spec) in &raw.columns {
-        let Some(text) = &spec.references else { continue };
-        let span = loc.column_field(table, col, "references");
+        let Some(written) = &spec.references else { continue };
+        let (span, text, col) = (written.span(), written.get_ref(), col.get_ref());
         let Some((ref_table, ref_columns)) = parse_target(text) else {
             bad(span, text);
             continue;
         };
         out.push(ForeignKey {
-            name: spec.fk_name.clone().unwrap_or_else(|| format!("{table}_{col}_fkey")),
+            name: spec
+                .fk_name
+                .as_ref()
+                .map_or_else(|| format!("{table}_{col}_fkey"), |n| n.get_ref().clone()),
             columns: vec![col.clone()],
             ref_table,
             ref_columns,
@@ -64,8 +67,8 @@ pub(crate) fn foreign_keys(
             span,
         });
     }
-    for (i, spec) in raw.foreign_keys.iter().enumerate() {
-        let span = loc.table_item(table, "foreign_keys", i);
+    for spanned in &raw.foreign_keys {
+        let (span, spec) = (spanned.span(), spanned.get_ref());
         let Some((ref_table, ref_columns)) = parse_target(&spec.references) else {
             bad(span, &spec.references);
             continue;
@@ -86,14 +89,20 @@ pub(crate) fn foreign_keys(
     out
 }
 
-pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
+/// Checks across the validated `tables`; `raw` is what they were built from.
+pub(crate) fn check_cross_table(
+    tables: &[Table],
+    raw: &IndexMap<Spanned<String>, Spanned<raw::Table>>,
+    problems: &mut Vec<Problem>,
+) {
     let by_name: HashMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
     for table in tables {
         for fk in &table.foreign_keys {
             check_foreign_key(table, fk, &by_name, problems);
         }
-        if let SyncScope::Via { column, .. } = &table.scope {
-            check_via(table, column, &by_name, loc, problems);
+        let scope_span = raw[table.name.as_str()].get_ref().sync.as_ref().map(Spanned::span);
+        if let (SyncScope::Via { column, .. }, Some(span)) = (&table.scope, scope_span) {
+            check_via(table, column, span, &by_name, problems);
         }
     }
     check_case_collisions(
@@ -102,7 +111,7 @@ pub(crate) fn check_cross_table(tables: &[Table], loc: &Locator<'_>, problems: &
         problems,
     );
     check_type_names(tables, problems);
-    check_constraint_names(tables, loc, problems);
+    check_constraint_names(tables, problems);
 }
 
 fn check_foreign_key(
@@ -239,14 +248,15 @@ fn check_foreign_key(
     }
 }
 
+/// A `via:` scope (written at `span`) follows a foreign key to the parent's primary key, and the
+/// parent has an owner.
 fn check_via(
     table: &Table,
     column: &str,
+    span: Span,
     by_name: &HashMap<&str, &Table>,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) {
-    let span = loc.table_field(&table.name, "sync");
     let fk = table.foreign_keys.iter().find(|fk| fk.columns == [column]);
     let Some(fk) = fk else {
         problems.push(
@@ -383,7 +393,7 @@ fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
 /// Index, primary key and unique names share one namespace per database schema (they are all
 /// indexes in Postgres) with the tables themselves (relations in Postgres, objects in SQLite);
 /// foreign key and check names must differ within their table.
-fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Vec<Problem>) {
+fn check_constraint_names(tables: &[Table], problems: &mut Vec<Problem>) {
     let mut global: HashMap<&str, &str> = HashMap::new();
     for table in tables {
         for name in table_index_names(table) {
@@ -391,7 +401,7 @@ fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Ve
                 problems.push(
                     Problem::new(
                         "schema::duplicate_name",
-                        loc.table(&table.name),
+                        table.span.clone(),
                         format!(
                             "constraint or index name `{name}` of table `{}` is also a table's name",
                             table.name
@@ -403,7 +413,7 @@ fn check_constraint_names(tables: &[Table], loc: &Locator<'_>, problems: &mut Ve
         }
     }
     for table in tables {
-        let span = loc.table(&table.name);
+        let span = table.span.clone();
         let mut local: HashMap<&str, ()> = HashMap::new();
         for name in table_index_names(table) {
             check_length(name, span.clone(), problems);
@@ -465,7 +475,6 @@ fn duplicate(name: &str, first: &str, second: &str, span: Span) -> Problem {
 /// different tables is an error because neither could be created first.
 pub(crate) fn dependency_order(
     tables: Vec<Table>,
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<Table>> {
     let mut remaining = tables;
@@ -485,7 +494,7 @@ pub(crate) fn dependency_order(
                 problems.push(
                     Problem::new(
                         "schema::reference_cycle",
-                        loc.table(names[0]),
+                        remaining[0].span.clone(),
                         format!("foreign keys form a cycle among tables {}", names.join(", ")),
                     )
                     .help("break the cycle: one of these references must go (or move to a later migration)"),

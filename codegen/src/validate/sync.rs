@@ -1,9 +1,12 @@
-//! A table's sync scope and the bookkeeping columns it needs (DESIGN section 3).
+//! A table's sync scope and the bookkeeping columns it needs (docs/format.md, "Sync scopes").
+
+use toml::Spanned;
 
 use crate::diag::Problem;
 use crate::ir::{Column, ForeignKey, LogicalType, SyncColumns, SyncScope};
-use crate::load::Locator;
 use crate::raw::{self, ColumnSetting};
+
+use super::written_at;
 
 /// What a scope needs of one bookkeeping column.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,26 +45,30 @@ const DEVICE: Role = Role {
     purpose: "the writing client's id",
 };
 
+/// The scope and sync columns of the table `name`, defined by `spanned` (both keep where they are
+/// written, to point problems at them).
 pub(crate) fn scope_and_columns(
-    table: &str,
-    raw: &raw::Table,
+    name: &Spanned<String>,
+    spanned: &Spanned<raw::Table>,
     defaults: &raw::SyncDefaults,
     columns: &[Column],
     foreign_keys: &[ForeignKey],
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> (SyncScope, SyncColumns) {
-    let scope = parse_scope(table, raw.sync.as_deref(), foreign_keys, loc, problems);
+    let (table, raw) = (name.get_ref().as_str(), spanned.get_ref());
+    let scope = parse_scope(table, raw.sync.as_ref(), foreign_keys, problems);
     let (owner, clock) = match &scope {
         SyncScope::None => return (scope, SyncColumns::default()),
         SyncScope::Owner | SyncScope::OwnerOrPublic => (Need::Required, Need::Required),
         SyncScope::Via { .. } => (Need::Explicit, Need::Required),
         SyncScope::Public => (Need::Explicit, Need::IfPresent),
     };
-    let mut resolve =
-        |role: &Role, need: Need, setting: &Option<ColumnSetting>, default: &Option<String>| {
-            resolve(table, role, need, setting.as_ref(), default.as_deref(), columns, loc, problems)
-        };
+    let mut resolve = |role: &Role,
+                       need: Need,
+                       setting: &Option<Spanned<ColumnSetting>>,
+                       default: &Option<String>| {
+        resolve(name, raw, role, need, setting.as_ref(), default.as_deref(), columns, problems)
+    };
     let sync = SyncColumns {
         owner: resolve(&OWNER, owner, &raw.owner, &defaults.owner),
         modified: resolve(&MODIFIED, clock, &raw.modified, &defaults.modified),
@@ -69,13 +76,14 @@ pub(crate) fn scope_and_columns(
         version: resolve(&VERSION, clock, &raw.version, &defaults.version),
         device: resolve(&DEVICE, clock, &raw.device, &defaults.device),
     };
-    let clock_unset = matches!(raw.modified, Some(ColumnSetting::Off(false)))
-        || (raw.modified.is_none() && defaults.modified.is_none());
+    let clock_unset =
+        matches!(raw.modified.as_ref().map(Spanned::get_ref), Some(ColumnSetting::Off(false)))
+            || (raw.modified.is_none() && defaults.modified.is_none());
     if scope != SyncScope::Public && clock_unset {
         problems.push(
             Problem::new(
                 "schema::missing_sync_column",
-                loc.table_field(table, "modified"),
+                written_at(&raw.modified, spanned.span()),
                 format!("table `{table}` is synced but has no conflict clock"),
             )
             .help(
@@ -104,17 +112,17 @@ pub(crate) fn scope_and_columns(
 
 fn parse_scope(
     table: &str,
-    text: Option<&str>,
+    written: Option<&Spanned<String>>,
     foreign_keys: &[ForeignKey],
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> SyncScope {
-    match text {
-        None | Some("none") => SyncScope::None,
-        Some("owner") => SyncScope::Owner,
-        Some("owner_or_public") => SyncScope::OwnerOrPublic,
-        Some("public") => SyncScope::Public,
-        Some(other) => match other.strip_prefix("via:") {
+    let Some(written) = written else { return SyncScope::None };
+    match written.get_ref().as_str() {
+        "none" => SyncScope::None,
+        "owner" => SyncScope::Owner,
+        "owner_or_public" => SyncScope::OwnerOrPublic,
+        "public" => SyncScope::Public,
+        other => match other.strip_prefix("via:") {
             Some(column) if !column.is_empty() => {
                 // The parent is the table the column's foreign key references; when there is
                 // none, cross-table validation reports it and no IR is built.
@@ -129,7 +137,7 @@ fn parse_scope(
                 problems.push(
                     Problem::new(
                         "schema::unknown_scope",
-                        loc.table_field(table, "sync"),
+                        written.span(),
                         format!("unknown sync scope `{other}` on table `{table}`"),
                     )
                     .help("use owner, owner_or_public, public, via:<fk column> or none"),
@@ -142,23 +150,23 @@ fn parse_scope(
 
 #[allow(clippy::too_many_arguments)]
 fn resolve(
-    table: &str,
+    table_name: &Spanned<String>,
+    raw: &raw::Table,
     role: &Role,
     need: Need,
-    setting: Option<&ColumnSetting>,
+    setting: Option<&Spanned<ColumnSetting>>,
     default: Option<&str>,
     columns: &[Column],
-    loc: &Locator<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<String> {
-    let key = role.key;
-    let (name, explicit) = match setting {
-        Some(ColumnSetting::Off(false)) => return None,
-        Some(ColumnSetting::Off(true)) => {
+    let (table, key) = (table_name.get_ref().as_str(), role.key);
+    let (name, explicit) = match setting.map(|s| (s.get_ref(), s.span())) {
+        Some((ColumnSetting::Off(false), _)) => return None,
+        Some((ColumnSetting::Off(true), span)) => {
             problems.push(
                 Problem::new(
                     "schema::invalid_value",
-                    loc.table_field(table, key),
+                    span,
                     format!("`{key} = true` is not meaningful"),
                 )
                 .help(format!(
@@ -168,7 +176,7 @@ fn resolve(
             );
             return None;
         }
-        Some(ColumnSetting::Name(n)) => (n.as_str(), true),
+        Some((ColumnSetting::Name(n), _)) => (n.as_str(), true),
         None if need == Need::Explicit => return None,
         None => (default?, false),
     };
@@ -176,7 +184,9 @@ fn resolve(
         if need == Need::IfPresent && !explicit {
             return None;
         }
-        let span = if explicit { loc.table_field(table, key) } else { loc.table(table) };
+        // A column named by the table is missing where it is named; one taken from `[sync]`
+        // is missing from the table.
+        let span = setting.map_or_else(|| table_name.span(), Spanned::span);
         problems.push(
             Problem::new(
                 "schema::missing_sync_column",
@@ -195,7 +205,7 @@ fn resolve(
         problems.push(
             Problem::new(
                 "schema::sync_column_type",
-                loc.column_field(table, name, "type"),
+                raw.columns[name].ty.span(),
                 format!(
                     "column `{table}.{name}` is {} and must be of type {}",
                     role.purpose,

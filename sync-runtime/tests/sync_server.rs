@@ -72,6 +72,11 @@ fn bad_configuration_exits_2_with_the_reason() {
             [&dev[..], &["--database-url", "postgres://app:hunter2@127.0.0.1:1/app"]].concat(),
             "postgres://app:***@127.0.0.1:1/app",
         ),
+        (
+            [&dev[..], &["--database-url", "postgres://app@127.0.0.1:1/app?password=hunter2"]]
+                .concat(),
+            "postgres://app@127.0.0.1:1/app?password=***",
+        ),
     ];
     for (args, says) in cases {
         let output = run(dir.path(), &args);
@@ -245,4 +250,96 @@ async fn json_logs_are_one_object_per_line() {
     let event: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["span"]["id"], "probe-1", "{event}");
     assert!(dir.path().join("other.db").is_file());
+}
+
+/// A database of its own on the server of `TEST_DATABASE_URL` with the example schema's DDL
+/// applied, dropped at the end.
+struct PgDatabase {
+    admin: tokio_postgres::Config,
+    name: String,
+}
+
+impl PgDatabase {
+    async fn new() -> PgDatabase {
+        let url = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
+        let url = url.expect(
+            "TEST_DATABASE_URL is not set: run through `cargo xtask test` or set TEST_DATABASE_URL",
+        );
+        let admin: tokio_postgres::Config = url.parse().expect("TEST_DATABASE_URL is a URL");
+        let name = format!("sync_server_{}", std::process::id());
+        execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
+        let ddl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/sql/postgres.sql");
+        let mut config = admin.clone();
+        config.dbname(&name);
+        execute(&config, &std::fs::read_to_string(ddl).unwrap()).await;
+        PgDatabase { admin, name }
+    }
+
+    /// The database's URL with its password in the user info (`user:pw@host`) or in a query
+    /// parameter (`?password=pw`), and the password.
+    fn urls(&self) -> ([String; 2], String) {
+        let user = self.admin.get_user().expect("TEST_DATABASE_URL names a user");
+        let password = self.admin.get_password().expect("TEST_DATABASE_URL has a password");
+        let password = String::from_utf8(password.to_vec()).unwrap();
+        let host = match self.admin.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let port = self.admin.get_ports().first().copied().unwrap_or(5432);
+        let (at, name) = (format!("{host}:{port}"), &self.name);
+        let urls = [
+            format!("postgres://{user}:{password}@{at}/{name}"),
+            format!("postgres://{user}@{at}/{name}?password={password}"),
+        ];
+        (urls, password)
+    }
+}
+
+async fn execute(config: &tokio_postgres::Config, sql: &str) {
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    let connection = tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+    drop(client);
+    let _ = connection.await;
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot be blocked on: a runtime of its own
+        // on another thread drops the database.
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            runtime.unwrap().block_on(execute(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            ));
+        });
+        if dropped.join().is_err() {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// The startup line names the Postgres database without its password, whichever way the URL
+/// spells it.
+#[tokio::test]
+async fn the_startup_log_shows_the_postgres_url_without_its_password() {
+    let database = PgDatabase::new().await;
+    let (urls, password) = database.urls();
+    for url in urls {
+        let mut command = sync_server(Path::new("."));
+        command.args(["--insecure-dev-auth", "--listen", "127.0.0.1:0", "--database-url", &url]);
+        command.args(["--schema", example_schema().to_str().unwrap()]);
+        let mut server = Running::start(command);
+        let line = server.wait_for("serving POST");
+        let shown = url.replace(&format!(":{password}@"), ":***@");
+        let shown = shown.replace(&format!("password={password}"), "password=***");
+        assert!(line.contains(&format!("database={shown}")), "{line}");
+        let (code, log) = server.terminate();
+        assert_eq!(code, Some(0), "{log}");
+        for leak in [format!(":{password}@"), format!("password={password}")] {
+            assert!(!log.contains(&leak), "the log shows the password ({leak}):\n{log}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's command line, a thin layer over `codegen`.
+//! The command line of `cargo xtask` (and of `xtask-db`, the same with the `db` feature): a
+//! thin layer over `codegen`, and over `codegen-db` for the commands that open a database.
 //!
 //! Exit codes mean something: 0 ok, 1 drift or findings, 2 invalid input or an error.
 
@@ -6,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use xtask::evolve::Outcome;
-use xtask::{drift, evolve, import, live, migrate, test_cmd};
+
+use crate::evolve::Outcome;
+use crate::{drift, evolve, migrate, test_cmd};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Generate and check everything derived from schema.toml")]
@@ -141,14 +143,16 @@ pub enum Format {
     Github,
 }
 
-/// The workspace root, so that `cargo xtask` works from any folder inside it.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
-}
-
-fn main() -> ExitCode {
+/// Parse the command line and run the command.
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = workspace_root();
+    let root = match crate::root::workspace_root() {
+        Ok(root) => root,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Gen(paths) => {
             write_generated(&root.join(paths.schema), &root, &root.join(paths.out))
@@ -159,18 +163,26 @@ fn main() -> ExitCode {
         Command::Check { paths, format, against: Some(against), .. } => {
             check_against(&root.join(paths.schema), &against, &root, format)
         }
+        #[cfg(feature = "db")]
         Command::Check { paths, format, database_url: Some(url), db_schema, .. } => {
-            check_live(&root.join(paths.schema), &url, &db_schema, format)
+            crate::db::check_live(&root.join(paths.schema), &url, &db_schema, format)
         }
+        #[cfg(feature = "db")]
         Command::Import { database_url, db_schema, out, force } => {
-            import(&database_url, &db_schema, &root.join(out), force)
+            crate::db::import(&database_url, &db_schema, &root.join(out), force)
+        }
+        // Without the database drivers in this build, the build that has them runs the same
+        // command line.
+        #[cfg(not(feature = "db"))]
+        Command::Check { database_url: Some(_), .. } | Command::Import { .. } => {
+            crate::rerun::with_db(&root)
         }
         Command::Migrate { paths, from, name, force } => {
             let options = migrate::Options { from, name, force };
             run_migrate(&root.join(paths.schema), &root.join(paths.out), &root, &options)
         }
         Command::Test { args } => test_cmd::run(&root, &args),
-        Command::Bench { quick } => xtask::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
+        Command::Bench { quick } => crate::bench::run(&root, quick).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -182,7 +194,7 @@ fn main() -> ExitCode {
 }
 
 /// Print an invalid schema's problems; exit code 2.
-fn report_invalid(error: &codegen::SchemaError, format: Format) -> ExitCode {
+pub(crate) fn report_invalid(error: &codegen::SchemaError, format: Format) -> ExitCode {
     eprint!("{}", error.render());
     if format == Format::Github {
         print!("{}", error.github_annotations());
@@ -282,55 +294,6 @@ fn check_against(
         print!("{}", report.render());
     }
     Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// The drift gate against a live database: exit 1 on any difference from schema.toml.
-fn check_live(
-    schema_path: &Path,
-    url: &str,
-    db_schema: &str,
-    format: Format,
-) -> Result<ExitCode, String> {
-    let report = match live::gate(schema_path, url, db_schema)? {
-        live::Outcome::Report(report) => report,
-        live::Outcome::Invalid(error) => return Ok(report_invalid(&error, format)),
-    };
-    if format == Format::Github {
-        print!("{}", report.github_annotations());
-        eprint!("{}", report.render());
-    } else {
-        print!("{}", report.render());
-    }
-    Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// Import a Postgres schema: exit 1 when something was not imported exactly.
-fn import(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<ExitCode, String> {
-    let imported = import::run(url, db_schema, out, force)?;
-    for note in &imported.notes {
-        let column = note.column.as_ref().map_or(String::new(), |c| format!(".{c}"));
-        eprintln!("warning: {}{column}: {}", note.table, note.message);
-    }
-    if let Some(problems) = &imported.problems {
-        eprint!("{}", problems.render());
-    }
-    let synced: Vec<String> = imported.synced.iter().map(|(t, s)| format!("{t} {s}")).collect();
-    println!(
-        "wrote {}: {} table(s), {} synced{}",
-        imported.path.display(),
-        imported.tables,
-        synced.len(),
-        if synced.is_empty() { String::new() } else { format!(" ({})", synced.join(", ")) }
-    );
-    if imported.notes.is_empty() && imported.problems.is_none() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
-        "{} note(s){}: review the warnings and the `# not imported:` lines",
-        imported.notes.len(),
-        if imported.problems.is_some() { ", and the file needs an edit before `gen`" } else { "" }
-    );
-    Ok(ExitCode::from(1))
 }
 
 /// Write a migration; exit 2 when it cannot be planned.

@@ -1,9 +1,14 @@
-//! The library half of `cargo xtask`, so that tests can run the same drift gate as the CLI.
+//! The library half of `cargo xtask`: the command line, and what tests run directly (the same
+//! drift gate as the CLI).
 
 pub mod bench;
+pub mod cli;
+#[cfg(feature = "db")]
+mod db;
 pub mod drift;
 pub mod evolve;
-pub mod import;
-pub mod live;
 pub mod migrate;
+#[cfg(not(feature = "db"))]
+mod rerun;
+pub mod root;
 pub mod test_cmd;

@@ -27,7 +27,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
         cmd.args(["test", "--workspace", "--no-fail-fast"]);
     }
     cmd.args(args).current_dir(root).env("TEST_DATABASE_URL", &database_url);
-    println!("running the tests against {}", crate::live::redact(&database_url));
+    println!("running the tests against {}", sync_meta::database_url::redact(&database_url));
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -275,7 +275,7 @@ fn github_format_annotates_the_schema_line() {
     let annotation = format!(
         "::error file=schema.toml,line={line},col={col},title=drift missing_column::column \
          tune.incipit is missing from the database: incipit text ({} (schema public))",
-        xtask::live::redact(&db.url())
+        sync_meta::database_url::redact(&db.url())
     );
     assert_eq!(stdout(&output).trim_end(), annotation);
     assert!(stderr(&output).contains("error: 1 difference between"), "{}", stderr(&output));
@@ -485,7 +485,7 @@ fn a_bad_or_unreachable_url_exits_2_without_its_password() {
     let output = xtask(&["--database-url", "mysql://me:hunter2@127.0.0.1/db"]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
-    assert!(err.contains("mysql://me:***@127.0.0.1/db is not a database URL"), "{err}");
+    assert!(err.contains("`mysql://me:***@127.0.0.1/db` names no supported database"), "{err}");
     // Port 1 on the loopback refuses connections at once.
     let output = xtask(&["--database-url", "postgres://me:hunter2@127.0.0.1:1/db"]);
     assert_eq!(output.status.code(), Some(2));

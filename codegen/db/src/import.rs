@@ -17,9 +17,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use codegen::SchemaError;
+use sync_meta::database_url::{DatabaseUrl, UrlError, redact};
 
-use crate::live::{DatabaseUrl, postgres};
+use crate::live::{LiveError, postgres};
 pub use write::Note;
+
+/// Why nothing was imported; `cargo xtask` exits 2 on each.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("--database-url {0}")]
+    Url(#[from] UrlError),
+    #[error("import reads a Postgres database (postgres://...), not SQLite")]
+    NotPostgres,
+    #[error("{0} exists; pass --force to overwrite it, or choose another --out")]
+    Exists(PathBuf),
+    #[error(transparent)]
+    Database(#[from] LiveError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
 
 /// What was imported and written.
 #[derive(Debug)]
@@ -37,22 +53,16 @@ pub struct Imported {
 
 /// Read the schema `db_schema` of the Postgres database `url` and write it to `out` as a
 /// `schema.toml` (an existing file only when `force`).
-pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Imported, String> {
-    let url = match DatabaseUrl::parse(url).map_err(|e| e.to_string())? {
-        DatabaseUrl::Postgres(url) => url,
-        DatabaseUrl::Sqlite(_) => {
-            return Err("import reads a Postgres database (postgres://...), not SQLite".into());
-        }
+pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Imported, ImportError> {
+    let DatabaseUrl::Postgres(url) = DatabaseUrl::parse(url)? else {
+        return Err(ImportError::NotPostgres);
     };
     if out.exists() && !force {
-        return Err(format!(
-            "{} exists; pass --force to overwrite it, or choose another --out",
-            out.display()
-        ));
+        return Err(ImportError::Exists(out.to_owned()));
     }
-    let shown = crate::live::redact(&url);
-    let mut client = postgres::connect(&url, &shown).map_err(|e| e.to_string())?;
-    let tables = introspect::read(&mut client, &shown, db_schema).map_err(|e| e.to_string())?;
+    let shown = redact(&url);
+    let mut client = postgres::connect(&url, &shown)?;
+    let tables = introspect::read(&mut client, &shown, db_schema)?;
     let name = url
         .parse::<::postgres::Config>()
         .ok()
@@ -66,7 +76,7 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
     let logical = |table: &str, column: &str| {
         let column = tables.iter().find(|t| t.name == table)?.column(column)?;
         match map::column_type(column) {
-            map::Mapped::Exact(ty) | map::Mapped::Approximate(ty, _) => Some(ty.logical),
+            map::Mapped::Exact(ty) | map::Mapped::Approximate(ty, _) => Some(ty.logical.as_str()),
             map::Mapped::Unmapped(_) => None,
         }
     };
@@ -96,7 +106,7 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
         }
     };
     std::fs::write(out, &written.text)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        .map_err(|source| ImportError::Write { path: out.to_owned(), source })?;
     let mut notes = taken_back;
     notes.extend(written.notes);
     Ok(Imported {

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use codegen::meta::LoadedSchema;
+use sync_meta::database_url::DatabaseUrl;
 use sync_runtime::auth::{
     AuthConfig, AuthConfigError, Authenticator, INSECURE_DEV_WARNING, JwksSource,
 };
 use sync_runtime::engine::{self, Engine};
-use sync_runtime::server::{self, AppState, DatabaseUrl, HttpConfig};
+use sync_runtime::server::{self, AppState, ConfigError, HttpConfig};
 use sync_runtime::store::Store;
 use sync_runtime::store::postgres::PgStore;
 use sync_runtime::store::sqlite::SqliteStore;
@@ -136,7 +137,8 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
-    let database = DatabaseUrl::parse(&args.database_url).map_err(config)?;
+    let database =
+        DatabaseUrl::parse(&args.database_url).map_err(|e| config(ConfigError::from(e)))?;
     let cors_origins = args
         .cors_origins
         .iter()
@@ -156,9 +158,8 @@ async fn run(args: Args) -> Result<(), Failure> {
         DatabaseUrl::Postgres(url) => {
             let listen_url = args.listen_database_url.as_deref().unwrap_or(url);
             let store = PgStore::connect_with_listener(url, listen_url, schema.meta).await;
-            let store = store.map_err(|e| {
-                Failure::Config(format!("cannot use the database {}: {e}", database.display()))
-            })?;
+            let store = store
+                .map_err(|e| Failure::Config(format!("cannot use the database {database}: {e}")))?;
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
         }
         DatabaseUrl::Sqlite(_) if args.listen_database_url.is_some() => Err(Failure::Config(
@@ -174,7 +175,7 @@ async fn run(args: Args) -> Result<(), Failure> {
 }
 
 fn open_sqlite(path: &Path, schema: &LoadedSchema) -> Result<SqliteStore, Failure> {
-    SqliteStore::open(path, schema.meta, &schema.sqlite_ddl).map_err(|e| {
+    SqliteStore::open(path, schema.meta, &schema.sqlite_server_ddl).map_err(|e| {
         Failure::Config(format!("cannot use the SQLite database {}: {e}", path.display()))
     })
 }
@@ -202,7 +203,7 @@ async fn serve<S: Store>(
     tracing::info!(
         schema = schema.name,
         version = schema.version,
-        database = %settings.database.display(),
+        database = %settings.database,
         "serving POST http://{address}/api/sync, GET http://{address}/api/events and GET \
          http://{address}/healthz"
     );
@@ -273,6 +274,6 @@ fn auth_error(error: AuthConfigError) -> Failure {
     })
 }
 
-fn config(error: server::ConfigError) -> Failure {
+fn config(error: ConfigError) -> Failure {
     Failure::Config(error.to_string())
 }

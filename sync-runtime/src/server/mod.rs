@@ -23,7 +23,7 @@ use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use self::config::{ConfigError, DatabaseUrl, cors_origin};
+pub use self::config::{ConfigError, cors_origin};
 use crate::auth::Authenticator;
 use crate::engine::Engine;
 use crate::store::Store;

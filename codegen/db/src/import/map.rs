@@ -1,13 +1,17 @@
 //! Postgres types, defaults and checks as `schema.toml` says them, chosen so that the DDL
 //! generated from the result prints back exactly as the original in the catalog.
 
+use codegen::types;
+use sync_meta::schema::{LogicalType, PostgresType};
+use toml_edit::Value;
+
 use super::introspect::{Check, Column};
 
 /// A column's logical type and the storage override that reproduces its Postgres type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Type {
-    pub logical: &'static str,
-    pub postgres_type: Option<&'static str>,
+    pub logical: LogicalType,
+    pub postgres_type: Option<PostgresType>,
     /// An enum type's labels, as `values` on a text column.
     pub values: Option<Vec<String>>,
 }
@@ -23,33 +27,23 @@ pub enum Mapped {
     Unmapped(String),
 }
 
-fn plain(logical: &'static str) -> Type {
+fn plain(logical: LogicalType) -> Type {
     Type { logical, postgres_type: None, values: None }
 }
 
-fn with_storage(logical: &'static str, postgres_type: &'static str) -> Type {
+fn with_storage(logical: LogicalType, postgres_type: PostgresType) -> Type {
     Type { logical, postgres_type: Some(postgres_type), values: None }
 }
 
-/// The logical type of a column, by its type as `format_type` prints it.
+/// The logical type of a column, by its type as `format_type` prints it: the type table read
+/// backwards, so that the generated DDL declares the very same type.
 pub fn column_type(column: &Column) -> Mapped {
-    let ty = column.ty.as_str();
-    let exact = match ty {
-        "text" => plain("text"),
-        "uuid" => plain("uuid"),
-        "integer" => plain("integer"),
-        "bigint" => plain("bigint"),
-        "double precision" => plain("real"),
-        "real" => with_storage("real", "real"),
-        "boolean" => plain("boolean"),
-        "timestamp(3) with time zone" => plain("timestamp"),
-        "timestamp with time zone" => with_storage("timestamp", "timestamptz"),
-        "timestamp without time zone" => with_storage("timestamp", "timestamp"),
-        "date" => plain("date"),
-        "jsonb" => plain("json"),
-        _ => return approximate(column),
-    };
-    Mapped::Exact(exact)
+    match types::from_postgres(&column.ty) {
+        Some((logical, postgres_type)) => {
+            Mapped::Exact(Type { logical, postgres_type, values: None })
+        }
+        None => approximate(column),
+    }
 }
 
 fn approximate(column: &Column) -> Mapped {
@@ -57,21 +51,23 @@ fn approximate(column: &Column) -> Mapped {
     if let Some(values) = &column.enum_values {
         let note = format!("enum type {ty} imported as text with its values (a CHECK)");
         return Mapped::Approximate(
-            Type { logical: "text", postgres_type: None, values: Some(values.clone()) },
+            Type { logical: LogicalType::Text, postgres_type: None, values: Some(values.clone()) },
             note,
         );
     }
     let lost = |what: &str| format!("{ty} imported as {what}");
     let (closest, note) = if ty.starts_with("character varying") || ty.starts_with("character(") {
-        (plain("text"), lost("text, without its length limit"))
+        (plain(LogicalType::Text), lost("text, without its length limit"))
     } else if ty == "smallint" {
-        (plain("integer"), lost("integer"))
+        (plain(LogicalType::Integer), lost("integer"))
     } else if ty == "json" {
-        (plain("json"), lost("json stored as jsonb"))
+        (plain(LogicalType::Json), lost("json stored as jsonb"))
     } else if ty.starts_with("timestamp(") && ty.ends_with("with time zone") {
-        (with_storage("timestamp", "timestamptz"), lost("timestamptz (microseconds)"))
+        let closest = with_storage(LogicalType::Timestamp, PostgresType::Timestamptz);
+        (closest, lost("timestamptz (microseconds)"))
     } else if ty.starts_with("timestamp(") {
-        (with_storage("timestamp", "timestamp"), lost("timestamp (microseconds)"))
+        let closest = with_storage(LogicalType::Timestamp, PostgresType::Timestamp);
+        (closest, lost("timestamp (microseconds)"))
     } else {
         return Mapped::Unmapped(format!("{ty} has no logical type in schema.toml"));
     };
@@ -80,14 +76,15 @@ fn approximate(column: &Column) -> Mapped {
 
 /// A column default as a TOML value for the column's logical type, or `None` when the format
 /// cannot say it (a sequence, a function other than `now()` and `gen_random_uuid()`).
-pub fn default(logical: &str, sql: &str) -> Option<String> {
+pub fn default(logical: &str, sql: &str) -> Option<Value> {
     let sql = sql.trim();
     match (logical, sql) {
         ("timestamp" | "date", "now()" | "CURRENT_TIMESTAMP" | "CURRENT_DATE") => {
-            return Some(toml_string("now"));
+            return Some("now".into());
         }
-        ("uuid", "gen_random_uuid()") => return Some(toml_string("random")),
-        ("boolean", "true" | "false") => return Some(sql.to_owned()),
+        ("uuid", "gen_random_uuid()") => return Some("random".into()),
+        ("boolean", "true") => return Some(true.into()),
+        ("boolean", "false") => return Some(false.into()),
         _ => {}
     }
     let (literal, cast) = match string_literal(sql) {
@@ -95,23 +92,20 @@ pub fn default(logical: &str, sql: &str) -> Option<String> {
         None => (None, None),
     };
     match logical {
-        "text" | "uuid" | "json" if cast.is_some() => Some(toml_string(&literal?)),
-        "date" if cast == Some("date") => Some(toml_string(&literal?)),
+        "text" | "uuid" | "json" if cast.is_some() => Some(literal?.into()),
+        "date" if cast == Some("date") => Some(literal?.into()),
         "timestamp" if cast.is_some_and(|c| c.starts_with("timestamp")) => {
-            Some(toml_string(&rfc3339(&literal?)?))
+            Some(rfc3339(&literal?)?.into())
         }
         "integer" | "bigint" => {
             let number = literal.unwrap_or_else(|| sql.to_owned());
-            number.parse::<i64>().ok().map(|n| n.to_string())
+            number.parse::<i64>().ok().map(Value::from)
         }
         "real" => {
+            // A float, also when integral: TOML prints 3 as `3.0`, which stays a real.
             let number = literal.unwrap_or_else(|| sql.to_owned());
-            // TOML writes floats as Postgres prints them; an integral one needs its `.0` to
-            // stay a float, and prints back as `3.0` rather than `3`.
             let value: f64 = number.parse().ok()?;
-            value.is_finite().then(|| {
-                if number.contains(['.', 'e', 'E']) { number } else { format!("{number}.0") }
-            })
+            value.is_finite().then(|| value.into())
         }
         _ => None,
     }
@@ -192,43 +186,19 @@ pub fn action(code: &str) -> Option<&'static str> {
     }
 }
 
-/// A TOML basic string.
-pub fn toml_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A key: bare when it can be, quoted otherwise.
-pub fn toml_key(key: &str) -> String {
-    let bare =
-        !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if bare { key.to_owned() } else { toml_string(key) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_as_postgres_prints_them() {
+        let default = |logical, sql| super::default(logical, sql).map(|v| v.to_string());
         assert_eq!(default("text", "'it''s'::text").as_deref(), Some("\"it's\""));
-        assert_eq!(default("json", "'{\"a\": 1}'::jsonb").as_deref(), Some("\"{\\\"a\\\": 1}\""));
+        assert_eq!(default("json", "'{\"a\": 1}'::jsonb").as_deref(), Some("'{\"a\": 1}'"));
         assert_eq!(default("integer", "'-1'::integer").as_deref(), Some("-1"));
         assert_eq!(default("integer", "21").as_deref(), Some("21"));
         assert_eq!(default("real", "2.5").as_deref(), Some("2.5"));
+        assert_eq!(default("real", "3").as_deref(), Some("3.0"));
         assert_eq!(default("real", "'-0.5'::double precision").as_deref(), Some("-0.5"));
         assert_eq!(default("boolean", "false").as_deref(), Some("false"));
         assert_eq!(default("timestamp", "now()").as_deref(), Some("\"now\""));

@@ -1,13 +1,17 @@
-//! The imported schema as `schema.toml` text: one inline table per column like the example
-//! schema, names written only where they differ from the format's defaults, and every part the
-//! format cannot say left in place as a `# not imported:` comment and reported as a note.
+//! The imported schema as a `schema.toml` document, built as data and printed by `toml_edit`:
+//! one inline table per column like the example schema, names written only where they differ
+//! from the format's defaults, and every part the format cannot say left in place as a
+//! `# not imported:` comment and reported as a note.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::ops::Range;
 
+use codegen::types;
+use sync_meta::schema::LogicalType;
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Key, Value, value};
+
 use super::introspect::{Column, Table};
-use super::map::{self, Mapped, Type, toml_key, toml_string};
+use super::map::{self, Mapped, Type};
 use super::portable;
 use super::scope::Scope;
 
@@ -35,21 +39,45 @@ pub fn write(
     scopes: &BTreeMap<String, Scope>,
     on_devices: &BTreeSet<String>,
 ) -> Written {
-    let mut out = String::new();
-    for line in header.lines() {
-        let _ = writeln!(out, "# {line}");
-    }
-    let _ = writeln!(out, "[schema]\nname = {}\nversion = 1", toml_string(name));
+    let mut schema = toml_edit::Table::new();
+    schema.decor_mut().set_prefix(comment_lines(header.lines()));
+    schema.insert("name", value(name));
+    schema.insert("version", value(1));
+    // `[tables.<name>]` headers only, no `[tables]` of its own.
+    let mut all = toml_edit::Table::new();
+    all.set_implicit(true);
     let mut notes = Vec::new();
-    let mut sections = Vec::new();
-    for table in order(tables) {
-        out.push('\n');
-        let start = out.len();
+    let ordered = order(tables);
+    for table in &ordered {
         let devices = on_devices.contains(&table.name);
-        TableWriter::new(table, &mut notes, &mut out).write(scopes.get(&table.name), devices);
-        sections.push((table.name.clone(), start..out.len()));
+        let section = TableWriter::new(table, &mut notes).write(scopes.get(&table.name), devices);
+        all.insert(&table.name, Item::Table(section));
     }
-    Written { text: out, notes, sections }
+    let mut document = DocumentMut::new();
+    document.insert("schema", Item::Table(schema));
+    document.insert("tables", Item::Table(all));
+    let text = document.to_string();
+    let sections = sections(&text, &ordered);
+    Written { text, notes, sections }
+}
+
+/// `# <line>` for each line, each ending the line.
+fn comment_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    lines.map(|line| format!("# {}\n", line.replace('\n', " "))).collect()
+}
+
+/// Where each table's section is in `text`: from its `[tables.<name>]` line to the next one's.
+fn sections(text: &str, tables: &[&Table]) -> Vec<(String, Range<usize>)> {
+    let mut starts = Vec::new();
+    let mut from = 0;
+    for table in tables {
+        let header = format!("\n[tables.{}]\n", Key::new(table.name.as_str()).display_repr());
+        let start = from + text[from..].find(&header).expect("every table has its header") + 1;
+        starts.push(start);
+        from = start;
+    }
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    tables.iter().zip(starts.iter().zip(ends)).map(|(t, (&s, e))| (t.name.clone(), s..e)).collect()
 }
 
 /// Tables with every table they reference before them (self references aside), otherwise by
@@ -79,30 +107,22 @@ fn order(tables: &[Table]) -> Vec<&Table> {
 struct ImportedColumn<'a> {
     column: &'a Column,
     ty: Type,
-    fields: Vec<(&'static str, String)>,
+    fields: Vec<(&'static str, Value)>,
 }
 
 /// One table's section, built part by part: the columns that are imported (with what each
-/// says besides its type), the table's own lines, and what is left out.
+/// says besides its type), the table's own keys, and what is left out.
 struct TableWriter<'a> {
     table: &'a Table,
     notes: &'a mut Vec<Note>,
-    out: &'a mut String,
     columns: Vec<ImportedColumn<'a>>,
-    lines: Vec<String>,
+    lines: Vec<(&'static str, Value)>,
     left_out: Vec<String>,
 }
 
 impl<'a> TableWriter<'a> {
-    fn new(table: &'a Table, notes: &'a mut Vec<Note>, out: &'a mut String) -> Self {
-        TableWriter {
-            table,
-            notes,
-            out,
-            columns: Vec::new(),
-            lines: Vec::new(),
-            left_out: Vec::new(),
-        }
+    fn new(table: &'a Table, notes: &'a mut Vec<Note>) -> Self {
+        TableWriter { table, notes, columns: Vec::new(), lines: Vec::new(), left_out: Vec::new() }
     }
 
     fn note(&mut self, column: Option<&str>, message: String) {
@@ -128,17 +148,17 @@ impl<'a> TableWriter<'a> {
     }
 
     /// The section; a table that is not `on_devices` exists only in Postgres.
-    fn write(mut self, scope: Option<&Scope>, on_devices: bool) {
+    fn write(mut self, scope: Option<&Scope>, on_devices: bool) -> toml_edit::Table {
         let t = self.table;
-        let _ = writeln!(self.out, "[tables.{}]", toml_key(&t.name));
+        let mut section = toml_edit::Table::new();
         if let Some(comment) = &t.comment {
-            let _ = writeln!(self.out, "comment = {}", toml_string(comment));
+            section.insert("comment", value(comment));
         }
         if let Some(scope) = scope {
-            self.write_scope(scope);
+            write_scope(&mut section, scope);
         }
         if !on_devices {
-            let _ = writeln!(self.out, "targets = [\"postgres\"]");
+            section.insert("targets", value(list(&["postgres".to_owned()])));
         }
         self.map_columns();
         self.primary_key();
@@ -149,32 +169,20 @@ impl<'a> TableWriter<'a> {
         for (name, definition) in &t.exclusions {
             self.leave_out(format!("constraint {name} {definition}"), "has no schema.toml form");
         }
-        for line in &self.lines {
-            let _ = writeln!(self.out, "{line}");
+        for (key, line) in std::mem::take(&mut self.lines) {
+            section.insert(key, Item::Value(line));
         }
-        for what in &self.left_out {
-            let _ = writeln!(self.out, "# not imported: {}", what.replace('\n', " "));
-        }
-        let _ = writeln!(self.out, "\n[tables.{}.columns]", toml_key(&t.name));
+        // What is left out ends the table's own keys, before the blank line and its columns.
+        let mut columns = toml_edit::Table::new();
+        let left_out = self.left_out.iter().map(|what| format!("not imported: {what}"));
+        let comments: Vec<String> = left_out.collect();
+        columns.decor_mut().set_prefix(comment_lines(comments.iter().map(String::as_str)) + "\n");
         for imported in std::mem::take(&mut self.columns) {
-            let line = self.column_line(imported);
-            let _ = writeln!(self.out, "{line}");
+            let name = imported.column.name.as_str();
+            columns.insert(name, value(self.column_spec(imported)));
         }
-    }
-
-    fn write_scope(&mut self, scope: &Scope) {
-        let _ = writeln!(self.out, "sync = {}", toml_string(&scope.sync));
-        if let Some(owner) = &scope.owner {
-            let _ = writeln!(self.out, "owner = {}", toml_string(owner));
-        }
-        let _ = writeln!(self.out, "modified = {}", toml_string(&scope.modified));
-        for (key, column) in
-            [("deleted", &scope.deleted), ("version", &scope.version), ("device", &scope.device)]
-        {
-            if let Some(column) = column {
-                let _ = writeln!(self.out, "{key} = {}", toml_string(column));
-            }
-        }
+        section.insert("columns", Item::Table(columns));
+        section
     }
 
     fn map_columns(&mut self) {
@@ -211,12 +219,12 @@ impl<'a> TableWriter<'a> {
         match key.columns.as_slice() {
             [only] => {
                 let i = self.column_without(only, "primary_key").expect("imported above");
-                self.columns[i].fields.push(("primary_key", "true".into()));
+                self.columns[i].fields.push(("primary_key", true.into()));
             }
-            cols => self.lines.push(format!("primary_key = {}", list(cols))),
+            cols => self.lines.push(("primary_key", list(cols))),
         }
         if key.name != format!("{name}_pkey") {
-            self.lines.push(format!("primary_key_name = {}", toml_string(&key.name)));
+            self.lines.push(("primary_key_name", key.name.as_str().into()));
         }
     }
 
@@ -235,21 +243,20 @@ impl<'a> TableWriter<'a> {
                 _ => None,
             };
             if let Some(i) = single {
-                self.columns[i].fields.push(("unique", "true".into()));
+                self.columns[i].fields.push(("unique", true.into()));
                 if key.name != format!("{name}_{}_key", key.columns[0]) {
-                    self.columns[i].fields.push(("unique_name", toml_string(&key.name)));
+                    self.columns[i].fields.push(("unique_name", key.name.as_str().into()));
                 }
                 continue;
             }
-            let mut spec = format!("{{ columns = {}", list(&key.columns));
+            let mut spec = InlineTable::new();
+            spec.insert("columns", list(&key.columns));
             if key.name != format!("{name}_{}_key", key.columns.join("_")) {
-                let _ = write!(spec, ", name = {}", toml_string(&key.name));
+                spec.insert("name", key.name.as_str().into());
             }
-            specs.push(spec + " }");
+            specs.push(spec);
         }
-        if !specs.is_empty() {
-            self.lines.push(format!("unique = [{}]", specs.join(", ")));
-        }
+        self.push_specs("unique", specs);
     }
 
     /// A check that lists a text column's values becomes its `values`; others are `checks`.
@@ -269,23 +276,24 @@ impl<'a> TableWriter<'a> {
             }
             if let Some((column, values)) = map::enum_values(check) {
                 let i = self.columns.iter().position(|i| {
-                    i.column.name == column && i.ty.logical == "text" && i.ty.values.is_none()
+                    i.column.name == column
+                        && i.ty.logical == LogicalType::Text
+                        && i.ty.values.is_none()
                 });
                 if let Some(i) = i {
                     self.columns[i].ty.values = Some(values);
                     if check.name != format!("{name}_{column}_check") {
-                        self.columns[i].fields.push(("check_name", toml_string(&check.name)));
+                        self.columns[i].fields.push(("check_name", check.name.as_str().into()));
                     }
                     continue;
                 }
             }
             match map::check_expr(check) {
                 Some(expr) => {
-                    specs.push(format!(
-                        "{{ name = {}, expr = {} }}",
-                        toml_string(&check.name),
-                        toml_string(&portable::rewrite(&expr))
-                    ));
+                    let mut spec = InlineTable::new();
+                    spec.insert("name", check.name.as_str().into());
+                    spec.insert("expr", portable::rewrite(&expr).into());
+                    specs.push(spec);
                     named.push(&check.name);
                 }
                 None => {
@@ -294,22 +302,20 @@ impl<'a> TableWriter<'a> {
                 }
             }
         }
-        if !specs.is_empty() {
-            self.lines.push(format!("checks = [{}]", specs.join(", ")));
-        }
+        self.push_specs("checks", specs);
         // Postgres names a column's CHECK `<table>_<column>_check`, the name the format gives
         // the CHECK it generates for a column's type (in SQLite, for most types): that one is
         // renamed, so the database's check keeps its name.
         for check in named {
             let Some(i) = self.columns.iter().position(|i| {
                 *check == format!("{name}_{}_check", i.column.name)
-                    && (i.ty.values.is_some() || !matches!(i.ty.logical, "text" | "real"))
+                    && (i.ty.values.is_some() || types::may_check(i.ty.logical))
                     && !i.fields.iter().any(|(k, _)| *k == "check_name")
             }) else {
                 continue;
             };
             let renamed = format!("{name}_{}_type_check", self.columns[i].column.name);
-            self.columns[i].fields.push(("check_name", toml_string(&renamed)));
+            self.columns[i].fields.push(("check_name", renamed.into()));
         }
     }
 
@@ -334,10 +340,10 @@ impl<'a> TableWriter<'a> {
                     format!("foreign key {} is {unsupported}; imported without it", fk.name);
                 self.note(None, message);
             }
-            let actions: Vec<(&'static str, String)> =
+            let actions: Vec<(&'static str, Value)> =
                 [("on_delete", &fk.on_delete), ("on_update", &fk.on_update)]
                     .into_iter()
-                    .filter_map(|(key, code)| Some((key, toml_string(map::action(code)?))))
+                    .filter_map(|(key, code)| Some((key, map::action(code)?.into())))
                     .collect();
             let single = match fk.columns.as_slice() {
                 [only] => self.column_without(only, "references"),
@@ -345,30 +351,26 @@ impl<'a> TableWriter<'a> {
             };
             if let Some(i) = single {
                 let reference = format!("{}.{}", fk.ref_table, fk.ref_columns[0]);
-                self.columns[i].fields.push(("references", toml_string(&reference)));
+                self.columns[i].fields.push(("references", reference.into()));
                 self.columns[i].fields.extend(actions);
                 if fk.name != format!("{name}_{}_fkey", fk.columns[0]) {
-                    self.columns[i].fields.push(("fk_name", toml_string(&fk.name)));
+                    self.columns[i].fields.push(("fk_name", fk.name.as_str().into()));
                 }
                 continue;
             }
             let reference = format!("{}({})", fk.ref_table, fk.ref_columns.join(", "));
-            let mut spec = format!(
-                "{{ columns = {}, references = {}",
-                list(&fk.columns),
-                toml_string(&reference)
-            );
+            let mut spec = InlineTable::new();
+            spec.insert("columns", list(&fk.columns));
+            spec.insert("references", reference.into());
             if fk.name != format!("{name}_{}_fkey", fk.columns.join("_")) {
-                let _ = write!(spec, ", name = {}", toml_string(&fk.name));
+                spec.insert("name", fk.name.as_str().into());
             }
-            for (key, value) in actions {
-                let _ = write!(spec, ", {key} = {value}");
+            for (key, action) in actions {
+                spec.insert(key, action);
             }
-            specs.push(spec + " }");
+            specs.push(spec);
         }
-        if !specs.is_empty() {
-            self.lines.push(format!("foreign_keys = [{}]", specs.join(", ")));
-        }
+        self.push_specs("foreign_keys", specs);
     }
 
     fn indexes(&mut self) {
@@ -387,36 +389,50 @@ impl<'a> TableWriter<'a> {
                 .iter()
                 .map(|(c, desc)| if *desc { format!("{c} desc") } else { c.clone() })
                 .collect();
-            let mut spec = format!("{{ columns = {}", list(&cols));
+            let mut spec = InlineTable::new();
+            spec.insert("columns", list(&cols));
             if index.name != format!("{name}_{}_idx", names.join("_")) {
-                let _ = write!(spec, ", name = {}", toml_string(&index.name));
+                spec.insert("name", index.name.as_str().into());
             }
             if index.unique {
-                spec.push_str(", unique = true");
+                spec.insert("unique", true.into());
             }
             if let Some(predicate) = &index.predicate {
-                let _ = write!(spec, ", where = {}", toml_string(&portable::rewrite(predicate)));
+                spec.insert("where", portable::rewrite(predicate).into());
             }
-            specs.push(spec + " }");
+            specs.push(spec);
         }
-        match specs.as_slice() {
-            [] => {}
-            [one] => self.lines.push(format!("indexes = [{one}]")),
-            many => self.lines.push(format!("indexes = [\n  {},\n]", many.join(",\n  "))),
-        }
+        self.push_specs("indexes", specs);
     }
 
-    /// `name = { type = "...", ... }`, the column's parts in the order the example uses.
-    fn column_line(&mut self, imported: ImportedColumn<'_>) -> String {
+    /// `key = [{ ... }, ...]` when there are any, on one line; indexes, which are often
+    /// several, one to a line.
+    fn push_specs(&mut self, key: &'static str, specs: Vec<InlineTable>) {
+        if specs.is_empty() {
+            return;
+        }
+        let mut array: Array = specs.into_iter().collect();
+        if key == "indexes" && array.len() > 1 {
+            array.iter_mut().for_each(|spec| {
+                spec.decor_mut().set_prefix("\n  ");
+            });
+            array.set_trailing_comma(true);
+            array.set_trailing("\n");
+        }
+        self.lines.push((key, array.into()));
+    }
+
+    /// `{ type = "...", ... }`, the column's parts in the order the example uses.
+    fn column_spec(&mut self, imported: ImportedColumn<'_>) -> InlineTable {
         let ImportedColumn { column, ty, fields: parts } = imported;
-        let mut fields = vec![("type", toml_string(ty.logical))];
+        let mut fields: Vec<(&str, Value)> = vec![("type", ty.logical.as_str().into())];
         if let Some(pg) = ty.postgres_type {
-            fields.push(("postgres_type", toml_string(pg)));
+            fields.push(("postgres_type", pg.as_str().into()));
         }
         let (key, parts): (Vec<_>, Vec<_>) =
             parts.into_iter().partition(|(k, _)| *k == "primary_key");
         if !column.not_null && key.is_empty() {
-            fields.push(("nullable", "true".into()));
+            fields.push(("nullable", true.into()));
         }
         fields.extend(key);
         if let Some(values) = &ty.values {
@@ -432,7 +448,7 @@ impl<'a> TableWriter<'a> {
             self.note(Some(&column.name), message);
         }
         if let Some(sql) = &column.default {
-            match map::default(ty.logical, sql) {
+            match map::default(ty.logical.as_str(), sql) {
                 Some(value) => fields.push(("default", value)),
                 None => {
                     let message = format!("default {sql} has no schema.toml form; left out");
@@ -442,14 +458,28 @@ impl<'a> TableWriter<'a> {
         }
         fields.extend(parts);
         if let Some(comment) = &column.comment {
-            fields.push(("comment", toml_string(comment)));
+            fields.push(("comment", comment.into()));
         }
-        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        format!("{} = {{ {} }}", toml_key(&column.name), body.join(", "))
+        fields.into_iter().collect()
     }
 }
 
-fn list(items: &[String]) -> String {
-    let items: Vec<String> = items.iter().map(|i| toml_string(i)).collect();
-    format!("[{}]", items.join(", "))
+/// The table's sync keys: its scope and the columns the sync machinery uses.
+fn write_scope(section: &mut toml_edit::Table, scope: &Scope) {
+    section.insert("sync", value(&scope.sync));
+    if let Some(owner) = &scope.owner {
+        section.insert("owner", value(owner));
+    }
+    section.insert("modified", value(&scope.modified));
+    for (key, column) in
+        [("deleted", &scope.deleted), ("version", &scope.version), ("device", &scope.device)]
+    {
+        if let Some(column) = column {
+            section.insert(key, value(column));
+        }
+    }
+}
+
+fn list(items: &[String]) -> Value {
+    Value::Array(items.iter().collect())
 }

@@ -52,7 +52,9 @@ pub fn catalogs(
 /// A connection to `url` (`shown` is the URL without its password), that gives up on an
 /// unreachable server after ten seconds unless the URL says otherwise.
 pub(crate) fn connect(url: &str, shown: &str) -> Result<Client, LiveError> {
-    let mut config: Config = url.parse().map_err(|e| LiveError::BadUrl(format!("{shown}: {e}")))?;
+    let mut config = url
+        .parse::<Config>()
+        .map_err(|e| LiveError::PostgresUrl { url: shown.to_owned(), message: e.to_string() })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }

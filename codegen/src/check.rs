@@ -13,9 +13,9 @@
 use std::fmt;
 
 use crate::diag::line_col;
-use crate::emit::rust::{value_type, wire_helper};
-use crate::emit::types::rust_type;
-use crate::ir::{Column, Schema, Table};
+use crate::emit::rust::{shown_type, value_type, wire_helper};
+use crate::ir::{Column, LogicalType, Schema, Table};
+use crate::types;
 
 /// A Rust type as written in a struct, reduced to what the check compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,20 +250,21 @@ fn check_wire_helper(
 }
 
 /// The Rust types a column's values may have (without `Option`): the generated crate's type,
-/// and also `String` for an enum column.
+/// and also a text column's (`String`) for an enum column.
 fn expected_types(table: &Table, column: &Column) -> Vec<RustType> {
     let generated: syn::Type =
         syn::parse2(value_type(table, column)).expect("the Rust emitter generates valid types");
-    let mut types = vec![RustType::from_syn(&generated)];
+    let mut expected = vec![RustType::from_syn(&generated)];
     if column.values.is_some() {
-        let string = ["std", "string", "String"].map(str::to_owned).to_vec();
-        types.push(RustType::Path { segments: string, args: Vec::new() });
+        let text: syn::Type = syn::parse_str(types::entry(LogicalType::Text).rust)
+            .expect("the type table's Rust types are valid");
+        expected.push(RustType::from_syn(&text));
     }
-    types
+    expected
 }
 
 fn expected_names(table: &Table, column: &Column) -> String {
-    let generated = rust_type(table, column);
+    let generated = shown_type(table, column);
     if column.values.is_some() { format!("{generated}` or `String") } else { generated }
 }
 

@@ -144,10 +144,9 @@ pub struct Column {
 
 impl Column {
     /// Whether some target may put a CHECK named `check_name` on this column: enums, and every
-    /// type SQLite cannot enforce by its affinity alone (0/1 booleans, 32-bit integers, safe
-    /// bigints, lower-case uuids, json, dates, timestamps).
+    /// type with a CHECK in the type table (what SQLite's affinity alone does not enforce).
     pub fn has_check(&self) -> bool {
-        self.values.is_some() || !matches!(self.ty, LogicalType::Text | LogicalType::Real)
+        self.values.is_some() || crate::types::may_check(self.ty)
     }
 }
 

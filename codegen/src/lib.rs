@@ -16,6 +16,7 @@ pub mod meta;
 pub mod migrate;
 pub mod protocol;
 pub mod raw;
+pub mod types;
 mod validate;
 
 pub use check::{At, Field, Mismatch, RustType, check_struct};

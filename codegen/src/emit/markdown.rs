@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::GENERATED_NOTICE;
-use crate::emit::types::{postgres_type, rust_type, sqlite_type, ts_type};
+use crate::emit::{rust, ts};
 use crate::ir::{Column, DefaultValue, ForeignKey, Schema, Table};
+use crate::types;
 
 pub(super) fn emit(schema: &Schema) -> String {
     let mut out = format!("<!-- {GENERATED_NOTICE} -->\n");
@@ -107,10 +108,10 @@ fn section(out: &mut String, schema: &Schema, table: &Table) {
         let cells = [
             format!("`{}`", column.name),
             column.ty.as_str().to_owned(),
-            sqlite_type(schema, column).to_owned(),
-            postgres_type(schema, column).to_owned(),
-            format!("`{}`", ts_type(table, column)),
-            format!("`{}`", rust_type(table, column)),
+            types::sqlite_type(column.ty, schema.timestamp_storage).to_owned(),
+            types::postgres_type(column.ty, column.storage).ddl.to_owned(),
+            format!("`{}`", ts::value_type(table, column)),
+            format!("`{}`", rust::shown_type(table, column)),
             if column.nullable { "yes" } else { "no" }.to_owned(),
             column.default.as_ref().map(default_text).unwrap_or_default(),
             column.comment.clone().unwrap_or_default(),
@@ -142,4 +143,42 @@ fn default_text(default: &DefaultValue) -> String {
 /// and a line break (LF, CRLF or a lone CR) would end the row.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"
+        [schema]
+        name = "t"
+        version = 1
+        timestamp_storage = "integer"
+
+        [tables.item]
+        [tables.item.columns]
+        id = { type = "uuid", primary_key = true }
+        type = { type = "text", values = ["a", "b"] }
+        at = { type = "timestamp" }
+        name = { type = "text" }
+        raw = { type = "json", storage = "text" }
+    "#;
+
+    #[test]
+    fn every_column_row_names_its_type_in_every_target() {
+        let schema = crate::load("schema.toml", SCHEMA).expect("valid");
+        let doc = emit(&schema);
+        let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+        let expected = [
+            "| `id` | uuid | TEXT | uuid | `string` | `uuid::Uuid` |",
+            "| `type` | text | TEXT | text | `ItemType` | `item::Type` |",
+            "| `at` | timestamp | INTEGER | timestamptz(3) | `string` | `chrono::DateTime<chrono::Utc>` |",
+            "| `name` | text | TEXT | text | `string` | `String` |",
+            "| `raw` | json | TEXT | text | `unknown` | `serde_json::Value` |",
+        ];
+        assert_eq!(rows.len(), expected.len(), "{doc}");
+        for (row, start) in rows.iter().zip(expected) {
+            assert!(row.starts_with(start), "{row}");
+        }
+    }
 }

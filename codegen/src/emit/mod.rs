@@ -8,7 +8,6 @@ mod rust_meta;
 mod rust_protocol;
 pub(crate) mod sql;
 pub(crate) mod ts;
-pub(crate) mod types;
 
 pub use rust::{rust_tokens, sync_row_impl};
 pub use rust_protocol::{PROTOCOL_PATH, protocol_file};

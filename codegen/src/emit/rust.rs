@@ -13,7 +13,8 @@ use quote::{format_ident, quote};
 
 use crate::GENERATED_NOTICE;
 use crate::emit::{Files, rust_meta};
-use crate::ir::{Column, LogicalType, Schema, Table};
+use crate::ir::{Column, Schema, Table};
+use crate::types;
 
 /// Rust keywords of edition 2024 (strict and reserved) that a snake_case name can spell; such
 /// names become raw identifiers (`r#type`). Validation already refuses the few that cannot be
@@ -134,14 +135,9 @@ fn row_type(table: &Table) -> TokenStream {
     }
 }
 
-/// The `sync_meta::wire` module a column's values go through, if any.
+/// The `sync_meta::wire` module a column's values go through, if any (the type table's).
 pub(crate) fn wire_helper(column: &Column) -> Option<String> {
-    let base = match column.ty {
-        LogicalType::Timestamp => "timestamp",
-        LogicalType::Date => "date",
-        LogicalType::Bigint => "bigint",
-        _ => return None,
-    };
+    let base = types::entry(column.ty).wire_helper?;
     Some(if column.nullable { format!("{base}_opt") } else { base.to_owned() })
 }
 
@@ -209,30 +205,28 @@ fn enum_item(column: &Column) -> Option<TokenStream> {
     })
 }
 
-/// A column's field type: `Option<T>` when nullable (DESIGN section 4).
+/// A column's field type: `Option<T>` when nullable (docs/types.md).
 fn field_type(table: &Table, column: &Column) -> TokenStream {
     let ty = value_type(table, column);
     if column.nullable { quote!(::std::option::Option<#ty>) } else { ty }
 }
 
-/// The type of a column's values, without `Option`.
+/// The type of a column's values, without `Option`: the enum of a `values` column, else the
+/// type table's.
 pub(crate) fn value_type(table: &Table, column: &Column) -> TokenStream {
     if column.values.is_some() {
         let module = ident(&table.name);
         let name = enum_ident(column);
         return quote!(#module::#name);
     }
-    match column.ty {
-        LogicalType::Text => quote!(::std::string::String),
-        LogicalType::Uuid => quote!(::uuid::Uuid),
-        LogicalType::Integer => quote!(i32),
-        LogicalType::Bigint => quote!(i64),
-        LogicalType::Real => quote!(f64),
-        LogicalType::Boolean => quote!(bool),
-        LogicalType::Timestamp => quote!(::chrono::DateTime<::chrono::Utc>),
-        LogicalType::Date => quote!(::chrono::NaiveDate),
-        LogicalType::Json => quote!(::serde_json::Value),
-    }
+    types::entry(column.ty).rust.parse().expect("the type table's Rust types are valid tokens")
+}
+
+/// The type of a column's values as the docs and the derive check's messages show it: without
+/// the absolute-path prefixes (`uuid::Uuid`, `chrono::DateTime<chrono::Utc>`, `tune::Type`).
+pub(crate) fn shown_type(table: &Table, column: &Column) -> String {
+    let tokens: String = value_type(table, column).to_string().split_whitespace().collect();
+    tokens.replace("::std::string::", "").replace("<::", "<").trim_start_matches("::").to_owned()
 }
 
 fn row_ident(table: &Table) -> Ident {

@@ -2,7 +2,7 @@
 //! storage, nullability, defaults and enum values.
 
 use super::{About, Findings, Place, Rule};
-use crate::ir::{Column, DefaultValue, PostgresType, Storage, Table};
+use crate::ir::{Column, DefaultValue, Storage, Table};
 
 pub(super) fn compare(old: &Table, new: &Table, findings: &mut Findings) {
     let synced = old.is_synced() || new.is_synced();
@@ -163,12 +163,7 @@ fn shown_default(default: Option<&DefaultValue>) -> String {
 fn shown_storage(storage: Storage) -> String {
     let mut parts = Vec::new();
     if let Some(pg) = storage.postgres {
-        let pg = match pg {
-            PostgresType::Timestamp => "timestamp",
-            PostgresType::Timestamptz => "timestamptz",
-            PostgresType::Real => "real",
-        };
-        parts.push(format!("`postgres_type = {pg}`"));
+        parts.push(format!("`postgres_type = {}`", pg.as_str()));
     }
     if let Some(stored) = storage.stored_as {
         parts.push(format!("`storage = {}`", stored.as_str()));

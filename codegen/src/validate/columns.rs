@@ -3,14 +3,15 @@
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::ir::{self, DefaultValue, LogicalType, PostgresType, Storage, StoredAs};
+use crate::ir::{self, DefaultValue, LogicalType, Storage};
 use crate::raw;
+use crate::types;
 
 use super::names::{self, Kind};
 
 /// The largest integer a JavaScript number holds exactly; `bigint` values beyond it are refused
 /// everywhere (docs/types.md, "Decisions").
-pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+pub use sync_meta::wire::MAX_SAFE_INTEGER;
 
 /// One column of `table`; `name` is where the column's name is written.
 pub(crate) fn column(
@@ -70,8 +71,8 @@ pub(crate) fn column(
                     written.span(),
                     format!("default of `{table}.{name}` is not a valid `{}`", ty.as_str()),
                 )
-                .label(format!("expected {}", default_hint(ty)))
-                .help(format!("write {}", default_hint(ty))),
+                .label(format!("expected {}", types::entry(ty).default_hint))
+                .help(format!("write {}", types::entry(ty).default_hint)),
             ),
             (Some(DefaultValue::Text(d)), Some(values))
                 if !values.is_empty() && !values.contains(d) =>
@@ -116,12 +117,9 @@ fn storage(
     raw: &raw::Column,
     problems: &mut Vec<Problem>,
 ) -> Storage {
-    let fits = |postgres: PostgresType| match postgres {
-        PostgresType::Timestamp | PostgresType::Timestamptz => ty == LogicalType::Timestamp,
-        PostgresType::Real => ty == LogicalType::Real,
-    };
+    let entry = types::entry(ty);
     if let Some(written) = &raw.postgres_type
-        && !fits(*written.get_ref())
+        && !entry.postgres_overrides.iter().any(|(o, _)| o == written.get_ref())
     {
         problems.push(
             Problem::new(
@@ -134,12 +132,8 @@ fn storage(
             ),
         );
     }
-    let fits = |stored_as: StoredAs| match stored_as {
-        StoredAs::Integer => ty == LogicalType::Boolean,
-        StoredAs::Text => ty == LogicalType::Json,
-    };
     if let Some(written) = &raw.storage
-        && !fits(*written.get_ref())
+        && !entry.stored_as.is_some_and(|s| s.stored_as == *written.get_ref())
     {
         problems.push(
             Problem::new(
@@ -153,20 +147,6 @@ fn storage(
     Storage {
         postgres: raw.postgres_type.as_ref().map(|p| *p.get_ref()),
         stored_as: raw.storage.as_ref().map(|s| *s.get_ref()),
-    }
-}
-
-fn default_hint(ty: LogicalType) -> &'static str {
-    match ty {
-        LogicalType::Text => "a string",
-        LogicalType::Uuid => "\"random\" or a lower-case UUID string",
-        LogicalType::Integer => "an integer that fits in 32 bits",
-        LogicalType::Bigint => "an integer within +/- 2^53 - 1",
-        LogicalType::Real => "a number",
-        LogicalType::Boolean => "true or false",
-        LogicalType::Timestamp => "\"now\" or a UTC date-time such as 2026-01-01T00:00:00Z",
-        LogicalType::Date => "\"now\" or a date such as 2026-01-01",
-        LogicalType::Json => "a JSON document as a string, an array or a table",
     }
 }
 

@@ -1,10 +1,11 @@
 //! One column in one dialect: its stored type, the conditions of its CHECK, its default.
 //!
-//! DESIGN section 4 is the source of these mappings; the SQL text that comes out of here is
-//! handed to sea-query as custom types and expressions, so every dialect difference about
-//! columns lives in this file.
+//! The types and the checks a type needs come from the type table (`crate::types`, shown in
+//! docs/types.md); the SQL text that comes out of here is handed to sea-query as custom types
+//! and expressions, so every dialect difference about columns lives in this file.
 
-use crate::ir::{Column, DefaultValue, LogicalType, PostgresType, StoredAs, TimestampStorage};
+use crate::ir::{Column, DefaultValue, LogicalType, StoredAs, TimestampStorage};
+use crate::types::{self, TypeCheck};
 
 use super::Dialect;
 use crate::MAX_SAFE_INTEGER;
@@ -30,42 +31,11 @@ pub(super) const SQLITE_RANDOM_UUID: &str = "lower(hex(randomblob(4))) || '-' ||
      || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' \
      || lower(hex(randomblob(6)))";
 
-/// The column's type as the dialect spells it.
+/// The column's type as the dialect spells it (the type table's).
 pub(crate) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> &'static str {
     match dialect {
-        Dialect::Sqlite => match col.ty {
-            LogicalType::Text | LogicalType::Uuid | LogicalType::Date | LogicalType::Json => "TEXT",
-            LogicalType::Integer | LogicalType::Bigint | LogicalType::Boolean => "INTEGER",
-            LogicalType::Real => "REAL",
-            LogicalType::Timestamp => match ts {
-                TimestampStorage::Text => "TEXT",
-                TimestampStorage::Integer => "INTEGER",
-            },
-        },
-        Dialect::Postgres => match col.ty {
-            LogicalType::Text => "text",
-            LogicalType::Uuid => "uuid",
-            LogicalType::Integer => "integer",
-            LogicalType::Bigint => "bigint",
-            LogicalType::Real => match col.storage.postgres {
-                Some(PostgresType::Real) => "real",
-                _ => "double precision",
-            },
-            LogicalType::Boolean => match col.storage.stored_as {
-                Some(StoredAs::Integer) => "integer",
-                _ => "boolean",
-            },
-            LogicalType::Timestamp => match col.storage.postgres {
-                Some(PostgresType::Timestamp) => "timestamp",
-                Some(PostgresType::Timestamptz) => "timestamptz",
-                _ => "timestamptz(3)",
-            },
-            LogicalType::Date => "date",
-            LogicalType::Json => match col.storage.stored_as {
-                Some(StoredAs::Text) => "text",
-                _ => "jsonb",
-            },
-        },
+        Dialect::Sqlite => types::sqlite_type(col.ty, ts),
+        Dialect::Postgres => types::postgres_type(col.ty, col.storage).ddl,
     }
 }
 
@@ -79,34 +49,37 @@ pub(crate) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -
         let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
         conditions.push(format!("{name} IN ({})", list.join(", ")));
     }
-    let integer_boolean = col.ty == LogicalType::Boolean
-        && (dialect == Dialect::Sqlite || col.storage.stored_as == Some(StoredAs::Integer));
-    if integer_boolean {
-        conditions.push(format!("{name} IN (0, 1)"));
-    }
-    if dialect == Dialect::Sqlite {
-        match col.ty {
-            LogicalType::Json => conditions.push(format!("json_valid({name})")),
-            LogicalType::Uuid => conditions.push(format!("{name} GLOB '{UUID_GLOB}'")),
-            // SQLite's INTEGER is 64-bit; hold `integer` to 32 bits like Postgres, and `bigint`
-            // to what a JavaScript number represents exactly (DESIGN section 4).
-            LogicalType::Integer => {
-                conditions.push(format!("{name} BETWEEN {} AND {}", i32::MIN, i32::MAX))
-            }
-            LogicalType::Bigint => conditions
-                .push(format!("{name} BETWEEN -{MAX_SAFE_INTEGER} AND {MAX_SAFE_INTEGER}")),
-            // `date()` normalises, so only a well-formed, existing date equals its own date.
-            LogicalType::Date => conditions.push(format!("{name} IS date({name})")),
-            // The GLOB fixes the shape; the round trip through `strftime` rejects dates and
-            // times that do not exist (month 13, February 30th, hour 24).
-            LogicalType::Timestamp if ts == TimestampStorage::Text => {
-                conditions.push(format!("{name} GLOB '{TIMESTAMP_GLOB}'"));
-                conditions.push(format!("{name} IS strftime('{TIMESTAMP_FORMAT}', {name})"));
-            }
-            _ => {}
-        }
+    let type_check = match dialect {
+        Dialect::Sqlite => types::sqlite_check(col.ty, ts),
+        Dialect::Postgres => types::postgres_check(col.ty, col.storage),
+    };
+    if let Some(check) = type_check {
+        conditions.extend(type_conditions(check, &name));
     }
     (!conditions.is_empty()).then(|| conditions.join(" AND "))
+}
+
+/// The SQL of a type's CHECK on the column `name` (an identifier).
+fn type_conditions(check: TypeCheck, name: &str) -> Vec<String> {
+    match check {
+        TypeCheck::ZeroOrOne => vec![format!("{name} IN (0, 1)")],
+        TypeCheck::Json => vec![format!("json_valid({name})")],
+        TypeCheck::Uuid => vec![format!("{name} GLOB '{UUID_GLOB}'")],
+        // SQLite's INTEGER is 64-bit; hold `integer` to 32 bits like Postgres, and `bigint`
+        // to what a JavaScript number represents exactly (docs/types.md).
+        TypeCheck::Int32 => vec![format!("{name} BETWEEN {} AND {}", i32::MIN, i32::MAX)],
+        TypeCheck::SafeInteger => {
+            vec![format!("{name} BETWEEN -{MAX_SAFE_INTEGER} AND {MAX_SAFE_INTEGER}")]
+        }
+        // `date()` normalises, so only a well-formed, existing date equals its own date.
+        TypeCheck::Date => vec![format!("{name} IS date({name})")],
+        // The GLOB fixes the shape; the round trip through `strftime` rejects dates and
+        // times that do not exist (month 13, February 30th, hour 24).
+        TypeCheck::Timestamp => vec![
+            format!("{name} GLOB '{TIMESTAMP_GLOB}'"),
+            format!("{name} IS strftime('{TIMESTAMP_FORMAT}', {name})"),
+        ],
+    }
 }
 
 /// A column default in the dialect's SQL.

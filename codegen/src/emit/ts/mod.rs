@@ -15,6 +15,7 @@ use crate::GENERATED_NOTICE;
 use crate::emit::Files;
 use crate::ir::{Column, LogicalType, Schema, Table};
 use crate::protocol::Tables;
+use crate::types;
 
 /// The union of every table name, in `db-constants.ts`.
 const TABLE_NAME_TYPE: &str = "TableName";
@@ -80,28 +81,20 @@ fn template_text(s: &str) -> String {
     s.replace('\\', "\\\\").replace('`', "\\`").replace("${", "\\${")
 }
 
-/// A column's TypeScript type on the wire and in the client (DESIGN section 4).
+/// A column's TypeScript type on the wire and in the client (docs/types.md).
 fn column_type(table: &Table, column: &Column) -> String {
     let base = value_type(table, column);
     // `unknown` already includes null.
     if column.nullable && column.ty != LogicalType::Json { format!("{base} | null") } else { base }
 }
 
-/// The TypeScript type of a column's non-null values; an enum is its union type.
+/// The TypeScript type of a column's non-null values: an enum's union type, else the type
+/// table's.
 pub(crate) fn value_type(table: &Table, column: &Column) -> String {
     if column.values.is_some() {
         enum_type(table, column)
     } else {
-        match column.ty {
-            LogicalType::Text | LogicalType::Uuid | LogicalType::Timestamp | LogicalType::Date => {
-                "string".into()
-            }
-            // Validation keeps bigint defaults within 2^53; values beyond it are rejected on the
-            // wire, so a JS number is exact.
-            LogicalType::Integer | LogicalType::Bigint | LogicalType::Real => "number".into(),
-            LogicalType::Boolean => "boolean".into(),
-            LogicalType::Json => "unknown".into(),
-        }
+        types::entry(column.ty).typescript.into()
     }
 }
 

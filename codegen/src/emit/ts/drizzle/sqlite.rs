@@ -1,5 +1,5 @@
 //! `src/drizzle/sqlite.ts`: the SQLite schema for the client, with `sqliteTable` from
-//! `drizzle-orm/sqlite-core`, matching the SQLite DDL's storage (DESIGN section 4).
+//! `drizzle-orm/sqlite-core`, matching the SQLite DDL's storage (docs/types.md).
 
 use super::{Dialect, Imports, column_name, literal, values_check, values_ref};
 use crate::ir::{Column, DefaultValue, LogicalType, Schema, Table, TimestampStorage};

@@ -1,0 +1,272 @@
+//! The type table: each logical type in every target, as data in one place (docs/types.md shows
+//! it to users). The SQL, TypeScript and Rust emitters, the Markdown docs, the `SyncRow` derive
+//! check, validation and the Postgres import all read it here, so no two of them can disagree;
+//! a new logical type does not compile until it has an entry, and a test fails until the entry
+//! names every target.
+
+use sync_meta::schema::{LogicalType, PostgresType, Storage, StoredAs, TimestampStorage};
+
+/// One logical type in every target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeEntry {
+    pub sqlite: SqliteType,
+    /// What SQLite's affinity lets through and a CHECK refuses, if anything.
+    pub sqlite_check: Option<TypeCheck>,
+    /// The Postgres type when no override is written.
+    pub postgres: PgType,
+    /// The `postgres_type` overrides that keep every value of the type (for legacy databases).
+    pub postgres_overrides: &'static [(PostgresType, PgType)],
+    /// The `storage` override, if the type has one: another Postgres type holding the same values.
+    pub stored_as: Option<StoredAlternative>,
+    /// The TypeScript type of the values (without `| null`).
+    pub typescript: &'static str,
+    /// The Rust type of the values (without `Option`), as an absolute path.
+    pub rust: &'static str,
+    /// The `sync_meta::wire` module the Rust values go through, when serde's own form is not the
+    /// wire form (`_opt` is appended for a nullable column).
+    pub wire_helper: Option<&'static str>,
+    /// What a `default` of this type looks like in `schema.toml`, for validation's messages.
+    pub default_hint: &'static str,
+}
+
+/// A SQLite column type: the canonical affinity names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteType {
+    Text,
+    Integer,
+    Real,
+    /// `TEXT` or `INTEGER`, as `[schema] timestamp_storage` says.
+    Timestamp,
+}
+
+impl SqliteType {
+    pub fn name(self, timestamps: TimestampStorage) -> &'static str {
+        match (self, timestamps) {
+            (SqliteType::Text, _) | (SqliteType::Timestamp, TimestampStorage::Text) => "TEXT",
+            (SqliteType::Integer, _) | (SqliteType::Timestamp, TimestampStorage::Integer) => {
+                "INTEGER"
+            }
+            (SqliteType::Real, _) => "REAL",
+        }
+    }
+}
+
+/// A Postgres type as the generated DDL declares it and as the catalog prints it
+/// (`format_type`, what the import and the live drift gate read back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgType {
+    pub ddl: &'static str,
+    pub catalog: &'static str,
+}
+
+/// The `storage` override of a type: the Postgres type it selects, and the CHECK that then
+/// holds the values to the logical type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredAlternative {
+    pub stored_as: StoredAs,
+    pub postgres: PgType,
+    pub check: Option<TypeCheck>,
+}
+
+/// A condition a column's CHECK puts on the values of its type, where the database's type does
+/// not enforce it; each SQL emitter spells it in its own syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeCheck {
+    /// 0 or 1: a boolean kept in an integer.
+    ZeroOrOne,
+    /// A valid JSON document.
+    Json,
+    /// A UUID in its one spelling: lower-case hex, 8-4-4-4-12.
+    Uuid,
+    /// A 32-bit integer, like Postgres's `integer`.
+    Int32,
+    /// An integer a JavaScript number holds exactly, within +/- `MAX_SAFE_INTEGER`.
+    SafeInteger,
+    /// A date that exists, `YYYY-MM-DD`.
+    Date,
+    /// An instant that exists, in the canonical RFC 3339 form with milliseconds; only when
+    /// timestamps are stored as text.
+    Timestamp,
+}
+
+const fn pg(ddl: &'static str, catalog: &'static str) -> PgType {
+    PgType { ddl, catalog }
+}
+
+const REAL_OVERRIDES: &[(PostgresType, PgType)] = &[(PostgresType::Real, pg("real", "real"))];
+
+const TIMESTAMP_OVERRIDES: &[(PostgresType, PgType)] = &[
+    (PostgresType::Timestamp, pg("timestamp", "timestamp without time zone")),
+    (PostgresType::Timestamptz, pg("timestamptz", "timestamp with time zone")),
+];
+
+/// The table itself: every field of every entry is written out, so that the compiler asks for
+/// each target when a logical type is added.
+pub fn entry(ty: LogicalType) -> TypeEntry {
+    match ty {
+        LogicalType::Text => TypeEntry {
+            sqlite: SqliteType::Text,
+            sqlite_check: None,
+            postgres: pg("text", "text"),
+            postgres_overrides: &[],
+            stored_as: None,
+            typescript: "string",
+            rust: "::std::string::String",
+            wire_helper: None,
+            default_hint: "a string",
+        },
+        LogicalType::Uuid => TypeEntry {
+            sqlite: SqliteType::Text,
+            sqlite_check: Some(TypeCheck::Uuid),
+            postgres: pg("uuid", "uuid"),
+            postgres_overrides: &[],
+            stored_as: None,
+            typescript: "string",
+            rust: "::uuid::Uuid",
+            wire_helper: None,
+            default_hint: "\"random\" or a lower-case UUID string",
+        },
+        LogicalType::Integer => TypeEntry {
+            sqlite: SqliteType::Integer,
+            sqlite_check: Some(TypeCheck::Int32),
+            postgres: pg("integer", "integer"),
+            postgres_overrides: &[],
+            stored_as: None,
+            typescript: "number",
+            rust: "i32",
+            wire_helper: None,
+            default_hint: "an integer that fits in 32 bits",
+        },
+        // Values beyond 2^53 are refused everywhere, so a JavaScript number is exact.
+        LogicalType::Bigint => TypeEntry {
+            sqlite: SqliteType::Integer,
+            sqlite_check: Some(TypeCheck::SafeInteger),
+            postgres: pg("bigint", "bigint"),
+            postgres_overrides: &[],
+            stored_as: None,
+            typescript: "number",
+            rust: "i64",
+            wire_helper: Some("bigint"),
+            default_hint: "an integer within +/- 2^53 - 1",
+        },
+        LogicalType::Real => TypeEntry {
+            sqlite: SqliteType::Real,
+            sqlite_check: None,
+            postgres: pg("double precision", "double precision"),
+            postgres_overrides: REAL_OVERRIDES,
+            stored_as: None,
+            typescript: "number",
+            rust: "f64",
+            wire_helper: None,
+            default_hint: "a number",
+        },
+        LogicalType::Boolean => TypeEntry {
+            sqlite: SqliteType::Integer,
+            sqlite_check: Some(TypeCheck::ZeroOrOne),
+            postgres: pg("boolean", "boolean"),
+            postgres_overrides: &[],
+            stored_as: Some(StoredAlternative {
+                stored_as: StoredAs::Integer,
+                postgres: pg("integer", "integer"),
+                check: Some(TypeCheck::ZeroOrOne),
+            }),
+            typescript: "boolean",
+            rust: "bool",
+            wire_helper: None,
+            default_hint: "true or false",
+        },
+        LogicalType::Timestamp => TypeEntry {
+            sqlite: SqliteType::Timestamp,
+            sqlite_check: Some(TypeCheck::Timestamp),
+            postgres: pg("timestamptz(3)", "timestamp(3) with time zone"),
+            postgres_overrides: TIMESTAMP_OVERRIDES,
+            stored_as: None,
+            typescript: "string",
+            rust: "::chrono::DateTime<::chrono::Utc>",
+            wire_helper: Some("timestamp"),
+            default_hint: "\"now\" or a UTC date-time such as 2026-01-01T00:00:00Z",
+        },
+        LogicalType::Date => TypeEntry {
+            sqlite: SqliteType::Text,
+            sqlite_check: Some(TypeCheck::Date),
+            postgres: pg("date", "date"),
+            postgres_overrides: &[],
+            stored_as: None,
+            typescript: "string",
+            rust: "::chrono::NaiveDate",
+            wire_helper: Some("date"),
+            default_hint: "\"now\" or a date such as 2026-01-01",
+        },
+        LogicalType::Json => TypeEntry {
+            sqlite: SqliteType::Text,
+            sqlite_check: Some(TypeCheck::Json),
+            postgres: pg("jsonb", "jsonb"),
+            postgres_overrides: &[],
+            stored_as: Some(StoredAlternative {
+                stored_as: StoredAs::Text,
+                postgres: pg("text", "text"),
+                check: None,
+            }),
+            typescript: "unknown",
+            rust: "::serde_json::Value",
+            wire_helper: None,
+            default_hint: "a JSON document as a string, an array or a table",
+        },
+    }
+}
+
+/// The SQLite type of a column of type `ty`.
+pub fn sqlite_type(ty: LogicalType, timestamps: TimestampStorage) -> &'static str {
+    entry(ty).sqlite.name(timestamps)
+}
+
+/// The Postgres type of a column of type `ty`, its storage overrides applied (validation only
+/// lets through overrides the type has).
+pub fn postgres_type(ty: LogicalType, storage: Storage) -> PgType {
+    let entry = entry(ty);
+    let overridden = entry.postgres_overrides.iter().find(|(o, _)| Some(*o) == storage.postgres);
+    let stored = entry.stored_as.filter(|s| Some(s.stored_as) == storage.stored_as);
+    match (overridden, stored) {
+        (Some((_, pg)), _) => *pg,
+        (None, Some(stored)) => stored.postgres,
+        (None, None) => entry.postgres,
+    }
+}
+
+/// The condition SQLite's CHECK puts on a column of type `ty`, if any.
+pub fn sqlite_check(ty: LogicalType, timestamps: TimestampStorage) -> Option<TypeCheck> {
+    entry(ty)
+        .sqlite_check
+        .filter(|c| *c != TypeCheck::Timestamp || timestamps == TimestampStorage::Text)
+}
+
+/// The condition Postgres's CHECK puts on a column of type `ty`: only a `storage` override
+/// needs one, Postgres's own types enforce the rest.
+pub fn postgres_check(ty: LogicalType, storage: Storage) -> Option<TypeCheck> {
+    entry(ty).stored_as.filter(|s| Some(s.stored_as) == storage.stored_as).and_then(|s| s.check)
+}
+
+/// Whether some target may put a CHECK on a column of type `ty` for its type alone.
+pub fn may_check(ty: LogicalType) -> bool {
+    entry(ty).sqlite_check.is_some()
+}
+
+/// The logical type (and `postgres_type` override) whose Postgres type the catalog prints as
+/// `catalog`: the inverse of the table, for the import. `storage` overrides are not inverted:
+/// an `integer` column is an integer, not a boolean kept in one.
+pub fn from_postgres(catalog: &str) -> Option<(LogicalType, Option<PostgresType>)> {
+    LogicalType::ALL.iter().find_map(|&ty| {
+        let entry = entry(ty);
+        if entry.postgres.catalog == catalog {
+            return Some((ty, None));
+        }
+        entry
+            .postgres_overrides
+            .iter()
+            .find(|(_, pg)| pg.catalog == catalog)
+            .map(|(o, _)| (ty, Some(*o)))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@ use sync_meta::schema::{LogicalType, PostgresType, Storage, StoredAs, TimestampS
 /// One logical type in every target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypeEntry {
+    /// The SQLite column type.
     pub sqlite: SqliteType,
     /// What SQLite's affinity lets through and a CHECK refuses, if anything.
     pub sqlite_check: Option<TypeCheck>,

@@ -1,10 +1,10 @@
-//! The sync protocol of DESIGN section 5.1, described once as data.
+//! The sync protocol (docs/sync.md), described once as data.
 //!
-//! Emitters for each language (TypeScript today, the server's Rust types next) walk [`MESSAGES`]
-//! instead of restating the protocol, so the request and response shapes cannot drift between
-//! client and server. Names are the JSON names on the wire (snake_case); each emitter chooses its
-//! own spelling of type names. The description stays plain: structs, tagged per-table variants,
-//! unions and string enums are all the protocol needs.
+//! The emitters of each language (TypeScript's `sync-types.ts`, the runtime's Rust types) walk
+//! [`MESSAGES`] instead of restating the protocol, so the request and response shapes and the
+//! error codes cannot drift between client and server. Names are the JSON names on the wire
+//! (snake_case); each emitter chooses its own spelling of type names. The description stays
+//! plain: structs, tagged per-table variants, unions and string enums are all the protocol needs.
 
 use crate::ir::{SyncScope, Table};
 
@@ -230,11 +230,72 @@ pub const MESSAGES: &[Message] = &[
         name: "SyncError",
         doc: "What went wrong, naming the table, key and column where there is one.",
         shape: Shape::Struct(&[
-            field("code", Wire::String, "A stable snake_case code such as `unknown_column`."),
+            field("code", Wire::Message("ErrorCode"), "What went wrong, for programs."),
             field("message", Wire::String, "A sentence for people."),
             optional("table", Wire::String, ""),
             optional("key", Wire::Object, ""),
             optional("column", Wire::String, ""),
+        ]),
+    },
+    Message {
+        name: "ErrorCode",
+        doc: "Every code an error answer can carry, each always with the same HTTP status: 401 \
+              for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema \
+              version, 400 for a change that does not fit the schema, 403 for a write the user \
+              may not make, 409 for a constraint of the database, 404 and 405 for the route, 503 \
+              when the database is busy or unavailable, and 500 for the server's own failures.",
+        shape: Shape::Enum(&[
+            // The bearer token (401).
+            "missing_authorization",
+            "not_bearer",
+            "empty_token",
+            "malformed_token",
+            "unsigned_token",
+            "unsupported_algorithm",
+            "algorithm_not_configured",
+            "missing_kid",
+            "unknown_kid",
+            "key_algorithm_mismatch",
+            "bad_signature",
+            "token_expired",
+            "token_not_yet_valid",
+            "wrong_audience",
+            "missing_claim",
+            "invalid_claim",
+            "missing_subject",
+            "invalid_dev_user_id",
+            // The body.
+            "unsupported_media_type",
+            "body_too_large",
+            "body_unreadable",
+            "invalid_json",
+            "invalid_request",
+            // The request as a whole.
+            "upgrade_required",
+            "unsupported_schema_version",
+            "too_many_changes",
+            "invalid_page_size",
+            "bad_cursor",
+            // One change.
+            "unknown_table",
+            "invalid_row",
+            "unknown_column",
+            "missing_key",
+            "missing_column",
+            "invalid_value",
+            "null_value",
+            "duplicate_change",
+            "delete_not_supported",
+            "not_syncable",
+            "forbidden",
+            "constraint_violation",
+            // The route.
+            "not_found",
+            "method_not_allowed",
+            // The server.
+            "busy",
+            "database_unavailable",
+            "internal",
         ]),
     },
 ];

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use integration_tests::sync::*;
 use serde_json::{Value, json};
-use sync_runtime::engine::Engine;
+use sync_runtime::engine::{Engine, Refusal};
 
 integration_tests::for_each_store!(
     many_writers_and_pullers_converge,
@@ -89,7 +89,7 @@ async fn writer<S: TestStore>(
                     }
                     break;
                 }
-                Err(refusal) if refusal.status == 503 => tokio::task::yield_now().await,
+                Err(Refusal::Busy) => tokio::task::yield_now().await,
                 Err(refusal) => panic!("writer {w}, request {r} refused: {refusal}"),
             }
         }

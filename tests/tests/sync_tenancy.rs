@@ -4,6 +4,7 @@
 
 use integration_tests::sync::*;
 use serde_json::{Value, json};
+use sync_runtime::protocol::ErrorCode;
 
 integration_tests::for_each_store!(
     a_spoofed_owner_is_refused,
@@ -75,7 +76,7 @@ impl<S: TestStore> World<S> {
         let valid = profile(&self.b.user, &at(100));
         match self.server.try_push(&self.b, vec![valid, change.clone()]) {
             Ok(response) => panic!("{change} was accepted: {response:?}"),
-            Err(refusal) => assert_eq!(refusal.status, 403, "{change}: {refusal}"),
+            Err(refusal) => assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}"),
         }
         assert_eq!(self.server.snapshot(), before, "the refused request {change} wrote something");
     }
@@ -168,7 +169,7 @@ fn a_via_child_cannot_be_moved_across_users<S: TestStore>() {
     let before = server.snapshot();
     for change in [item(20, 1, 2), item(10, 2, 2)] {
         let refusal = server.try_push(&b, vec![change.clone()]).expect_err("a move across users");
-        assert_eq!(refusal.status, 403, "{change}: {refusal}");
+        assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}");
         assert_eq!(server.snapshot(), before, "the refused move {change} wrote something");
     }
 }

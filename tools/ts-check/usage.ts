@@ -18,7 +18,7 @@ import {
 } from "@tunes/schema";
 import { tune as pgTune } from "@tunes/schema/drizzle/pg";
 import { practiceRecord, tune } from "@tunes/schema/drizzle/sqlite";
-import type { UpsertChange } from "@tunes/schema/sync-types";
+import type { SyncError, UpsertChange } from "@tunes/schema/sync-types";
 
 const row: TuneRow = {
   id: "6f1c1c4e-3c3a-4a51-9d0e-0b6a8b6d7a10",
@@ -85,6 +85,13 @@ function titles(response: SyncResponse): string[] {
   );
 }
 
+// An error's code is one of the codes the server sends, so a comparison with a typo fails.
+function retryLater(error: SyncError): boolean {
+  return error.code === "busy" || error.code === "database_unavailable";
+}
+// @ts-expect-error the server sends no such code.
+const unknownCode: SyncError["code"] = "no_such_code";
+
 // Drizzle's inferred row of the generated tables is the client shape.
 const selected: Tune = {} as typeof tune.$inferSelect;
 const selectedPg: Tune = {} as typeof pgTune.$inferSelect;
@@ -94,6 +101,6 @@ const missingTitle: typeof tune.$inferInsert = { id: row.id };
 
 export const used = [
   title, modified, kinds, notAKind, tableName, userIdColumn, camelRow, request, wrongRow,
-  catalogWrite, tagDelete, badKey, titles, selected, selectedPg, practiced, missingTitle,
-  DELETABLE_TABLES,
+  catalogWrite, tagDelete, badKey, titles, retryLater, unknownCode, selected, selectedPg,
+  practiced, missingTitle, DELETABLE_TABLES,
 ];

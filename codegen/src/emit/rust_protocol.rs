@@ -48,15 +48,27 @@ fn message(message: &Message) -> TokenStream {
             }
         }
         Shape::Union(members) => union(&name, &doc, members),
-        Shape::Enum(values) => {
-            let variants = values.iter().map(|v| {
-                let ident = format_ident!("{}", heck::AsUpperCamelCase(v).to_string());
-                quote!(#[serde(rename = #v)] #ident,)
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
-                pub enum #name { #(#variants)* }
+        Shape::Enum(values) => string_enum(&name, &doc, values),
+    }
+}
+
+/// A string enum, with its wire spelling as `as_str` and `Display`, for messages and logs.
+fn string_enum(name: &proc_macro2::Ident, doc: &TokenStream, values: &[&str]) -> TokenStream {
+    let idents: Vec<_> =
+        values.iter().map(|v| format_ident!("{}", heck::AsUpperCamelCase(v).to_string())).collect();
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        pub enum #name { #(#[serde(rename = #values)] #idents,)* }
+        impl #name {
+            /// The value as it is on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self { #(#name::#idents => #values,)* }
+            }
+        }
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
     }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::protocol::ErrorCode;
+
 /// Why a request's `Authorization` header was refused. Every message says what was wrong with the
 /// credentials; none repeats the token, since it is a bearer secret and messages end up in logs.
 /// Values copied from the token's header (`alg`, `kid`) are shortened and stripped of control
@@ -51,27 +53,27 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// A stable snake_case name for the error, for the `code` of an HTTP error body.
-    pub fn code(&self) -> &'static str {
+    /// The protocol's code of the error, for the `code` of an HTTP error body.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::MissingHeader => "missing_authorization",
-            AuthError::NotBearer => "not_bearer",
-            AuthError::EmptyToken => "empty_token",
-            AuthError::Malformed { .. } => "malformed_token",
-            AuthError::AlgNone => "unsigned_token",
-            AuthError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
-            AuthError::AlgorithmNotConfigured { .. } => "algorithm_not_configured",
-            AuthError::MissingKid { .. } => "missing_kid",
-            AuthError::UnknownKid { .. } => "unknown_kid",
-            AuthError::KeyAlgorithmMismatch { .. } => "key_algorithm_mismatch",
-            AuthError::BadSignature => "bad_signature",
-            AuthError::Expired => "token_expired",
-            AuthError::NotYetValid => "token_not_yet_valid",
-            AuthError::WrongAudience { .. } => "wrong_audience",
-            AuthError::MissingClaim { .. } => "missing_claim",
-            AuthError::InvalidClaim { .. } => "invalid_claim",
-            AuthError::MissingSubject => "missing_subject",
-            AuthError::InvalidDevUserId { .. } => "invalid_dev_user_id",
+            AuthError::MissingHeader => ErrorCode::MissingAuthorization,
+            AuthError::NotBearer => ErrorCode::NotBearer,
+            AuthError::EmptyToken => ErrorCode::EmptyToken,
+            AuthError::Malformed { .. } => ErrorCode::MalformedToken,
+            AuthError::AlgNone => ErrorCode::UnsignedToken,
+            AuthError::UnsupportedAlgorithm { .. } => ErrorCode::UnsupportedAlgorithm,
+            AuthError::AlgorithmNotConfigured { .. } => ErrorCode::AlgorithmNotConfigured,
+            AuthError::MissingKid { .. } => ErrorCode::MissingKid,
+            AuthError::UnknownKid { .. } => ErrorCode::UnknownKid,
+            AuthError::KeyAlgorithmMismatch { .. } => ErrorCode::KeyAlgorithmMismatch,
+            AuthError::BadSignature => ErrorCode::BadSignature,
+            AuthError::Expired => ErrorCode::TokenExpired,
+            AuthError::NotYetValid => ErrorCode::TokenNotYetValid,
+            AuthError::WrongAudience { .. } => ErrorCode::WrongAudience,
+            AuthError::MissingClaim { .. } => ErrorCode::MissingClaim,
+            AuthError::InvalidClaim { .. } => ErrorCode::InvalidClaim,
+            AuthError::MissingSubject => ErrorCode::MissingSubject,
+            AuthError::InvalidDevUserId { .. } => ErrorCode::InvalidDevUserId,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Who may write a row (DESIGN 5.4): its owner column, or for a `via:` table the owner its
+//! Who may write a row (docs/sync.md): its owner column, or for a `via:` table the owner its
 //! parent chain ends at. The server decides, from the rows as they are in the database.
 
 use std::collections::HashMap;
@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::Refusal;
+use super::refusal::{Located, Refusal, place_of};
 use super::validate::{Change, Op};
 use crate::schema::{SchemaMeta, Scope, TableMeta};
 use crate::store::{StoreError, Transaction, Values};
@@ -54,7 +54,7 @@ pub(crate) async fn authorize<T: Transaction>(
             let owner = table.sync.owner.expect("owner scopes have an owner column");
             for change in changes {
                 if let Some(row) = row_of(change) {
-                    check(table, change, owner_of(row.get(owner)), user, "the row")?;
+                    check(table, change, owner_of(row.get(owner)), user, "the row", None)?;
                 }
             }
             Ok(())
@@ -84,7 +84,7 @@ pub(crate) async fn authorize<T: Transaction>(
                         owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
                     let what =
                         format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
-                    check(table, change, owner, user, &what).map_err(|r| r.column(column))?;
+                    check(table, change, owner, user, &what, Some(column))?;
                 }
             }
             Ok(())
@@ -100,16 +100,20 @@ fn owner_of(value: Option<&Value>) -> Owner {
     }
 }
 
+/// Refuse `change` unless `user` is the owner of `what` (the row, or its parent through
+/// `column`).
 fn check(
     table: &TableMeta,
     change: &Change,
     owner: Owner,
     user: &str,
     what: &str,
+    column: Option<&str>,
 ) -> Result<(), Refusal> {
-    let place = Refusal::place(table.name, Some(&change.key));
+    let place = place_of(table.name, Some(&change.key));
     let refuse = |why: &str| {
-        Err(Refusal::forbidden(format!("{place}: {what} {why}")).table(table.name).key(&change.key))
+        let at = Located::table(table.name, format!("{place}: {what} {why}")).key(&change.key);
+        Err(Refusal::forbidden(Located { column: column.map(str::to_owned), ..at }))
     };
     match owner {
         Owner::User(owner) if owner == user => Ok(()),

@@ -1,5 +1,5 @@
 //! Last write wins, as a pure function of a validated change and the server's current row
-//! (DESIGN 5.3). The store only carries out what this decides.
+//! (docs/sync.md). The store only carries out what this decides.
 //!
 //! A change wins when its `(modified, device)` is greater than the row's: the later conflict time
 //! wins, and on equal times the greater device id, so every run and every server breaks a tie the

@@ -1,5 +1,5 @@
 //! The sync engine: one `POST /api/sync` request, push then pull, in one transaction of a
-//! [`Store`] (DESIGN 5.1-5.4).
+//! [`Store`] (docs/sync.md says what it guarantees).
 //!
 //! 1. [`validate`] checks the request against the schema (tables, columns, types, keys, owners)
 //!    before the database is touched.
@@ -25,7 +25,7 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use self::decide::Outcome;
-pub use self::refusal::Refusal;
+pub use self::refusal::{Invalid, Located, Refusal};
 use self::validate::Change;
 use crate::pokes::{Poke, UserPokes};
 use crate::protocol::{Rejected, Row, SyncRequest, SyncResponse};
@@ -79,53 +79,25 @@ impl<S: Store> Engine<S> {
     /// Push `request.changes` as `user` (the JWT subject), then pull one page.
     pub async fn sync(&self, user: &str, request: SyncRequest) -> Result<SyncResponse, Refusal> {
         // Clients of an older version the schema still admits sync as they are: what they do
-        // not send takes its default, what they do not know they ignore (DESIGN 6).
-        let (oldest, version) =
-            (i64::from(self.schema.min_client_version), i64::from(self.schema.version));
-        if request.schema_version < oldest {
-            return Err(Refusal::new(
-                426,
-                "upgrade_required",
-                format!(
-                    "the client speaks schema version {}, and this server syncs versions {oldest} \
-                     to {version}: update the app",
-                    request.schema_version
-                ),
-            ));
+        // not send takes its default, what they do not know they ignore (docs/sync.md).
+        let (oldest, newest) = (self.schema.min_client_version, self.schema.version);
+        let client = request.schema_version;
+        if client < i64::from(oldest) {
+            return Err(Refusal::UpgradeRequired { client, oldest, newest });
         }
-        if request.schema_version > version {
-            return Err(Refusal::new(
-                409,
-                "unsupported_schema_version",
-                format!(
-                    "the client speaks schema version {}, newer than the server's {version}: \
-                     deploy the server's new version first",
-                    request.schema_version
-                ),
-            ));
+        if client > i64::from(newest) {
+            return Err(Refusal::UnsupportedSchemaVersion { client, newest });
         }
         if request.changes.len() > self.config.max_changes {
-            return Err(Refusal::new(
-                413,
-                "too_many_changes",
-                format!(
-                    "{} changes in one request; the limit is {}: send them in smaller batches",
-                    request.changes.len(),
-                    self.config.max_changes
-                ),
-            ));
+            let (count, limit) = (request.changes.len(), self.config.max_changes);
+            return Err(Refusal::TooManyChanges { count, limit });
         }
         let page_size = match request.page_size {
             None => self.config.default_page_size,
             Some(n) if n >= 1 => {
                 usize::try_from(n).unwrap_or(usize::MAX).min(self.config.max_page_size)
             }
-            Some(n) => {
-                return Err(Refusal::bad_request(
-                    "invalid_page_size",
-                    format!("page_size must be at least 1, got {n}"),
-                ));
-            }
+            Some(page_size) => return Err(Refusal::InvalidPageSize { page_size }),
         };
         let user = access::normalize_user(user);
         let changes = validate::changes(self.schema, &user, request.changes)?;

@@ -1,101 +1,183 @@
-//! Why a sync request was refused: an HTTP status and the protocol's error body, which names the
-//! table, key and column where there is one (DESIGN 5.4). A refused request wrote nothing.
+//! Why a sync request was refused: a kind with its data, such as the versions, the limit, or
+//! where in the request the problem is (table, key and column). A refused request wrote nothing.
+//! The engine knows no HTTP: each kind has its protocol [`ErrorCode`], and the server answers a
+//! code with its status (docs/sync.md).
 
-use std::fmt;
-
-use crate::protocol::{Key, SyncError};
+use crate::protocol::{ErrorCode, Key};
 use crate::store::StoreError;
 
-/// A refused request: answer `status` with `{"error": error}`. The body is boxed so that a
-/// `Result<_, Refusal>` stays small on the happy path.
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub status: u16,
-    pub error: Box<SyncError>,
+/// Where in a request a problem is, as far as it is known, and a sentence that says it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub message: String,
+    pub table: Option<String>,
+    pub key: Option<Key>,
+    pub column: Option<String>,
+}
+
+impl Located {
+    /// A problem with a change to `table`.
+    pub(crate) fn table(table: &str, message: impl Into<String>) -> Self {
+        Located { message: message.into(), table: Some(table.to_owned()), key: None, column: None }
+    }
+
+    pub(crate) fn key(mut self, key: &Key) -> Self {
+        self.key = Some(key.clone());
+        self
+    }
+
+    pub(crate) fn column(mut self, column: &str) -> Self {
+        self.column = Some(column.to_owned());
+        self
+    }
+}
+
+/// Where a problem is, for messages: "table `t`, key {"id":"..."}".
+pub(crate) fn place_of(table: &str, key: Option<&Key>) -> String {
+    match key {
+        Some(key) => format!("table `{table}`, key {}", serde_json::Value::from(key.clone())),
+        None => format!("table `{table}`"),
+    }
+}
+
+/// What is wrong with a change that does not fit the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// The table does not exist or is not synced.
+    UnknownTable,
+    /// The row is not a JSON object.
+    InvalidRow,
+    /// The table has no such column, or a delete's key holds a column outside the primary key.
+    UnknownColumn,
+    /// A primary key column has no value.
+    MissingKey,
+    /// A required column, or the conflict time, has no value.
+    MissingColumn,
+    /// A value does not fit its column's type, or has no form both databases can store.
+    InvalidValue,
+    /// A null in a column that is not nullable.
+    NullValue,
+    /// The request changes one row twice.
+    DuplicateChange,
+    /// A delete of a row of a table without a soft-delete column.
+    DeleteNotSupported,
+    /// A write to a table without a modified column to order writes by.
+    NotSyncable,
+}
+
+impl Invalid {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Invalid::UnknownTable => ErrorCode::UnknownTable,
+            Invalid::InvalidRow => ErrorCode::InvalidRow,
+            Invalid::UnknownColumn => ErrorCode::UnknownColumn,
+            Invalid::MissingKey => ErrorCode::MissingKey,
+            Invalid::MissingColumn => ErrorCode::MissingColumn,
+            Invalid::InvalidValue => ErrorCode::InvalidValue,
+            Invalid::NullValue => ErrorCode::NullValue,
+            Invalid::DuplicateChange => ErrorCode::DuplicateChange,
+            Invalid::DeleteNotSupported => ErrorCode::DeleteNotSupported,
+            Invalid::NotSyncable => ErrorCode::NotSyncable,
+        }
+    }
+}
+
+/// A refused request. What is located is boxed, so that a `Result<_, Refusal>` stays small on
+/// the happy path.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refusal {
+    /// The client is older than the schema's `min_client_version`: the app must be updated.
+    #[error(
+        "the client speaks schema version {client}, and this server syncs versions {oldest} to \
+         {newest}: update the app"
+    )]
+    UpgradeRequired { client: i64, oldest: u32, newest: u32 },
+    /// The client is newer than the server.
+    #[error(
+        "the client speaks schema version {client}, newer than the server's {newest}: deploy the \
+         server's new version first"
+    )]
+    UnsupportedSchemaVersion { client: i64, newest: u32 },
+    #[error("{count} changes in one request; the limit is {limit}: send them in smaller batches")]
+    TooManyChanges { count: usize, limit: usize },
+    #[error("page_size must be at least 1, got {page_size}")]
+    InvalidPageSize { page_size: i64 },
+    /// A change does not fit the schema.
+    #[error("{}", .at.message)]
+    BadChange { why: Invalid, at: Box<Located> },
+    /// A write the user may not make.
+    #[error("{}", .0.message)]
+    Forbidden(Box<Located>),
+    /// The cursor was not made by this server; the store's sentence says so.
+    #[error("{0}")]
+    BadCursor(String),
+    /// Concurrent writes kept conflicting, however often the transaction ran again.
+    #[error("concurrent writes to the same rows kept conflicting; retry the sync")]
+    Busy,
+    /// A constraint of the database refused a change, naming the table and column when the
+    /// database's error does.
+    #[error("{}", .0.message)]
+    Constraint(Box<Located>),
+    /// The database failed; what it said is logged, not answered.
+    #[error("the server's database failed; retry later")]
+    Database,
 }
 
 impl Refusal {
-    /// A refusal with a stable snake_case `code` and a sentence for people.
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Refusal {
-            status,
-            error: Box::new(SyncError {
-                code: code.to_owned(),
-                message: message.into(),
-                table: None,
-                key: None,
-                column: None,
-            }),
+    pub(crate) fn invalid(why: Invalid, at: Located) -> Self {
+        Refusal::BadChange { why, at: Box::new(at) }
+    }
+
+    pub(crate) fn forbidden(at: Located) -> Self {
+        Refusal::Forbidden(Box::new(at))
+    }
+
+    /// The protocol's code of the refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Refusal::UpgradeRequired { .. } => ErrorCode::UpgradeRequired,
+            Refusal::UnsupportedSchemaVersion { .. } => ErrorCode::UnsupportedSchemaVersion,
+            Refusal::TooManyChanges { .. } => ErrorCode::TooManyChanges,
+            Refusal::InvalidPageSize { .. } => ErrorCode::InvalidPageSize,
+            Refusal::BadChange { why, .. } => why.code(),
+            Refusal::Forbidden(_) => ErrorCode::Forbidden,
+            Refusal::BadCursor(_) => ErrorCode::BadCursor,
+            Refusal::Busy => ErrorCode::Busy,
+            Refusal::Constraint(_) => ErrorCode::ConstraintViolation,
+            Refusal::Database => ErrorCode::Internal,
         }
     }
 
-    /// Bad input: 400.
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
-        Refusal::new(400, code, message)
-    }
-
-    /// A write the user may not make: 403.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Refusal::new(403, "forbidden", message)
-    }
-
-    pub fn table(mut self, table: &str) -> Self {
-        self.error.table = Some(table.to_owned());
-        self
-    }
-
-    pub fn key(mut self, key: &Key) -> Self {
-        self.error.key = Some(key.clone());
-        self
-    }
-
-    pub fn column(mut self, column: &str) -> Self {
-        self.error.column = Some(column.to_owned());
-        self
-    }
-
-    /// Where a problem is, for messages: "table `t`, key {"id":"..."}".
-    pub(crate) fn place(table: &str, key: Option<&Key>) -> String {
-        match key {
-            Some(key) => format!("table `{table}`, key {}", serde_json::Value::from(key.clone())),
-            None => format!("table `{table}`"),
+    /// Where in the request the problem is, for refusals of changes.
+    pub fn location(&self) -> Option<&Located> {
+        match self {
+            Refusal::BadChange { at, .. } | Refusal::Forbidden(at) | Refusal::Constraint(at) => {
+                Some(at)
+            }
+            _ => None,
         }
     }
 }
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.error.code, self.error.message)
-    }
-}
-
-impl std::error::Error for Refusal {}
 
 impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::BadCursor(_) => Refusal::bad_request("bad_cursor", error.to_string()),
-            StoreError::Conflict(_) => Refusal::new(
-                503,
-                "busy",
-                "concurrent writes to the same rows kept conflicting; retry the sync",
-            ),
-            StoreError::Constraint { ref message, ref table, ref column, ref constraint } => {
-                let mut refusal = Refusal::new(
-                    409,
-                    "constraint_violation",
-                    match constraint {
+            StoreError::BadCursor(_) => Refusal::BadCursor(error.to_string()),
+            StoreError::Conflict(_) => Refusal::Busy,
+            StoreError::Constraint { message, table, column, constraint } => {
+                Refusal::Constraint(Box::new(Located {
+                    message: match constraint {
                         Some(name) => format!("constraint `{name}` refused a change: {message}"),
                         None => format!("the database refused a change: {message}"),
                     },
-                );
-                refusal.error.table = table.clone();
-                refusal.error.column = column.clone();
-                refusal
+                    table,
+                    key: None,
+                    column,
+                }))
             }
             StoreError::Database(message) => {
                 tracing::error!(%message, "database error during sync");
-                Refusal::new(500, "internal", "the server's database failed; retry later")
+                Refusal::Database
             }
         }
     }

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Number, Value};
 
-use super::Refusal;
 use super::access::key_text;
+use super::refusal::{Invalid, Located, Refusal, place_of};
 use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
 use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, TableMeta};
 use crate::store::Values;
@@ -50,13 +50,15 @@ pub(crate) fn changes(
             PushChange::DeleteChange(delete) => delete_change(schema, &delete)?,
         };
         if !seen.insert((change.table.name, change.key_text.clone())) {
-            let place = Refusal::place(change.table.name, Some(&change.key));
-            return Err(Refusal::bad_request(
-                "duplicate_change",
-                format!("{place} is changed twice in one request; send one change per row"),
-            )
-            .table(change.table.name)
-            .key(&change.key));
+            let (table, key) = (change.table.name, &change.key);
+            let message = format!(
+                "{} is changed twice in one request; send one change per row",
+                place_of(table, Some(key))
+            );
+            return Err(Refusal::invalid(
+                Invalid::DuplicateChange,
+                Located::table(table, message).key(key),
+            ));
         }
         out.push(change);
     }
@@ -66,14 +68,12 @@ pub(crate) fn changes(
 /// A table clients may write.
 fn writable_table(schema: &'static SchemaMeta, name: &str) -> Result<&'static TableMeta, Refusal> {
     let table = schema.table(name).filter(|t| t.is_synced()).ok_or_else(|| {
-        Refusal::bad_request("unknown_table", format!("there is no synced table `{name}`"))
-            .table(name)
+        let message = format!("there is no synced table `{name}`");
+        Refusal::invalid(Invalid::UnknownTable, Located::table(name, message))
     })?;
     if table.scope == Scope::Public {
-        return Err(Refusal::forbidden(format!(
-            "table `{name}` is public: clients read it and never write it"
-        ))
-        .table(name));
+        let message = format!("table `{name}` is public: clients read it and never write it");
+        return Err(Refusal::forbidden(Located::table(name, message)));
     }
     Ok(table)
 }
@@ -85,28 +85,25 @@ fn upsert_change(
 ) -> Result<Change, Refusal> {
     let table = writable_table(schema, &change.table)?;
     let sent = change.row.into_values().map_err(|e| {
-        Refusal::bad_request("invalid_row", format!("a row of table `{}`: {e}", table.name))
-            .table(table.name)
+        let message = format!("a row of table `{}`: {e}", table.name);
+        Refusal::invalid(Invalid::InvalidRow, Located::table(table.name, message))
     })?;
     // The key first, so that every later message can name it.
     let key = key_of(table, &sent)?;
-    let place = Refusal::place(table.name, Some(&key));
-    let locate = |r: Refusal| r.table(table.name).key(&key);
+    let place = place_of(table.name, Some(&key));
+    // A problem with `column` of the row.
+    let at = |column: &str, message: String| {
+        Located::table(table.name, message).key(&key).column(column)
+    };
     let mut row = Values::new();
     for (name, value) in sent {
         let column = table.column(&name).ok_or_else(|| {
-            locate(Refusal::bad_request(
-                "unknown_column",
-                format!("{place}: table `{}` has no column `{name}`", table.name),
-            ))
-            .column(&name)
+            let message = format!("{place}: table `{}` has no column `{name}`", table.name);
+            Refusal::invalid(Invalid::UnknownColumn, at(&name, message))
         })?;
         let value = canonical(column, value).map_err(|problem| {
-            locate(Refusal::bad_request(
-                problem.code,
-                format!("{place}, column `{name}`: {}", problem.message),
-            ))
-            .column(&name)
+            let message = format!("{place}, column `{name}`: {}", problem.message);
+            Refusal::invalid(problem.why, at(&name, message))
         })?;
         row.insert(name, value);
     }
@@ -114,28 +111,25 @@ fn upsert_change(
         let server_kept = [table.sync.version, table.sync.device].contains(&Some(column.name));
         if !row.contains_key(column.name) && !column.nullable && !column.has_default && !server_kept
         {
-            return Err(locate(Refusal::bad_request(
-                "missing_column",
-                format!("{place}: column `{}` is required", column.name),
-            ))
-            .column(column.name));
+            let message = format!("{place}: column `{}` is required", column.name);
+            return Err(Refusal::invalid(Invalid::MissingColumn, at(column.name, message)));
         }
     }
-    let modified = conflict_time(table, &row).map_err(locate)?;
+    let modified = conflict_time(table, &key, &row)?;
     if let Some(owner) = table.sync.owner {
         match row.get(owner) {
             Some(Value::String(o)) if o == user => {}
             Some(Value::Null) | None if table.scope == Scope::OwnerOrPublic => {
-                return Err(locate(Refusal::forbidden(format!(
+                let message = format!(
                     "{place}: a row with no owner is public, and public rows are read-only; set `{owner}` to your user id"
-                )))
-                .column(owner));
+                );
+                return Err(Refusal::forbidden(at(owner, message)));
             }
             _ => {
-                return Err(locate(Refusal::forbidden(format!(
+                let message = format!(
                     "{place}: column `{owner}` must be your user id: rows can only be written by their owner"
-                )))
-                .column(owner));
+                );
+                return Err(Refusal::forbidden(at(owner, message)));
             }
         }
     }
@@ -145,37 +139,25 @@ fn upsert_change(
 fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<Change, Refusal> {
     let table = writable_table(schema, &change.table)?;
     let key = key_of(table, &change.key)?;
+    let place = place_of(table.name, Some(&key));
+    let at = |message: String| Located::table(table.name, message).key(&key);
     if let Some(extra) = change.key.keys().find(|k| !table.primary_key.contains(&k.as_str())) {
-        let place = Refusal::place(table.name, Some(&key));
-        return Err(Refusal::bad_request(
-            "unknown_column",
-            format!("{place}: `{extra}` is not a primary key column; a delete's key holds exactly the primary key"),
-        )
-        .table(table.name)
-        .key(&key)
-        .column(extra));
+        let message = format!(
+            "{place}: `{extra}` is not a primary key column; a delete's key holds exactly the primary key"
+        );
+        return Err(Refusal::invalid(Invalid::UnknownColumn, at(message).column(extra)));
     }
     if change.modified_at.year() < 1 {
         let problem = year_zero(&change.modified_at);
-        let place = Refusal::place(table.name, Some(&key));
-        return Err(Refusal::bad_request(
-            problem.code,
-            format!("{place}, `modified_at`: {}", problem.message),
-        )
-        .table(table.name)
-        .key(&key));
+        let message = format!("{place}, `modified_at`: {}", problem.message);
+        return Err(Refusal::invalid(problem.why, at(message)));
     }
     if table.sync.deleted.is_none() {
-        let place = Refusal::place(table.name, Some(&key));
-        return Err(Refusal::bad_request(
-            "delete_not_supported",
-            format!(
-                "{place}: table `{}` has no soft-delete column, so clients cannot delete its rows",
-                table.name
-            ),
-        )
-        .table(table.name)
-        .key(&key));
+        let message = format!(
+            "{place}: table `{}` has no soft-delete column, so clients cannot delete its rows",
+            table.name
+        );
+        return Err(Refusal::invalid(Invalid::DeleteNotSupported, at(message)));
     }
     Ok(Change {
         table,
@@ -193,26 +175,19 @@ fn key_of(table: &'static TableMeta, values: &Key) -> Result<Values, Refusal> {
         let column = table.column(name).expect("primary key columns are columns");
         let value = match values.get(*name) {
             None | Some(Value::Null) => {
-                return Err(Refusal::bad_request(
-                    "missing_key",
-                    format!(
-                        "a change to table `{}` has no value for primary key column `{name}`",
-                        table.name
-                    ),
-                )
-                .table(table.name)
-                .column(name));
+                let message = format!(
+                    "a change to table `{}` has no value for primary key column `{name}`",
+                    table.name
+                );
+                let at = Located::table(table.name, message).column(name);
+                return Err(Refusal::invalid(Invalid::MissingKey, at));
             }
             Some(value) => canonical(column, value.clone()).map_err(|problem| {
-                Refusal::bad_request(
-                    problem.code,
-                    format!(
-                        "table `{}`, primary key column `{name}`: {}",
-                        table.name, problem.message
-                    ),
-                )
-                .table(table.name)
-                .column(name)
+                let message = format!(
+                    "table `{}`, primary key column `{name}`: {}",
+                    table.name, problem.message
+                );
+                Refusal::invalid(problem.why, Located::table(table.name, message).column(name))
             })?,
         };
         key.insert((*name).to_owned(), value);
@@ -220,36 +195,34 @@ fn key_of(table: &'static TableMeta, values: &Key) -> Result<Values, Refusal> {
     Ok(key)
 }
 
-/// The row's conflict time, which an upsert must carry.
-fn conflict_time(table: &TableMeta, row: &Values) -> Result<DateTime<Utc>, Refusal> {
+/// The conflict time of the row with this key, which an upsert must carry.
+fn conflict_time(table: &TableMeta, key: &Values, row: &Values) -> Result<DateTime<Utc>, Refusal> {
+    let at = |message: String| Located::table(table.name, message).key(key);
     let Some(modified) = table.sync.modified else {
-        return Err(Refusal::bad_request(
-            "not_syncable",
-            format!("table `{}` has no modified column to order writes by", table.name),
-        ));
+        let message = format!("table `{}` has no modified column to order writes by", table.name);
+        return Err(Refusal::invalid(Invalid::NotSyncable, at(message)));
     };
     match row.get(modified) {
         Some(Value::String(text)) => Ok(wire::parse_timestamp(text).expect("canonical already")),
-        _ => Err(Refusal::bad_request(
-            "missing_column",
-            format!(
+        _ => {
+            let message = format!(
                 "{}: column `{modified}` is required: it is the conflict time of last write wins",
-                Refusal::place(table.name, None)
-            ),
-        )
-        .column(modified)),
+                place_of(table.name, None)
+            );
+            Err(Refusal::invalid(Invalid::MissingColumn, at(message).column(modified)))
+        }
     }
 }
 
-/// Why a value was refused: a code and a sentence.
+/// Why a value was refused: an invalid or a null value, and a sentence.
 #[derive(Debug)]
 pub(crate) struct Problem {
-    pub code: &'static str,
+    pub why: Invalid,
     pub message: String,
 }
 
 fn invalid(message: impl Into<String>) -> Problem {
-    Problem { code: "invalid_value", message: message.into() }
+    Problem { why: Invalid::InvalidValue, message: message.into() }
 }
 
 /// A value in its canonical wire form (lower-case uuids, timestamps with milliseconds in UTC,
@@ -259,7 +232,7 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
         return if column.nullable {
             Ok(Value::Null)
         } else {
-            Err(Problem { code: "null_value", message: "must not be null".into() })
+            Err(Problem { why: Invalid::NullValue, message: "must not be null".into() })
         };
     }
     let expected = |what: &str| invalid(format!("expected {what}, got {value}"));

@@ -96,12 +96,35 @@ pub struct Rejected {
     pub server_row: Option<crate::protocol::Row>,
 }
 /// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub enum RejectReason {
     #[serde(rename = "stale")]
     Stale,
     #[serde(rename = "clock_skew")]
     ClockSkew,
+}
+impl RejectReason {
+    /// The value as it is on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Stale => "stale",
+            RejectReason::ClockSkew => "clock_skew",
+        }
+    }
+}
+impl ::std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 /// The body of every 4xx and 5xx answer; nothing of the request was written.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
@@ -111,8 +134,8 @@ pub struct SyncErrorResponse {
 /// What went wrong, naming the table, key and column where there is one.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncError {
-    /// A stable snake_case code such as `unknown_column`.
-    pub code: ::std::string::String,
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
     /// A sentence for people.
     pub message: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -121,4 +144,164 @@ pub struct SyncError {
     pub key: ::std::option::Option<crate::protocol::Key>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub column: ::std::option::Option<::std::string::String>,
+}
+/// Every code an error answer can carry, each always with the same HTTP status: 401 for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema version, 400 for a change that does not fit the schema, 403 for a write the user may not make, 409 for a constraint of the database, 404 and 405 for the route, 503 when the database is busy or unavailable, and 500 for the server's own failures.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum ErrorCode {
+    #[serde(rename = "missing_authorization")]
+    MissingAuthorization,
+    #[serde(rename = "not_bearer")]
+    NotBearer,
+    #[serde(rename = "empty_token")]
+    EmptyToken,
+    #[serde(rename = "malformed_token")]
+    MalformedToken,
+    #[serde(rename = "unsigned_token")]
+    UnsignedToken,
+    #[serde(rename = "unsupported_algorithm")]
+    UnsupportedAlgorithm,
+    #[serde(rename = "algorithm_not_configured")]
+    AlgorithmNotConfigured,
+    #[serde(rename = "missing_kid")]
+    MissingKid,
+    #[serde(rename = "unknown_kid")]
+    UnknownKid,
+    #[serde(rename = "key_algorithm_mismatch")]
+    KeyAlgorithmMismatch,
+    #[serde(rename = "bad_signature")]
+    BadSignature,
+    #[serde(rename = "token_expired")]
+    TokenExpired,
+    #[serde(rename = "token_not_yet_valid")]
+    TokenNotYetValid,
+    #[serde(rename = "wrong_audience")]
+    WrongAudience,
+    #[serde(rename = "missing_claim")]
+    MissingClaim,
+    #[serde(rename = "invalid_claim")]
+    InvalidClaim,
+    #[serde(rename = "missing_subject")]
+    MissingSubject,
+    #[serde(rename = "invalid_dev_user_id")]
+    InvalidDevUserId,
+    #[serde(rename = "unsupported_media_type")]
+    UnsupportedMediaType,
+    #[serde(rename = "body_too_large")]
+    BodyTooLarge,
+    #[serde(rename = "body_unreadable")]
+    BodyUnreadable,
+    #[serde(rename = "invalid_json")]
+    InvalidJson,
+    #[serde(rename = "invalid_request")]
+    InvalidRequest,
+    #[serde(rename = "upgrade_required")]
+    UpgradeRequired,
+    #[serde(rename = "unsupported_schema_version")]
+    UnsupportedSchemaVersion,
+    #[serde(rename = "too_many_changes")]
+    TooManyChanges,
+    #[serde(rename = "invalid_page_size")]
+    InvalidPageSize,
+    #[serde(rename = "bad_cursor")]
+    BadCursor,
+    #[serde(rename = "unknown_table")]
+    UnknownTable,
+    #[serde(rename = "invalid_row")]
+    InvalidRow,
+    #[serde(rename = "unknown_column")]
+    UnknownColumn,
+    #[serde(rename = "missing_key")]
+    MissingKey,
+    #[serde(rename = "missing_column")]
+    MissingColumn,
+    #[serde(rename = "invalid_value")]
+    InvalidValue,
+    #[serde(rename = "null_value")]
+    NullValue,
+    #[serde(rename = "duplicate_change")]
+    DuplicateChange,
+    #[serde(rename = "delete_not_supported")]
+    DeleteNotSupported,
+    #[serde(rename = "not_syncable")]
+    NotSyncable,
+    #[serde(rename = "forbidden")]
+    Forbidden,
+    #[serde(rename = "constraint_violation")]
+    ConstraintViolation,
+    #[serde(rename = "not_found")]
+    NotFound,
+    #[serde(rename = "method_not_allowed")]
+    MethodNotAllowed,
+    #[serde(rename = "busy")]
+    Busy,
+    #[serde(rename = "database_unavailable")]
+    DatabaseUnavailable,
+    #[serde(rename = "internal")]
+    Internal,
+}
+impl ErrorCode {
+    /// The value as it is on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MissingAuthorization => "missing_authorization",
+            ErrorCode::NotBearer => "not_bearer",
+            ErrorCode::EmptyToken => "empty_token",
+            ErrorCode::MalformedToken => "malformed_token",
+            ErrorCode::UnsignedToken => "unsigned_token",
+            ErrorCode::UnsupportedAlgorithm => "unsupported_algorithm",
+            ErrorCode::AlgorithmNotConfigured => "algorithm_not_configured",
+            ErrorCode::MissingKid => "missing_kid",
+            ErrorCode::UnknownKid => "unknown_kid",
+            ErrorCode::KeyAlgorithmMismatch => "key_algorithm_mismatch",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenNotYetValid => "token_not_yet_valid",
+            ErrorCode::WrongAudience => "wrong_audience",
+            ErrorCode::MissingClaim => "missing_claim",
+            ErrorCode::InvalidClaim => "invalid_claim",
+            ErrorCode::MissingSubject => "missing_subject",
+            ErrorCode::InvalidDevUserId => "invalid_dev_user_id",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::BodyUnreadable => "body_unreadable",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UpgradeRequired => "upgrade_required",
+            ErrorCode::UnsupportedSchemaVersion => "unsupported_schema_version",
+            ErrorCode::TooManyChanges => "too_many_changes",
+            ErrorCode::InvalidPageSize => "invalid_page_size",
+            ErrorCode::BadCursor => "bad_cursor",
+            ErrorCode::UnknownTable => "unknown_table",
+            ErrorCode::InvalidRow => "invalid_row",
+            ErrorCode::UnknownColumn => "unknown_column",
+            ErrorCode::MissingKey => "missing_key",
+            ErrorCode::MissingColumn => "missing_column",
+            ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::NullValue => "null_value",
+            ErrorCode::DuplicateChange => "duplicate_change",
+            ErrorCode::DeleteNotSupported => "delete_not_supported",
+            ErrorCode::NotSyncable => "not_syncable",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ConstraintViolation => "constraint_violation",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Busy => "busy",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+impl ::std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

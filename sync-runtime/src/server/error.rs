@@ -1,5 +1,6 @@
 //! Error answers: every refusal of the HTTP layer and of the engine as a status and the
-//! protocol's `{"error": {...}}` body, with its code recorded in the request's log line.
+//! protocol's `{"error": {...}}` body, with its code recorded in the request's log line. A code
+//! always comes with the same status, so [`status`] is the one table of statuses.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::AuthError;
 use crate::engine::Refusal;
-use crate::protocol::{SyncError, SyncErrorResponse};
+use crate::protocol::{ErrorCode, SyncError, SyncErrorResponse};
 
 /// Why a request was not served.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +37,9 @@ pub(crate) enum ApiError {
     #[error("{path} does not take {method}")]
     MethodNotAllowed { method: String, path: String },
     /// The database could not be reached for a health check.
-    #[error("{}", .0.error.message)]
+    #[error("{0}")]
     Unavailable(Refusal),
-    /// The engine refused the request; its status and body are answered as they are.
+    /// The engine refused the request; the body names where, when the refusal knows.
     #[error("{0}")]
     Refused(Refusal),
     #[error("the server failed while handling the request; it is logged with the request id")]
@@ -46,67 +47,139 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BodyUnreadable(_)
-            | ApiError::InvalidJson(_)
-            | ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Refused(refusal) => {
-                StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            }
-            ApiError::Panic => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn code(&self) -> &str {
+    fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthorized(error) => error.code(),
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::BodyTooLarge { .. } => "body_too_large",
-            ApiError::BodyUnreadable(_) => "body_unreadable",
-            ApiError::InvalidJson(_) => "invalid_json",
-            ApiError::InvalidRequest { .. } => "invalid_request",
-            ApiError::NotFound { .. } => "not_found",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::Unavailable(_) => "database_unavailable",
-            ApiError::Refused(refusal) => &refusal.error.code,
-            ApiError::Panic => "internal",
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            ApiError::BodyUnreadable(_) => ErrorCode::BodyUnreadable,
+            ApiError::InvalidJson(_) => ErrorCode::InvalidJson,
+            ApiError::InvalidRequest { .. } => ErrorCode::InvalidRequest,
+            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+            ApiError::Refused(refusal) => refusal.code(),
+            ApiError::Panic => ErrorCode::Internal,
         }
     }
 
     fn into_body(self) -> SyncError {
-        let code = self.code().to_owned();
-        match self {
-            ApiError::Refused(refusal) => *refusal.error,
-            other => {
-                SyncError { code, message: other.to_string(), table: None, key: None, column: None }
-            }
+        let at = match &self {
+            ApiError::Refused(refusal) => refusal.location(),
+            _ => None,
+        };
+        SyncError {
+            code: self.code(),
+            message: self.to_string(),
+            table: at.and_then(|at| at.table.clone()),
+            key: at.and_then(|at| at.key.clone()),
+            column: at.and_then(|at| at.column.clone()),
         }
+    }
+}
+
+/// The status of every answer with `code`.
+fn status(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        MissingAuthorization
+        | NotBearer
+        | EmptyToken
+        | MalformedToken
+        | UnsignedToken
+        | UnsupportedAlgorithm
+        | AlgorithmNotConfigured
+        | MissingKid
+        | UnknownKid
+        | KeyAlgorithmMismatch
+        | BadSignature
+        | TokenExpired
+        | TokenNotYetValid
+        | WrongAudience
+        | MissingClaim
+        | InvalidClaim
+        | MissingSubject
+        | InvalidDevUserId => StatusCode::UNAUTHORIZED,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        BodyTooLarge | TooManyChanges => StatusCode::PAYLOAD_TOO_LARGE,
+        BodyUnreadable | InvalidJson | InvalidRequest | InvalidPageSize | BadCursor
+        | UnknownTable | InvalidRow | UnknownColumn | MissingKey | MissingColumn | InvalidValue
+        | NullValue | DuplicateChange | DeleteNotSupported | NotSyncable => StatusCode::BAD_REQUEST,
+        UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
+        UnsupportedSchemaVersion | ConstraintViolation => StatusCode::CONFLICT,
+        Forbidden => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Busy | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        tracing::Span::current().record("error", tracing::field::display(self.code()));
+        let code = self.code();
+        tracing::Span::current().record("error", tracing::field::display(code));
         let challenge = match &self {
             ApiError::Unauthorized(AuthError::MissingHeader) => Some("Bearer"),
             ApiError::Unauthorized(_) => Some("Bearer error=\"invalid_token\""),
             _ => None,
         };
         let mut response =
-            (status, Json(SyncErrorResponse { error: self.into_body() })).into_response();
+            (status(code), Json(SyncErrorResponse { error: self.into_body() })).into_response();
         if let Some(challenge) = challenge {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::engine::{Invalid, Located};
+
+    /// The status and the JSON body `error` is answered with.
+    async fn answer(error: ApiError) -> (StatusCode, Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let body = response.into_body().collect().await.expect("a body in memory").to_bytes();
+        (status, serde_json::from_slice(&body).expect("a JSON body"))
+    }
+
+    /// The engine's refusals that no bad request provokes, and a refusal of a change, which
+    /// names its place in the body.
+    #[tokio::test]
+    async fn refusals_are_answered_with_their_codes_status() {
+        let busy = json!({ "error": { "code": "busy",
+            "message": "concurrent writes to the same rows kept conflicting; retry the sync" } });
+        assert_eq!(
+            answer(ApiError::Refused(Refusal::Busy)).await,
+            (StatusCode::SERVICE_UNAVAILABLE, busy)
+        );
+        let failed = json!({ "error": { "code": "internal",
+            "message": "the server's database failed; retry later" } });
+        assert_eq!(
+            answer(ApiError::Refused(Refusal::Database)).await,
+            (StatusCode::INTERNAL_SERVER_ERROR, failed.clone())
+        );
+        let mut unavailable = failed;
+        unavailable["error"]["code"] = json!("database_unavailable");
+        assert_eq!(
+            answer(ApiError::Unavailable(Refusal::Database)).await,
+            (StatusCode::SERVICE_UNAVAILABLE, unavailable)
+        );
+        let key = json!({ "id": 1 }).as_object().cloned().expect("an object");
+        let at = Located::table("tune", "a sentence").key(&key).column("title");
+        let invalid = json!({ "error": { "code": "null_value", "message": "a sentence",
+            "table": "tune", "key": { "id": 1 }, "column": "title" } });
+        assert_eq!(
+            answer(ApiError::Refused(Refusal::invalid(Invalid::NullValue, at))).await,
+            (StatusCode::BAD_REQUEST, invalid)
+        );
     }
 }

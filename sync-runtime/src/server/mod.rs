@@ -1,12 +1,14 @@
-//! The HTTP layer of the sync server (DESIGN 5.1, 5.4, 5.6): `POST /api/sync`, `GET /api/events`
+//! The HTTP layer of the sync server (docs/server.md): `POST /api/sync`, `GET /api/events`
 //! (server pokes) and `GET /healthz` over an [`Engine`], with auth, body limits, CORS, request ids,
 //! logs and graceful shutdown.
 //!
 //! The engine decides what a sync means; this module only turns HTTP into engine calls and
-//! answers into HTTP. Every error answer carries the protocol's [`SyncErrorResponse`] body, bad
-//! input is always a 4xx, and a 500 only comes from the server's own failures.
+//! answers into HTTP. Every error answer carries the protocol's [`SyncErrorResponse`] body with
+//! an [`ErrorCode`], whose status the code decides; bad input is always a 4xx, and a 500 only
+//! comes from the server's own failures.
 //!
 //! [`SyncErrorResponse`]: crate::protocol::SyncErrorResponse
+//! [`ErrorCode`]: crate::protocol::ErrorCode
 
 mod config;
 mod error;

@@ -1,9 +1,12 @@
-//! `src/sync-types.ts`: the sync protocol (DESIGN 5.1) from [`crate::protocol`], with the table
+//! `src/sync-types.ts`: the sync protocol (docs/sync.md) from [`crate::protocol`], with the table
 //! name as the discriminant, so a change for table `tune` carries a `TuneRow` and a `TuneKey`.
 
 use super::{SYNC_TABLES_TYPE, doc_comment, header, string_lit, type_name};
 use crate::ir::Schema;
 use crate::protocol::{Field, MESSAGES, Shape, Tables, Wire};
+
+/// The longest line a string union is printed on; a longer union takes a line per value.
+const MAX_LINE: usize = 100;
 
 pub(super) fn emit(schema: &Schema) -> String {
     let mut out = header();
@@ -59,7 +62,13 @@ pub(super) fn emit(schema: &Schema) -> String {
             }
             Shape::Enum(values) => {
                 let values: Vec<String> = values.iter().map(|v| string_lit(v)).collect();
-                out.push_str(&format!("export type {name} = {};\n", values.join(" | ")));
+                let line = format!("export type {name} = {};\n", values.join(" | "));
+                if line.len() <= MAX_LINE {
+                    out.push_str(&line);
+                } else {
+                    let lines: String = values.iter().map(|v| format!("\n  | {v}")).collect();
+                    out.push_str(&format!("export type {name} ={lines};\n"));
+                }
             }
         }
     }

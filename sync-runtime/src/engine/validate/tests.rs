@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{Op, canonical, changes};
-use crate::engine::Refusal;
 use crate::engine::test_schema::example_schema as schema;
-use crate::protocol::PushChange;
+use crate::engine::{Located, Refusal};
+use crate::protocol::{ErrorCode, PushChange};
 use crate::schema::ColumnMeta;
 
 const USER: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c11";
@@ -19,12 +19,17 @@ fn column(table: &str, name: &str) -> &'static ColumnMeta {
 
 /// The canonical form of `value` in `table.name`, or the refusal's code.
 fn canon(table: &str, name: &str, value: Value) -> Result<Value, &'static str> {
-    canonical(column(table, name), value).map_err(|p| p.code)
+    canonical(column(table, name), value).map_err(|p| p.why.code().as_str())
 }
 
 fn validate(request: Value) -> Result<Vec<super::Change>, Refusal> {
     let parsed: Vec<PushChange> = serde_json::from_value(request).expect("well-formed changes");
     changes(schema(), USER, parsed)
+}
+
+/// Where `refusal` is, which must be a refusal of a change.
+fn at(refusal: &Refusal) -> &Located {
+    refusal.location().unwrap_or_else(|| panic!("{refusal:?} names no place"))
 }
 
 /// The refusal of `request`, which must be refused.
@@ -137,7 +142,7 @@ fn year_zero_is_refused_in_times_and_dates() {
     assert_eq!(canon("tune", "composed_on", json!("0001-01-01")), Ok(json!("0001-01-01")));
     let delete =
         json!([{ "table": "tune", "op": "delete", "key": { "id": TUNE }, "modified_at": at }]);
-    assert_eq!(refused(delete).error.code, "invalid_value");
+    assert_eq!(refused(delete).code(), ErrorCode::InvalidValue);
 }
 
 #[test]
@@ -153,10 +158,10 @@ fn null_only_where_the_column_is_nullable() {
     assert_eq!(canon("tune", "title", Value::Null), Err("null_value"));
     assert_eq!(canon("tune", "structure", Value::Null), Ok(Value::Null));
     let refusal = refused(json!([tune(json!({ "title": null }))]));
-    assert_eq!((refusal.status, refusal.error.code.as_str()), (400, "null_value"));
-    assert_eq!(refusal.error.table.as_deref(), Some("tune"));
-    assert_eq!(refusal.error.column.as_deref(), Some("title"));
-    assert_eq!(refusal.error.key, Some(json!({ "id": TUNE }).as_object().unwrap().clone()));
+    assert_eq!(refusal.code().as_str(), "null_value");
+    assert_eq!(at(&refusal).table.as_deref(), Some("tune"));
+    assert_eq!(at(&refusal).column.as_deref(), Some("title"));
+    assert_eq!(at(&refusal).key, Some(json!({ "id": TUNE }).as_object().unwrap().clone()));
 }
 
 #[test]
@@ -182,18 +187,18 @@ fn unknown_tables_and_columns_are_named() {
     for table in ["nope", "import_job"] {
         let refusal =
             refused(json!([{ "table": table, "op": "upsert", "row": { "id": 1, "source": "x" } }]));
-        assert_eq!((refusal.status, refusal.error.code.as_str()), (400, "unknown_table"));
-        assert_eq!(refusal.error.table.as_deref(), Some(table));
+        assert_eq!(refusal.code().as_str(), "unknown_table");
+        assert_eq!(at(&refusal).table.as_deref(), Some(table));
     }
     let refusal = refused(json!([tune(json!({ "colour": "red" }))]));
-    assert_eq!((refusal.status, refusal.error.code.as_str()), (400, "unknown_column"));
-    assert_eq!(refusal.error.column.as_deref(), Some("colour"));
-    assert!(refusal.error.message.contains("colour"), "{}", refusal.error.message);
+    assert_eq!(refusal.code().as_str(), "unknown_column");
+    assert_eq!(at(&refusal).column.as_deref(), Some("colour"));
+    assert!(refusal.to_string().contains("colour"), "{refusal}");
     // A delete's key holds exactly the primary key.
     let refusal = refused(json!([{ "table": "tune", "op": "delete",
         "key": { "id": TUNE, "title": "x" }, "modified_at": AT }]));
     assert_eq!(
-        (refusal.error.code.as_str(), refusal.error.column.as_deref()),
+        (refusal.code().as_str(), at(&refusal).column.as_deref()),
         ("unknown_column", Some("title"))
     );
 }
@@ -203,26 +208,26 @@ fn missing_keys_and_required_columns_are_refused() {
     let refusal = refused(json!([{ "table": "tune", "op": "upsert",
         "row": { "user_id": USER, "title": "x", "last_modified_at": AT } }]));
     assert_eq!(
-        (refusal.error.code.as_str(), refusal.error.column.as_deref()),
+        (refusal.code().as_str(), at(&refusal).column.as_deref()),
         ("missing_key", Some("id"))
     );
     let refusal = refused(json!([{ "table": "repertoire_tune", "op": "delete",
         "key": { "repertoire_id": TUNE }, "modified_at": AT }]));
     assert_eq!(
-        (refusal.error.code.as_str(), refusal.error.column.as_deref()),
+        (refusal.code().as_str(), at(&refusal).column.as_deref()),
         ("missing_key", Some("tune_id"))
     );
     let refusal = refused(json!([{ "table": "tune", "op": "upsert",
         "row": { "id": TUNE, "user_id": USER, "last_modified_at": AT } }]));
     assert_eq!(
-        (refusal.error.code.as_str(), refusal.error.column.as_deref()),
+        (refusal.code().as_str(), at(&refusal).column.as_deref()),
         ("missing_column", Some("title"))
     );
     // The conflict time is required even though the column has a default.
     let refusal = refused(json!([{ "table": "tune", "op": "upsert",
         "row": { "id": TUNE, "user_id": USER, "title": "x" } }]));
     assert_eq!(
-        (refusal.error.code.as_str(), refusal.error.column.as_deref()),
+        (refusal.code().as_str(), at(&refusal).column.as_deref()),
         ("missing_column", Some("last_modified_at"))
     );
 }
@@ -232,8 +237,8 @@ fn a_row_changed_twice_in_one_request_is_refused_whatever_the_spelling_of_its_ke
     let delete = json!({ "table": "tune", "op": "delete", "key": { "id": TUNE.to_uppercase() },
         "modified_at": AT });
     let refusal = refused(json!([tune(json!({})), delete]));
-    assert_eq!((refusal.status, refusal.error.code.as_str()), (400, "duplicate_change"));
-    assert_eq!(refusal.error.key, Some(json!({ "id": TUNE }).as_object().unwrap().clone()));
+    assert_eq!(refusal.code().as_str(), "duplicate_change");
+    assert_eq!(at(&refusal).key, Some(json!({ "id": TUNE }).as_object().unwrap().clone()));
 }
 
 #[test]
@@ -244,8 +249,8 @@ fn public_tables_are_read_only() {
         json!({ "table": "genre", "op": "delete", "key": { "id": "irish" }, "modified_at": AT });
     for change in [upsert, delete] {
         let refusal = refused(json!([change]));
-        assert_eq!((refusal.status, refusal.error.code.as_str()), (403, "forbidden"));
-        assert_eq!(refusal.error.table.as_deref(), Some("genre"));
+        assert_eq!(refusal.code().as_str(), "forbidden");
+        assert_eq!(at(&refusal).table.as_deref(), Some("genre"));
     }
 }
 
@@ -253,13 +258,16 @@ fn public_tables_are_read_only() {
 fn rows_are_written_only_by_their_owner() {
     let other = "00000000-0000-4000-8000-000000000002";
     let refusal = refused(json!([tune(json!({ "user_id": other }))]));
-    assert_eq!((refusal.status, refusal.error.column.as_deref()), (403, Some("user_id")));
+    assert_eq!(
+        (refusal.code(), at(&refusal).column.as_deref()),
+        (ErrorCode::Forbidden, Some("user_id"))
+    );
     // No owner would make the row public, and public rows are read-only.
     for owner in [json!({ "user_id": null }), json!({})] {
         let mut change = tune(json!({}));
         change["row"].as_object_mut().unwrap().remove("user_id");
         change["row"].as_object_mut().unwrap().extend(owner.as_object().unwrap().clone());
-        assert_eq!(refused(json!([change])).status, 403);
+        assert_eq!(refused(json!([change])).code(), ErrorCode::Forbidden);
     }
     // An owner in upper case is the same user.
     let change = tune(json!({ "user_id": USER.to_uppercase() }));
@@ -270,13 +278,13 @@ fn rows_are_written_only_by_their_owner() {
 fn a_table_without_a_deleted_column_refuses_deletes() {
     let refusal = refused(json!([{ "table": "tag", "op": "delete", "key": { "id": TUNE },
         "modified_at": AT }]));
-    assert_eq!((refusal.status, refusal.error.code.as_str()), (400, "delete_not_supported"));
-    assert_eq!(refusal.error.table.as_deref(), Some("tag"));
+    assert_eq!(refusal.code().as_str(), "delete_not_supported");
+    assert_eq!(at(&refusal).table.as_deref(), Some("tag"));
 }
 
 #[test]
 fn one_bad_change_refuses_the_whole_request() {
     let good = tune(json!({}));
     let bad = json!({ "table": "note", "op": "upsert", "row": { "id": TUNE, "colour": 1 } });
-    assert_eq!(refused(json!([good, bad])).error.table.as_deref(), Some("note"));
+    assert_eq!(at(&refused(json!([good, bad]))).table.as_deref(), Some("note"));
 }

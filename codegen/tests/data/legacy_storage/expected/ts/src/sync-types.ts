@@ -121,11 +121,59 @@ export interface SyncErrorResponse {
 
 /** What went wrong, naming the table, key and column where there is one. */
 export interface SyncError {
-  /** A stable snake_case code such as `unknown_column`. */
-  code: string;
+  /** What went wrong, for programs. */
+  code: ErrorCode;
   /** A sentence for people. */
   message: string;
   table?: string;
   key?: Record<string, unknown>;
   column?: string;
 }
+
+/** Every code an error answer can carry, each always with the same HTTP status: 401 for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema version, 400 for a change that does not fit the schema, 403 for a write the user may not make, 409 for a constraint of the database, 404 and 405 for the route, 503 when the database is busy or unavailable, and 500 for the server's own failures. */
+export type ErrorCode =
+  | "missing_authorization"
+  | "not_bearer"
+  | "empty_token"
+  | "malformed_token"
+  | "unsigned_token"
+  | "unsupported_algorithm"
+  | "algorithm_not_configured"
+  | "missing_kid"
+  | "unknown_kid"
+  | "key_algorithm_mismatch"
+  | "bad_signature"
+  | "token_expired"
+  | "token_not_yet_valid"
+  | "wrong_audience"
+  | "missing_claim"
+  | "invalid_claim"
+  | "missing_subject"
+  | "invalid_dev_user_id"
+  | "unsupported_media_type"
+  | "body_too_large"
+  | "body_unreadable"
+  | "invalid_json"
+  | "invalid_request"
+  | "upgrade_required"
+  | "unsupported_schema_version"
+  | "too_many_changes"
+  | "invalid_page_size"
+  | "bad_cursor"
+  | "unknown_table"
+  | "invalid_row"
+  | "unknown_column"
+  | "missing_key"
+  | "missing_column"
+  | "invalid_value"
+  | "null_value"
+  | "duplicate_change"
+  | "delete_not_supported"
+  | "not_syncable"
+  | "forbidden"
+  | "constraint_violation"
+  | "not_found"
+  | "method_not_allowed"
+  | "busy"
+  | "database_unavailable"
+  | "internal";

@@ -7,14 +7,12 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::watch;
 
 use super::AppState;
-use super::error::ApiError;
-use super::handlers::authenticate;
+use super::extract::User;
 use crate::pokes::POKE_EVENT;
 use crate::store::Store;
 
@@ -26,14 +24,13 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub(super) struct Stopping(pub watch::Receiver<bool>);
 
-/// `GET /api/events`: authenticated like `POST /api/sync`, then subscribed before the answer's
+/// `GET /api/events`: the [`User`] as `POST /api/sync` takes it, subscribed before the answer's
 /// head goes out, so that a client that has the head gets every later poke.
 pub(super) async fn events<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    User(user): User,
     stopping: Option<Extension<Stopping>>,
-    headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let user = authenticate(&state, &headers).await?;
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let pokes = state.engine.pokes(&user);
     // A router served without `serve` has no shutdown signal: its streams end with their client.
     let stopping = stopping.map(|Extension(Stopping(stopping))| stopping);
@@ -46,7 +43,7 @@ pub(super) async fn events<S: Store>(
             let data = serde_json::to_string(&poke).expect("a poke serializes");
             Some((Ok(Event::default().event(POKE_EVENT).data(data)), (pokes, stopping)))
         });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
 
 /// Completes once the server is shutting down (or is gone); never without a signal.

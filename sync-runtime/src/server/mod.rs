@@ -13,6 +13,7 @@
 mod config;
 mod error;
 mod events;
+mod extract;
 mod handlers;
 mod layers;
 

@@ -1,0 +1,114 @@
+//! What handlers take from a request, each refused with the protocol's error body: the
+//! [`User`] of the bearer token and the [`SyncBody`], declared JSON, within the size limit and
+//! parsed with the path of the field at fault. Axum runs them in the handler's argument order, so
+//! a handler that takes the user first refuses a request without valid credentials before its
+//! body is read.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::protocol::SyncRequest;
+use crate::store::Store;
+
+/// The user (the JWT subject) of the request's bearer token, recorded in the request's log span.
+#[derive(Debug, Clone)]
+pub(super) struct User(pub String);
+
+impl<S: Store> FromRequestParts<Arc<AppState<S>>> for User {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState<S>>,
+    ) -> Result<Self, ApiError> {
+        // A header that is not ASCII goes to the authenticator as text anyway, so the client
+        // learns that its token is malformed rather than that it sent none.
+        let authorization =
+            parts.headers.get(header::AUTHORIZATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let user = state
+            .auth
+            .authenticate(authorization.as_deref())
+            .await
+            .map_err(ApiError::Unauthorized)?;
+        tracing::Span::current().record("user", tracing::field::display(&user));
+        Ok(User(user))
+    }
+}
+
+/// The body of `POST /api/sync`.
+#[derive(Debug)]
+pub(super) struct SyncBody(pub SyncRequest);
+
+impl<S: Store> FromRequest<Arc<AppState<S>>> for SyncBody {
+    type Rejection = ApiError;
+
+    /// The checks run from the cheapest to the dearest: the declared type, the declared length,
+    /// the length read, then the parse.
+    async fn from_request(request: Request, state: &Arc<AppState<S>>) -> Result<Self, ApiError> {
+        require_json(request.headers())?;
+        let (parts, body) = request.into_parts();
+        let body = read_body(&parts.headers, body, state.http.max_body_bytes).await?;
+        // The bytes are dropped here, before the engine's transaction rather than after it: the
+        // body can be megabytes.
+        parse(&body).map(SyncBody)
+    }
+}
+
+/// The body must be declared JSON (`application/json`, parameters such as `charset` allowed),
+/// so that a form post or a text body is refused for what it is rather than as bad JSON.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(ApiError::UnsupportedMediaType(None));
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(Some(text.into_owned())))
+    }
+}
+
+/// The whole body, refused unread when its declared length is over `limit`, and as soon as it
+/// passes `limit` when it is streamed without one.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::BodyTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(ApiError::BodyTooLarge { limit }),
+        Err(error) => Err(ApiError::BodyUnreadable(error.to_string())),
+    }
+}
+
+/// The request, or what is wrong with it: not JSON at all, or JSON of the wrong shape, with the
+/// path of the field at fault (`changes[3].op`). The path is only tracked when the fast parse
+/// failed, so a valid request costs one plain parse.
+fn parse(body: &[u8]) -> Result<SyncRequest, ApiError> {
+    let error = match serde_json::from_slice(body) {
+        Ok(request) => return Ok(request),
+        Err(error) if !error.is_data() => return Err(ApiError::InvalidJson(error)),
+        Err(error) => error,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, SyncRequest>(&mut deserializer) {
+        Err(traced) => {
+            let path = traced.path().to_string();
+            Err(ApiError::InvalidRequest { path, inner: traced.into_inner() })
+        }
+        // Both parses read the same bytes, so this cannot happen; answer the first error anyway.
+        Ok(_) => Err(ApiError::InvalidRequest { path: ".".to_owned(), inner: error }),
+    }
+}

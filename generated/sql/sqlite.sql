@@ -163,7 +163,7 @@ CREATE TABLE "tag" (
   CONSTRAINT "tag_tune_id_fkey" FOREIGN KEY ("tune_id") REFERENCES "tune" ("id") ON DELETE CASCADE
 ) STRICT;
 
--- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- The client's sync machinery (docs/sync.md). Triggers record every local write of a synced table
 -- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
 -- the entries it sent and that no write changed since. While it applies pulled rows it sets
 -- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.

@@ -1,5 +1,5 @@
 //! Authentication of sync requests: the `Authorization: Bearer <JWT>` header in, the user id out
-//! (DESIGN 5.4).
+//! (docs/sync.md).
 //!
 //! An [`Authenticator`] verifies tokens with the keys of its [`AuthConfig`]:
 //! - HS256 with a shared secret (Supabase's `SUPABASE_JWT_SECRET`), whose bytes are used as given;

@@ -1,4 +1,4 @@
-//! The sync client (DESIGN 5.5): a device's SQLite database, kept in sync with a sync server.
+//! The sync client (docs/sync.md): a device's SQLite database, kept in sync with a sync server.
 //!
 //! The database is made from the generated `sqlite.sql`, whose triggers record every local write
 //! of a synced table in an outbox (one entry per row). [`Client::sync_once`] pushes the rows the

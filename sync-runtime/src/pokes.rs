@@ -1,4 +1,4 @@
-//! Server pokes (DESIGN 5.5): the server tells a user's devices that their data changed, so they
+//! Server pokes (docs/sync.md): the server tells a user's devices that their data changed, so they
 //! sync now rather than on their next timer, without a third-party realtime service.
 //!
 //! After the engine commits a push that wrote at least one row, the store announces a [`Poke`]:

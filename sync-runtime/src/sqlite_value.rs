@@ -1,4 +1,4 @@
-//! Values between their wire form (DESIGN section 4) and the form the generated SQLite DDL
+//! Values between their wire form (docs/types.md) and the form the generated SQLite DDL
 //! stores them in: shared by the embedded SQLite store and the client.
 
 use rusqlite::types::{Value as SqlValue, ValueRef};

@@ -1,4 +1,4 @@
-//! The `sync-server` binary as a user runs it (DESIGN 5.6): it refuses to start without a JWT key
+//! The `sync-server` binary as users run it (docs/server.md): it refuses to start without a JWT key
 //! and says what to pass, exits 2 on bad configuration, and with `--insecure-dev-auth` serves the
 //! embedded SQLite store, answers `/healthz` and a sync, and stops cleanly on SIGTERM.
 

@@ -1,5 +1,5 @@
 //! Shared support for the workspace integration tests: the schemas under test, a fresh
-//! Postgres database per test, and the wire form of values (DESIGN section 4) in each store.
+//! Postgres database per test, and the wire form of values (docs/types.md) in each store.
 
 pub mod catalog;
 pub mod client;

@@ -123,7 +123,7 @@ impl Database {
 
     /// Wait until every transaction that had started when this is called has ended, so that a
     /// pull serves all of them. On Postgres a pull stops at the oldest transaction still open in
-    /// the whole cluster (DESIGN 5.2), which a concurrent test may be holding for a moment. SQLite
+    /// the whole cluster (docs/sync.md), which a concurrent test may hold for a moment. SQLite
     /// has one writer at a time, and a pull serves everything committed before it.
     pub fn settle(&self) {
         let Database::Postgres(db) = self else { return };

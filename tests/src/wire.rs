@@ -1,4 +1,4 @@
-//! What the tests expect, written from DESIGN section 4 independently of the emitters: the
+//! What the tests expect, written from docs/types.md independently of the emitters: the
 //! stored type per database, which columns carry a CHECK, and values in their wire form.
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -1,4 +1,4 @@
-//! The generated Postgres sync machinery on a real server (DESIGN 5.2, 5.3): the cursor column
+//! The generated Postgres sync machinery on a real server (docs/sync.md): the cursor column
 //! follows commit order, so a pull bounded by the horizon never skips a row, not even under many
 //! concurrent writers; every write path stamps it; every delete path (plain SQL, a cascade, a
 //! `via:` child) leaves a tombstone for the right owner; the horizon reports what holds it back.

@@ -1,4 +1,4 @@
-//! The sync server over real HTTP on 127.0.0.1 (DESIGN 5.1, 5.4, 5.6): one sync per store shows
+//! The sync server over real HTTP on 127.0.0.1 (docs/server.md): one sync per store shows
 //! the wiring, then the mechanics of HTTP: a chunked body over the limit, content types, unknown
 //! paths and methods in the protocol's error shape, CORS, request ids, health checks and graceful
 //! shutdown. Bad tokens and bad input, each with a snapshot showing it wrote nothing, are in
@@ -46,7 +46,7 @@ async fn push_then_pull(server: &TestServer) {
     let pushed = server.sync(USER, &profile_push("Ada")).await.expect("the push is accepted");
     assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
     // On Postgres, a transaction open elsewhere in the cluster (another test's) holds the pull
-    // horizon back until it ends (DESIGN 5.2), so the row may take a few pulls to show.
+    // horizon back until it ends (docs/sync.md), so the row may take a few pulls to show.
     let deadline = Instant::now() + Duration::from_secs(30);
     let profile = loop {
         let pulled =

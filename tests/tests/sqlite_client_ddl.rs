@@ -1,4 +1,4 @@
-//! The client's sync machinery of the generated `sqlite.sql` on its own (DESIGN 5.5), without a
+//! The client's sync machinery of the generated `sqlite.sql` on its own (docs/sync.md), without a
 //! client: every local write of a synced table leaves one outbox entry per row whose `seq` rises
 //! with each write, a delete records its time, the `applying` switch silences the triggers, and
 //! writes a server would refuse are refused at once.

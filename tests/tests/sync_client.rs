@@ -1,4 +1,4 @@
-//! The sync client against a real server on loopback, on both stores (DESIGN 5.5): two devices of
+//! The sync client against a real server on loopback, on both stores (docs/sync.md): two devices of
 //! one user converge through the server, deletes travel, pulled rows are never recorded as local
 //! writes, and a device converges to exactly what the server lets its user read.
 

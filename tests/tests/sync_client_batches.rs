@@ -1,4 +1,4 @@
-//! Syncs that take several requests, on both stores (DESIGN 5.5): an outbox larger than one push
+//! Syncs that take several requests, on both stores (docs/sync.md): an outbox larger than one push
 //! reaches the server parents first, a pull of many pages converges, and a failure between two
 //! pages keeps the pages applied before it and misses nothing after it; a change refused for a
 //! clock too far ahead waits in the outbox without keeping the sync going.

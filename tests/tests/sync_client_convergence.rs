@@ -1,4 +1,4 @@
-//! The convergence property of the sync client (DESIGN 5.5), on both stores: four devices (three
+//! The convergence property of the sync client (docs/sync.md), on both stores: four devices (three
 //! of one user, one of another) make random creates, edits, soft deletes and SQL deletes of
 //! tunes, notes, repertoires, their tunes and practice records, and sync at random moments
 //! through a proxy that sometimes loses an answer or holds it while the device goes on editing;

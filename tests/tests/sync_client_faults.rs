@@ -1,4 +1,4 @@
-//! The sync client under faults, on both stores (DESIGN 5.5): devices reach a real server through
+//! The sync client under faults, on both stores (docs/sync.md): devices reach a real server through
 //! a loopback [`Proxy`] that loses or holds answers. An edit made while a request is in flight
 //! survives; a pulled row replaces a pending local edit only when it is newer by the server's
 //! rule; a lost answer, a client killed before it acknowledged, or a failure before the cursor is

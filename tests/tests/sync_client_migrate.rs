@@ -1,4 +1,4 @@
-//! A device's database meets a newer app (DESIGN 6, issue 6): the client runs the SQLite
+//! A device's database meets a newer app (docs/drift.md, issue 6): the client runs the SQLite
 //! migrations `codegen::migrate` plans on open, keeps every row and every pending local write,
 //! records the new version, and syncs with a server of that version; a failing migration leaves
 //! the database as it was, and a missing one is refused.

@@ -1,5 +1,5 @@
 //! Rows removed on the server by another path than sync (an admin's SQL, and the foreign key
-//! cascades it sets off), seen from the sync client, on both stores (DESIGN 5.3, 5.5): the
+//! cascades it sets off), seen from the sync client, on both stores (docs/sync.md): the
 //! removal reaches every device and wins over a pending local edit.
 //!
 //! Not here yet: a device that wrote a child under a row the server removed meanwhile. The

@@ -1,4 +1,4 @@
-//! Conformance, deletes (DESIGN 5.3), on both stores: a client delete is a soft delete that the
+//! Conformance, deletes (docs/sync.md), on both stores: a client delete is a soft delete that the
 //! user's other devices pull; an older delete loses to a later edit; a table without a deleted
 //! column refuses deletes; a row removed by plain SQL on the server, with its cascade, reaches
 //! its owner's devices as a deletion and nobody else's; so does the old key of a row whose

@@ -1,4 +1,4 @@
-//! Conformance, late commit on Postgres (DESIGN 5.2): a transaction that started earlier and
+//! Conformance, late commit on Postgres (docs/sync.md): a transaction that started earlier and
 //! commits later than another is never skipped by a pull, though its conflict time is older
 //! than what the client already has (the seed's `last_modified_at > lastSyncAt` cursor loses
 //! exactly this row).

@@ -1,4 +1,4 @@
-//! Conformance, last write wins (DESIGN 5.3), on both stores: the newer change wins, an older
+//! Conformance, last write wins (docs/sync.md), on both stores: the newer change wins, an older
 //! one is rejected with the server's row, an equal resend changes nothing, ties on the conflict
 //! time break by device id whatever the order of arrival, a clock beyond the allowed skew is
 //! refused, and the server keeps `version` and `device` whatever the client sent.

@@ -1,4 +1,4 @@
-//! Clients of an older schema version at a newer server (DESIGN 6, issue 6): through a change old
+//! Clients of an older schema at a newer server (docs/drift.md, issue 6): through a change old
 //! clients can live with (a new nullable column) and `[schema] min_client_version` still at their
 //! version, they keep syncing, the server fills what they do not send, and they ignore what they
 //! do not know; once `min_client_version` passes their version they get `upgrade_required`.

@@ -1,4 +1,4 @@
-//! Server pokes end to end (DESIGN 5.5), on a real server on loopback over both stores: a push
+//! Server pokes end to end (docs/sync.md), on a real server on loopback over both stores: a push
 //! that writes pokes the user's devices through `GET /api/events` within a second, one that
 //! writes nothing pokes no one, another user hears nothing; on Postgres a push through one server
 //! instance pokes a device connected to another, and the listener survives losing its

@@ -1,4 +1,4 @@
-//! Conformance, paging (DESIGN 5.1, 5.2), on both stores: a pull of more rows than a page comes
+//! Conformance, paging (docs/sync.md), on both stores: a pull of more rows than a page comes
 //! in bounded pages that resume at the cursor, with no row missed or served twice, also when rows
 //! are written between pages; a cursor the server did not make and a page size below one are
 //! refused with 400 and write nothing.

@@ -1,4 +1,4 @@
-//! End-to-end refusals of bad credentials (issue 4, DESIGN 5.4), on both stores: a real server on
+//! End-to-end refusals of bad credentials (issue 4, docs/sync.md), on both stores: a real server on
 //! 127.0.0.1 that verifies HS256 tokens with a secret and RS256/ES256 tokens with a JWKS file made
 //! at test time. Every bad token is answered 401 with the protocol's error body and a `Bearer`
 //! challenge, and writes nothing although its request carries valid changes; the same request

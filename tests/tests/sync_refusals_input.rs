@@ -1,4 +1,4 @@
-//! End-to-end refusals of bad input (issue 4, DESIGN 5.4), on both stores: malformed requests
+//! End-to-end refusals of bad input (issue 4, docs/sync.md), on both stores: malformed requests
 //! sent with a good token to a real server on 127.0.0.1. Each is a 4xx (never a 500) whose body
 //! names the problem by its code and, where there is one, the table, key and column; and each
 //! writes nothing, although a valid change comes before the bad one in the same request, so a

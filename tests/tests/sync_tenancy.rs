@@ -1,4 +1,4 @@
-//! Conformance, tenancy (DESIGN 5.4), on both stores: a second user tries every way into the
+//! Conformance, tenancy (docs/sync.md), on both stores: a second user tries every way into the
 //! first user's rows. Each write is refused with 403 and writes nothing, not even the valid
 //! changes that came with it in the same request; each read finds nothing it may not see.
 

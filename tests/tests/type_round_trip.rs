@@ -1,5 +1,5 @@
 //! Every logical type, in every storage variant, written through each store and read back:
-//! the wire value that comes out equals the one that went in (DESIGN section 4), including
+//! the wire value that comes out equals the one that went in (docs/types.md), including
 //! edge values; and each type's constraints reject what is not a value of the type.
 
 use codegen::ir::{Column, Schema, TimestampStorage};

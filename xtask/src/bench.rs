@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: figures printed as `name: value` lines (DESIGN section 7).
+//! `cargo xtask bench`: figures printed as `name: value` lines (docs/bench.md).
 //!
 //! The generator's own speed: `gen` (load, validate, emit, write) on the example schema and on a
 //! synthetic 500-table schema, the median of several runs in one process. Then the sync figures,

@@ -1,4 +1,4 @@
-//! `sync-server`: serves `POST /api/sync`, `GET /api/events` and `GET /healthz` (DESIGN 5.6).
+//! `sync-server`: serves `POST /api/sync`, `GET /api/events` and `GET /healthz` (docs/server.md).
 //! Flags and environment in, a store and an authenticator built from them, then the server until
 //! SIGINT or SIGTERM.
 //!
@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 /// exits anyway, so that a stalled client cannot hold a deployment's shutdown forever.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Serve sync for the schema in schema.toml: `POST /api/sync` (push then pull, DESIGN 5.1) and
+/// Serve sync for the schema in schema.toml: `POST /api/sync` (push then pull, docs/sync.md) and
 /// `GET /healthz`.
 ///
 /// With no arguments but --insecure-dev-auth it serves on 127.0.0.1:8787 from an embedded SQLite

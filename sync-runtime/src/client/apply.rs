@@ -1,4 +1,4 @@
-//! Applying a sync response to the device's database, in one SQLite transaction (DESIGN 5.5).
+//! Applying a sync response to the device's database, in one SQLite transaction (docs/sync.md).
 //!
 //! The transaction deletes exactly the outbox entries that were sent and that no local write has
 //! changed since (their `seq` is the one that was read), applies what the server refused back

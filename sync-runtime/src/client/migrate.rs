@@ -1,4 +1,4 @@
-//! Bringing a device's database to the app's schema version when the client opens it (DESIGN 6).
+//! A device's database brought to the app's schema version as the client opens it (docs/drift.md).
 //!
 //! A device's database records its version in `PRAGMA user_version` (set when the client creates
 //! it from the generated DDL, and by each migration script). Opening it with a newer app runs the

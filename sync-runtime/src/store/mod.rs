@@ -5,7 +5,7 @@
 //! order. [`postgres`] is the system of record; [`sqlite`] is the embedded default. Both pass the
 //! same conformance suite (`tests/tests/sync_*.rs`, each test run once per store).
 //!
-//! Values cross this boundary in their wire form (DESIGN section 4): a row is a JSON object keyed
+//! Values cross this boundary in their wire form (docs/types.md): a row is a JSON object keyed
 //! by column name, timestamps are `2026-11-24T10:00:00.000Z` strings, and so on. The engine
 //! normalises what clients send before a store sees it, and a store returns exactly that form.
 //!
@@ -39,7 +39,7 @@ pub trait Store: Send + Sync + 'static {
     /// ends.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx<'_>, StoreError>> + Send;
 
-    /// How far behind pulls are held (DESIGN 5.2), for `/healthz`.
+    /// How far behind pulls are held (docs/server.md), for `/healthz`.
     fn horizon(&self) -> impl Future<Output = Result<Horizon, StoreError>> + Send;
 
     /// The pokes of committed transactions from now on, of every user.
@@ -78,7 +78,7 @@ pub trait Transaction: Send {
         rows: &[Values],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// One page of at most `limit` changes that `user` may read (DESIGN 5.4), after `cursor`
+    /// One page of at most `limit` changes that `user` may read (docs/sync.md), after `cursor`
     /// (`None`: from the beginning), in commit order: rows written and rows deleted by any path.
     /// Rows this transaction wrote itself come in a later pull.
     fn pull(
@@ -114,7 +114,7 @@ pub struct Page {
     pub has_more: bool,
 }
 
-/// What holds pulls back (DESIGN 5.2): see `_sync_horizon()` in the generated Postgres DDL.
+/// What holds pulls back (docs/sync.md): see `_sync_horizon()` in the generated Postgres DDL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Horizon {
     /// Finished transactions that pulls do not serve yet because an older one is still open.

@@ -1,5 +1,5 @@
 //! The embedded SQLite store: the default of `sync-server` when no Postgres is given
-//! (DESIGN 5.6).
+//! (docs/server.md).
 //!
 //! One [`rusqlite::Connection`] behind a [`tokio::sync::Mutex`]: a transaction holds the lock
 //! from [`begin`](Store::begin) until it commits or is dropped, and runs `BEGIN IMMEDIATE`, so

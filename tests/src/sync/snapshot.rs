@@ -95,7 +95,7 @@ impl Snapshot {
         Some(row)
     }
 
-    /// The rows `user` may read (DESIGN 5.4), without change stamps: what every device of the
+    /// The rows `user` may read (docs/sync.md), without change stamps: what every device of the
     /// user holds once it has pulled everything.
     pub fn readable_by(&self, user: &str) -> Rows {
         let mut out = Rows::new();

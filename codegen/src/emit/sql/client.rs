@@ -1,4 +1,4 @@
-//! The client's sync machinery of one SQLite table (DESIGN 5.5), laid out after the tables by
+//! The client's sync machinery of one SQLite table (docs/sync.md), laid out after the tables by
 //! `sqlite.sql.jinja`.
 //!
 //! A device's database keeps an outbox of its local writes: generated triggers record every

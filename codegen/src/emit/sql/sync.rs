@@ -1,4 +1,4 @@
-//! The server-side sync machinery of one synced table, Postgres only (DESIGN 5.2 and 5.3).
+//! The server-side sync machinery of one synced table, Postgres only (docs/sync.md).
 //!
 //! Each synced table gets a cursor column stamped with the writing transaction's id, an index
 //! that pull reads through, and the arguments of its tombstone trigger. The shared functions and

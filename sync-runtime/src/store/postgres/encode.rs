@@ -1,4 +1,4 @@
-//! Rows from Postgres to their wire JSON (DESIGN 4), written directly from the binary protocol.
+//! Rows from Postgres to wire JSON (docs/types.md), written directly from the binary protocol.
 //!
 //! Building JSON in SQL (`json_build_object`, `to_char`) costs Postgres more than reading the
 //! rows themselves; decoding the binary values here and writing the text once is several times

@@ -1,4 +1,4 @@
-//! The Postgres store: the system of record (DESIGN 5.6).
+//! The Postgres store: the system of record (docs/server.md).
 //!
 //! It relies on the sync machinery the generator writes into `generated/sql/postgres.sql`: the
 //! `_sync_xid` column every synced table carries (stamped by a trigger with the writing

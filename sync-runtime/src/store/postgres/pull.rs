@@ -1,4 +1,4 @@
-//! Pull on Postgres: changes in commit order, never one missed (DESIGN 5.2).
+//! Pull on Postgres: changes in commit order, never one missed (docs/sync.md).
 //!
 //! Every row carries `_sync_xid`, the id of the transaction that wrote it last, and every
 //! deleted row leaves a tombstone with the id of the deleting transaction. A pull first reads the

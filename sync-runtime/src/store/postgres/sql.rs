@@ -126,7 +126,7 @@ impl PgTable {
     }
 
     /// The joins and condition under which `$1` (the user id, text) may read a row of `t`
-    /// (DESIGN 5.4); `None` when the user can read none.
+    /// (docs/sync.md); `None` when the user can read none.
     pub fn readable(
         &self,
         schema: &SchemaMeta,

@@ -1,4 +1,4 @@
-//! The server-side sync machinery in the SQLite database (DESIGN 5.2, 5.3), installed by
+//! The server-side sync machinery in the SQLite database (docs/sync.md), installed by
 //! [`SqliteStore::open`](super::SqliteStore::open) from the metadata.
 //!
 //! - `_sync_counter` holds one number. SQLite has one writer at a time, so a counter gives

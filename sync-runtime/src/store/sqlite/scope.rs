@@ -1,4 +1,4 @@
-//! Who may read a row (DESIGN 5.4), as SQL over the metadata: the filter pull uses, and the
+//! Who may read a row (docs/sync.md), as SQL over the metadata: the filter pull uses, and the
 //! owner a deleted row's tombstone records.
 
 use super::{ident, literal};

@@ -1,4 +1,4 @@
-//! `sync-bench`: the sync figures of `cargo xtask bench` (DESIGN section 7), each measured next
+//! `sync-bench`: the sync figures of `cargo xtask bench` (docs/bench.md), each measured next
 //! to its baseline in the same run against the Postgres of `TEST_DATABASE_URL`.
 //!
 //! - `push_vs_raw`: rows pushed through `POST /api/sync` versus the same rows upserted by one

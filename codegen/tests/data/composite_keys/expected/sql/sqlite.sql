@@ -32,7 +32,7 @@ CREATE TABLE "basket_line" (
   CONSTRAINT "basket_line_owner_id_number_fkey" FOREIGN KEY ("owner_id", "number") REFERENCES "basket" ("owner_id", "number") ON DELETE CASCADE ON UPDATE CASCADE
 ) STRICT;
 
--- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- The client's sync machinery (docs/sync.md). Triggers record every local write of a synced table
 -- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
 -- the entries it sent and that no write changed since. While it applies pulled rows it sets
 -- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.

@@ -20,7 +20,7 @@ CREATE TABLE "event" (
 CREATE INDEX "ix_event_user_changed" ON "event" ("user_ref", "changed" DESC);
 CREATE INDEX "ix_event_open" ON "event" ("type") WHERE removed = 0;
 
--- The client's sync machinery (DESIGN 5.5). Triggers record every local write of a synced table
+-- The client's sync machinery (docs/sync.md). Triggers record every local write of a synced table
 -- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
 -- the entries it sent and that no write changed since. While it applies pulled rows it sets
 -- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.

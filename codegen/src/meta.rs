@@ -10,12 +10,12 @@ use sync_meta::schema::{ColumnMeta, SchemaMeta, Scope, SyncColumns, TableMeta, T
 use crate::ir;
 
 /// A schema read from a `schema.toml` file at run time (by `sync-server`): its metadata, and the
-/// embedded store's SQLite DDL generated from the same IR, so the store's tables always match
-/// the metadata.
+/// embedded store's SQLite DDL (`sqlite-server.sql`: the tables with the server's sync
+/// machinery) generated from the same IR, so the store's tables always match the metadata.
 #[derive(Debug, Clone)]
 pub struct LoadedSchema {
     pub meta: &'static SchemaMeta,
-    pub sqlite_ddl: String,
+    pub sqlite_server_ddl: String,
 }
 
 /// Why a schema file could not be loaded.
@@ -38,8 +38,8 @@ impl LoadedSchema {
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let schema = crate::load(&name, &text)
             .map_err(|e| LoadError::Invalid { path: path.to_owned(), rendered: e.render() })?;
-        let sqlite_ddl = crate::emit::sql::sqlite(&schema);
-        Ok(LoadedSchema { meta: schema_meta(&schema), sqlite_ddl })
+        let sqlite_server_ddl = crate::emit::sql::sqlite_server(&schema);
+        Ok(LoadedSchema { meta: schema_meta(&schema), sqlite_server_ddl })
     }
 }
 

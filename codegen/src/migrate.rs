@@ -1,21 +1,21 @@
 //! Migrations: the SQL that takes a database made from one version of `schema.toml` to the
 //! next, for Postgres and for SQLite (`cargo xtask migrate`).
 //!
-//! Both scripts are built from the DDL that `gen` writes for each version, compared statement by
-//! statement, so a new table, an index or a trigger is exactly what a fresh database of the new
-//! version has. Postgres changes a table in place with `ALTER TABLE`; SQLite does what its
+//! Both scripts are built from the statements the emitters make for each version (the very
+//! statements `gen` writes), compared statement by statement, so a new table, an index or a
+//! trigger is exactly what a fresh database of the new version has. Postgres changes a table in place with `ALTER TABLE`; SQLite does what its
 //! `ALTER TABLE` allows (adding a column at the end) and otherwise rebuilds the table the way its
 //! documentation prescribes, with foreign keys off so that no row is cascade-deleted. Each script
 //! runs in one transaction: a failure (a NULL left in a column made NOT NULL, a foreign key
 //! violated) changes nothing.
 
 mod postgres;
-mod script;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
 use crate::GENERATED_NOTICE;
+use crate::emit::sql::{Statement, StatementKind};
 use crate::ir::{Schema, TimestampStorage};
 
 /// The migration from one schema version to the next, one script per database.
@@ -119,4 +119,34 @@ impl Script {
     fn extend(&mut self, other: Script) {
         self.0.extend(other.0);
     }
+}
+
+/// One version's DDL as the emitter made it, looked up by table.
+#[derive(Debug, Clone)]
+struct Ddl(Vec<Statement>);
+
+impl Ddl {
+    /// The `CREATE TABLE` of `table`.
+    fn table(&self, table: &str) -> Option<&Statement> {
+        self.0.iter().find(|s| is_table(s) && s.table.as_deref() == Some(table))
+    }
+
+    /// The indexes, triggers, rows and comments of `table`, in file order.
+    fn parts_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Statement> + 'a {
+        self.0.iter().filter(move |s| !is_table(s) && s.table.as_deref() == Some(table))
+    }
+
+    /// The statements of the sync machinery: those of no table (functions) and those of its
+    /// own tables, whose names start with `prefix`.
+    fn machinery(&self, prefix: &str) -> Vec<Statement> {
+        self.0
+            .iter()
+            .filter(|s| s.table.as_deref().is_none_or(|t| t.starts_with(prefix)))
+            .cloned()
+            .collect()
+    }
+}
+
+fn is_table(statement: &Statement) -> bool {
+    matches!(statement.kind, StatementKind::Table(_))
 }

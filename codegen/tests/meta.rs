@@ -20,13 +20,13 @@ fn the_example_schema_loads_as_the_generated_metadata() {
 }
 
 #[test]
-fn the_sqlite_ddl_is_the_committed_one() {
+fn the_sqlite_ddl_is_the_committed_server_one() {
     let loaded = LoadedSchema::read(&example_path()).expect("the example schema is valid");
     let committed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/sql/sqlite.sql"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/sql/sqlite-server.sql"),
     )
-    .expect("read generated/sql/sqlite.sql");
-    assert_eq!(loaded.sqlite_ddl.replace("\r\n", "\n"), committed.replace("\r\n", "\n"));
+    .expect("read generated/sql/sqlite-server.sql");
+    assert_eq!(loaded.sqlite_server_ddl.replace("\r\n", "\n"), committed.replace("\r\n", "\n"));
 }
 
 #[test]

@@ -24,8 +24,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The generated SQLite DDL: the app's tables and the client's sync machinery (the outbox and
-/// its triggers). The embedded server starts from the same file and leaves the client part out.
+/// its triggers).
 const SQLITE_DDL: &str = include_str!("../../generated/sql/sqlite.sql");
+/// The embedded server's: the same tables with the server's sync machinery instead.
+const SERVER_DDL: &str = include_str!("../../generated/sql/sqlite-server.sql");
 
 /// The user both devices belong to. The demo server trusts `Authorization: Bearer <user id>`, as
 /// `sync-server --insecure-dev-auth` does; a real one verifies a JWT whose `sub` is this id.
@@ -160,7 +162,7 @@ struct DemoServer {
 
 impl DemoServer {
     async fn start(path: &Path) -> Result<DemoServer, Box<dyn Error>> {
-        let store = SqliteStore::open(path, &generated::SCHEMA, SQLITE_DDL)?;
+        let store = SqliteStore::open(path, &generated::SCHEMA, SERVER_DDL)?;
         let engine = Engine::new(&generated::SCHEMA, store, engine::Config::default());
         // Development auth keeps the demo free of keys and tokens; never in production.
         let auth = Authenticator::new(AuthConfig { insecure_dev: true, ..AuthConfig::default() });

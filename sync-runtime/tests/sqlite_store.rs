@@ -36,13 +36,13 @@ mod legacy_storage {
     codegen_macros::include_schema!("../codegen/tests/data/legacy_storage/schema.toml");
 }
 
-const TUNES_DDL: &str = include_str!("../../generated/sql/sqlite.sql");
+const TUNES_DDL: &str = include_str!("../../generated/sql/sqlite-server.sql");
 const ALL_TYPES_DDL: &str =
-    include_str!("../../codegen/tests/data/all_types/expected/sql/sqlite.sql");
+    include_str!("../../codegen/tests/data/all_types/expected/sql/sqlite-server.sql");
 const COMPOSITE_DDL: &str =
-    include_str!("../../codegen/tests/data/composite_keys/expected/sql/sqlite.sql");
+    include_str!("../../codegen/tests/data/composite_keys/expected/sql/sqlite-server.sql");
 const LEGACY_DDL: &str =
-    include_str!("../../codegen/tests/data/legacy_storage/expected/sql/sqlite.sql");
+    include_str!("../../codegen/tests/data/legacy_storage/expected/sql/sqlite-server.sql");
 
 const ALICE: &str = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
 const BOB: &str = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";

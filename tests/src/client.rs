@@ -169,7 +169,7 @@ pub fn next_example_schema(version: u32, min_client_version: u32) -> (Schema, Dd
     let ir = crate::load("schema.toml (next)", &text);
     assert_eq!(ir.version, version, "the edit took");
     assert!(ir.table("tune").and_then(|t| t.column("mode")).is_some(), "the edit took");
-    let (sqlite, postgres) = crate::ddl(&ir);
+    let ddl = Ddl::of(&ir);
     let meta: &'static SchemaMeta = codegen::meta::schema_meta(&ir);
-    (Schema { meta, ir }, Ddl { sqlite, postgres })
+    (Schema { meta, ir }, ddl)
 }

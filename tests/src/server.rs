@@ -162,9 +162,9 @@ impl Served {
     pub fn start<S: TestStore>(options: Options) -> Served {
         let rt = runtime();
         let ir = crate::example_schema();
-        let (sqlite, postgres) = crate::ddl(&ir);
+        let ddl = Ddl::of(&ir);
         let schema = Schema { meta: SCHEMA, ir };
-        let (store, db) = S::create(&rt, &schema, &Ddl { sqlite, postgres });
+        let (store, db) = S::create(&rt, &schema, &ddl);
         let server = rt.block_on(TestServer::start(store, options));
         Served { server, rt, db, schema }
     }
@@ -271,8 +271,9 @@ pub fn request(cursor: Option<&str>, changes: Value) -> Value {
 
 /// The embedded store in a new file `sync.db` of `dir`, with the example schema's tables.
 pub fn sqlite_store(dir: &Path) -> SqliteStore {
-    let (ddl, _) = crate::ddl(&crate::example_schema());
-    SqliteStore::open(&dir.join("sync.db"), SCHEMA, &ddl).expect("open the SQLite store")
+    let ddl = Ddl::of(&crate::example_schema());
+    SqliteStore::open(&dir.join("sync.db"), SCHEMA, &ddl.sqlite_server)
+        .expect("open the SQLite store")
 }
 
 /// The Postgres store over `url`, a database the example schema's DDL was applied to.

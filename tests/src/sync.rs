@@ -56,11 +56,27 @@ pub trait TestStore: Store + Sized {
     fn create(rt: &Runtime, schema: &Schema, ddl: &Ddl) -> (Self, Database);
 }
 
-/// The DDL of a schema, per store.
+/// The DDL of a schema: the devices' SQLite, and each store's.
 #[derive(Debug, Clone)]
 pub struct Ddl {
     pub sqlite: String,
+    /// The embedded SQLite store's: the tables with the server's sync machinery.
+    pub sqlite_server: String,
     pub postgres: String,
+}
+
+impl Ddl {
+    /// The generated DDL of a schema.
+    pub fn of(schema: &ir::Schema) -> Ddl {
+        let mut files = codegen::generate(schema);
+        let mut take =
+            |path: &str| files.remove(path).unwrap_or_else(|| panic!("{path} is generated"));
+        Ddl {
+            sqlite: take("sql/sqlite.sql"),
+            sqlite_server: take("sql/sqlite-server.sql"),
+            postgres: take("sql/postgres.sql"),
+        }
+    }
 }
 
 /// A schema under test: the metadata the engine reads and the IR the snapshot decodes with.
@@ -83,7 +99,7 @@ impl TestStore for SqliteStore {
     fn create(_: &Runtime, schema: &Schema, ddl: &Ddl) -> (Self, Database) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("sync.db");
-        let store = SqliteStore::open(&path, schema.meta, &ddl.sqlite).expect("open SQLite");
+        let store = SqliteStore::open(&path, schema.meta, &ddl.sqlite_server).expect("open SQLite");
         (store, Database::Sqlite { path, _dir: dir })
     }
 }
@@ -171,7 +187,11 @@ impl<S: TestStore> Server<S> {
             let path = crate::workspace_root().join("generated/sql").join(file);
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         };
-        let ddl = Ddl { sqlite: read("sqlite.sql"), postgres: read("postgres.sql") };
+        let ddl = Ddl {
+            sqlite: read("sqlite.sql"),
+            sqlite_server: read("sqlite-server.sql"),
+            postgres: read("postgres.sql"),
+        };
         let schema = Schema { meta: &generated::SCHEMA, ir: crate::example_schema() };
         Self::build(schema, &ddl, config)
     }
@@ -179,9 +199,9 @@ impl<S: TestStore> Server<S> {
     /// Another schema, given as `schema.toml` text.
     pub fn with_schema(text: &str) -> Self {
         let ir = crate::load("schema.toml", text);
-        let (sqlite, postgres) = crate::ddl(&ir);
+        let ddl = Ddl::of(&ir);
         let schema = Schema { meta: codegen::meta::schema_meta(&ir), ir };
-        Self::build(schema, &Ddl { sqlite, postgres }, Config::default())
+        Self::build(schema, &ddl, Config::default())
     }
 
     fn build(schema: Schema, ddl: &Ddl, config: Config) -> Self {

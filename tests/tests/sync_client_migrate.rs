@@ -37,7 +37,7 @@ fn the_client_migrates_an_older_database_on_open_and_syncs() {
     let rt = runtime();
     let (next, ddl) = next_example_schema(4, 3);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = SqliteStore::open(&dir.path().join("server.db"), next.meta, &ddl.sqlite)
+    let store = SqliteStore::open(&dir.path().join("server.db"), next.meta, &ddl.sqlite_server)
         .expect("a version 4 server store");
     let server = rt.block_on(TestServer::start_with(next.meta, store, Options::default()));
     let url = server.url("");

@@ -199,8 +199,8 @@ fn browsers_may_open_the_stream_from_an_allowed_origin<S: TestStore>() {
 fn shutdown_ends_open_event_streams<S: TestStore>() {
     let rt = runtime();
     let ir = integration_tests::example_schema();
-    let (sqlite, postgres) = integration_tests::ddl(&ir);
-    let (store, db) = S::create(&rt, &Schema { meta: SCHEMA, ir }, &Ddl { sqlite, postgres });
+    let ddl = Ddl::of(&ir);
+    let (store, db) = S::create(&rt, &Schema { meta: SCHEMA, ir }, &ddl);
     rt.block_on(async {
         let server = TestServer::start(store, Options::default()).await;
         let mut stream = subscribe(&server, &user(1)).await;

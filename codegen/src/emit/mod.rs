@@ -26,6 +26,7 @@ pub fn generate(schema: &Schema) -> Files {
     files.insert("schema.schema.json".into(), json_schema::emit());
     files.extend(ts::files(schema));
     files.insert("sql/sqlite.sql".into(), sql::sqlite(schema));
+    files.insert("sql/sqlite-server.sql".into(), sql::sqlite_server(schema));
     files.insert("sql/postgres.sql".into(), sql::postgres(schema));
     files.extend(rust::files(schema));
     files.insert("schema.md".into(), markdown::emit(schema));

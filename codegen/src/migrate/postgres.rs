@@ -6,13 +6,13 @@
 //! what is added (constraints, indexes, sync triggers) and comments last. A constraint or an
 //! index whose definition changes is dropped and created again.
 
-use crate::emit::sql::{self, Dialect, check_expr, default_sql, ident, sql_type};
+use crate::emit::sql::{self, Dialect, Item, Statement, StatementKind, check_expr, default_sql};
+use crate::emit::sql::{ident, sql_type};
 use crate::ir::{Column, Schema, Table};
 
-use super::Script;
-use super::script::{Ddl, Kind, Stmt, is_column, item_name};
+use super::{Ddl, Script};
 
-/// The cursor column every synced table has (the emitter's `_sync_xid`).
+/// The prefix of every name of the sync machinery: its tables, its indexes, the cursor column.
 const MACHINERY: &str = "_sync";
 
 #[derive(Default)]
@@ -27,25 +27,18 @@ struct Phases {
 }
 
 pub(super) fn plan(old: &Schema, new: &Schema) -> String {
-    let before = Ddl::parse(&sql::postgres(old));
-    let after = Ddl::parse(&sql::postgres(new));
+    let before = Ddl(sql::postgres_ddl(old).statements);
+    let after = Ddl(sql::postgres_ddl(new).statements);
     let mut p = Phases::default();
 
     // The shared machinery (functions, the tombstone table) comes with the first synced table.
-    let shared = |ddl: &Ddl| -> Vec<Stmt> {
-        ddl.0
-            .iter()
-            .filter(|s| s.table().is_none_or(|t| t.starts_with(MACHINERY)))
-            .cloned()
-            .collect()
-    };
-    let (old_shared, new_shared) = (shared(&before), shared(&after));
+    let (old_shared, new_shared) = (before.machinery(MACHINERY), after.machinery(MACHINERY));
     let mut script = Script::default();
     if old_shared.is_empty() {
         new_shared.iter().for_each(|s| script.push(&s.sql));
     } else {
         for stmt in new_shared.iter().filter(|s| !old_shared.contains(s)) {
-            if stmt.sql.starts_with("CREATE OR REPLACE FUNCTION") {
+            if matches!(stmt.kind, StatementKind::Function(_)) {
                 script.push(&stmt.sql);
             }
         }
@@ -65,7 +58,7 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
                 p.create_tables.push(&create.sql);
                 for part in after.parts_of(&table.name) {
                     match part.kind {
-                        Kind::Comment { .. } => p.comments.push(&part.sql),
+                        StatementKind::Comment { .. } => p.comments.push(&part.sql),
                         _ => p.machinery.push(&part.sql),
                     }
                 }
@@ -89,17 +82,12 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
 }
 
 /// The statement that removes a piece of the shared machinery.
-fn drop_shared(stmt: &Stmt) -> String {
-    match &stmt.kind {
-        Kind::Table(name) => format!("DROP TABLE IF EXISTS {name};"),
-        _ => match stmt.sql.strip_prefix("CREATE OR REPLACE FUNCTION ") {
-            Some(rest) => {
-                let name = rest.split('(').next().unwrap_or_default();
-                format!("DROP FUNCTION IF EXISTS {name};")
-            }
-            // An index goes with its table.
-            None => String::new(),
-        },
+fn drop_shared(stmt: &Statement) -> String {
+    match (&stmt.kind, &stmt.table) {
+        (StatementKind::Table(_), Some(name)) => format!("DROP TABLE IF EXISTS {name};"),
+        (StatementKind::Function(name), _) => format!("DROP FUNCTION IF EXISTS {name};"),
+        // An index goes with its table.
+        _ => String::new(),
     }
 }
 
@@ -119,10 +107,10 @@ fn alter(
     let new_items = after.table(&table.name).expect("every table is generated").items();
 
     // Table constraints (keys, foreign keys, checks), by name: a changed one is dropped and added.
-    let constraints = |items: &[&str]| -> Vec<(String, String)> {
-        items.iter().filter(|i| !is_column(i)).map(|i| (item_name(i), i.to_string())).collect()
+    let constraints = |items: &[Item]| -> Vec<(String, String)> {
+        items.iter().filter(|i| !i.column).map(|i| (i.name.clone(), i.sql.clone())).collect()
     };
-    let (old_cons, new_cons) = (constraints(&old_items), constraints(&new_items));
+    let (old_cons, new_cons) = (constraints(old_items), constraints(new_items));
     for (cname, sql) in &old_cons {
         if !new_cons.iter().any(|c| &c.0 == cname && &c.1 == sql) {
             p.drop.push(alter(format!("DROP CONSTRAINT {}", ident(cname))));
@@ -135,38 +123,34 @@ fn alter(
     }
 
     // Indexes and sync triggers, by name, compared as the generator writes them.
-    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Stmt> {
-        ddl.parts_of(t).filter(|s| !matches!(s.kind, Kind::Comment { .. })).cloned().collect()
+    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Statement> {
+        let comment = |s: &&Statement| matches!(s.kind, StatementKind::Comment { .. });
+        ddl.parts_of(t).filter(|s| !comment(s)).cloned().collect()
     };
     let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));
     for part in old_parts.iter().filter(|s| !new_parts.contains(s)) {
         match &part.kind {
-            Kind::Index { name: index, .. } => p.drop.push(format!("DROP INDEX {};", ident(index))),
-            Kind::Trigger { name: trigger, .. } => {
+            StatementKind::Index(index) => p.drop.push(format!("DROP INDEX {};", ident(index))),
+            StatementKind::Trigger(trigger) => {
                 p.drop.push(format!("DROP TRIGGER {} ON {name};", ident(trigger)))
             }
             _ => {}
         }
     }
     for part in new_parts.iter().filter(|s| !old_parts.contains(s)) {
-        match part.kind {
-            Kind::Index { ref name, .. } if !name.starts_with(MACHINERY) => p.add.push(&part.sql),
+        match &part.kind {
+            StatementKind::Index(name) if !name.starts_with(MACHINERY) => p.add.push(&part.sql),
             _ => p.machinery.push(&part.sql),
         }
     }
 
     // The cursor column comes and goes with the table's sync machinery.
-    let cursor = |items: &[&str]| {
-        items
-            .iter()
-            .find(|i| is_column(i) && item_name(i).starts_with(MACHINERY))
-            .map(|i| i.to_string())
+    let cursor = |items: &'_ [Item]| {
+        items.iter().find(|i| i.column && i.name.starts_with(MACHINERY)).cloned()
     };
-    match (cursor(&old_items), cursor(&new_items)) {
-        (None, Some(def)) => p.columns.push(alter(format!("ADD COLUMN {def}"))),
-        (Some(def), None) => {
-            p.columns.push(alter(format!("DROP COLUMN {}", ident(&item_name(&def)))))
-        }
+    match (cursor(old_items), cursor(new_items)) {
+        (None, Some(def)) => p.columns.push(alter(format!("ADD COLUMN {}", def.sql))),
+        (Some(def), None) => p.columns.push(alter(format!("DROP COLUMN {}", ident(&def.name)))),
         _ => {}
     }
 
@@ -180,33 +164,37 @@ fn alter(
             None => {
                 let def = new_items
                     .iter()
-                    .find(|i| is_column(i) && item_name(i) == col.name)
+                    .find(|i| i.column && i.name == col.name)
                     .expect("every column is generated");
-                p.columns.push(alter(format!("ADD COLUMN {def}")));
+                p.columns.push(alter(format!("ADD COLUMN {}", def.sql)));
             }
             Some(before) => change_column(before, col, old, new, &name, p),
         }
     }
 
-    // Comments: a changed one is set again, a removed one set to NULL.
-    let comments = |ddl: &'_ Ddl, t: &str| -> Vec<(String, String)> {
+    // Comments, by what they are on (the table: `None`, or a column): a changed one is set
+    // again, a removed one set to NULL.
+    let comments = |ddl: &'_ Ddl, t: &str| -> Vec<(Option<String>, String)> {
         ddl.parts_of(t)
             .filter_map(|s| match &s.kind {
-                Kind::Comment { target, .. } => Some((target.clone(), s.sql.clone())),
+                StatementKind::Comment { column } => Some((column.clone(), s.sql.clone())),
                 _ => None,
             })
             .collect()
     };
     let (old_comments, new_comments) = (comments(before, &was.name), comments(after, &table.name));
-    for (target, sql) in &new_comments {
-        if !old_comments.contains(&(target.clone(), sql.clone())) {
-            p.comments.push(sql);
+    for comment in &new_comments {
+        if !old_comments.contains(comment) {
+            p.comments.push(&comment.1);
         }
     }
-    for (target, _) in &old_comments {
-        let column_gone = target.starts_with("COLUMN")
-            && !table.columns.iter().any(|c| target.ends_with(&format!(".{}", ident(&c.name))));
-        if !column_gone && !new_comments.iter().any(|(t, _)| t == target) {
+    for (on, _) in &old_comments {
+        let target = match on {
+            None => format!("TABLE {name}"),
+            Some(column) => format!("COLUMN {name}.{}", ident(column)),
+        };
+        let column_gone = on.as_ref().is_some_and(|c| table.column(c).is_none());
+        if !column_gone && !new_comments.iter().any(|(o, _)| o == on) {
             p.comments.push(format!("COMMENT ON {target} IS NULL;"));
         }
     }

@@ -10,11 +10,11 @@
 //! transaction. Inserts use `OR ROLLBACK`, so a row the new table refuses (a NULL in a column
 //! made NOT NULL, a value that no longer passes a CHECK) rolls the whole migration back.
 
-use crate::emit::sql::{self, DefaultSql, Dialect, default_sql, ident, sql_type};
+use crate::emit::sql::{self, DefaultSql, Dialect, Item, Statement, StatementKind, default_sql};
+use crate::emit::sql::{ident, sql_type};
 use crate::ir::{Column, Schema, Table};
 
-use super::Script;
-use super::script::{Ddl, Kind, Stmt, is_column, item_name};
+use super::{Ddl, Script, is_table};
 
 /// The client's single-row state table (the emitter's `_sync_client`).
 const STATE: &str = "_sync_client";
@@ -24,23 +24,16 @@ const MACHINERY: &str = "_sync";
 const REBUILD: &str = "_migrate_";
 
 pub(super) fn plan(old: &Schema, new: &Schema) -> String {
-    let before = Ddl::parse(&sql::sqlite(old));
-    let after = Ddl::parse(&sql::sqlite(new));
+    let before = Ddl(sql::sqlite_ddl(old).statements);
+    let after = Ddl(sql::sqlite_ddl(new).statements);
     let mut body = Script::default();
     let mut last = Script::default();
 
     // The client machinery's own tables: created with the first synced table, rebuilt when
     // their definition changes (the state row's version default does with every version).
-    let machinery = |ddl: &Ddl| -> Vec<Stmt> {
-        ddl.0
-            .iter()
-            .filter(|s| s.table().is_none_or(|t| t.starts_with(MACHINERY)))
-            .cloned()
-            .collect()
-    };
-    let (old_machinery, new_machinery) = (machinery(&before), machinery(&after));
+    let (old_machinery, new_machinery) = (before.machinery(MACHINERY), after.machinery(MACHINERY));
     for stmt in &new_machinery {
-        let Kind::Table(name) = &stmt.kind else { continue };
+        let Some(name) = stmt.table.as_deref().filter(|_| is_table(stmt)) else { continue };
         match before.table(name) {
             None => {
                 body.push(&stmt.sql);
@@ -49,12 +42,12 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
                     .filter(|s| is_part_of(s, name))
                     .for_each(|s| body.push(&s.sql));
             }
-            Some(was) if was.sql != stmt.sql => rebuild_machinery(name, was, stmt, &mut body),
+            Some(was) if was.sql != stmt.sql => rebuild_machinery(name, stmt, &mut body),
             Some(_) => {}
         }
     }
     for stmt in old_machinery.iter().rev() {
-        if let Kind::Table(name) = &stmt.kind
+        if let Some(name) = stmt.table.as_deref().filter(|_| is_table(stmt))
             && after.table(name).is_none()
         {
             last.push(format!("DROP TABLE {};", ident(name)));
@@ -102,51 +95,43 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
 }
 
 /// Whether `stmt` is an index or trigger of `table`, or a row written into it.
-fn is_part_of(stmt: &Stmt, table: &str) -> bool {
-    match &stmt.kind {
-        Kind::Other => stmt.sql.starts_with(&format!("INSERT INTO {}", ident(table))),
-        Kind::Table(_) => false,
-        _ => stmt.table() == Some(table),
-    }
+fn is_part_of(stmt: &Statement, table: &str) -> bool {
+    !is_table(stmt) && stmt.table.as_deref() == Some(table)
 }
 
 /// Rebuild a machinery table. The client's triggers on every synced table read it, and
 /// SQLite's RENAME checks every trigger (failing on one that names the dropped table) unless
 /// `legacy_alter_table` is on, which keeps trigger texts as they are: they name the table,
-/// which exists again after the rename.
-fn rebuild_machinery(name: &str, was: &Stmt, now: &Stmt, body: &mut Script) {
-    let columns: Vec<String> = now
-        .items()
-        .iter()
-        .filter(|i| is_column(i))
-        .map(|i| item_name(i))
-        .filter(|c| was.items().iter().any(|i| is_column(i) && &item_name(i) == c))
-        .map(|c| ident(&c))
-        .collect();
-    rebuild_statements(name, &now.sql, &columns.join(", "), &columns.join(", "), body, true);
+/// which exists again after the rename. One generator writes both versions, so the table has
+/// the same columns in both, in the same order: only a default (the state row's version)
+/// differs, and every column is copied.
+fn rebuild_machinery(name: &str, now: &Statement, body: &mut Script) {
+    rebuild_statements(name, &now.sql, None, body, true);
 }
 
-/// Create the new table under a temporary name, copy the kept columns, drop the old table and
-/// rename the new one.
+/// Create the new table under a temporary name, copy the kept columns (`(into, select)`, or
+/// all of them), drop the old table and rename the new one.
 fn rebuild_statements(
     name: &str,
     create: &str,
-    into: &str,
-    select: &str,
+    columns: Option<(&str, &str)>,
     body: &mut Script,
     legacy: bool,
 ) {
     let temp = ident(&format!("{REBUILD}{name}"));
+    // The statement starts with the name it creates; the copy gets the temporary name.
     let create = create.replacen(
         &format!("CREATE TABLE {}", ident(name)),
         &format!("CREATE TABLE {temp}"),
         1,
     );
     body.push(create);
-    body.push(format!(
-        "INSERT OR ROLLBACK INTO {temp} ({into}) SELECT {select} FROM {};",
-        ident(name)
-    ));
+    body.push(match columns {
+        Some((into, select)) => {
+            format!("INSERT OR ROLLBACK INTO {temp} ({into}) SELECT {select} FROM {};", ident(name))
+        }
+        None => format!("INSERT OR ROLLBACK INTO {temp} SELECT * FROM {};", ident(name)),
+    });
     body.push(format!("DROP TABLE {};", ident(name)));
     if legacy {
         body.push("PRAGMA legacy_alter_table = ON;");
@@ -165,11 +150,11 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
     let create = after.table(&table.name).expect("every table is generated");
     let name = ident(&table.name);
     let (old_items, new_items) = (old_create.items(), create.items());
-    let rebuilt = if old_items == new_items {
+    let rebuilt = if same_definitions(old_items, new_items) {
         false
     } else if let Some(added) = appended(&old_items, &new_items, table, new) {
-        for def in added {
-            body.push(format!("ALTER TABLE {name} ADD COLUMN {def};"));
+        for item in added {
+            body.push(format!("ALTER TABLE {name} ADD COLUMN {};", item.sql));
         }
         false
     } else {
@@ -189,24 +174,18 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
                 }
             })
             .collect();
-        rebuild_statements(
-            &table.name,
-            &create.sql,
-            &into.join(", "),
-            &select.join(", "),
-            body,
-            false,
-        );
+        let columns = (into.join(", "), select.join(", "));
+        rebuild_statements(&table.name, &create.sql, Some((&columns.0, &columns.1)), body, false);
         true
     };
 
-    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Stmt> { ddl.parts_of(t).cloned().collect() };
+    let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Statement> { ddl.parts_of(t).cloned().collect() };
     let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));
     if !rebuilt {
         for part in old_parts.iter().filter(|s| !new_parts.contains(s)) {
             match &part.kind {
-                Kind::Index { name, .. } => body.push(format!("DROP INDEX {};", ident(name))),
-                Kind::Trigger { name, .. } => body.push(format!("DROP TRIGGER {};", ident(name))),
+                StatementKind::Index(name) => body.push(format!("DROP INDEX {};", ident(name))),
+                StatementKind::Trigger(name) => body.push(format!("DROP TRIGGER {};", ident(name))),
                 _ => {}
             }
         }
@@ -218,35 +197,39 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
     }
 }
 
-/// The definitions of the columns added at the end, when that is the only change and SQLite's
-/// `ADD COLUMN` can make each of them: not a key, and a default that is a constant (SQLite
-/// refuses an expression in parentheses and `CURRENT_*` there).
+/// Whether two lists of items define the same table (comments aside: SQLite keeps them only as
+/// text, so a changed comment alone changes nothing there).
+fn same_definitions(old: &[Item], new: &[Item]) -> bool {
+    old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a.sql == b.sql)
+}
+
+/// The columns added at the end, when that is the only change and SQLite's `ADD COLUMN` can
+/// make each of them: a default that is a constant (SQLite refuses an expression in parentheses
+/// and `CURRENT_*` there). A key or unique column would change a table constraint too.
 fn appended<'a>(
-    old: &[&'a str],
-    new: &[&'a str],
+    old: &[Item],
+    new: &'a [Item],
     table: &Table,
     schema: &Schema,
-) -> Option<Vec<&'a str>> {
-    let columns = |items: &[&'a str]| -> Vec<&'a str> {
-        items.iter().copied().filter(|i| is_column(i)).collect()
-    };
-    let constraints = |items: &[&'a str]| -> Vec<&'a str> {
-        items.iter().copied().filter(|i| !is_column(i)).collect()
-    };
-    let (old_columns, old_constraints) = (columns(old), constraints(old));
-    let (new_columns, new_constraints) = (columns(new), constraints(new));
-    if new_constraints != old_constraints || !new_columns.starts_with(&old_columns) {
+) -> Option<Vec<&'a Item>> {
+    let (old_columns, new_columns) = (definitions(old, true), definitions(new, true));
+    if definitions(old, false) != definitions(new, false) || !new_columns.starts_with(&old_columns)
+    {
         return None;
     }
-    let added = new_columns[old_columns.len()..].to_vec();
-    let simple = added.iter().all(|def| {
-        let col = table.column(&item_name(def)).expect("every column is generated");
-        let constant = match default_sql(col, Dialect::Sqlite, schema.timestamp_storage) {
+    let added: Vec<&Item> = new.iter().filter(|i| i.column).skip(old_columns.len()).collect();
+    let constant = added.iter().all(|item| {
+        let col = table.column(&item.name).expect("every column is generated");
+        match default_sql(col, Dialect::Sqlite, schema.timestamp_storage) {
             None => true,
             Some(DefaultSql::Literal(sql)) => !sql.starts_with("CURRENT_"),
             Some(DefaultSql::Expression(_)) => false,
-        };
-        constant && !def.contains(" PRIMARY KEY") && !def.contains(" UNIQUE")
+        }
     });
-    simple.then_some(added)
+    constant.then_some(added)
+}
+
+/// The definitions of the columns (or of the table constraints) among `items`.
+fn definitions(items: &[Item], columns: bool) -> Vec<&str> {
+    items.iter().filter(|i| i.column == columns).map(|i| i.sql.as_str()).collect()
 }

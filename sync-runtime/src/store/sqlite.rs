@@ -1,5 +1,5 @@
-//! The embedded SQLite store: the default of `sync-server` when no Postgres is given
-//! (docs/server.md).
+//! The embedded SQLite store: the default of `sync-server` when no Postgres is given (see
+//! docs/server.md).
 //!
 //! One [`rusqlite::Connection`] behind a [`tokio::sync::Mutex`]: a transaction holds the lock
 //! from [`begin`](Store::begin) until it commits or is dropped, and runs `BEGIN IMMEDIATE`, so
@@ -13,8 +13,8 @@
 //!
 //! The database runs in WAL mode with foreign keys enforced and a busy timeout, so that another
 //! process (an admin's `sqlite3` shell) may read at any time and write in between transactions.
-//! What pull needs (a write counter, the deletions) is kept by triggers that [`SqliteStore::open`]
-//! installs (the `machinery` module).
+//! What pull needs (a write counter, the deletions) is kept by triggers of the generated
+//! `sqlite-server.sql`, which [`SqliteStore::open`] runs on a new database.
 
 use std::path::Path;
 use std::time::Duration;
@@ -28,7 +28,6 @@ use crate::sql::{quote_ident as ident, quote_literal as literal};
 use crate::store::{Horizon, Store, StoreError};
 
 mod error;
-mod machinery;
 mod plan;
 mod pull;
 mod scope;
@@ -37,6 +36,9 @@ mod tx;
 use error::sqlite;
 use plan::TablePlan;
 pub use tx::SqliteTx;
+
+/// The cursor column that the server's DDL gives every synced table.
+const CURSOR: &str = "_sync_seq";
 
 /// How long a statement waits for another process' write lock before it fails with
 /// [`StoreError::Conflict`].
@@ -55,8 +57,8 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Open (creating if needed) the database at `path`. When none of the schema's tables
-    /// exist, run `ddl` (the generated `sqlite.sql`) first; then install the sync machinery,
-    /// which does nothing when it is already in place.
+    /// exist, run `ddl` first: the generated `sqlite-server.sql`, the tables with the server's
+    /// sync machinery. A database that `ddl` did not make (a device's, say) is refused.
     pub fn open(path: &Path, schema: &'static SchemaMeta, ddl: &str) -> Result<Self, StoreError> {
         let where_ = path.display();
         let mut conn = Connection::open(path).map_err(|e| {
@@ -83,15 +85,18 @@ impl SqliteStore {
             .map_err(|e| sqlite(&format!("opening {where_}"), e))?;
         create_tables(&tx, schema, ddl)?;
         let mut tables = Vec::with_capacity(synced.len());
-        let mut columns = Vec::with_capacity(synced.len());
         for table in synced {
             let declared = declared_columns(&tx, table.name)?;
+            if !declared.iter().any(|(name, _)| name == CURSOR) {
+                return Err(StoreError::Database(format!(
+                    "table `{}` has no {CURSOR} column: {where_} was not made from the sync \
+                     server's DDL (sqlite-server.sql), so the server cannot tell what changed",
+                    table.name
+                )));
+            }
             tables.push(TablePlan::new(schema, table, &declared)?);
-            columns.push(declared);
         }
-        machinery::install(&tx, schema, &tables, &columns)?;
-        tx.commit()
-            .map_err(|e| sqlite(&format!("installing the sync machinery in {where_}"), e))?;
+        tx.commit().map_err(|e| sqlite(&format!("creating the tables of {where_}"), e))?;
 
         let tombstone_pull = tombstone_pull(schema, &tables)?;
         // Pull, rows, insert and update keep a statement per table; room for all of them.

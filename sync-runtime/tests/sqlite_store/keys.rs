@@ -83,7 +83,7 @@ async fn a_via_chain_is_followed_to_its_owner_at_every_level() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sqlite_store/via_chain.toml");
     let schema = LoadedSchema::read(&path).unwrap();
     let db = Db::new();
-    let store = SqliteStore::open(&db.path, schema.meta, &schema.sqlite_ddl).unwrap();
+    let store = SqliteStore::open(&db.path, schema.meta, &schema.sqlite_server_ddl).unwrap();
     let t = |name| table(schema.meta, name);
     let folders =
         vec![json!({ "id": id(1), "user_id": ALICE }), json!({ "id": id(2), "user_id": BOB })];

@@ -1,4 +1,5 @@
-//! What `SqliteStore::open` installs, and that installing again changes nothing.
+//! The server's sync machinery in a database that `SqliteStore::open` made from
+//! `sqlite-server.sql`, that opening it again changes nothing, and the databases it refuses.
 
 use super::*;
 
@@ -16,7 +17,7 @@ fn names(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn opening_twice_installs_the_machinery_once() {
+async fn a_new_database_gets_the_machinery_and_a_second_open_changes_nothing() {
     let db = Db::new();
     drop(db.tunes());
     let admin = db.admin();
@@ -57,26 +58,26 @@ async fn opening_twice_installs_the_machinery_once() {
 }
 
 #[tokio::test]
-async fn rows_written_before_the_machinery_are_pulled_once() {
+async fn rows_an_admin_wrote_before_the_store_opened_are_pulled_once() {
     let db = Db::new();
     let admin = db.admin();
     admin.execute_batch(TUNES_DDL).unwrap();
-    // The DDL's client triggers refuse writes to the public `genre` until the store, which is a
-    // server, drops them; an admin loading rows before that silences them the way a sync does.
     admin
         .execute_batch(&format!(
             "INSERT INTO user_profile (id) VALUES ('{ALICE}'), ('{BOB}');
-             UPDATE _sync_client SET applying = 1;
              INSERT INTO genre (id, name) VALUES ('irish', 'Irish'), ('scottish', 'Scottish');"
         ))
         .unwrap();
     let store = db.tunes();
     let client_machinery: i64 = admin
-        .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE '%sync_client%'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE '%sync_client%' \
+             OR name = '_sync_outbox'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(client_machinery, 0, "the server store drops the client's outbox machinery");
+    assert_eq!(client_machinery, 0, "the server's DDL has none of the client's outbox machinery");
     let (changes, cursor) = pull_all(&store, ALICE, None, 1).await;
     let mut pulled = keys_of(&changes, &generated::SCHEMA);
     pulled.sort_by_key(|(table, key)| format!("{table}{key}"));
@@ -102,6 +103,18 @@ async fn rows_written_before_the_machinery_are_pulled_once() {
     let store = db.tunes();
     let page = pull_page(&store, ALICE, Some(&cursor), 10).await.unwrap();
     assert!(page.changes.is_empty(), "{:?}", page.changes);
+}
+
+#[tokio::test]
+async fn a_device_database_is_refused() {
+    let db = Db::new();
+    db.admin().execute_batch(include_str!("../../../generated/sql/sqlite.sql")).unwrap();
+    let Err(StoreError::Database(message)) =
+        SqliteStore::open(&db.path, &generated::SCHEMA, TUNES_DDL)
+    else {
+        panic!("a device's database opened as the server's");
+    };
+    assert!(message.contains("has no _sync_seq column"), "{message}");
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The client's sync machinery of one SQLite table (docs/sync.md), laid out after the tables by
+//! The client's sync machinery in SQLite (see docs/sync.md), laid out after the tables by
 //! `sqlite.sql.jinja`.
 //!
 //! A device's database keeps an outbox of its local writes: generated triggers record every
@@ -11,14 +11,17 @@
 //! once, rather than leave an entry the server would refuse on every sync.
 //!
 //! The same DDL serves a TypeScript client on SQLite WASM: it is plain SQLite. The embedded sync
-//! server runs `sqlite.sql` too and drops this part (every name starts with `_sync_client` or is
-//! `_sync_outbox`).
+//! server's `sqlite-server.sql` has the same tables without this part (its own machinery is
+//! `server.rs`).
 
+use minijinja::{Value, context};
 use serde::Serialize;
 
 use crate::ir::{Schema, SyncScope, Table};
 
-use super::column::{ident, literal};
+use super::column::{self, ident, literal};
+use super::statement::{Group, StatementKind, Statements};
+use super::table::{key_changed, key_list, key_object};
 
 /// The single-row table of the device's sync state.
 pub(super) const STATE: &str = "_sync_client";
@@ -59,28 +62,80 @@ pub(super) struct Triggers {
     pub rekey: String,
 }
 
-/// The client machinery of every synced table the SQLite target has, in schema order.
-pub(super) fn client_tables(schema: &Schema) -> Vec<ClientTable> {
-    schema.tables.iter().filter(|t| t.targets.sqlite && t.is_synced()).map(client_table).collect()
+/// The client's machinery, recorded in `s`, as `sqlite.sql.jinja` lays it out; `None` when no
+/// table is synced.
+pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
+    let synced: Vec<&Table> =
+        schema.tables.iter().filter(|t| t.targets.sqlite && t.is_synced()).collect();
+    if synced.is_empty() {
+        return None;
+    }
+    let c = context! {
+        state => STATE,
+        outbox => OUTBOX,
+        version => schema.version,
+        random_uuid => column::SQLITE_RANDOM_UUID,
+        now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
+    };
+    let state = Group {
+        comment: None,
+        statements: vec![
+            s.call(StatementKind::Table(Vec::new()), Some(STATE), "client_state", &[c.clone()]),
+            s.call(StatementKind::Row, Some(STATE), "client_state_row", &[c.clone()]),
+        ],
+    };
+    let index = StatementKind::Index(format!("{OUTBOX}_seq_idx"));
+    let outbox = Group {
+        comment: None,
+        statements: vec![
+            s.call(StatementKind::Table(Vec::new()), Some(OUTBOX), "outbox", &[c.clone()]),
+            s.call(index, Some(OUTBOX), "outbox_index", &[c.clone()]),
+        ],
+    };
+    let tables: Vec<Group> = synced
+        .into_iter()
+        .map(|table| {
+            let t = client_table(table);
+            // Which triggers a table gets, by the name each has in `t.triggers`, and the macro
+            // that writes it.
+            let triggers: &[(&str, &str)] = match (t.writable, t.deletable) {
+                (true, true) => &[
+                    ("insert", "outbox_insert"),
+                    ("update", "outbox_update"),
+                    ("delete", "outbox_delete"),
+                ],
+                (true, false) => &[
+                    ("insert", "outbox_insert"),
+                    ("update", "outbox_update"),
+                    ("rekey", "refuse_rekey"),
+                    ("delete", "refuse_delete"),
+                ],
+                (false, _) => {
+                    &[("insert", "read_only"), ("update", "read_only"), ("delete", "read_only")]
+                }
+            };
+            let value = Value::from_serialize(&t);
+            let statements = triggers
+                .iter()
+                .map(|(what, call)| {
+                    let kind = StatementKind::Trigger(trigger_name(table, what));
+                    let args = [c.clone(), value.clone(), Value::from(*what)];
+                    s.call(kind, Some(&table.name), call, &args)
+                })
+                .collect();
+            Group { comment: None, statements }
+        })
+        .collect();
+    Some(context! { state, outbox, tables })
+}
+
+/// `_sync_client_<table>_<what>`, the name of one of the table's triggers.
+fn trigger_name(table: &Table, what: &str) -> String {
+    format!("{STATE}_{}_{what}", table.name)
 }
 
 fn client_table(table: &Table) -> ClientTable {
-    let key = |alias: &str| {
-        let pairs: Vec<String> = table
-            .primary_key
-            .columns
-            .iter()
-            .map(|c| format!("{}, {alias}.{}", literal(c), ident(c)))
-            .collect();
-        format!("json_object({})", pairs.join(", "))
-    };
-    let changed: Vec<String> = table
-        .primary_key
-        .columns
-        .iter()
-        .map(|c| format!("OLD.{0} IS NOT NEW.{0}", ident(c)))
-        .collect();
-    let trigger = |what: &str| ident(&format!("{STATE}_{}_{what}", table.name));
+    let trigger = |what: &str| ident(&trigger_name(table, what));
     let name = &table.name;
     ClientTable {
         name: ident(name),
@@ -93,16 +148,10 @@ fn client_table(table: &Table) -> ClientTable {
         },
         writable: table.scope != SyncScope::Public,
         deletable: table.sync.deleted.is_some(),
-        new_key: key("NEW"),
-        old_key: key("OLD"),
-        key_columns: table
-            .primary_key
-            .columns
-            .iter()
-            .map(|c| ident(c))
-            .collect::<Vec<_>>()
-            .join(", "),
-        rekeyed: changed.join(" OR "),
+        new_key: key_object(table, "NEW"),
+        old_key: key_object(table, "OLD"),
+        key_columns: key_list(table),
+        rekeyed: key_changed(table),
         read_only: literal(&format!(
             "`{name}` is public: clients read it and never write it (sync would refuse the write)"
         )),

@@ -1,25 +1,34 @@
-//! SQL DDL: `sql/sqlite.sql` and `sql/postgres.sql` from the IR.
+//! SQL DDL: `sql/sqlite.sql` (devices), `sql/sqlite-server.sql` (the embedded sync server) and
+//! `sql/postgres.sql` from the IR.
 //!
-//! One path for both databases: the IR becomes sea-query statements (`table`), built with
-//! `SqliteQueryBuilder` or `PostgresQueryBuilder`; what sea-query cannot say (comments, SQLite's
-//! `STRICT`, `COMMENT ON`) is laid out by a small minijinja template per dialect, kept next to
-//! this file. The Postgres sync machinery (`sync`) is more template blocks fed by one more
-//! field of `TableSql`; the client's outbox machinery (`client`) closes the SQLite file.
+//! Structure before text: each file is first a list of [`Statement`]s, each with what it
+//! creates and its table, and only then laid out as text. The migration planner takes the
+//! statements; nothing reads the SQL back. One path for both databases: the IR becomes sea-query
+//! statements (`table`), built with `SqliteQueryBuilder` or `PostgresQueryBuilder`; what
+//! sea-query cannot say (comments, SQLite's `STRICT`, `COMMENT ON`, triggers, functions) is a
+//! macro of a small minijinja template per dialect (`sqlite.jinja`, `postgres.jinja`), kept next
+//! to this file, and each file's own template lays the statements out with the comments that
+//! explain them. The machinery of sync is the rest: the client's outbox (`client`), the
+//! embedded server's counter and tombstones (`server`) and Postgres's (`sync`).
 
 mod client;
 mod column;
-
-pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, sql_type};
+mod server;
+mod statement;
 mod sync;
 mod table;
 
-use minijinja::{Environment, context};
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, sql_type};
+pub(crate) use statement::{Item, Statement, StatementKind};
+
+use minijinja::{Environment, Value, context};
+use sea_query::{PostgresQueryBuilder, SchemaBuilder, SqliteQueryBuilder};
 
 use crate::GENERATED_NOTICE;
-use crate::ir::Schema;
+use crate::ir::{Schema, Table};
 
-use table::{TableSql, table_sql};
+use statement::{Group, Statements};
+use table::{Cursor, TableSql, table_sql};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -27,57 +36,107 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
-/// The SQLite schema: STRICT tables with the canonical affinities.
+/// A generated DDL file: its statements in file order, and its text.
+#[derive(Debug, Clone)]
+pub(crate) struct Ddl {
+    pub statements: Vec<Statement>,
+    pub text: String,
+}
+
+/// The device's SQLite schema: STRICT tables with the canonical affinities, and the client's
+/// outbox machinery.
 pub fn sqlite(schema: &Schema) -> String {
-    let tables = schema
-        .tables
-        .iter()
-        .filter(|t| t.targets.sqlite)
-        .map(|t| {
-            table_sql::<SqliteQueryBuilder>(t, Dialect::Sqlite, schema.timestamp_storage, None)
-        })
-        .collect();
-    let client = context! {
-        client => client::client_tables(schema),
-        state => client::STATE,
-        outbox => client::OUTBOX,
-        version => schema.version,
-        random_uuid => column::SQLITE_RANDOM_UUID,
-        now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
-    };
-    render("sqlite.sql", include_str!("sqlite.sql.jinja"), tables, client)
+    sqlite_ddl(schema).text
+}
+
+/// The embedded sync server's SQLite schema: the device's tables, with the server's sync
+/// machinery instead of the client's.
+pub fn sqlite_server(schema: &Schema) -> String {
+    build("sqlite.jinja", "sqlite-server.sql", |s| server::layout(schema, s)).text
 }
 
 /// The Postgres schema, with `COMMENT ON` for every documented table and column, and the
 /// server's sync machinery for every synced table.
 pub fn postgres(schema: &Schema) -> String {
-    let tables = schema
-        .tables
-        .iter()
-        .filter(|t| t.targets.postgres)
-        .map(|t| {
-            let sync = sync::table_sync(schema, t);
-            table_sql::<PostgresQueryBuilder>(t, Dialect::Postgres, schema.timestamp_storage, sync)
-        })
-        .collect();
-    let sync = context! { cursor => sync::CURSOR, tombstone => sync::TOMBSTONE };
-    render("postgres.sql", include_str!("postgres.sql.jinja"), tables, sync)
+    postgres_ddl(schema).text
 }
 
-/// Render a dialect's template with its tables and the dialect's own context.
-fn render(name: &str, template: &str, tables: Vec<TableSql>, extra: minijinja::Value) -> String {
+pub(crate) fn sqlite_ddl(schema: &Schema) -> Ddl {
+    build("sqlite.jinja", "sqlite.sql", |s| {
+        let tables: Vec<Group> = schema
+            .tables
+            .iter()
+            .filter(|t| t.targets.sqlite)
+            .map(|t| {
+                let sql = sqlite_table(schema, t, None);
+                Group { comment: t.comment.clone(), statements: table_statements(s, t, &sql) }
+            })
+            .collect();
+        let client = client::machinery(schema, s);
+        context! { tables, client, state => client::STATE, outbox => client::OUTBOX }
+    })
+}
+
+pub(crate) fn postgres_ddl(schema: &Schema) -> Ddl {
+    build("postgres.jinja", "postgres.sql", |s| sync::layout(schema, s))
+}
+
+/// A table of the SQLite target, with the server's cursor column when one is given.
+fn sqlite_table(schema: &Schema, table: &Table, cursor: Option<Cursor>) -> TableSql {
+    table_sql::<SqliteQueryBuilder>(table, Dialect::Sqlite, schema.timestamp_storage, cursor)
+}
+
+/// A table of the Postgres target, with the sync machinery's cursor column when one is given.
+fn postgres_table(schema: &Schema, table: &Table, cursor: Option<Cursor>) -> TableSql {
+    table_sql::<PostgresQueryBuilder>(table, Dialect::Postgres, schema.timestamp_storage, cursor)
+}
+
+/// The `CREATE TABLE` of a table (the dialect template's `table` macro) and its indexes.
+fn table_statements(s: &mut Statements, table: &Table, sql: &TableSql) -> Vec<String> {
+    let name = Some(table.name.as_str());
+    let kind = StatementKind::Table(sql.items.clone());
+    let mut out = vec![s.call(kind, name, "table", &[Value::from_serialize(sql)])];
+    for index in &sql.indexes {
+        out.push(s.add(StatementKind::Index(index.name.clone()), name, index.sql.clone()));
+    }
+    out
+}
+
+/// An index built with the dialect's builder, as a statement with its closing semicolon.
+fn index_sql<B: SchemaBuilder + Default>(index: &sea_query::IndexCreateStatement) -> String {
+    index.to_string(B::default()) + ";"
+}
+
+/// Make a file: `layout` records its statements through the macros of the dialect's template
+/// `macros` and returns what the file's template `file` lays out.
+fn build(macros: &str, file: &str, layout: impl FnOnce(&mut Statements) -> Value) -> Ddl {
+    let env = environment();
+    let rendered = env.get_template(macros).and_then(|t| {
+        let macros = t.render_captured(())?;
+        let mut statements = Statements::new(macros.state());
+        let extra = layout(&mut statements);
+        let text =
+            env.get_template(file)?.render(context! { notice => GENERATED_NOTICE, ..extra })?;
+        Ok(Ddl { statements: statements.list, text })
+    });
+    rendered.expect("the SQL templates render every schema")
+}
+
+fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
     env.add_filter("literal", |s: &str| column::literal(s));
-    env.template_from_named_str(name, template)
-        .and_then(|t| {
-            t.render(context! {
-                notice => GENERATED_NOTICE,
-                tables,
-                ..extra
-            })
-        })
-        .expect("the SQL templates render every schema")
+    for (name, source) in [
+        ("layout.jinja", include_str!("layout.jinja")),
+        ("sqlite.jinja", include_str!("sqlite.jinja")),
+        ("postgres.jinja", include_str!("postgres.jinja")),
+        ("sqlite.sql", include_str!("sqlite.sql.jinja")),
+        ("sqlite-server.sql", include_str!("sqlite-server.sql.jinja")),
+        ("postgres.sql", include_str!("postgres.sql.jinja")),
+    ] {
+        env.add_template(name, source).expect("the SQL templates parse");
+    }
+    env
 }

@@ -1,25 +1,30 @@
-//! The server-side sync machinery of one synced table, Postgres only (docs/sync.md).
+//! The server-side sync machinery in Postgres (see docs/sync.md), and the layout of
+//! `postgres.sql`.
 //!
 //! Each synced table gets a cursor column stamped with the writing transaction's id, an index
-//! that pull reads through, and the arguments of its tombstone trigger. The shared functions and
-//! the tombstone table they use are laid out once per file by `postgres.sql.jinja`. None of this
+//! that pull reads through, and triggers that stamp it and record its deletions. The shared
+//! functions and the tombstone table they use come once per file, before the tables. None of this
 //! is in the IR: it is DDL machinery that only the server reads, so row types, TypeScript and the
 //! documentation never see it. Every name starts with `_sync`, which no name in `schema.toml` can
 //! (names cannot start with `_`), so the machinery never collides with a user's table or column.
 
+use minijinja::{Value, context};
 use sea_query::{Alias, ColumnDef, Expr, Index, PostgresQueryBuilder};
 use serde::Serialize;
 
 use crate::ir::{Schema, SyncScope, Table};
 
 use super::column::{ident, literal};
+use super::statement::{Group, StatementKind, Statements};
+use super::table::Cursor;
+use super::{index_sql, postgres_table, table_statements};
 
 /// The cursor column of every synced table.
-pub(super) const CURSOR: &str = "_sync_xid";
+const CURSOR: &str = "_sync_xid";
 /// The table that records rows deleted by any path.
-pub(super) const TOMBSTONE: &str = "_sync_tombstone";
+const TOMBSTONE: &str = "_sync_tombstone";
 /// The comment on every cursor column, for whoever finds it in a database.
-pub(super) const CURSOR_COMMENT: &str = "Sync cursor: the transaction that last wrote this row, \
+const CURSOR_COMMENT: &str = "Sync cursor: the transaction that last wrote this row, \
      set by the _sync_stamp trigger on every insert and update; see _sync_horizon().";
 
 /// Postgres truncates longer identifiers.
@@ -28,7 +33,8 @@ const MAX_IDENT: usize = 63;
 /// What the template adds to a synced table.
 #[derive(Debug, Serialize)]
 pub(super) struct SyncSql {
-    /// The `CREATE INDEX` statement pull reads through, without the closing semicolon.
+    pub index_name: String,
+    /// The `CREATE INDEX` statement pull reads through.
     pub index: String,
     /// The arguments of `_sync_record_delete()`, as SQL literals.
     pub tombstone_args: Vec<String>,
@@ -38,16 +44,76 @@ pub(super) struct SyncSql {
     pub rekeyed: String,
 }
 
+/// The statements of `postgres.sql`, recorded in `s`, as `postgres.sql.jinja` lays them out.
+pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
+    let synced = schema.tables.iter().any(|t| t.targets.postgres && t.is_synced());
+    let machinery = synced.then(|| {
+        let c = [Value::from_serialize(context! { cursor => CURSOR, tombstone => TOMBSTONE })];
+        let function = |name: &str| StatementKind::Function(name.to_owned());
+        let table = Some(TOMBSTONE);
+        let stamp = s.call(function("_sync_stamp"), None, "stamp_function", &c);
+        let tombstone = s.call(StatementKind::Table(Vec::new()), table, "tombstone", &c);
+        let index = StatementKind::Index(format!("{TOMBSTONE}_idx"));
+        let tombstone_index = s.call(index, table, "tombstone_index", &c);
+        let record_delete =
+            s.call(function("_sync_record_delete"), None, "record_delete_function", &c);
+        let refuse_truncate =
+            s.call(function("_sync_refuse_truncate"), None, "refuse_truncate_function", &c);
+        let horizon = s.call(function("_sync_horizon"), None, "horizon_function", &c);
+        context! { stamp, tombstone, tombstone_index, record_delete, refuse_truncate, horizon }
+    });
+    let tables: Vec<Group> = schema
+        .tables
+        .iter()
+        .filter(|t| t.targets.postgres)
+        .map(|t| Group { comment: None, statements: table(schema, t, s) })
+        .collect();
+    context! { machinery, tables, cursor => CURSOR, tombstone => TOMBSTONE }
+}
+
+/// A table's statements: the table, its indexes, its sync machinery, its comments.
+fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
+    let sync = table_sync(schema, table);
+    let sql = postgres_table(schema, table, sync.as_ref().map(|_| cursor()));
+    let mut statements = table_statements(s, table, &sql);
+    let name = Some(table.name.as_str());
+    let t = Value::from_serialize(&sql);
+    if let Some(sync) = &sync {
+        let index = StatementKind::Index(sync.index_name.clone());
+        statements.push(s.add(index, name, sync.index.clone()));
+        let sync = Value::from_serialize(sync);
+        for (trigger, call) in [
+            ("_sync_stamp", "stamp"),
+            ("_sync_tombstone", "tombstone_trigger"),
+            ("_sync_rekey", "rekey"),
+            ("_sync_truncate", "truncate"),
+        ] {
+            let kind = StatementKind::Trigger(trigger.to_owned());
+            statements.push(s.call(kind, name, call, &[t.clone(), sync.clone()]));
+        }
+    }
+    if table.comment.is_some() {
+        let kind = StatementKind::Comment { column: None };
+        statements.push(s.call(kind, name, "table_comment", &[t.clone()]));
+    }
+    for comment in &sql.column_comments {
+        let kind = StatementKind::Comment { column: Some(comment.name.clone()) };
+        let args = [t.clone(), Value::from_serialize(comment)];
+        statements.push(s.call(kind, name, "column_comment", &args));
+    }
+    statements
+}
+
 /// The cursor column: `DEFAULT` covers a write while the stamping trigger is disabled (a
 /// restore with `--disable-triggers`); the trigger covers every update, which a default cannot.
-pub(super) fn cursor_column() -> ColumnDef {
+fn cursor() -> Cursor {
     let mut def = ColumnDef::new(Alias::new(CURSOR));
     def.custom(Alias::new("xid8")).not_null().default(Expr::cust("pg_current_xact_id()"));
-    def
+    Cursor { def, comment: CURSOR_COMMENT }
 }
 
 /// The machinery of `table`, or `None` when it is not synced.
-pub(super) fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
+fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
     if !table.is_synced() {
         return None;
     }
@@ -88,7 +154,8 @@ pub(super) fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
         format!("({})", columns.join(", "))
     };
     Some(SyncSql {
-        index: index.to_string(PostgresQueryBuilder),
+        index_name: index_name(&table.name),
+        index: index_sql::<PostgresQueryBuilder>(&index),
         tombstone_args,
         key_columns: key.join(", "),
         rekeyed: format!("{} IS DISTINCT FROM {}", row("OLD"), row("NEW")),
@@ -111,7 +178,7 @@ fn index_name(table: &str) -> String {
 }
 
 /// The parent column that a `via:` column references.
-fn via_ref_column<'a>(table: &'a Table, column: &str) -> &'a str {
+pub(super) fn via_ref_column<'a>(table: &'a Table, column: &str) -> &'a str {
     table
         .foreign_keys
         .iter()

@@ -1,8 +1,9 @@
 //! One IR table -> sea-query statements -> the SQL pieces that the dialect's template lays out.
 //!
-//! Each piece (a column, a table constraint, an index) is rendered on its own so that the
-//! template can put comments above columns and one item on each line; the SQL of every piece
-//! still comes from sea-query, the dialect only being the choice of builder.
+//! Each piece (a column, a table constraint, an index) is rendered on its own, with its name, so
+//! that the template can put comments above columns and one item on each line, and so that the
+//! migration planner can compare two versions item by item; the SQL of every piece still comes
+//! from sea-query, the dialect only being the choice of builder.
 
 use sea_query::{
     Alias, Check, ColumnDef, ConditionalStatement as _, Expr, ForeignKey, ForeignKeyAction,
@@ -12,9 +13,9 @@ use serde::Serialize;
 
 use crate::ir::{FkAction, Table, TimestampStorage};
 
-use super::Dialect;
-use super::column::{DefaultSql, check_expr, default_sql, ident, sql_type};
-use super::sync::{self, SyncSql};
+use super::{Dialect, index_sql};
+use super::column::{DefaultSql, check_expr, default_sql, ident, literal, sql_type};
+use super::statement::Item;
 
 /// A table's DDL as data for the templates.
 #[derive(Debug, Serialize)]
@@ -24,31 +25,38 @@ pub(super) struct TableSql {
     pub comment: Option<String>,
     /// Column definitions, then the table constraints, in the order they are written.
     pub items: Vec<Item>,
-    /// Complete `CREATE INDEX` statements, without the closing semicolon.
-    pub indexes: Vec<String>,
+    pub indexes: Vec<IndexSql>,
     pub column_comments: Vec<ColumnComment>,
-    /// The sync machinery of a synced table, Postgres only.
-    pub sync: Option<SyncSql>,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct Item {
+pub(super) struct IndexSql {
+    pub name: String,
+    /// The `CREATE INDEX` statement, with the closing semicolon.
     pub sql: String,
-    pub comment: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct ColumnComment {
+    /// The unquoted column name.
+    pub name: String,
     /// The quoted column name.
     pub column: String,
     pub comment: String,
+}
+
+/// The sync machinery's cursor column of a synced table on the server, added after the table's
+/// own columns so that theirs keep their positions.
+pub(super) struct Cursor {
+    pub def: ColumnDef,
+    pub comment: &'static str,
 }
 
 pub(super) fn table_sql<B: SchemaBuilder + Default>(
     table: &Table,
     dialect: Dialect,
     ts: TimestampStorage,
-    sync: Option<SyncSql>,
+    cursor: Option<Cursor>,
 ) -> TableSql {
     let builder = B::default();
     let mut items: Vec<Item> = table
@@ -72,31 +80,34 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
             }
             let mut sql = String::new();
             builder.prepare_column_def(&def, &mut sql);
-            Item { sql, comment: col.comment.clone() }
+            Item { name: col.name.clone(), column: true, sql, comment: col.comment.clone() }
         })
         .collect();
-    // The cursor column goes after the table's own columns, so theirs keep their positions.
-    if sync.is_some() {
+    let cursor_name = cursor.as_ref().map(|c| c.def.get_column_name());
+    if let Some(cursor) = &cursor {
         let mut sql = String::new();
-        builder.prepare_column_def(&sync::cursor_column(), &mut sql);
-        items.push(Item { sql, comment: None });
+        builder.prepare_column_def(&cursor.def, &mut sql);
+        let (name, comment) = (cursor.def.get_column_name(), Some(cursor.comment.to_owned()));
+        items.push(Item { name, column: true, sql, comment });
     }
 
-    let mut constraint = |sql: String| items.push(Item { sql, comment: None });
+    let mut constraint = |name: &str, sql: String| {
+        items.push(Item { name: name.to_owned(), column: false, sql, comment: None })
+    };
 
     let mut pk = Index::create();
     pk.name(&table.primary_key.name).primary();
     for col in &table.primary_key.columns {
         pk.col(Alias::new(col));
     }
-    constraint(key_sql(&builder, &pk));
+    constraint(&table.primary_key.name, key_sql(&builder, &pk));
     for unique in &table.uniques {
         let mut key = Index::create();
         key.name(&unique.name).unique();
         for col in &unique.columns {
             key.col(Alias::new(col));
         }
-        constraint(key_sql(&builder, &key));
+        constraint(&unique.name, key_sql(&builder, &key));
     }
     for fk in &table.foreign_keys {
         let mut stmt = ForeignKey::create();
@@ -110,7 +121,8 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         if let Some(action) = fk.on_update {
             stmt.on_update(fk_action(action));
         }
-        constraint(format!("CONSTRAINT {} {}", ident(&fk.name), fk_sql(&builder, &stmt)));
+        let sql = format!("CONSTRAINT {} {}", ident(&fk.name), fk_sql(&builder, &stmt));
+        constraint(&fk.name, sql);
     }
     for check in &table.checks {
         let mut sql = String::new();
@@ -118,7 +130,7 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
             &Check::named(Alias::new(&check.name), Expr::cust(check.expr.clone())),
             &mut sql,
         );
-        constraint(sql);
+        constraint(&check.name, sql);
     }
 
     let indexes = table
@@ -140,7 +152,7 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
             if let Some(predicate) = &index.predicate {
                 stmt.and_where(Expr::cust(predicate.clone()));
             }
-            stmt.to_string(B::default())
+            IndexSql { name: index.name.clone(), sql: index_sql::<B>(&stmt) }
         })
         .collect();
 
@@ -149,14 +161,12 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         .iter()
         .filter_map(|c| {
             let comment = c.comment.clone()?;
-            Some(ColumnComment { column: ident(&c.name), comment })
+            Some(ColumnComment { name: c.name.clone(), column: ident(&c.name), comment })
         })
         .collect();
-    if sync.is_some() {
-        column_comments.push(ColumnComment {
-            column: ident(sync::CURSOR),
-            comment: sync::CURSOR_COMMENT.into(),
-        });
+    if let (Some(name), Some(cursor)) = (cursor_name, &cursor) {
+        let (column, comment) = (ident(&name), cursor.comment.to_owned());
+        column_comments.push(ColumnComment { name, column, comment });
     }
     TableSql {
         name: ident(&table.name),
@@ -164,7 +174,6 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         items,
         indexes,
         column_comments,
-        sync,
     }
 }
 
@@ -191,4 +200,32 @@ fn fk_action(action: FkAction) -> ForeignKeyAction {
         FkAction::SetDefault => ForeignKeyAction::SetDefault,
         FkAction::NoAction => ForeignKeyAction::NoAction,
     }
+}
+
+/// `json_object(...)` of the primary key of row `alias` (`NEW`, `OLD`): how SQLite's machinery
+/// stores keys, in stored form.
+pub(super) fn key_object(table: &Table, alias: &str) -> String {
+    let pairs: Vec<String> = table
+        .primary_key
+        .columns
+        .iter()
+        .map(|c| format!("{}, {alias}.{}", literal(c), ident(c)))
+        .collect();
+    format!("json_object({})", pairs.join(", "))
+}
+
+/// The quoted primary key columns, for `UPDATE OF`.
+pub(super) fn key_list(table: &Table) -> String {
+    table.primary_key.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// The SQLite condition under which an update changes the primary key.
+pub(super) fn key_changed(table: &Table) -> String {
+    let changed: Vec<String> = table
+        .primary_key
+        .columns
+        .iter()
+        .map(|c| format!("OLD.{0} IS NOT NEW.{0}", ident(c)))
+        .collect();
+    changed.join(" OR ")
 }

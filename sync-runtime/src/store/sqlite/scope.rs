@@ -1,7 +1,7 @@
-//! Who may read a row (docs/sync.md), as SQL over the metadata: the filter pull uses, and the
-//! owner a deleted row's tombstone records.
+//! Who may read a row (see docs/sync.md), as SQL over the metadata: the filter pull uses. (The
+//! owner a deleted row's tombstone records is the generated delete trigger's business.)
 
-use super::{ident, literal};
+use super::ident;
 use crate::schema::{SchemaMeta, Scope, TableMeta};
 use crate::store::StoreError;
 
@@ -53,48 +53,8 @@ pub(super) fn readable_branches(
     }
 }
 
-/// An SQL expression for whose row `alias` of `table` is, as a tag: `'o' || owner` for a row
-/// with an owner, `'p'` for a row whose owner is NULL (public, or readable by nobody in an
-/// `owner` table), and NULL when a `via:` row has no parent (nobody can read it).
-///
-/// It runs in the delete trigger. SQLite deletes a parent row before it runs the delete
-/// triggers of the children that ON DELETE CASCADE removes, so a `via:` child finds its parent
-/// no longer in the table but in the tombstone the parent's BEFORE DELETE trigger has just
-/// written: the lookup falls back to the latest tombstone of the parent's key.
-pub(super) fn owner_tag(
-    schema: &SchemaMeta,
-    table: &TableMeta,
-    alias: &str,
-    depth: usize,
-) -> Result<String, StoreError> {
-    match table.scope {
-        Scope::Owner | Scope::OwnerOrPublic => {
-            let owner = format!("{alias}.{}", ident(owner_column(table)?));
-            Ok(format!("CASE WHEN {owner} IS NULL THEN 'p' ELSE 'o' || {owner} END"))
-        }
-        Scope::Public => Ok("'p'".to_owned()),
-        Scope::Via { column, parent_table } => {
-            let (parent, key) = parent_of(schema, table, parent_table, depth)?;
-            let p = format!("p{depth}");
-            let parent_key = format!("{alias}.{}", ident(column));
-            let live = owner_tag(schema, parent, &p, depth + 1)?;
-            Ok(format!(
-                "coalesce((SELECT {live} FROM {} AS {p} WHERE {p}.{} = {parent_key}), \
-                 (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END \
-                 FROM _sync_tombstone WHERE table_name = {} AND key = json_object({}, {parent_key}) \
-                 ORDER BY _sync_seq DESC LIMIT 1))",
-                ident(parent.name),
-                ident(key),
-                literal(parent.name),
-                literal(key),
-            ))
-        }
-        Scope::None => Err(unsynced(table)),
-    }
-}
-
 /// The owner column of an `owner` or `owner_or_public` table.
-pub(super) fn owner_column(table: &TableMeta) -> Result<&'static str, StoreError> {
+fn owner_column(table: &TableMeta) -> Result<&'static str, StoreError> {
     table.sync.owner.ok_or_else(|| {
         StoreError::Database(format!(
             "table `{}` is scoped by owner but its metadata names no owner column",

@@ -35,7 +35,8 @@ CREATE TABLE "basket_line" (
 -- The client's sync machinery (docs/sync.md). Triggers record every local write of a synced table
 -- in _sync_outbox, one entry per row; the client pushes the rows they name and deletes exactly
 -- the entries it sent and that no write changed since. While it applies pulled rows it sets
--- _sync_client.applying, which silences the triggers. The embedded sync server drops this part.
+-- _sync_client.applying, which silences the triggers. The embedded sync server has its own
+-- machinery instead (sqlite-server.sql).
 CREATE TABLE "_sync_client" (
   -- Always 1: the table holds one row.
   "id" INTEGER NOT NULL PRIMARY KEY CHECK ("id" = 1),

@@ -116,8 +116,11 @@ fn links_between_the_documents_resolve() {
                 continue;
             }
             let (path, fragment) = target.split_once('#').unwrap_or((target, ""));
-            let file =
-                if path.is_empty() { document.clone() } else { document.parent().unwrap().join(path) };
+            let file = if path.is_empty() {
+                document.clone()
+            } else {
+                document.parent().unwrap().join(path)
+            };
             let rel = document.strip_prefix(&root).unwrap().display();
             if !file.exists() {
                 broken.push(format!("{rel}: {target}: no such file"));

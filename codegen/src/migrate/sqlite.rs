@@ -152,7 +152,7 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
     let (old_items, new_items) = (old_create.items(), create.items());
     let rebuilt = if same_definitions(old_items, new_items) {
         false
-    } else if let Some(added) = appended(&old_items, &new_items, table, new) {
+    } else if let Some(added) = appended(old_items, new_items, table, new) {
         for item in added {
             body.push(format!("ALTER TABLE {name} ADD COLUMN {};", item.sql));
         }

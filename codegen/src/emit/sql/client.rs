@@ -77,19 +77,20 @@ pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
         random_uuid => column::SQLITE_RANDOM_UUID,
         now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
     };
+    let constants = [c.clone()];
     let state = Group {
         comment: None,
         statements: vec![
-            s.call(StatementKind::Table(Vec::new()), Some(STATE), "client_state", &[c.clone()]),
-            s.call(StatementKind::Row, Some(STATE), "client_state_row", &[c.clone()]),
+            s.call(StatementKind::Table(Vec::new()), Some(STATE), "client_state", &constants),
+            s.call(StatementKind::Row, Some(STATE), "client_state_row", &constants),
         ],
     };
     let index = StatementKind::Index(format!("{OUTBOX}_seq_idx"));
     let outbox = Group {
         comment: None,
         statements: vec![
-            s.call(StatementKind::Table(Vec::new()), Some(OUTBOX), "outbox", &[c.clone()]),
-            s.call(index, Some(OUTBOX), "outbox_index", &[c.clone()]),
+            s.call(StatementKind::Table(Vec::new()), Some(OUTBOX), "outbox", &constants),
+            s.call(index, Some(OUTBOX), "outbox_index", &constants),
         ],
     };
     let tables: Vec<Group> = synced

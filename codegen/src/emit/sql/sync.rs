@@ -94,7 +94,7 @@ fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
     }
     if table.comment.is_some() {
         let kind = StatementKind::Comment { column: None };
-        statements.push(s.call(kind, name, "table_comment", &[t.clone()]));
+        statements.push(s.call(kind, name, "table_comment", std::slice::from_ref(&t)));
     }
     for comment in &sql.column_comments {
         let kind = StatementKind::Comment { column: Some(comment.name.clone()) };

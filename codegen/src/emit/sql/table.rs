@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use crate::ir::{FkAction, Table, TimestampStorage};
 
-use super::{Dialect, index_sql};
 use super::column::{DefaultSql, check_expr, default_sql, ident, literal, sql_type};
 use super::statement::Item;
+use super::{Dialect, index_sql};
 
 /// A table's DDL as data for the templates.
 #[derive(Debug, Serialize)]

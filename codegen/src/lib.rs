@@ -14,6 +14,7 @@ pub mod ir;
 mod load;
 pub mod meta;
 pub mod migrate;
+mod names;
 pub mod protocol;
 pub mod raw;
 pub mod types;

@@ -28,6 +28,9 @@ pub struct TypeEntry {
     pub wire_helper: Option<&'static str>,
     /// What a `default` of this type looks like in `schema.toml`, for validation's messages.
     pub default_hint: &'static str,
+    /// The options of the Drizzle SQLite builder (`SqliteType::drizzle` names it), such as the
+    /// `mode` that reads an integer back as a boolean.
+    pub drizzle_sqlite_options: Option<&'static str>,
 }
 
 /// A SQLite column type: the canonical affinity names.
@@ -41,13 +44,29 @@ pub enum SqliteType {
 }
 
 impl SqliteType {
-    pub fn name(self, timestamps: TimestampStorage) -> &'static str {
+    /// The affinity a column of this type has under `timestamps`: never `Timestamp`.
+    fn resolve(self, timestamps: TimestampStorage) -> SqliteType {
         match (self, timestamps) {
-            (SqliteType::Text, _) | (SqliteType::Timestamp, TimestampStorage::Text) => "TEXT",
-            (SqliteType::Integer, _) | (SqliteType::Timestamp, TimestampStorage::Integer) => {
-                "INTEGER"
-            }
-            (SqliteType::Real, _) => "REAL",
+            (SqliteType::Timestamp, TimestampStorage::Text) => SqliteType::Text,
+            (SqliteType::Timestamp, TimestampStorage::Integer) => SqliteType::Integer,
+            (other, _) => other,
+        }
+    }
+
+    pub fn name(self, timestamps: TimestampStorage) -> &'static str {
+        match self.resolve(timestamps) {
+            SqliteType::Text | SqliteType::Timestamp => "TEXT",
+            SqliteType::Integer => "INTEGER",
+            SqliteType::Real => "REAL",
+        }
+    }
+
+    /// The `drizzle-orm/sqlite-core` builder of a column of this type.
+    pub fn drizzle(self, timestamps: TimestampStorage) -> &'static str {
+        match self.resolve(timestamps) {
+            SqliteType::Text | SqliteType::Timestamp => "text",
+            SqliteType::Integer => "integer",
+            SqliteType::Real => "real",
         }
     }
 }
@@ -58,6 +77,34 @@ impl SqliteType {
 pub struct PgType {
     pub ddl: &'static str,
     pub catalog: &'static str,
+    /// The `drizzle-orm/pg-core` column that declares this type.
+    pub drizzle: DrizzleColumn,
+}
+
+/// A Drizzle column builder and its options, rendered as `builder(name, options)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrizzleColumn {
+    pub builder: DrizzleBuilder,
+    /// The options object, such as `{ mode: "number" }`.
+    pub options: Option<&'static str>,
+}
+
+/// Where a Drizzle column builder comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrizzleBuilder {
+    /// A function of the dialect's core module, such as `text`.
+    Core(&'static str),
+    /// A `customType` the generated file defines before its tables, for a type Drizzle has no
+    /// builder for.
+    Custom { name: &'static str, definition: &'static str },
+}
+
+impl DrizzleBuilder {
+    pub fn name(self) -> &'static str {
+        match self {
+            DrizzleBuilder::Core(name) | DrizzleBuilder::Custom { name, .. } => name,
+        }
+    }
 }
 
 /// The `storage` override of a type: the Postgres type it selects, and the CHECK that then
@@ -90,15 +137,65 @@ pub enum TypeCheck {
     Timestamp,
 }
 
-const fn pg(ddl: &'static str, catalog: &'static str) -> PgType {
-    PgType { ddl, catalog }
+const fn pg(ddl: &'static str, catalog: &'static str, drizzle: DrizzleColumn) -> PgType {
+    PgType { ddl, catalog, drizzle }
 }
 
-const REAL_OVERRIDES: &[(PostgresType, PgType)] = &[(PostgresType::Real, pg("real", "real"))];
+const fn core(builder: &'static str, options: Option<&'static str>) -> DrizzleColumn {
+    DrizzleColumn { builder: DrizzleBuilder::Core(builder), options }
+}
+
+/// A boolean kept as 0/1 in an integer column: a custom type so rows still read as booleans,
+/// the type the rest of the package gives the column.
+const INT_BOOLEAN: DrizzleColumn = DrizzleColumn {
+    builder: DrizzleBuilder::Custom {
+        name: "intBoolean",
+        definition: r#"/** A boolean stored as 0/1 in an `integer` column (`storage = "integer"`). */
+const intBoolean = customType<{ data: boolean; driverData: number }>({
+  dataType: () => "integer",
+  toDriver: (value) => (value ? 1 : 0),
+  fromDriver: (value) => value === 1,
+});
+"#,
+    },
+    options: None,
+};
+
+/// JSON kept in a text column, read and written as JSON values like `jsonb` columns.
+const JSON_TEXT: DrizzleColumn = DrizzleColumn {
+    builder: DrizzleBuilder::Custom {
+        name: "jsonText",
+        definition: r#"/** JSON stored in a `text` column (`storage = "text"`). */
+const jsonText = customType<{ data: unknown; driverData: string }>({
+  dataType: () => "text",
+  toDriver: (value) => JSON.stringify(value),
+  fromDriver: (value): unknown => JSON.parse(value),
+});
+"#,
+    },
+    options: None,
+};
+
+const REAL_OVERRIDES: &[(PostgresType, PgType)] =
+    &[(PostgresType::Real, pg("real", "real", core("real", None)))];
 
 const TIMESTAMP_OVERRIDES: &[(PostgresType, PgType)] = &[
-    (PostgresType::Timestamp, pg("timestamp", "timestamp without time zone")),
-    (PostgresType::Timestamptz, pg("timestamptz", "timestamp with time zone")),
+    (
+        PostgresType::Timestamp,
+        pg(
+            "timestamp",
+            "timestamp without time zone",
+            core("timestamp", Some(r#"{ mode: "string" }"#)),
+        ),
+    ),
+    (
+        PostgresType::Timestamptz,
+        pg(
+            "timestamptz",
+            "timestamp with time zone",
+            core("timestamp", Some(r#"{ withTimezone: true, mode: "string" }"#)),
+        ),
+    ),
 ];
 
 /// The table itself: every field of every entry is written out, so that the compiler asks for
@@ -108,110 +205,123 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
         LogicalType::Text => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: None,
-            postgres: pg("text", "text"),
+            postgres: pg("text", "text", core("text", None)),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::std::string::String",
             wire_helper: None,
             default_hint: "a string",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Uuid => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Uuid),
-            postgres: pg("uuid", "uuid"),
+            postgres: pg("uuid", "uuid", core("uuid", None)),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::uuid::Uuid",
             wire_helper: None,
             default_hint: "\"random\" or a lower-case UUID string",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Integer => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::Int32),
-            postgres: pg("integer", "integer"),
+            postgres: pg("integer", "integer", core("integer", None)),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "number",
             rust: "i32",
             wire_helper: None,
             default_hint: "an integer that fits in 32 bits",
+            drizzle_sqlite_options: None,
         },
         // Values beyond 2^53 are refused everywhere, so a JavaScript number is exact.
         LogicalType::Bigint => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::SafeInteger),
-            postgres: pg("bigint", "bigint"),
+            postgres: pg("bigint", "bigint", core("bigint", Some(r#"{ mode: "number" }"#))),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "number",
             rust: "i64",
             wire_helper: Some("bigint"),
             default_hint: "an integer within +/- 2^53 - 1",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Real => TypeEntry {
             sqlite: SqliteType::Real,
             sqlite_check: None,
-            postgres: pg("double precision", "double precision"),
+            postgres: pg("double precision", "double precision", core("doublePrecision", None)),
             postgres_overrides: REAL_OVERRIDES,
             stored_as: None,
             typescript: "number",
             rust: "f64",
             wire_helper: None,
             default_hint: "a number",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Boolean => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::ZeroOrOne),
-            postgres: pg("boolean", "boolean"),
+            postgres: pg("boolean", "boolean", core("boolean", None)),
             postgres_overrides: &[],
             stored_as: Some(StoredAlternative {
                 stored_as: StoredAs::Integer,
-                postgres: pg("integer", "integer"),
+                postgres: pg("integer", "integer", INT_BOOLEAN),
                 check: Some(TypeCheck::ZeroOrOne),
             }),
             typescript: "boolean",
             rust: "bool",
             wire_helper: None,
             default_hint: "true or false",
+            drizzle_sqlite_options: Some(r#"{ mode: "boolean" }"#),
         },
         LogicalType::Timestamp => TypeEntry {
             sqlite: SqliteType::Timestamp,
             sqlite_check: Some(TypeCheck::Timestamp),
-            postgres: pg("timestamptz(3)", "timestamp(3) with time zone"),
+            postgres: pg(
+                "timestamptz(3)",
+                "timestamp(3) with time zone",
+                core("timestamp", Some(r#"{ withTimezone: true, precision: 3, mode: "string" }"#)),
+            ),
             postgres_overrides: TIMESTAMP_OVERRIDES,
             stored_as: None,
             typescript: "string",
             rust: "::chrono::DateTime<::chrono::Utc>",
             wire_helper: Some("timestamp"),
             default_hint: "\"now\" or a UTC date-time such as 2026-01-01T00:00:00Z",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Date => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Date),
-            postgres: pg("date", "date"),
+            postgres: pg("date", "date", core("date", Some(r#"{ mode: "string" }"#))),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::chrono::NaiveDate",
             wire_helper: Some("date"),
             default_hint: "\"now\" or a date such as 2026-01-01",
+            drizzle_sqlite_options: None,
         },
         LogicalType::Json => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Json),
-            postgres: pg("jsonb", "jsonb"),
+            postgres: pg("jsonb", "jsonb", core("jsonb", None)),
             postgres_overrides: &[],
             stored_as: Some(StoredAlternative {
                 stored_as: StoredAs::Text,
-                postgres: pg("text", "text"),
+                postgres: pg("text", "text", JSON_TEXT),
                 check: None,
             }),
             typescript: "unknown",
             rust: "::serde_json::Value",
             wire_helper: None,
             default_hint: "a JSON document as a string, an array or a table",
+            drizzle_sqlite_options: Some(r#"{ mode: "json" }"#),
         },
     }
 }

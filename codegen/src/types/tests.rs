@@ -1,5 +1,5 @@
-//! The type table is complete: every logical type names every target, and the inverse used by
-//! the import finds each type again.
+//! The type table is complete: every logical type names every target (Drizzle's included),
+//! and the inverse used by the import finds each type again.
 
 use std::collections::HashSet;
 
@@ -18,7 +18,22 @@ fn every_logical_type_names_every_target() {
             .chain(entry.stored_as.map(|s| s.postgres))
         {
             assert!(!pg.ddl.is_empty() && !pg.catalog.is_empty(), "{name}: Postgres");
+            assert_drizzle(pg.drizzle, &format!("{name}: Drizzle Postgres `{}`", pg.ddl));
         }
+        for timestamps in TimestampStorage::ALL {
+            let sqlite = DrizzleColumn {
+                builder: DrizzleBuilder::Core(entry.sqlite.drizzle(timestamps)),
+                options: entry.drizzle_sqlite_options,
+            };
+            assert_drizzle(sqlite, &format!("{name}: Drizzle SQLite"));
+        }
+        // The SQLite schema reads these checked integers and texts back through a mode.
+        let mode = match entry.sqlite_check {
+            Some(TypeCheck::ZeroOrOne) => Some(r#"{ mode: "boolean" }"#),
+            Some(TypeCheck::Json) => Some(r#"{ mode: "json" }"#),
+            _ => None,
+        };
+        assert_eq!(entry.drizzle_sqlite_options, mode, "{name}: Drizzle SQLite mode");
         assert!(!entry.typescript.is_empty(), "{name}: TypeScript");
         assert!(syn::parse_str::<syn::Type>(entry.rust).is_ok(), "{name}: Rust `{}`", entry.rust);
         assert!(!entry.default_hint.is_empty(), "{name}: default hint");
@@ -26,6 +41,19 @@ fn every_logical_type_names_every_target() {
         for (postgres_type, pg) in entry.postgres_overrides {
             assert_eq!(from_postgres(pg.catalog), Some((ty, Some(*postgres_type))), "{name}");
         }
+    }
+}
+
+/// A Drizzle column names a builder, options as an object literal, and a custom type's
+/// definition defines it.
+fn assert_drizzle(column: DrizzleColumn, what: &str) {
+    let name = column.builder.name();
+    assert!(!name.is_empty(), "{what}: builder");
+    if let Some(options) = column.options {
+        assert!(options.starts_with("{ ") && options.ends_with(" }"), "{what}: `{options}`");
+    }
+    if let DrizzleBuilder::Custom { definition, .. } = column.builder {
+        assert!(definition.contains(&format!("const {name} = customType<")), "{what}: definition");
     }
 }
 

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::emit::ts;
 use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
+use crate::names::{fixed_type_names, table_var};
 use crate::raw;
 
 use super::names::MAX_IDENT;
@@ -338,19 +338,19 @@ pub(crate) fn check_case_collisions<'a>(
     }
 }
 
-/// The type names the TypeScript package declares (`emit::ts`: `Tune`, `TuneRow`, `TuneKey`,
-/// `TuneType` for the enum `tune.type`, the protocol's messages and the package's own types)
+/// The type names the TypeScript package declares (`Tune`, `TuneRow`, `TuneKey`, `TuneType` for
+/// the enum `tune.type`, the protocol's messages and the fixed names of `crate::names`)
 /// must all differ: tables `tune` and `tune_row` would both declare `TuneRow`. So must the
 /// constants the Drizzle schemas export per table.
 fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
     let mut owners: HashMap<String, String> = crate::protocol::MESSAGES
         .iter()
         .map(|m| (m.name.to_owned(), "the sync protocol".to_owned()))
-        .chain(ts::fixed_type_names().map(|n| (n.to_owned(), "the TypeScript package".to_owned())))
+        .chain(fixed_type_names().map(|n| (n.to_owned(), "the TypeScript package".to_owned())))
         .collect();
     let mut drizzle: HashMap<String, &str> = HashMap::new();
     for table in tables {
-        let var = ts::table_var(&table.name);
+        let var = table_var(&table.name);
         if let Some(other) = drizzle.insert(var.clone(), &table.name) {
             problems.push(
                 Problem::new(

@@ -7,29 +7,13 @@ mod package;
 mod rows;
 mod sync_types;
 
-pub(crate) use drizzle::table_var;
-
-use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 
 use crate::GENERATED_NOTICE;
 use crate::emit::Files;
 use crate::ir::{Column, LogicalType, Schema, Table};
-use crate::protocol::Tables;
+use crate::names::{SYNC_TABLES_TYPE, TABLE_NAME_TYPE, field_name};
 use crate::types;
-
-/// The union of every table name, in `db-constants.ts`.
-const TABLE_NAME_TYPE: &str = "TableName";
-/// The row and key type of every synced table by name, in `sync-types.ts`.
-const SYNC_TABLES_TYPE: &str = "SyncTables";
-
-/// Type names the package declares whatever the schema, besides the protocol's messages. No
-/// table or enum type may take one: `index.ts` re-exports every module with `export *`, which
-/// refuses a name that two modules export.
-pub(crate) fn fixed_type_names() -> impl Iterator<Item = &'static str> {
-    [TABLE_NAME_TYPE, SYNC_TABLES_TYPE]
-        .into_iter()
-        .chain(Tables::ALL.map(|set| sync_types::set_names(set).1))
-}
 
 /// Every file of the package, by path relative to `generated/`.
 pub(super) fn files(schema: &Schema) -> Files {
@@ -58,11 +42,6 @@ fn constant_key(name: &str) -> String {
 /// `repertoire_tune` -> `RepertoireTune`: the stem of a table's type names.
 fn type_name(name: &str) -> String {
     name.to_upper_camel_case()
-}
-
-/// `user_id` -> `userId`: client-side field names.
-fn field_name(name: &str) -> String {
-    name.to_lower_camel_case()
 }
 
 /// The union type of a `values` column: `TuneType` for `tune.type`.

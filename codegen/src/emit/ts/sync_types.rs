@@ -3,6 +3,7 @@
 
 use super::{SYNC_TABLES_TYPE, doc_comment, header, string_lit, type_name};
 use crate::ir::Schema;
+use crate::names::set_names;
 use crate::protocol::{Field, MESSAGES, Shape, Tables, Wire};
 
 /// The longest line a string union is printed on; a longer union takes a line per value.
@@ -73,25 +74,6 @@ pub(super) fn emit(schema: &Schema) -> String {
         }
     }
     out
-}
-
-/// The constant, the type and the doc of a table set.
-pub(super) fn set_names(set: Tables) -> (&'static str, &'static str, &'static str) {
-    match set {
-        Tables::Synced => {
-            ("SYNCED_TABLES", "SyncedTableName", "Every synced table: what a client may pull.")
-        }
-        Tables::Writable => (
-            "WRITABLE_TABLES",
-            "WritableTableName",
-            "Tables a client may push to (not catalogs, not server-only tables).",
-        ),
-        Tables::Deletable => (
-            "DELETABLE_TABLES",
-            "DeletableTableName",
-            "Writable tables with a soft-delete column; the others refuse client deletes.",
-        ),
-    }
 }
 
 fn write_fields(out: &mut String, indent: &str, fields: &[Field]) {

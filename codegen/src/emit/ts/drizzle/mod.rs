@@ -1,6 +1,7 @@
 //! The shape both Drizzle schemas share: one table constant per table, built on `TBL` and `COL`,
-//! with the IR's constraint and index names. The dialect modules supply what differs: column
-//! builders, defaults, the checks a column's storage puts on it, and descending index columns.
+//! with the IR's constraint and index names. The column builders and the checks a column's type
+//! puts on it come from the type table (`crate::types`); the dialect modules pick the table's
+//! entry for their database and supply defaults and descending index columns.
 
 pub(super) mod pg;
 pub(super) mod sqlite;
@@ -9,6 +10,8 @@ use std::collections::BTreeSet;
 
 use super::{constant_key, field_name, header, string_lit, template_text};
 use crate::ir::{Column, DefaultValue, FkAction, Schema, Table};
+use crate::names::table_var;
+use crate::types::{DrizzleBuilder, DrizzleColumn, TypeCheck};
 
 /// What differs between `drizzle-orm/sqlite-core` and `drizzle-orm/pg-core`.
 struct Dialect {
@@ -18,13 +21,12 @@ struct Dialect {
     table_fn: &'static str,
     /// Whether a table exists in this database.
     includes: fn(&Table) -> bool,
-    /// The column builder, such as `text(COL.tune.ID)`.
-    column: fn(&Schema, &Table, &Column, &mut Imports) -> String,
+    /// The type table's column builder for a column of this database.
+    column: fn(&Schema, &Column) -> DrizzleColumn,
     /// The `.default(...)` or similar call for a default value.
     default: fn(&Schema, &Column, &DefaultValue, &mut Imports) -> String,
-    /// The SQL (with `${t.column}` placeholders) of the CHECK named `column.check_name`, when
-    /// this database puts one on the column.
-    column_check: fn(&Column, &str) -> Option<String>,
+    /// The type table's check on a column of this database, if any.
+    type_check: fn(&Schema, &Column) -> Option<TypeCheck>,
     /// An index column in descending order, from its `t.column` expression.
     descending: fn(&str, &mut Imports) -> String,
 }
@@ -52,103 +54,6 @@ impl Imports {
     }
 }
 
-/// Names of the file's own scope that a table constant must not shadow, besides keywords. `t`
-/// is the parameter of every table's extra-config callback: a table constant `t` would be
-/// shadowed there, and another table's foreign key to it would silently point at its own columns.
-const TAKEN: &[&str] = &[
-    "t",
-    "COL",
-    "TBL",
-    "VALUES",
-    "sql",
-    "crypto",
-    "intBoolean",
-    "jsonText",
-    "sqliteTable",
-    "pgTable",
-    "text",
-    "integer",
-    "real",
-    "uuid",
-    "bigint",
-    "doublePrecision",
-    "boolean",
-    "timestamp",
-    "date",
-    "jsonb",
-    "customType",
-    "primaryKey",
-    "foreignKey",
-    "unique",
-    "index",
-    "uniqueIndex",
-    "check",
-];
-
-/// Words TypeScript does not allow as a `const` name.
-const KEYWORDS: &[&str] = &[
-    "break",
-    "case",
-    "catch",
-    "class",
-    "const",
-    "continue",
-    "debugger",
-    "default",
-    "delete",
-    "do",
-    "else",
-    "enum",
-    "export",
-    "extends",
-    "false",
-    "finally",
-    "for",
-    "function",
-    "if",
-    "import",
-    "in",
-    "instanceof",
-    "new",
-    "null",
-    "return",
-    "super",
-    "switch",
-    "this",
-    "throw",
-    "true",
-    "try",
-    "typeof",
-    "var",
-    "void",
-    "while",
-    "with",
-    "implements",
-    "interface",
-    "let",
-    "package",
-    "private",
-    "protected",
-    "public",
-    "static",
-    "yield",
-    "await",
-    "arguments",
-    "eval",
-];
-
-/// The exported constant of a table: `repertoireTune`, or `indexTable` where the plain name
-/// would be a keyword or shadow an import. Validation makes sure that no two tables get the
-/// same constant (`index` and `index_table` would).
-pub(crate) fn table_var(name: &str) -> String {
-    let var = field_name(name);
-    if TAKEN.contains(&var.as_str()) || KEYWORDS.contains(&var.as_str()) {
-        format!("{var}Table")
-    } else {
-        var
-    }
-}
-
 /// `t.userId`: a column in the table's extra-config callback.
 fn column_ref(name: &str) -> String {
     format!("t.{}", field_name(name))
@@ -162,6 +67,62 @@ fn column_name(table: &Table, column: &Column) -> String {
 /// `VALUES.tune.TYPE`: an enum column's allowed values, from the constants.
 fn values_ref(table: &Table, column: &Column) -> String {
     format!("VALUES.{}.{}", table.name, constant_key(&column.name))
+}
+
+/// The column builder, such as `text(COL.tune.ID)`: an enum column's values, else the type
+/// table's builder with its options.
+fn builder(
+    schema: &Schema,
+    table: &Table,
+    column: &Column,
+    dialect: &Dialect,
+    imports: &mut Imports,
+) -> String {
+    let name = column_name(table, column);
+    if column.values.is_some() {
+        return format!(
+            "{}({name}, {{ enum: {} }})",
+            imports.core("text"),
+            values_ref(table, column)
+        );
+    }
+    let DrizzleColumn { builder, options } = (dialect.column)(schema, column);
+    let function = match builder {
+        DrizzleBuilder::Core(function) => imports.core(function),
+        DrizzleBuilder::Custom { name, definition } => {
+            imports.core("customType");
+            imports.preamble.insert(definition);
+            name
+        }
+    };
+    match options {
+        Some(options) => format!("{function}({name}, {options})"),
+        None => format!("{function}({name})"),
+    }
+}
+
+/// The SQL (with `${t.column}` placeholders) of the CHECK named `column.check_name`, when this
+/// database puts one on the column: its type's, else its enum's.
+fn column_check(schema: &Schema, column: &Column, dialect: &Dialect) -> Option<String> {
+    let column_ref = column_ref(&column.name);
+    (dialect.type_check)(schema, column)
+        .and_then(|check| type_check(check, &column_ref))
+        .or_else(|| values_check(column, &column_ref))
+}
+
+/// A type's check in Drizzle: the schemas declare the checks that keep a value readable in its
+/// column's mode (`{ mode: "boolean" }`, `{ mode: "json" }`, a boolean in an integer); the SQL
+/// DDL holds the others (docs/types.md).
+fn type_check(check: TypeCheck, column_ref: &str) -> Option<String> {
+    match check {
+        TypeCheck::ZeroOrOne => Some(format!("${{{column_ref}}} IN (0, 1)")),
+        TypeCheck::Json => Some(format!("json_valid(${{{column_ref}}})")),
+        TypeCheck::Uuid
+        | TypeCheck::Int32
+        | TypeCheck::SafeInteger
+        | TypeCheck::Date
+        | TypeCheck::Timestamp => None,
+    }
 }
 
 /// `${t.type} IN ('reel', 'jig')`: the CHECK of an enum column, in both databases.
@@ -226,7 +187,7 @@ fn table_const(
         constant_key(&table.name)
     ));
     for column in &table.columns {
-        let mut builder = (dialect.column)(schema, table, column, imports);
+        let mut builder = builder(schema, table, column, dialect, imports);
         if !column.nullable {
             builder.push_str(".notNull()");
         }
@@ -294,9 +255,10 @@ fn table_const(
         }
         out.push_str(",\n");
     }
-    let column_checks = table.columns.iter().filter_map(|c| {
-        (dialect.column_check)(c, &column_ref(&c.name)).map(|expr| (c.check_name.as_str(), expr))
-    });
+    let column_checks = table
+        .columns
+        .iter()
+        .filter_map(|c| column_check(schema, c, dialect).map(|expr| (c.check_name.as_str(), expr)));
     let checks: Vec<(&str, String)> = table
         .checks
         .iter()

@@ -1,8 +1,9 @@
 //! `src/drizzle/sqlite.ts`: the SQLite schema for the client, with `sqliteTable` from
 //! `drizzle-orm/sqlite-core`, matching the SQLite DDL's storage (docs/types.md).
 
-use super::{Dialect, Imports, column_name, literal, values_check, values_ref};
-use crate::ir::{Column, DefaultValue, LogicalType, Schema, Table, TimestampStorage};
+use super::{Dialect, Imports, literal};
+use crate::ir::{Column, DefaultValue, LogicalType, Schema, TimestampStorage};
+use crate::types::{self, DrizzleBuilder, DrizzleColumn};
 
 /// SQLite has no UUID function; the client makes one, as the browser and Node.js both can.
 /// Declared here so the file type-checks without the DOM or Node.js typings.
@@ -17,7 +18,7 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> String {
             includes: |t| t.targets.sqlite,
             column,
             default,
-            column_check,
+            type_check: |schema, column| types::sqlite_check(column.ty, schema.timestamp_storage),
             descending: |column, imports| {
                 // SQLite columns have no `.desc()` in Drizzle; an SQL expression orders the index.
                 imports.sql = true;
@@ -27,30 +28,11 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> String {
     )
 }
 
-fn column(schema: &Schema, table: &Table, column: &Column, imports: &mut Imports) -> String {
-    let name = column_name(table, column);
-    if column.values.is_some() {
-        return format!(
-            "{}({name}, {{ enum: {} }})",
-            imports.core("text"),
-            values_ref(table, column)
-        );
-    }
-    match column.ty {
-        LogicalType::Text | LogicalType::Uuid | LogicalType::Date => {
-            format!("{}({name})", imports.core("text"))
-        }
-        LogicalType::Timestamp if schema.timestamp_storage == TimestampStorage::Text => {
-            format!("{}({name})", imports.core("text"))
-        }
-        LogicalType::Timestamp | LogicalType::Integer | LogicalType::Bigint => {
-            format!("{}({name})", imports.core("integer"))
-        }
-        LogicalType::Real => format!("{}({name})", imports.core("real")),
-        LogicalType::Boolean => {
-            format!("{}({name}, {{ mode: \"boolean\" }})", imports.core("integer"))
-        }
-        LogicalType::Json => format!("{}({name}, {{ mode: \"json\" }})", imports.core("text")),
+fn column(schema: &Schema, column: &Column) -> DrizzleColumn {
+    let entry = types::entry(column.ty);
+    DrizzleColumn {
+        builder: DrizzleBuilder::Core(entry.sqlite.drizzle(schema.timestamp_storage)),
+        options: entry.drizzle_sqlite_options,
     }
 }
 
@@ -83,13 +65,5 @@ fn default(
         literal_value => {
             format!(".default({})", literal(literal_value).expect("not Random or Now"))
         }
-    }
-}
-
-fn column_check(column: &Column, column_ref: &str) -> Option<String> {
-    match column.ty {
-        LogicalType::Boolean => Some(format!("${{{column_ref}}} IN (0, 1)")),
-        LogicalType::Json => Some(format!("json_valid(${{{column_ref}}})")),
-        _ => values_check(column, column_ref),
     }
 }

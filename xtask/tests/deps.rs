@@ -4,7 +4,8 @@
 //! runtime, an HTTP stack or TLS.
 //!
 //! `syn` may appear in the first two only as a dependency of `serde_derive` (`#[derive]` of
-//! serde), never through the generator's code printing.
+//! serde), never through the generator's code printing. And the generator's own cold build stays
+//! small: no ICU.
 
 use std::path::Path;
 use std::process::Command;
@@ -36,22 +37,29 @@ const HEAVY: &[&str] = &[
     "reqwest",
 ];
 
-/// Every `(parent, child)` edge of `cargo tree -e normal` for `args`, by package name.
-fn edges(args: &[&str]) -> Vec<(String, String)> {
+/// What `cargo tree --offline --prefix depth --format {p}` prints for `args`.
+fn tree(args: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "--edges", "normal", "--prefix", "depth", "--format", "{p}"])
+        .args(["tree", "--offline", "--prefix", "depth", "--format", "{p}"])
         .args(args)
         .current_dir(root)
         .output()
         .expect("run cargo tree");
-    let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
         "cargo tree {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every `(parent, child)` edge of `cargo tree -e normal` for `args`, by package name.
+fn edges(args: &[&str]) -> Vec<(String, String)> {
+    let mut with_edges = vec!["--edges", "normal"];
+    with_edges.extend_from_slice(args);
+    let text = tree(&with_edges);
     // Each line is `<depth><name> v<version> ...`; a package's parent is the nearest line
     // above it one level up. Every package is listed with its dependencies once, so every
     // edge appears.
@@ -104,4 +112,19 @@ fn xtask_without_its_db_feature_builds_no_driver_runtime_http_or_tls() {
     // The feature does bring them, so the names above are spelled as cargo lists them.
     let with_db = found(&["--package", "xtask", "--features", "db"], HEAVY);
     assert!(with_db.contains(&"rusqlite".to_owned()) && with_db.contains(&"postgres".to_owned()));
+}
+
+/// `cargo xtask gen` on a fresh clone compiles xtask's tree with its proc macros and build
+/// scripts. Cargo.lock keeps miette's textwrap at 0.16.2, whose line breaking needs one small
+/// crate; 0.16.4 brings ICU's segmenter and a dozen crates, a third of that cold build. A
+/// `cargo update` that brings it back fails here.
+#[test]
+fn the_generator_builds_no_icu() {
+    let text = tree(&["--package", "xtask", "--edges", "normal,build"]);
+    let icu: Vec<&str> = text
+        .lines()
+        .map(|line| line.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .filter(|line| line.starts_with("icu_"))
+        .collect();
+    assert_eq!(icu, Vec::<&str>::new(), "no ICU in the generator's build");
 }

@@ -202,11 +202,17 @@ pub(crate) fn report_invalid(error: &codegen::SchemaError, format: Format) -> Ex
     ExitCode::from(2)
 }
 
-/// The folder of generated files, and the workspace root for the generator's source files.
-fn folders<'a>(root: &'a Path, out: &'a Path, shown: &'a str) -> [drift::Folder<'a>; 2] {
+/// What the generator produces for `schema`, each set with its folder: the generated files in
+/// `out`, and the generator's source files (the protocol) in the workspace root.
+fn expected<'a>(
+    schema: &codegen::ir::Schema,
+    root: &'a Path,
+    out: &'a Path,
+    shown: &'a str,
+) -> [(codegen::Files, drift::Folder<'a>); 2] {
     [
-        drift::Folder { dir: out, shown, owned: true },
-        drift::Folder { dir: root, shown: "", owned: false },
+        (codegen::generate(schema), drift::Folder { dir: out, shown, owned: true }),
+        (drift::sources(), drift::Folder { dir: root, shown: "", owned: false }),
     ]
 }
 
@@ -226,10 +232,9 @@ fn write_generated(schema: &Path, root: &Path, out: &Path) -> Result<ExitCode, S
         Err(error) => return Ok(report_invalid(&error, Format::Human)),
     };
     let shown = shown(root, out);
-    let [generated, sources] = folders(root, out, &shown);
     let mut count = 0;
     let mut changed = Vec::new();
-    for (files, folder) in [(codegen::generate(&schema), generated), (drift::sources(), sources)] {
+    for (files, folder) in expected(&schema, root, out, &shown) {
         count += files.len();
         changed.extend(
             drift::write_all(&files, folder)
@@ -249,10 +254,9 @@ fn check(schema_path: &Path, root: &Path, out: &Path, format: Format) -> Result<
         Err(error) => return Ok(report_invalid(&error, format)),
     };
     let shown = shown(root, out);
-    let [generated, sources] = folders(root, out, &shown);
     let mut count = 0;
     let mut drifts = Vec::new();
-    for (files, folder) in [(codegen::generate(&schema), generated), (drift::sources(), sources)] {
+    for (files, folder) in expected(&schema, root, out, &shown) {
         count += files.len();
         drifts.extend(
             drift::compare(&files, folder)

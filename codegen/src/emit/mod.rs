@@ -22,7 +22,6 @@ pub type Files = BTreeMap<String, String>;
 /// Every generated file for a schema. Deterministic: the same schema gives the same bytes.
 pub fn generate(schema: &Schema) -> Files {
     let mut files = Files::new();
-    let _ = schema;
     files.insert("schema.schema.json".into(), json_schema::emit());
     files.extend(ts::files(schema));
     files.insert("sql/sqlite.sql".into(), sql::sqlite(schema));

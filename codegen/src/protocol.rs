@@ -208,6 +208,23 @@ pub const MESSAGES: &[Message] = &[
                 field("key", Wire::Key, "The primary key of the refused change."),
                 field("reason", Wire::Message("RejectReason"), ""),
                 field(
+                    "message",
+                    Wire::String,
+                    "A sentence for people, worded the same by every store.",
+                ),
+                optional(
+                    "constraint",
+                    Wire::String,
+                    "For `constraint`: the name of the constraint the change breaks.",
+                ),
+                optional("kind", Wire::Message("ConstraintKind"), "For `constraint`: its kind."),
+                optional(
+                    "column",
+                    Wire::String,
+                    "The column at fault: always for `too_large`, for `constraint` when it \
+                     concerns one column.",
+                ),
+                field(
                     "server_row",
                     Wire::Nullable(&Wire::Row),
                     "The server's current row; `null` when it has none the user may read.",
@@ -218,8 +235,16 @@ pub const MESSAGES: &[Message] = &[
     Message {
         name: "RejectReason",
         doc: "Why a change was not applied: `stale` when the server's row is as new or newer, \
-              `clock_skew` when the change's time is too far in the future.",
-        shape: Shape::Enum(&["stale", "clock_skew"]),
+              `clock_skew` when the change's time is too far in the future, `constraint` when \
+              the database refuses it (a unique key taken, a referenced row missing or not \
+              the user's to reference, a check), `too_large` when a value is larger than the \
+              database can index.",
+        shape: Shape::Enum(&["stale", "clock_skew", "constraint", "too_large"]),
+    },
+    Message {
+        name: "ConstraintKind",
+        doc: "The kind of constraint a change breaks.",
+        shape: Shape::Enum(&["unique", "foreign_key", "check", "not_null"]),
     },
     Message {
         name: "SyncErrorResponse",

@@ -114,13 +114,24 @@ export type Rejected<T extends SyncedTableName = SyncedTableName> = {
     /** The primary key of the refused change. */
     key: SyncTables[K]["key"];
     reason: RejectReason;
+    /** A sentence for people, worded the same by every store. */
+    message: string;
+    /** For `constraint`: the name of the constraint the change breaks. */
+    constraint?: string;
+    /** For `constraint`: its kind. */
+    kind?: ConstraintKind;
+    /** The column at fault: always for `too_large`, for `constraint` when it concerns one column. */
+    column?: string;
     /** The server's current row; `null` when it has none the user may read. */
     server_row: SyncTables[K]["row"] | null;
   };
 }[T];
 
-/** Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future. */
-export type RejectReason = "stale" | "clock_skew";
+/** Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index. */
+export type RejectReason = "stale" | "clock_skew" | "constraint" | "too_large";
+
+/** The kind of constraint a change breaks. */
+export type ConstraintKind = "unique" | "foreign_key" | "check" | "not_null";
 
 /** The body of every 4xx and 5xx answer; nothing of the request was written. */
 export interface SyncErrorResponse {

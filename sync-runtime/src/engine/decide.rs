@@ -72,6 +72,20 @@ pub(crate) fn decide(
 }
 
 /// The row with the server's bookkeeping: its write counter and the device that wrote it.
+/// The sentence of a last-write-wins rejection, the same whatever the store.
+pub(crate) fn explain(reason: RejectReason, table: &TableMeta) -> String {
+    match reason {
+        RejectReason::Stale => {
+            format!("the server's row of `{}` is as new as this change or newer", table.name)
+        }
+        RejectReason::ClockSkew => format!(
+            "this change of `{}` is dated too far in the future by the server's clock",
+            table.name
+        ),
+        other => format!("this change of `{}` was refused: {other}", table.name),
+    }
+}
+
 fn stamped(table: &TableMeta, mut row: Values, version: i64, client_id: &str) -> Values {
     if let Some(column) = table.sync.version {
         row.insert(column.to_owned(), Value::from(version));

@@ -261,6 +261,10 @@ impl<S: Store> TablePush<'_, '_, S> {
                         table: table.name.to_owned(),
                         key: change.key.clone(),
                         reason,
+                        message: decide::explain(reason, table),
+                        constraint: None,
+                        kind: None,
+                        column: None,
                         server_row: now.cloned().map(Row::from_values),
                     }),
                 }

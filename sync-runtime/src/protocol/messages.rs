@@ -92,10 +92,21 @@ pub struct Rejected {
     /// The primary key of the refused change.
     pub key: crate::protocol::Key,
     pub reason: RejectReason,
+    /// A sentence for people, worded the same by every store.
+    pub message: ::std::string::String,
+    /// For `constraint`: the name of the constraint the change breaks.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub constraint: ::std::option::Option<::std::string::String>,
+    /// For `constraint`: its kind.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub kind: ::std::option::Option<ConstraintKind>,
+    /// The column at fault: always for `too_large`, for `constraint` when it concerns one column.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub column: ::std::option::Option<::std::string::String>,
     /// The server's current row; `null` when it has none the user may read.
     pub server_row: Option<crate::protocol::Row>,
 }
-/// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future.
+/// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index.
 #[derive(
     Debug,
     Clone,
@@ -111,6 +122,10 @@ pub enum RejectReason {
     Stale,
     #[serde(rename = "clock_skew")]
     ClockSkew,
+    #[serde(rename = "constraint")]
+    Constraint,
+    #[serde(rename = "too_large")]
+    TooLarge,
 }
 impl RejectReason {
     /// The value as it is on the wire.
@@ -118,10 +133,49 @@ impl RejectReason {
         match self {
             RejectReason::Stale => "stale",
             RejectReason::ClockSkew => "clock_skew",
+            RejectReason::Constraint => "constraint",
+            RejectReason::TooLarge => "too_large",
         }
     }
 }
 impl ::std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+/// The kind of constraint a change breaks.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum ConstraintKind {
+    #[serde(rename = "unique")]
+    Unique,
+    #[serde(rename = "foreign_key")]
+    ForeignKey,
+    #[serde(rename = "check")]
+    Check,
+    #[serde(rename = "not_null")]
+    NotNull,
+}
+impl ConstraintKind {
+    /// The value as it is on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreign_key",
+            ConstraintKind::Check => "check",
+            ConstraintKind::NotNull => "not_null",
+        }
+    }
+}
+impl ::std::fmt::Display for ConstraintKind {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }

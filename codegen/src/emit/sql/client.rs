@@ -27,6 +27,8 @@ use super::table::{key_changed, key_list, key_object};
 pub(super) const STATE: &str = "_sync_client";
 /// The table of pending local writes.
 pub(super) const OUTBOX: &str = "_sync_outbox";
+/// The changes the server refused for good, kept with the device's version of the row.
+pub(super) const QUARANTINE: &str = "_sync_quarantine";
 
 /// What the template needs of one synced SQLite table.
 #[derive(Debug, Serialize)]
@@ -73,6 +75,7 @@ pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
     let c = context! {
         state => STATE,
         outbox => OUTBOX,
+        quarantine => QUARANTINE,
         version => schema.version,
         random_uuid => column::SQLITE_RANDOM_UUID,
         now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
@@ -91,6 +94,7 @@ pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
         statements: vec![
             s.call(StatementKind::Table(Vec::new()), Some(OUTBOX), "outbox", &constants),
             s.call(index, Some(OUTBOX), "outbox_index", &constants),
+            s.call(StatementKind::Table(Vec::new()), Some(QUARANTINE), "quarantine", &constants),
         ],
     };
     let tables: Vec<Group> = synced

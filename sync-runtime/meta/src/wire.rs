@@ -9,6 +9,8 @@
 //! - Dates are `YYYY-MM-DD`.
 //! - Bigints must fit a JavaScript number exactly (±(2^53 − 1)); the schema decided to refuse
 //!   larger values in every target rather than send them as strings.
+//! - A `real` kept as a Postgres `real` (float4) is the shortest decimal that reads back as the
+//!   same float4 ([`float4`]); a pushed value is rounded to it ([`round_to_float4`]).
 //!
 //! Each helper has an `_opt` sibling for nullable columns. UUIDs need no helper: the `uuid`
 //! crate already writes them hyphenated and lower-case.
@@ -21,7 +23,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// Why a value has no wire form, or a wire value was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WireError {
     /// Not an RFC 3339 timestamp.
     NotTimestamp(String),
@@ -35,6 +37,8 @@ pub enum WireError {
     NotDate(String),
     /// A bigint beyond ±(2^53 − 1).
     UnsafeInteger(i64),
+    /// A finite, non-zero number that a float4 holds only as an infinity or as zero.
+    Float4OutOfRange(f64),
 }
 
 impl fmt::Display for WireError {
@@ -58,6 +62,12 @@ impl fmt::Display for WireError {
             WireError::UnsafeInteger(i) => write!(
                 f,
                 "bigint {i} is beyond ±{MAX_SAFE_INTEGER} (2^53 - 1), the largest integer a JavaScript number holds exactly"
+            ),
+            WireError::Float4OutOfRange(x) => write!(
+                f,
+                "{x:e} is out of range for a float4 (Postgres `real`), which holds magnitudes from {:e} to {:e}",
+                f32::from_bits(1),
+                f32::MAX
             ),
         }
     }
@@ -129,6 +139,26 @@ pub fn check_bigint(value: i64) -> Result<i64, WireError> {
     } else {
         Err(WireError::UnsafeInteger(value))
     }
+}
+
+/// The wire value of a float4 (a `real` column kept as a Postgres `real`): the decimal with the
+/// fewest digits that reads back as the same float4, as the `f64` nearest to it. So `0.1` stored
+/// as a float4 is served as `0.1`, not as `0.10000000149011612`, the float4's exact value.
+pub fn float4(value: f32) -> f64 {
+    // `Display` writes the shortest decimal that reads back as the same `f32`, and parsing a
+    // decimal rounds it correctly.
+    value.to_string().parse().expect("the decimal form of a float parses")
+}
+
+/// A number for a float4 column in its wire form: rounded to the nearest float4, then as
+/// [`float4`] writes it. A finite, non-zero number that would become an infinity or zero is
+/// refused, as Postgres refuses it.
+pub fn round_to_float4(value: f64) -> Result<f64, WireError> {
+    let rounded = value as f32;
+    if (rounded.is_infinite() && value.is_finite()) || (rounded == 0.0 && value != 0.0) {
+        return Err(WireError::Float4OutOfRange(value));
+    }
+    Ok(float4(rounded))
 }
 
 fn check_year(year: i32) -> Result<(), WireError> {

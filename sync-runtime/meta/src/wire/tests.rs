@@ -185,3 +185,40 @@ fn serde_errors_name_the_problem() {
     let error = serde_json::to_string(&unsafe_out).expect_err("not serializable").to_string();
     assert!(error.contains("bigint 9223372036854775807 is beyond"), "{error}");
 }
+
+#[test]
+fn float4_values_are_served_as_their_shortest_decimal() {
+    assert_eq!(float4(0.1), 0.1);
+    assert_eq!(float4(f32::MAX), 3.402_823_5e38);
+    assert_eq!(float4(f32::from_bits(1)), 1e-45);
+    assert_eq!(round_to_float4(0.1), Ok(0.1));
+    // More digits than a float4 holds: rounded to the nearest float4.
+    assert_eq!(round_to_float4(f64::from(0.1f32)), Ok(0.1));
+    assert_eq!(round_to_float4(0.100_000_000_1), Ok(0.1));
+    assert_eq!(round_to_float4(-2.25), Ok(-2.25));
+    assert_eq!(round_to_float4(0.0), Ok(0.0));
+    for out in [1e39, -1e39, f64::MAX, 1e-50, -1e-46] {
+        let error = round_to_float4(out).expect_err("out of range");
+        assert_eq!(error, WireError::Float4OutOfRange(out));
+        assert!(error.to_string().contains("out of range for a float4"), "{error}");
+    }
+}
+
+#[test]
+fn every_float4_survives_its_wire_form() {
+    // A spread of bit patterns over every exponent, both signs, subnormals included: the wire
+    // value reads back as the same float4 from an f64 and from its JSON text (which Postgres
+    // parses into a `real`), and rounding it again changes nothing.
+    let patterns = (0..u32::MAX).step_by(16411).chain([1, 0x007f_ffff, 0x0080_0000, 0x7f7f_ffff]);
+    for bits in patterns.flat_map(|b| [b, b | 0x8000_0000]) {
+        let value = f32::from_bits(bits);
+        if !value.is_finite() {
+            continue;
+        }
+        let wire = float4(value);
+        assert_eq!((wire as f32).to_bits(), bits, "{value:e}");
+        let text = serde_json::to_string(&wire).unwrap();
+        assert_eq!(text.parse::<f32>().unwrap().to_bits(), bits, "{value:e} as {text}");
+        assert_eq!(round_to_float4(wire), Ok(wire), "{value:e}");
+    }
+}

@@ -3,7 +3,9 @@
 //! Postgres: `TEST_DATABASE_URL` when set; otherwise the local cluster is started (as root,
 //! through `pg_ctlcluster`) and a test role that may create databases is made, idempotently.
 //! Each test creates and drops its own database, so tests run in parallel.
-//! TypeScript: the checker's npm packages are installed from the committed lock file.
+//! TypeScript: the npm packages of the checker and of the TypeScript client are installed from
+//! their committed lock files (the client builds itself as it installs); Chromium, for the
+//! client's browser test, is installed with apt-get when /usr/bin/chromium is missing.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -15,7 +17,10 @@ const LOCAL_URL: &str =
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     let database_url = database_url()?;
-    install_ts_checker(root)?;
+    for dir in ["tools/ts-check", "sync-runtime/ts"] {
+        npm_ci(&root.join(dir))?;
+    }
+    install_chromium()?;
     let nextest = Command::new("cargo")
         .args(["nextest", "--version"])
         .output()
@@ -88,16 +93,32 @@ fn start_local_postgres() -> Result<String, String> {
     Ok(LOCAL_URL.to_owned())
 }
 
-/// `npm ci` in the TypeScript checker's folder, from its committed lock file.
-fn install_ts_checker(root: &Path) -> Result<(), String> {
-    let dir = root.join("tools/ts-check");
+/// `npm ci` in `dir`, from its committed lock file.
+fn npm_ci(dir: &Path) -> Result<(), String> {
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .status()
         .map_err(|e| format!("cannot run npm (Node.js 20 or later is needed): {e}"))?;
     if !status.success() {
         return Err(format!("npm ci failed in {}", dir.display()));
+    }
+    Ok(())
+}
+
+/// Debian's Chromium for the TypeScript client's browser test, when it is not installed.
+fn install_chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    println!("installing chromium for the browser test");
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-q", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("cannot run apt-get to install chromium: {e}"))?;
+    if !status.success() {
+        return Err("apt-get install chromium failed; install it (the browser test needs /usr/bin/chromium)".into());
     }
     Ok(())
 }

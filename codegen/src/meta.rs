@@ -5,7 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use sync_meta::schema::{ColumnMeta, SchemaMeta, Scope, SyncColumns, TableMeta, Targets};
+use sync_meta::schema::{
+    CheckMeta, ColumnMeta, Constraints, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope, SyncColumns,
+    TableMeta, Targets,
+};
 
 use crate::ir;
 
@@ -86,6 +89,44 @@ pub fn table_meta(table: &ir::Table) -> TableMeta {
             device: sync.device.as_deref().map(text),
         },
         targets: Targets { sqlite: table.targets.sqlite, postgres: table.targets.postgres },
+        constraints: constraints(table),
+    }
+}
+
+fn constraints(table: &ir::Table) -> Constraints {
+    let key = |name: &str, columns: Vec<&'static str>| KeyMeta {
+        name: text(name),
+        columns: slice(columns),
+    };
+    let index_key = |i: &ir::Index| key(&i.name, i.columns.iter().map(|c| text(&c.name)).collect());
+    let unique = table
+        .uniques
+        .iter()
+        .map(|u| key(&u.name, u.columns.iter().map(|c| text(c)).collect()))
+        .chain(table.indexes.iter().filter(|i| i.unique).map(index_key));
+    let column_checks = table
+        .columns
+        .iter()
+        .filter(|c| c.has_check())
+        .map(|c| CheckMeta { name: text(&c.check_name), column: Some(text(&c.name)) });
+    let table_checks = table.checks.iter().map(|c| CheckMeta { name: text(&c.name), column: None });
+    Constraints {
+        primary_key: text(&table.primary_key.name),
+        unique: slice(unique.collect()),
+        foreign_keys: slice(
+            table
+                .foreign_keys
+                .iter()
+                .map(|fk| ForeignKeyMeta {
+                    name: text(&fk.name),
+                    columns: names(&fk.columns),
+                    ref_table: text(&fk.ref_table),
+                    ref_columns: names(&fk.ref_columns),
+                })
+                .collect(),
+        ),
+        checks: slice(column_checks.chain(table_checks).collect()),
+        indexes: slice(table.indexes.iter().filter(|i| !i.unique).map(index_key).collect()),
     }
 }
 

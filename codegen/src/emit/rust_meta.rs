@@ -8,7 +8,8 @@ use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use sync_meta::schema::{
-    ColumnMeta, SchemaMeta, Scope, Storage, SyncColumns, TableMeta, Targets, TimestampStorage,
+    CheckMeta, ColumnMeta, Constraints, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope, Storage,
+    SyncColumns, TableMeta, Targets, TimestampStorage,
 };
 
 /// `::sync_meta::schema::SchemaMeta { .. }` whose tables are `tables` (expressions of type
@@ -34,7 +35,7 @@ pub(super) fn schema_tokens(schema: &SchemaMeta, tables: Vec<TokenStream>) -> To
 
 /// `::sync_meta::schema::TableMeta { .. }`.
 pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
-    let TableMeta { name, columns, primary_key, scope, sync, targets } = table;
+    let TableMeta { name, columns, primary_key, scope, sync, targets, constraints } = table;
     let columns = columns.iter().map(column_tokens);
     let scope = match scope {
         Scope::Owner => quote!(Owner),
@@ -49,6 +50,7 @@ pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
     let [owner, modified, deleted, version, device] =
         [owner, modified, deleted, version, device].map(|c| option(c.map(|name| quote!(#name))));
     let Targets { sqlite, postgres } = targets;
+    let constraints = constraints_tokens(constraints);
     quote! {
         ::sync_meta::schema::TableMeta {
             name: #name,
@@ -63,6 +65,41 @@ pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
                 device: #device,
             },
             targets: ::sync_meta::schema::Targets { sqlite: #sqlite, postgres: #postgres },
+            constraints: #constraints,
+        }
+    }
+}
+
+fn constraints_tokens(constraints: &Constraints) -> TokenStream {
+    let Constraints { primary_key, unique, foreign_keys, checks, indexes } = constraints;
+    let key = |k: &KeyMeta| {
+        let KeyMeta { name, columns } = k;
+        quote!(::sync_meta::schema::KeyMeta { name: #name, columns: &[#(#columns),*] })
+    };
+    let (unique, indexes) = (unique.iter().map(key), indexes.iter().map(key));
+    let foreign_keys = foreign_keys.iter().map(|fk| {
+        let ForeignKeyMeta { name, columns, ref_table, ref_columns } = fk;
+        quote! {
+            ::sync_meta::schema::ForeignKeyMeta {
+                name: #name,
+                columns: &[#(#columns),*],
+                ref_table: #ref_table,
+                ref_columns: &[#(#ref_columns),*],
+            }
+        }
+    });
+    let checks = checks.iter().map(|c| {
+        let CheckMeta { name, column } = c;
+        let column = option(column.map(|c| quote!(#c)));
+        quote!(::sync_meta::schema::CheckMeta { name: #name, column: #column })
+    });
+    quote! {
+        ::sync_meta::schema::Constraints {
+            primary_key: #primary_key,
+            unique: &[#(#unique),*],
+            foreign_keys: &[#(#foreign_keys),*],
+            checks: &[#(#checks),*],
+            indexes: &[#(#indexes),*],
         }
     }
 }

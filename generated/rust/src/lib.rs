@@ -158,6 +158,39 @@ impl ::sync_meta::schema::SyncRow for UserProfile {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "user_profile_pkey",
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "user_profile_email_key",
+                    columns: &["email"],
+                },
+            ],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_profile_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_profile_settings_check",
+                    column: Some("settings"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_profile_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_profile_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_profile_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `user_profile` and its columns.
@@ -256,6 +289,18 @@ impl ::sync_meta::schema::SyncRow for Genre {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "genre_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "genre_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }
@@ -438,6 +483,68 @@ impl ::sync_meta::schema::SyncRow for Tune {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "tune_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "tune_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "tune_genre_id_fkey",
+                    columns: &["genre_id"],
+                    ref_table: "genre",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_type_check",
+                    column: Some("type"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_composed_on_check",
+                    column: Some("composed_on"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tune_title_not_blank",
+                    column: None,
+                },
+            ],
+            indexes: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "tune_user_id_last_modified_at_idx",
+                    columns: &["user_id", "last_modified_at"],
+                },
+                ::sync_meta::schema::KeyMeta {
+                    name: "tune_genre_title_idx",
+                    columns: &["genre_id", "title"],
+                },
+            ],
         },
     };
 }
@@ -635,6 +742,50 @@ impl ::sync_meta::schema::SyncRow for Repertoire {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "repertoire_pkey",
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "repertoire_user_id_name_key",
+                    columns: &["user_id", "name"],
+                },
+            ],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "repertoire_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_is_default_check",
+                    column: Some("is_default"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `repertoire` and its columns.
@@ -771,6 +922,60 @@ impl ::sync_meta::schema::SyncRow for RepertoireTune {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "repertoire_tune_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "repertoire_tune_repertoire_id_fkey",
+                    columns: &["repertoire_id"],
+                    ref_table: "repertoire",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "repertoire_tune_tune_id_fkey",
+                    columns: &["tune_id"],
+                    ref_table: "tune",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_repertoire_id_check",
+                    column: Some("repertoire_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_tune_id_check",
+                    column: Some("tune_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_position_check",
+                    column: Some("position"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_goal_check",
+                    column: Some("goal"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "repertoire_tune_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "repertoire_tune_tune_id_idx",
+                    columns: &["tune_id"],
+                },
+            ],
         },
     };
 }
@@ -1023,6 +1228,88 @@ impl ::sync_meta::schema::SyncRow for PracticeRecord {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "practice_record_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "practice_record_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "practice_record_tune_id_fkey",
+                    columns: &["tune_id"],
+                    ref_table: "tune",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_tune_id_check",
+                    column: Some("tune_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_practiced_check",
+                    column: Some("practiced"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_quality_check",
+                    column: Some("quality"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_interval_check",
+                    column: Some("interval"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_repetitions_check",
+                    column: Some("repetitions"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_elapsed_ms_check",
+                    column: Some("elapsed_ms"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_due_check",
+                    column: Some("due"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "practice_record_quality_range",
+                    column: None,
+                },
+            ],
+            indexes: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "practice_record_user_id_tune_id_practiced_idx",
+                    columns: &["user_id", "tune_id", "practiced"],
+                },
+                ::sync_meta::schema::KeyMeta {
+                    name: "practice_record_due_idx",
+                    columns: &["due"],
+                },
+            ],
+        },
     };
 }
 /// Names of table `practice_record` and its columns.
@@ -1173,6 +1460,55 @@ impl ::sync_meta::schema::SyncRow for Note {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "note_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "note_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "note_tune_id_fkey",
+                    columns: &["tune_id"],
+                    ref_table: "tune",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_tune_id_check",
+                    column: Some("tune_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_pinned_check",
+                    column: Some("pinned"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "note_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }
@@ -1345,6 +1681,59 @@ impl ::sync_meta::schema::SyncRow for Reference {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "reference_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "reference_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "reference_tune_id_fkey",
+                    columns: &["tune_id"],
+                    ref_table: "tune",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_tune_id_check",
+                    column: Some("tune_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_type_check",
+                    column: Some("type"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_metadata_check",
+                    column: Some("metadata"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "reference_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `reference` and its columns.
@@ -1508,6 +1897,52 @@ impl ::sync_meta::schema::SyncRow for Tag {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "tag_pkey",
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "tag_user_tune_label_key",
+                    columns: &["user_id", "tune_id", "label"],
+                },
+            ],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "tag_user_id_fkey",
+                    columns: &["user_id"],
+                    ref_table: "user_profile",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "tag_tune_id_fkey",
+                    columns: &["tune_id"],
+                    ref_table: "tune",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "tag_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tag_user_id_check",
+                    column: Some("user_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tag_tune_id_check",
+                    column: Some("tune_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tag_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "tag_last_modified_at_check",
+                    column: Some("last_modified_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `tag` and its columns.
@@ -1630,6 +2065,38 @@ impl ::sync_meta::schema::SyncRow for ImportJob {
         targets: ::sync_meta::schema::Targets {
             sqlite: false,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "import_job_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_started_at_check",
+                    column: Some("started_at"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_finished_on_check",
+                    column: Some("finished_on"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_rows_imported_check",
+                    column: Some("rows_imported"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_ok_check",
+                    column: Some("ok"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "import_job_report_check",
+                    column: Some("report"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }

@@ -58,6 +58,8 @@ pub struct TableMeta {
     pub scope: Scope,
     pub sync: SyncColumns,
     pub targets: Targets,
+    /// The constraints and indexes of the generated DDL, by name.
+    pub constraints: Constraints,
 }
 
 impl TableMeta {
@@ -84,6 +86,54 @@ pub struct ColumnMeta {
     pub values: Option<&'static [&'static str]>,
     /// Where the stored type differs from the default mapping of `ty` (legacy databases).
     pub storage: Storage,
+}
+
+/// A table's constraints and indexes with the names the generated DDL gives them, so that the
+/// server names the one that refused a change the same way whatever the database reports (SQLite
+/// names columns where Postgres names constraints), and knows which columns are indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Constraints {
+    /// The primary key constraint's name.
+    pub primary_key: &'static str,
+    /// Unique constraints and unique indexes.
+    pub unique: &'static [KeyMeta],
+    pub foreign_keys: &'static [ForeignKeyMeta],
+    /// The table's checks and its columns' own (enums, types SQLite does not enforce).
+    pub checks: &'static [CheckMeta],
+    /// Indexes that are not unique.
+    pub indexes: &'static [KeyMeta],
+}
+
+impl Constraints {
+    /// Whether `column` is in the primary key, a unique key or an index: a database must fit its
+    /// values into an index entry.
+    pub fn indexes_column(&self, primary_key: &[&str], column: &str) -> bool {
+        primary_key.contains(&column)
+            || self.unique.iter().chain(self.indexes).any(|k| k.columns.contains(&column))
+    }
+}
+
+/// A unique key or an index: its name and columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyMeta {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// A foreign key: `columns` reference `ref_columns` of `ref_table`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKeyMeta {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+    pub ref_table: &'static str,
+    pub ref_columns: &'static [&'static str],
+}
+
+/// A check constraint, and the column it is about when it is a column's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckMeta {
+    pub name: &'static str,
+    pub column: Option<&'static str>,
 }
 
 /// Who may read and write a table's rows through sync (docs/sync.md).
@@ -274,6 +324,13 @@ mod tests {
         values: Some(&["a", "b"]),
         storage: Storage { postgres: None, stored_as: None },
     };
+    const NO_CONSTRAINTS: Constraints = Constraints {
+        primary_key: "pkey",
+        unique: &[],
+        foreign_keys: &[],
+        checks: &[],
+        indexes: &[],
+    };
     static PARENT: TableMeta = TableMeta {
         name: "parent",
         columns: &[ID],
@@ -287,6 +344,7 @@ mod tests {
             device: None,
         },
         targets: Targets { sqlite: true, postgres: true },
+        constraints: NO_CONSTRAINTS,
     };
     static LOCAL: TableMeta = TableMeta {
         name: "local",
@@ -301,6 +359,7 @@ mod tests {
             device: None,
         },
         targets: Targets { sqlite: true, postgres: false },
+        constraints: NO_CONSTRAINTS,
     };
     static SCHEMA: SchemaMeta = SchemaMeta {
         name: "s",

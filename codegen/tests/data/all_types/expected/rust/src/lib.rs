@@ -331,6 +331,90 @@ impl ::sync_meta::schema::SyncRow for Sample {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "sample_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_uuid_check",
+                    column: Some("a_uuid"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_an_integer_check",
+                    column: Some("an_integer"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_bigint_check",
+                    column: Some("a_bigint"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_boolean_check",
+                    column: Some("a_boolean"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_timestamp_check",
+                    column: Some("a_timestamp"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_date_check",
+                    column: Some("a_date"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_a_json_check",
+                    column: Some("a_json"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_an_enum_check",
+                    column: Some("an_enum"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_uuid_check",
+                    column: Some("maybe_uuid"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_integer_check",
+                    column: Some("maybe_integer"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_bigint_check",
+                    column: Some("maybe_bigint"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_boolean_check",
+                    column: Some("maybe_boolean"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_timestamp_check",
+                    column: Some("maybe_timestamp"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_date_check",
+                    column: Some("maybe_date"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_json_check",
+                    column: Some("maybe_json"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_maybe_enum_check",
+                    column: Some("maybe_enum"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "sample_modified_at_check",
+                    column: Some("modified_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `sample` and its columns.

@@ -77,6 +77,26 @@ impl ::sync_meta::schema::SyncRow for Account {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "account_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "account_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "account_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "account_updated_at_check",
+                    column: Some("updated_at"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `account` and its columns.
@@ -168,6 +188,37 @@ impl ::sync_meta::schema::SyncRow for Basket {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "basket_pk",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "basket_owner_fk",
+                    columns: &["owner_id"],
+                    ref_table: "account",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_owner_id_check",
+                    column: Some("owner_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_number_check",
+                    column: Some("number"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_updated_at_check",
+                    column: Some("updated_at"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }
@@ -289,6 +340,56 @@ impl ::sync_meta::schema::SyncRow for BasketLine {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "basket_line_pkey",
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "basket_line_sku_key",
+                    columns: &["owner_id", "number", "sku"],
+                },
+            ],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "basket_line_owner_id_fkey",
+                    columns: &["owner_id"],
+                    ref_table: "account",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "basket_line_owner_id_number_fkey",
+                    columns: &["owner_id", "number"],
+                    ref_table: "basket",
+                    ref_columns: &["owner_id", "number"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_owner_id_check",
+                    column: Some("owner_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_number_check",
+                    column: Some("number"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_position_check",
+                    column: Some("position"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_quantity_check",
+                    column: Some("quantity"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_deleted_check",
+                    column: Some("deleted"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "basket_line_updated_at_check",
+                    column: Some("updated_at"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }

@@ -250,6 +250,30 @@ impl ::sync_meta::schema::SyncRow for User {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "user_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_order_check",
+                    column: Some("order"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_select_check",
+                    column: Some("select"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "user_enum_check",
+                    column: Some("enum"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `user` and its columns.
@@ -382,6 +406,30 @@ impl ::sync_meta::schema::SyncRow for T {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "t_pkey",
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "t_code_key",
+                    columns: &["code"],
+                },
+            ],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "t_parent_code_fkey",
+                    columns: &["parent_code"],
+                    ref_table: "t",
+                    ref_columns: &["code"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "t_id_check",
+                    column: Some("id"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `t` and its columns.
@@ -461,6 +509,43 @@ impl ::sync_meta::schema::SyncRow for Select {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "select_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "select_user_fkey",
+                    columns: &["user"],
+                    ref_table: "user",
+                    ref_columns: &["id"],
+                },
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "select_t_id_fkey",
+                    columns: &["t_id"],
+                    ref_table: "t",
+                    ref_columns: &["id"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "select_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "select_user_check",
+                    column: Some("user"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "select_t_id_check",
+                    column: Some("t_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "select_label_quoted",
+                    column: None,
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `select` and its columns.
@@ -528,6 +613,33 @@ impl ::sync_meta::schema::SyncRow for Order {
         targets: ::sync_meta::schema::Targets {
             sqlite: true,
             postgres: true,
+        },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "order_pkey",
+            unique: &[],
+            foreign_keys: &[
+                ::sync_meta::schema::ForeignKeyMeta {
+                    name: "order_select_id_select_user_fkey",
+                    columns: &["select_id", "select_user"],
+                    ref_table: "select",
+                    ref_columns: &["id", "user"],
+                },
+            ],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "order_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "order_select_id_check",
+                    column: Some("select_id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "order_select_user_check",
+                    column: Some("select_user"),
+                },
+            ],
+            indexes: &[],
         },
     };
 }

@@ -183,6 +183,67 @@ impl ::sync_meta::schema::SyncRow for Event {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "pk_event",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_id_check",
+                    column: Some("id"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_user_ref_check",
+                    column: Some("user_ref"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "ck_event_type",
+                    column: Some("type"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_interval_check",
+                    column: Some("interval"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "ck_event_current",
+                    column: Some("current"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_payload_check",
+                    column: Some("payload"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_happened_check",
+                    column: Some("happened"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_changed_check",
+                    column: Some("changed"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_removed_check",
+                    column: Some("removed"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "event_sync_version_check",
+                    column: Some("sync_version"),
+                },
+                ::sync_meta::schema::CheckMeta {
+                    name: "ck_event_interval",
+                    column: None,
+                },
+            ],
+            indexes: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "ix_event_user_changed",
+                    columns: &["user_ref", "changed"],
+                },
+                ::sync_meta::schema::KeyMeta {
+                    name: "ix_event_open",
+                    columns: &["type"],
+                },
+            ],
+        },
     };
 }
 /// Names of table `event` and its columns.

@@ -61,6 +61,18 @@ impl ::sync_meta::schema::SyncRow for Item {
             sqlite: true,
             postgres: true,
         },
+        constraints: ::sync_meta::schema::Constraints {
+            primary_key: "item_pkey",
+            unique: &[],
+            foreign_keys: &[],
+            checks: &[
+                ::sync_meta::schema::CheckMeta {
+                    name: "item_id_check",
+                    column: Some("id"),
+                },
+            ],
+            indexes: &[],
+        },
     };
 }
 /// Names of table `item` and its columns.

@@ -37,6 +37,7 @@ for (const kind of STORES) {
         a.client.signal();
         assert.equal(a.client.status?.pending, 2, "the status counts the pending writes");
         await until(10_000, "A pushed", () => a.outboxLen() === 0);
+        await server.settle();
         const waited = await until(debounceMs + 1000, "B pulled after the poke", () => b.tune(tuneId) !== undefined);
         assert.ok(waited <= debounceMs + 1000);
         assert.ok(statuses.some((s) => s.syncing), "B's status said it was syncing");

@@ -11,12 +11,15 @@ import { StatementCache } from "./statements.js";
 export function sqliteWasmAdapter(db: Database): SqliteAdapter {
   const statements = new StatementCache<PreparedStatement>((sql) => db.prepare(sql));
   const finalizeAll = () => statements.clear((s) => s.finalize());
-  const query = (sql: string, values: readonly SqlValue[] | undefined, limit: number): SqlRow[] => {
+  /** Run a statement to its end, keeping up to `keep` rows. */
+  const query = (sql: string, values: readonly SqlValue[] | undefined, keep: number): SqlRow[] => {
     const statement = statements.get(sql);
     try {
       if (values && values.length > 0) statement.bind(values as never);
       const rows: SqlRow[] = [];
-      while (rows.length < limit && statement.step()) rows.push(statement.get({}) as SqlRow);
+      while (statement.step()) {
+        if (rows.length < keep) rows.push(statement.get({}) as SqlRow);
+      }
       return rows;
     } finally {
       statement.reset(true);

@@ -78,6 +78,16 @@ impl TestClient {
         });
     }
 
+    /// The base URL the device syncs with.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// How much one request of the device pushes and pulls.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The device's database file.
     pub fn path(&self) -> &std::path::Path {
         &self.path

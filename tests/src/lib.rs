@@ -3,11 +3,13 @@
 
 pub mod catalog;
 pub mod client;
+pub mod cluster;
 pub mod pg;
 pub mod proxy;
 pub mod server;
 pub mod sqlite;
 pub mod sync;
+pub mod ts_devices;
 pub mod wire;
 
 use std::path::{Path, PathBuf};

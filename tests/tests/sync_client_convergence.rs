@@ -3,12 +3,18 @@
 //! tunes, notes, repertoires, their tunes and practice records, and sync at random moments
 //! through a proxy that sometimes loses an answer or holds it while the device goes on editing;
 //! devices restart, sometimes with a request in flight; now and then an admin deletes a row on the
-//! server by SQL, which reaches devices as a removal. Devices push and pull in small batches, so
-//! that a sync takes several requests. After a final quiet sync, every device
-//! holds exactly what the server lets its user read, row for row, with nothing left to push.
+//! server by SQL (a parent too, with its cascade), which reaches devices as a removal, while
+//! devices may still write under it; devices of one user give repertoires names from a small set,
+//! so names collide. Devices push and pull in small batches, so that a sync takes several
+//! requests. After a final quiet sync, every device holds exactly what the server lets its user
+//! read, row for row, with nothing left to push, and every change the server refused for good is
+//! in its device's quarantine.
 //!
 //! Each seed is a new pair of users on one shared server, so seeds do not see each other. A
 //! failing seed prints its operations; `SYNC_CONVERGENCE_SEED=<n>` runs that seed alone.
+//!
+//! The mixed seeds give half the devices the TypeScript client (`sync-runtime/ts`, driven through
+//! [`TsDevices`]): Rust and TypeScript devices of the same users converge together.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,13 +25,14 @@ use integration_tests::client::{Limits, TestClient, expected_on_device};
 use integration_tests::proxy::{Fault, Proxy};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
+use integration_tests::ts_devices::TsDevices;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use sync_runtime::client::SyncReport;
 
-integration_tests::for_each_store!(seeds_0_to_24, seeds_25_to_49);
+integration_tests::for_each_store!(seeds_0_to_24, seeds_25_to_49, mixed_seeds_50_to_69);
 
 /// Random steps per seed before the final sync.
 const STEPS: usize = 60;
@@ -33,14 +40,19 @@ const STEPS: usize = 60;
 const DEVICES: usize = 4;
 
 fn seeds_0_to_24<S: TestStore>() {
-    run_seeds::<S>(0..25);
+    run_seeds::<S>(0..25, None);
 }
 
 fn seeds_25_to_49<S: TestStore>() {
-    run_seeds::<S>(25..50);
+    run_seeds::<S>(25..50, None);
 }
 
-fn run_seeds<S: TestStore>(seeds: Range<u64>) {
+fn mixed_seeds_50_to_69<S: TestStore>() {
+    run_seeds::<S>(50..70, Some(&TsDevices::start()));
+}
+
+/// Run `seeds`; with `typescript`, devices whose number plus the seed is odd are TypeScript ones.
+fn run_seeds<S: TestStore>(seeds: Range<u64>, typescript: Option<&TsDevices>) {
     let only = std::env::var("SYNC_CONVERGENCE_SEED")
         .ok()
         .map(|seed| seed.parse::<u64>().expect("SYNC_CONVERGENCE_SEED is a seed number"));
@@ -51,7 +63,7 @@ fn run_seeds<S: TestStore>(seeds: Range<u64>) {
     let mut failed = Vec::new();
     for seed in seeds.filter(|seed| only.is_none_or(|only| only == *seed)) {
         proxy.set_fault(Fault::Pass);
-        let mut world = World::new(&served, &proxy, seed, &mut tally);
+        let mut world = World::new(&served, &proxy, seed, &mut tally, typescript);
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| world.run())) {
             let message = panic
                 .downcast_ref::<String>()
@@ -75,6 +87,9 @@ fn run_seeds<S: TestStore>(seeds: Range<u64>) {
 /// One seed: its devices, its random source, its clock and what it did.
 struct World<'a> {
     served: &'a Served,
+    /// The driver of the TypeScript devices, and which devices are.
+    typescript: Option<&'a TsDevices>,
+    on_typescript: Vec<bool>,
     proxy: &'a Proxy,
     seed: u64,
     rng: StdRng,
@@ -85,6 +100,8 @@ struct World<'a> {
     /// The last row id handed out.
     ids: u32,
     log: Vec<String>,
+    /// Changes the devices' syncs reported quarantined.
+    quarantined: usize,
     tally: &'a mut Tally,
 }
 
@@ -97,6 +114,7 @@ struct Tally {
     killed: usize,
     restarts: usize,
     rejected: usize,
+    quarantined: usize,
     kept_local: usize,
     soft_deletes: usize,
     sql_deletes: usize,
@@ -105,18 +123,29 @@ struct Tally {
 impl Tally {
     fn met(&mut self, report: &SyncReport) {
         self.rejected += report.rejected;
+        self.quarantined += report.applied.quarantined;
         self.kept_local += report.applied.kept_local;
     }
 
     fn assert_each_met(&self) {
-        let Tally { lost, held, killed, restarts, rejected, kept_local, soft_deletes, sql_deletes } =
-            *self;
+        let Tally {
+            lost,
+            held,
+            killed,
+            restarts,
+            rejected,
+            quarantined,
+            kept_local,
+            soft_deletes,
+            sql_deletes,
+        } = *self;
         let met = [
             ("lost answers", lost),
             ("answers delivered after writes in flight", held),
             ("devices killed with a sync in flight", killed),
             ("restarts", restarts),
             ("pushed changes rejected", rejected),
+            ("refused changes quarantined", quarantined),
             ("pulled rows kept out by a newer pending write", kept_local),
             ("soft deletes", soft_deletes),
             ("SQL deletes", sql_deletes),
@@ -128,9 +157,19 @@ impl Tally {
 }
 
 impl<'a> World<'a> {
-    fn new(served: &'a Served, proxy: &'a Proxy, seed: u64, tally: &'a mut Tally) -> Self {
+    fn new(
+        served: &'a Served,
+        proxy: &'a Proxy,
+        seed: u64,
+        tally: &'a mut Tally,
+        typescript: Option<&'a TsDevices>,
+    ) -> Self {
+        let on_typescript =
+            (0..DEVICES).map(|d| typescript.is_some() && (d as u64 + seed) % 2 == 1).collect();
         let mut world = World {
             served,
+            typescript,
+            on_typescript,
             proxy,
             seed,
             rng: StdRng::seed_from_u64(seed),
@@ -138,6 +177,7 @@ impl<'a> World<'a> {
             clock: 0,
             ids: u32::try_from(seed).expect("a small seed") * 100_000,
             log: Vec::new(),
+            quarantined: 0,
             tally,
         };
         for d in 0..DEVICES {
@@ -146,7 +186,8 @@ impl<'a> World<'a> {
                 push_batch: *[2, 1000].choose(&mut world.rng).expect("a size"),
                 page_size: *[Some(3), None].choose(&mut world.rng).expect("a size"),
             };
-            world.log.push(format!("device {d}: {limits:?}"));
+            let client = if world.on_typescript[d] { "TypeScript" } else { "Rust" };
+            world.log.push(format!("device {d} ({client}): {limits:?}"));
             let device = TestClient::open_with(&proxy.url(), &world.user_of(d), limits);
             let client_id = device_id(world.ids / 100 + d as u32 + 1);
             device.execute(&format!("UPDATE _sync_client SET client_id = '{client_id}'"));
@@ -180,6 +221,7 @@ impl<'a> World<'a> {
         for _ in 0..2 {
             for d in 0..DEVICES {
                 let report = self.sync_once(d).unwrap_or_else(|e| panic!("device {d}: {e}"));
+                self.quarantined += report.applied.quarantined;
                 self.log.push(format!("device {d} synced: {}", summary(&report)));
             }
         }
@@ -207,7 +249,7 @@ impl<'a> World<'a> {
             3..=7 => self.edit_tune(d, &at),
             8..=9 => self.create_child(d, "note", &at),
             10..=12 => self.edit(d, "note", &at),
-            13 => Some(self.create_repertoire(d, &at)),
+            0 | 13 => self.create_repertoire(d, &at),
             14 => self.edit(d, "repertoire", &at),
             15..=16 => self.add_to_repertoire(d, &at),
             17 => self.edit(d, "repertoire_tune", &at),
@@ -284,14 +326,20 @@ impl<'a> World<'a> {
         })
     }
 
-    fn create_repertoire(&mut self, d: usize, at: &str) -> String {
+    /// A repertoire named from a small set, so that devices of one user take one name offline.
+    /// A name live on this device is not taken again here: the device's own unique key refuses
+    /// it, as the app would.
+    fn create_repertoire(&mut self, d: usize, at: &str) -> Option<String> {
+        let name = *["session", "gig"].choose(&mut self.rng).expect("a name");
+        if self.live(d, "repertoire").iter().any(|row| row["name"] == name) {
+            return None;
+        }
         let (id, user) = (self.next_id(), self.user_of(d));
-        format!(
+        Some(format!(
             "{}INSERT INTO repertoire (id, user_id, name, last_modified_at) \
-             VALUES ('{id}', '{user}', 'repertoire {}', '{at}')",
+             VALUES ('{id}', '{user}', '{name}', '{at}')",
             self.profile(d, at),
-            self.ids
-        )
+        ))
     }
 
     /// A live tune into a live repertoire it is not in on this device.
@@ -353,7 +401,7 @@ impl<'a> World<'a> {
         match self.rng.gen_range(0..20) {
             0..14 => {
                 let report = self.sync_once(d).unwrap_or_else(|e| panic!("device {d}: {e}"));
-                self.tally.met(&report);
+                self.met(&report);
                 self.log.push(format!("sync: {}", summary(&report)));
             }
             14..17 => {
@@ -368,14 +416,30 @@ impl<'a> World<'a> {
         }
     }
 
-    fn sync_once(&self, d: usize) -> Result<SyncReport, sync_runtime::client::ClientError> {
+    fn met(&mut self, report: &SyncReport) {
+        self.tally.met(report);
+        self.quarantined += report.applied.quarantined;
+    }
+
+    fn sync_once(&self, d: usize) -> Result<SyncReport, String> {
         self.served.settle();
-        self.served.block_on(self.device(d).client.sync_once())
+        if let Some(ts) = self.ts(d) {
+            return ts.sync(self.device(d)).wait();
+        }
+        self.served.block_on(self.device(d).client.sync_once()).map_err(|e| e.to_string())
+    }
+
+    /// The driver, when device `d` is a TypeScript one.
+    fn ts(&self, d: usize) -> Option<&'a TsDevices> {
+        self.typescript.filter(|_| self.on_typescript[d])
     }
 
     /// A sync whose answer is held while device `d` writes one to three rows; then `outcome`
     /// decides: 17 or 18 delivers it, 19 kills the device and restarts it.
     fn sync_in_flight(&mut self, d: usize, outcome: u32) {
+        if let Some(ts) = self.ts(d) {
+            return self.ts_sync_in_flight(ts, d, outcome);
+        }
         self.served.settle();
         let mut hold = self.proxy.hold_next();
         let client = Arc::clone(&self.device(d).client);
@@ -392,7 +456,7 @@ impl<'a> World<'a> {
             hold.deliver();
             let report = self.served.block_on(sync).expect("the sync task ends");
             let report = report.unwrap_or_else(|e| panic!("device {d}: {e}"));
-            self.tally.met(&report);
+            self.met(&report);
             self.tally.held += 1;
             self.log.push(format!("sync delivered: {}", summary(&report)));
         } else {
@@ -406,37 +470,75 @@ impl<'a> World<'a> {
         }
     }
 
-    /// An admin's SQL delete on the server of a row this seed created (if it is there): clients
-    /// receive it as a removal. Only rows no other table references: a device that writes a
-    /// child under a parent the server has removed meanwhile gets a foreign key 409 at every sync
-    /// (the engine refuses the whole request rather than that one change), a known gap that
-    /// `sync_client_removals.rs` describes; commit f1457b8 has a seed (9) that hits it.
+    /// [`World::sync_in_flight`] of a TypeScript device: killed, its database is closed under
+    /// the sync, whose answer is then cut.
+    fn ts_sync_in_flight(&mut self, ts: &TsDevices, d: usize, outcome: u32) {
+        self.served.settle();
+        let mut hold = self.proxy.hold_next();
+        let sync = ts.sync(self.device(d));
+        let answered =
+            async { tokio::time::timeout(Duration::from_secs(20), hold.answered()).await };
+        self.served.block_on(answered).expect("the server answers within 20 s");
+        self.log.push("sync held; in flight:".into());
+        for _ in 0..self.rng.gen_range(1..=3) {
+            self.write(d);
+        }
+        if outcome < 19 {
+            hold.deliver();
+            let report = sync.wait().unwrap_or_else(|e| panic!("device {d}: {e}"));
+            self.met(&report);
+            self.tally.held += 1;
+            self.log.push(format!("sync delivered: {}", summary(&report)));
+        } else {
+            ts.kill(self.device(d));
+            hold.cut();
+            assert!(sync.wait().is_err(), "the sync of a killed device fails");
+            self.tally.killed += 1;
+            self.log.push("device killed with its sync in flight".into());
+            self.restart(d);
+        }
+    }
+
+    /// An admin's SQL delete on the server of a row this seed created (if it is there), parents
+    /// included (their children go with them by cascade): clients receive it as a removal, and
+    /// a device that writes under the removed row meanwhile has that change quarantined.
     fn remove_on_server(&mut self) {
-        let table = ["note", "practice_record"].choose(&mut self.rng);
-        let first = u32::try_from(self.seed).expect("a small seed") * 100_000 + 1;
-        let row = id(self.rng.gen_range(first..=self.ids.max(first)));
-        let sql = format!("DELETE FROM {} WHERE id = '{row}'", table.expect("a table"));
+        let tables = ["note", "practice_record", "tune", "repertoire", "repertoire_tune"];
+        let table = *tables.choose(&mut self.rng).expect("a table");
+        let d = self.rng.gen_range(0..DEVICES);
+        let Some(row) = self.pick(d, table) else { return };
+        let sql = format!("DELETE FROM {table} WHERE {}", key(table, &row));
         self.log.push(format!("on the server: {sql}"));
         self.served.database().execute(&sql);
     }
 
     fn restart(&mut self, d: usize) {
+        if let Some(ts) = self.ts(d) {
+            ts.kill(self.device(d));
+        }
         let device = self.devices[d].take().expect("the device is open");
         self.devices[d] = Some(device.reopen());
         self.tally.restarts += 1;
         self.log.push("device restarted".into());
     }
 
-    /// Every device holds what the server lets its user read, and has nothing to push.
+    /// Every device holds what the server lets its user read, has nothing to push, and keeps
+    /// every change the server refused for good in its quarantine, with the verdict.
     fn check(&self) {
         let snapshot = self.served.snapshot();
+        let mut quarantined = 0;
         for d in 0..DEVICES {
             let device = self.device(d);
+            for kept in device.client.quarantine().expect("read the quarantine") {
+                assert!(kept.constraint.is_some() && kept.kind.is_some(), "device {d}: {kept:?}");
+                quarantined += 1;
+            }
             let expected = expected_on_device(snapshot.readable_by(&device.user));
             let differences = differences(&expected, &device.rows());
             assert!(differences.is_empty(), "device {d}:\n{}", differences.join("\n"));
             assert_eq!(device.outbox_len(), 0, "device {d} has writes left to push");
         }
+        assert_eq!(quarantined, self.quarantined, "every quarantined change is still there");
     }
 }
 
@@ -459,10 +561,12 @@ fn key(table: &str, row: &Values) -> String {
 fn summary(report: &SyncReport) -> String {
     let applied = report.applied;
     format!(
-        "{} requests, pushed {}, rejected {}, acknowledged {}, stored {}, deleted {}, kept {}",
+        "{} requests, pushed {}, rejected {}, quarantined {}, acknowledged {}, stored {}, \
+         deleted {}, kept {}",
         report.requests,
         report.pushed,
         report.rejected,
+        applied.quarantined,
         applied.acknowledged,
         applied.stored,
         applied.deleted,

@@ -21,10 +21,26 @@ export function prepare(db: SqliteAdapter, schema: SyncSchema, ddl: string, migr
     db.exec(ddl);
     db.exec(`PRAGMA user_version = ${Math.trunc(schema.version)}`);
   });
+  db.transaction(() => addMachinery(db, ddl));
   upgrade(db, schema, migrations);
   const row = db.get("SELECT client_id FROM _sync_client");
   if (typeof row?.["client_id"] !== "string") throw new SyncClientError("database", "the database has no client id");
   return row["client_id"];
+}
+
+/** Create the quarantine of a database made before the clients kept one (by an earlier Rust
+ * client), from the same generated DDL. */
+function addMachinery(db: SqliteAdapter, ddl: string): void {
+  if (count(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = '_sync_quarantine'") > 0) return;
+  const start = ddl.indexOf('CREATE TABLE "_sync_quarantine"');
+  const end = start < 0 ? -1 : ddl.indexOf(") STRICT;", start);
+  if (end < 0) {
+    throw new SyncClientError(
+      "database",
+      "the database has no `_sync_quarantine` table and the DDL given to the client does not create one: regenerate sqlite.sql (`cargo xtask gen`)",
+    );
+  }
+  db.exec(ddl.slice(start, end + ") STRICT;".length));
 }
 
 /** Run the scripts above the database's version up to the schema's; fail unless the database

@@ -112,5 +112,24 @@ fn sync_figures(root: &Path, quick: bool) -> Result<(), String> {
         .env("TEST_DATABASE_URL", database_url)
         .status()
         .map_err(|e| format!("cannot run sync-bench: {e}"))?;
-    if status.success() { Ok(()) } else { Err("sync-bench failed".into()) }
+    if !status.success() {
+        return Err("sync-bench failed".into());
+    }
+    typescript_figures(root, quick)
+}
+
+/// The TypeScript client's figure, from its package (installed by `cargo xtask test`, or `npm ci`
+/// in sync-runtime/ts).
+fn typescript_figures(root: &Path, quick: bool) -> Result<(), String> {
+    let dir = root.join("sync-runtime/ts");
+    if !dir.join("node_modules").is_dir() {
+        return Err(format!("{} has no node_modules: run `npm ci` there first", dir.display()));
+    }
+    let mut bench = Command::new("npm");
+    bench.args(["run", "--silent", "bench"]);
+    if quick {
+        bench.args(["--", "--quick"]);
+    }
+    let status = bench.current_dir(&dir).status().map_err(|e| format!("cannot run npm: {e}"))?;
+    if status.success() { Ok(()) } else { Err("the TypeScript client's bench failed".into()) }
 }

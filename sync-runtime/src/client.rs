@@ -15,6 +15,7 @@
 mod apply;
 mod local;
 mod migrate;
+mod quarantine;
 mod runner;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ use tokio::sync::Notify;
 pub use self::apply::Applied;
 use self::local::{Entry, TablePlan, db};
 pub use self::migrate::Migration;
+pub use self::quarantine::{Quarantined, QuarantinedOp};
 pub use self::runner::{RunOptions, RunStatus, SyncHandle};
 use crate::protocol::{
     DeleteChange, Key, PushChange, SyncError, SyncErrorResponse, SyncRequest, SyncResponse,
@@ -101,7 +103,8 @@ pub struct SyncReport {
     pub requests: usize,
     /// Local changes pushed.
     pub pushed: usize,
-    /// Pushed changes the server did not apply (their rows were replaced by the server's).
+    /// Pushed changes the server did not apply (their rows were replaced by the server's; those
+    /// refused for good are also in the quarantine, see `applied.quarantined`).
     pub rejected: usize,
     /// What was applied locally.
     pub applied: Applied,
@@ -165,6 +168,7 @@ impl Client {
             tx.execute_batch(ddl).map_err(db("creating the schema's tables"))?;
             migrate::mark_created(&tx, schema)?;
         }
+        migrate::add_machinery(&tx, ddl)?;
         tx.commit().map_err(db(&format!("opening {where_}")))?;
         migrate::upgrade(&mut conn, schema, &config.migrations)?;
         let tx = conn
@@ -206,10 +210,13 @@ impl Client {
     /// Every row of the synced table `table` in wire form, in primary key order: what this
     /// device holds.
     pub fn rows(&self, table: &str) -> Result<Vec<Key>, ClientError> {
-        let plan = self.plans.iter().find(|p| p.meta.name == table).ok_or_else(|| {
+        self.plan(table)?.all(&self.lock())
+    }
+
+    fn plan(&self, table: &str) -> Result<&TablePlan, ClientError> {
+        self.plans.iter().find(|p| p.meta.name == table).ok_or_else(|| {
             ClientError::Database(format!("`{table}` is not a synced table of this schema"))
-        })?;
-        plan.all(&self.lock())
+        })
     }
 
     /// Ask the background loop ([`Client::start`]) for a sync: bursts of signals within the
@@ -255,6 +262,7 @@ impl Client {
             report.applied.stored += applied.stored;
             report.applied.deleted += applied.deleted;
             report.applied.kept_local += applied.kept_local;
+            report.applied.quarantined += applied.quarantined;
             // A full push may have left entries behind it, unless none of it was acknowledged:
             // then the same entries (changes refused for a clock too far ahead, which are kept)
             // would be pushed again at once, for ever.

@@ -98,3 +98,12 @@ fn a_failing_migration_leaves_the_database_as_it_was() {
     assert!(error.to_string().contains("no migration leads there"), "{error}");
     drop(old);
 }
+
+#[test]
+fn a_database_made_before_the_quarantine_gets_one_on_open() {
+    let device = old_device("http://127.0.0.1:9");
+    device.execute("DROP TABLE _sync_quarantine");
+    let device = device.reopen();
+    assert_eq!(device.client.quarantine().expect("the quarantine exists again"), Vec::new());
+    assert_eq!(device.outbox_len(), 2, "pending local writes are kept");
+}

@@ -2,7 +2,8 @@
 //!
 //! The transaction deletes exactly the outbox entries that were sent and that no local write has
 //! changed since (their `seq` is the one that was read), applies what the server refused back
-//! (its current row) and what it sent (rows and deletions), and stores the new cursor. A crash at
+//! (its current row, after keeping the device's version of a change refused for good in the
+//! [quarantine](super::quarantine)) and what it sent (rows and deletions), and stores the new cursor. A crash at
 //! any point leaves either all of that or none of it: the entries are still there and are sent
 //! again (an equal resend is a no-op on the server), and the cursor still points before the
 //! page, which is pulled again.
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 use super::ClientError;
 use super::local::{Entry, TablePlan, db};
+use super::quarantine;
 use crate::protocol::{Key, PulledChange, RejectReason, SyncResponse};
 use crate::wire::parse_timestamp;
 
@@ -40,6 +42,8 @@ pub struct Applied {
     pub deleted: usize,
     /// Pulled changes skipped because a newer local write of the row is pending.
     pub kept_local: usize,
+    /// Refused changes put in the quarantine.
+    pub quarantined: usize,
 }
 
 /// Apply `response`, the answer to a request that pushed `sent`, as device `client_id`.
@@ -95,8 +99,16 @@ fn apply_in_transaction(
         .query_row("SELECT EXISTS (SELECT 1 FROM _sync_outbox)", [], |row| row.get::<_, bool>(0))
         .map_err(db("reading the outbox"))?;
 
-    for rejected in response.rejected.into_iter().filter(|r| r.reason == RejectReason::Stale) {
+    for rejected in response.rejected.into_iter().filter(|r| r.reason != RejectReason::ClockSkew) {
         let plan = applier.plan(&rejected.table)?;
+        if quarantine::is_final(rejected.reason) {
+            let key_json = plan.key_json(&tx, &plan.stored_key(&rejected.key)?)?;
+            let entry = sent.iter().find(|e| e.table == rejected.table && e.key_json == key_json);
+            if !quarantine::record(&tx, plan, &key_json, entry, &rejected)? {
+                continue;
+            }
+            applied.quarantined += 1;
+        }
         match rejected.server_row {
             Some(row) => applier.row(plan, &row_values(row)?, &mut pending, &mut applied)?,
             None => applier.removed(plan, &rejected.key, &mut pending, &mut applied)?,

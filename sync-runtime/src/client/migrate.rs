@@ -6,6 +6,9 @@
 //! transaction (a rebuild runs with foreign keys off outside it), so a failing script leaves the
 //! database at the version before it, and the client refuses to open rather than sync a schema it
 //! does not have. Local rows and the outbox stay as they are across a migration.
+//!
+//! Machinery a later release of the client added (the quarantine) is created on open when a
+//! database made by an earlier release lacks it, from the same generated DDL.
 
 use rusqlite::Connection;
 
@@ -90,4 +93,34 @@ fn version_of(conn: &Connection) -> Result<u32, ClientError> {
     }
     conn.query_row("SELECT schema_version FROM _sync_client", [], |row| row.get(0))
         .map_err(db("reading the database's version"))
+}
+
+/// The statement of the client's quarantine table in the generated DDL, from its `CREATE TABLE`
+/// to the end of the statement.
+const QUARANTINE: &str = "CREATE TABLE \"_sync_quarantine\"";
+
+/// Create the quarantine of a database made before the client kept one, from `ddl`.
+pub(super) fn add_machinery(conn: &Connection, ddl: &str) -> Result<(), ClientError> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sync_quarantine')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(db("looking for the quarantine"))?;
+    if exists {
+        return Ok(());
+    }
+    let statement = ddl.find(QUARANTINE).and_then(|start| {
+        let end = ddl[start..].find(") STRICT;")?;
+        Some(&ddl[start..start + end + ") STRICT;".len()])
+    });
+    let statement = statement.ok_or_else(|| {
+        ClientError::Database(
+            "the database has no `_sync_quarantine` table and the DDL given to the client does not \
+             create one: regenerate sqlite.sql with this release (`cargo xtask gen`)"
+                .to_owned(),
+        )
+    })?;
+    conn.execute_batch(statement).map_err(db("creating the quarantine"))
 }

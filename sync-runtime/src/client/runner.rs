@@ -48,6 +48,9 @@ pub struct RunStatus {
     pub failures: u32,
     /// The last failure, as text.
     pub last_error: Option<String>,
+    /// Changes in the quarantine after the last completed sync (`last_report` says how many
+    /// that sync added): the app lists them with [`Client::quarantine`].
+    pub quarantined: usize,
     /// Whether the poke stream is open: from then on every push of the user by another device
     /// signals a sync.
     pub listening: bool,
@@ -119,11 +122,18 @@ async fn run(
         }
         due = false;
         match client.sync_once().await {
-            Ok(report) => status.send_modify(|s| {
-                s.syncs += 1;
-                s.last_report = Some(report);
-                s.failures = 0;
-            }),
+            Ok(report) => {
+                let quarantined = client.quarantined_count();
+                status.send_modify(|s| {
+                    s.syncs += 1;
+                    s.last_report = Some(report);
+                    s.failures = 0;
+                    match quarantined {
+                        Ok(count) => s.quarantined = count,
+                        Err(error) => s.last_error = Some(error.to_string()),
+                    }
+                });
+            }
             Err(error) => {
                 tracing::warn!(%error, "sync failed; retrying after a backoff");
                 let mut failures = 0;

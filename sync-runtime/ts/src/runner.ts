@@ -134,7 +134,9 @@ export class Runner {
         const failures = this.status.failures + 1;
         this.update({ syncing: false, failures, lastError: error, ...this.target.counts() });
         if (error instanceof UpgradeRequiredError) {
-          this.update({ stopped: true });
+          // Retrying does not help: the app must be updated. The poke listener stops too.
+          this.abort.abort();
+          this.update({ stopped: true, listening: false });
           return;
         }
         const wait = Math.max(this.backoff(failures), error.retryAfterMs ?? 0);

@@ -118,18 +118,28 @@ fn sync_figures(root: &Path, quick: bool) -> Result<(), String> {
     typescript_figures(root, quick)
 }
 
-/// The TypeScript client's figure, from its package (installed by `cargo xtask test`, or `npm ci`
+/// The TypeScript client's figures, from its package (installed by `cargo xtask test`, or `npm ci`
 /// in sync-runtime/ts).
 fn typescript_figures(root: &Path, quick: bool) -> Result<(), String> {
     let dir = root.join("sync-runtime/ts");
     if !dir.join("node_modules").is_dir() {
         return Err(format!("{} has no node_modules: run `npm ci` there first", dir.display()));
     }
-    let mut bench = Command::new("npm");
-    bench.args(["run", "--silent", "bench"]);
-    if quick {
-        bench.args(["--", "--quick"]);
+    // The apply in Node, then the browser's initial sync through the sync-server cargo built.
+    let server = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), std::path::PathBuf::from)
+        .join("debug/sync-server");
+    for script in ["bench", "bench:browser"] {
+        let mut bench = Command::new("npm");
+        bench.args(["run", "--silent", script]).env("SYNC_SERVER_BIN", &server);
+        if quick {
+            bench.args(["--", "--quick"]);
+        }
+        let status =
+            bench.current_dir(&dir).status().map_err(|e| format!("cannot run npm: {e}"))?;
+        if !status.success() {
+            return Err(format!("the TypeScript client's `npm run {script}` failed"));
+        }
     }
-    let status = bench.current_dir(&dir).status().map_err(|e| format!("cannot run npm: {e}"))?;
-    if status.success() { Ok(()) } else { Err("the TypeScript client's bench failed".into()) }
+    Ok(())
 }

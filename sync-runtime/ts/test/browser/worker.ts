@@ -50,6 +50,22 @@ const ops: Record<string, (args: Record<string, unknown>) => unknown> = {
     });
     return client.clientId;
   },
+  /** A new device's first sync, in pages of `pageSize`, into a database of its own: its time. */
+  async initialSync({ server, token, pageSize }) {
+    const { db } = await openWithRetry(`/initial-${Date.now()}.sqlite3`);
+    const fresh = new SyncClient(sqliteWasmAdapter(db), {
+      schema: syncSchema,
+      schemaSql: sqliteSchemaSql,
+      server: String(server),
+      token: String(token),
+      pageSize: Number(pageSize),
+    });
+    const start = performance.now();
+    const report = await fresh.syncOnce();
+    const ms = performance.now() - start;
+    db.close();
+    return { ms, stored: report.applied.stored };
+  },
   start({ debounceMs }) {
     device().client.start({ debounceMs: Number(debounceMs) });
   },

@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use sync_meta::database_url::PostgresUrl;
 
 const USER: &str = "00000000-0000-4000-8000-000000000001";
 
@@ -255,7 +256,7 @@ async fn json_logs_are_one_object_per_line() {
 /// A database of its own on the server of `TEST_DATABASE_URL` with the example schema's DDL
 /// applied, dropped at the end.
 struct PgDatabase {
-    admin: tokio_postgres::Config,
+    admin: PostgresUrl,
     name: String,
 }
 
@@ -265,27 +266,26 @@ impl PgDatabase {
         let url = url.expect(
             "TEST_DATABASE_URL is not set: run through `cargo xtask test` or set TEST_DATABASE_URL",
         );
-        let admin: tokio_postgres::Config = url.parse().expect("TEST_DATABASE_URL is a URL");
+        let admin = PostgresUrl::parse(&url).expect("TEST_DATABASE_URL is a Postgres URL");
         let name = format!("sync_server_{}", std::process::id());
         execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
         let ddl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/sql/postgres.sql");
-        let mut config = admin.clone();
-        config.dbname(&name);
-        execute(&config, &std::fs::read_to_string(ddl).unwrap()).await;
+        execute(&admin.with_database(&name), &std::fs::read_to_string(ddl).unwrap()).await;
         PgDatabase { admin, name }
     }
 
     /// The database's URL with its password in the user info (`user:pw@host`) or in a query
     /// parameter (`?password=pw`), and the password.
     fn urls(&self) -> ([String; 2], String) {
-        let user = self.admin.get_user().expect("TEST_DATABASE_URL names a user");
-        let password = self.admin.get_password().expect("TEST_DATABASE_URL has a password");
+        let admin: tokio_postgres::Config = self.admin.driver_url().parse().unwrap();
+        let user = admin.get_user().expect("TEST_DATABASE_URL names a user");
+        let password = admin.get_password().expect("TEST_DATABASE_URL has a password");
         let password = String::from_utf8(password.to_vec()).unwrap();
-        let host = match self.admin.get_hosts().first() {
+        let host = match admin.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
             _ => "127.0.0.1".to_owned(),
         };
-        let port = self.admin.get_ports().first().copied().unwrap_or(5432);
+        let port = admin.get_ports().first().copied().unwrap_or(5432);
         let (at, name) = (format!("{host}:{port}"), &self.name);
         let urls = [
             format!("postgres://{user}:{password}@{at}/{name}"),
@@ -295,8 +295,11 @@ impl PgDatabase {
     }
 }
 
-async fn execute(config: &tokio_postgres::Config, sql: &str) {
-    let (client, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+/// Run `sql` on `url`, with TLS as the URL says.
+async fn execute(url: &PostgresUrl, sql: &str) {
+    let config: tokio_postgres::Config = url.driver_url().parse().expect("a driver URL");
+    let tls = pg_tls::connector(url).expect("the URL's TLS settings");
+    let (client, connection) = config.connect(tls).await.expect("connect");
     let connection = tokio::spawn(connection);
     client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
     drop(client);

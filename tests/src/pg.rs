@@ -2,7 +2,8 @@
 //! test ends), and values in and out of it in their wire form.
 //!
 //! Tests that need Postgres never skip: without `TEST_DATABASE_URL` they fail and say how to
-//! run them, so a CI run can never pass by testing nothing.
+//! run them, so a CI run can never pass by testing nothing. The URL may ask for TLS
+//! (`sslmode`, `sslrootcert`: docs/server.md); every connection here honours it.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,13 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use codegen::ir::{Column, LogicalType, PostgresType, StoredAs};
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row};
+use postgres::{Client, Config, Row};
 use serde_json::Value;
+use sync_meta::database_url::PostgresUrl;
 
 /// A database of its own for one test, with a connection to it.
 pub struct TestDb {
     client: Client,
-    admin_url: String,
+    admin_url: PostgresUrl,
     name: String,
 }
 
@@ -25,7 +27,8 @@ impl TestDb {
     /// and parallel test binaries never collide) and connect to it.
     pub fn new() -> Self {
         let admin_url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
+            Ok(url) if !url.is_empty() => PostgresUrl::parse(&url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is not a Postgres URL: {e}")),
             _ => panic!(
                 "TEST_DATABASE_URL is not set: run through `cargo xtask test` or set TEST_DATABASE_URL"
             ),
@@ -37,7 +40,8 @@ impl TestDb {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = connect(&admin_url);
+        let mut admin = connect(&admin_url)
+            .unwrap_or_else(|e| panic!("{e}; is Postgres running? `cargo xtask test` starts it"));
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
@@ -45,21 +49,10 @@ impl TestDb {
         TestDb { client, admin_url, name }
     }
 
-    /// The connection string of this test's database.
+    /// The connection string of this test's database: `TEST_DATABASE_URL`'s server, user and
+    /// parameters (TLS among them).
     pub fn url(&self) -> String {
-        let mut config: Config = self.admin_url.parse().expect("TEST_DATABASE_URL is a valid URL");
-        config.dbname(&self.name);
-        let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
-        let host = match config.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(host)) => host.clone(),
-            _ => "127.0.0.1".to_owned(),
-        };
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        let user = config.get_user().unwrap_or("postgres");
-        match password {
-            Some(password) => format!("postgres://{user}:{password}@{host}:{port}/{}", self.name),
-            None => format!("postgres://{user}@{host}:{port}/{}", self.name),
-        }
+        self.admin_url.with_database(&self.name).as_str().to_owned()
     }
 
     /// Another connection to this test's database, for tests of concurrent transactions.
@@ -69,12 +62,8 @@ impl TestDb {
 }
 
 /// A connection to database `name` on the server of `admin_url`.
-fn open(admin_url: &str, name: &str) -> Client {
-    let mut config: Config = admin_url.parse().expect("TEST_DATABASE_URL is a valid URL");
-    config.dbname(name);
-    let mut client = config
-        .connect(NoTls)
-        .unwrap_or_else(|e| panic!("cannot connect to the new database {name}: {e}"));
+fn open(admin_url: &PostgresUrl, name: &str) -> Client {
+    let mut client = connect(&admin_url.with_database(name)).unwrap_or_else(|e| panic!("{e}"));
     // Read-back compares text forms of dates and times; make them independent of the
     // server's configuration.
     client
@@ -89,12 +78,28 @@ impl Default for TestDb {
     }
 }
 
-fn connect(url: &str) -> Client {
-    Client::connect(url, NoTls).unwrap_or_else(|e| {
-        panic!(
-            "cannot connect to TEST_DATABASE_URL: {e}; is Postgres running? `cargo xtask test` starts it"
-        )
-    })
+/// A blocking connection to `url`, with TLS as its `sslmode` and `sslrootcert` say; the error
+/// names the URL (redacted) and what failed.
+pub fn connect(url: &PostgresUrl) -> Result<Client, String> {
+    let config: Config = url.driver_url().parse().map_err(|e| format!("{url}: {e}"))?;
+    let tls = pg_tls::connector(url).map_err(|e| e.to_string())?;
+    config
+        .connect(tls)
+        .map_err(|e| format!("cannot connect to {url}: {}", pg_tls::explain(&e, url)))
+}
+
+/// An async connection to `url` (with TLS as it says), driven by a task of the current runtime.
+pub async fn connect_async(url: &str) -> Result<tokio_postgres::Client, String> {
+    let url = PostgresUrl::parse(url).map_err(|e| e.to_string())?;
+    let config: tokio_postgres::Config =
+        url.driver_url().parse().map_err(|e| format!("{url}: {e}"))?;
+    let tls = pg_tls::connector(&url).map_err(|e| e.to_string())?;
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| format!("cannot connect to {url}: {}", pg_tls::explain(&e, &url)))?;
+    tokio::spawn(connection);
+    Ok(client)
 }
 
 impl Deref for TestDb {
@@ -114,8 +119,9 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         // FORCE ends this test's own connection too. A failure here must not turn a test's
         // panic into an abort, so it is reported, not raised.
-        let dropped = Client::connect(&self.admin_url, NoTls).and_then(|mut admin| {
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+        let dropped = connect(&self.admin_url).and_then(|mut admin| {
+            let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+            admin.batch_execute(&sql).map_err(|e| e.to_string())
         });
         if let Err(e) = dropped {
             eprintln!("could not drop test database {}: {e}", self.name);

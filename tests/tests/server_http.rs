@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
-use integration_tests::pg::TestDb;
+use integration_tests::pg::{self, TestDb};
 use integration_tests::server::{
     Options, TestServer, pg_store, request, runtime, sqlite_store, token,
 };
@@ -15,6 +15,7 @@ use integration_tests::{ddl, example_schema};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};
+use sync_meta::database_url::PostgresUrl;
 use sync_runtime::server::HttpConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -108,8 +109,8 @@ fn healthz_is_503_when_postgres_is_gone() {
     };
     assert_eq!(health(&server).status(), StatusCode::OK);
 
-    let root = std::env::var("TEST_DATABASE_URL").unwrap();
-    let mut root = postgres::Client::connect(&root, postgres::NoTls).unwrap();
+    let root = PostgresUrl::parse(&std::env::var("TEST_DATABASE_URL").unwrap()).unwrap();
+    let mut root = pg::connect(&root).unwrap();
     root.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).unwrap();
     let response = health(&server);
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use codegen::SchemaError;
-use sync_meta::database_url::{DatabaseUrl, UrlError, redact};
+use sync_meta::database_url::{DatabaseUrl, UrlError};
 
 use crate::live::{LiveError, postgres};
 pub use write::Note;
@@ -60,10 +60,11 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
     if out.exists() && !force {
         return Err(ImportError::Exists(out.to_owned()));
     }
-    let shown = redact(&url);
+    let shown = url.to_string();
     let mut client = postgres::connect(&url, &shown)?;
     let tables = introspect::read(&mut client, &shown, db_schema)?;
     let name = url
+        .driver_url()
         .parse::<::postgres::Config>()
         .ok()
         .and_then(|c| c.get_dbname().map(str::to_owned))

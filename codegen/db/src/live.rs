@@ -27,6 +27,9 @@ pub enum LiveError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },
+    /// The URL's TLS settings cannot be used (a missing root certificate file).
+    #[error("--database-url {0}")]
+    Tls(String),
     #[error("{url} has no schema `{schema}`; name the schema to compare with --db-schema")]
     NoSchema { url: String, schema: String },
     #[error(

@@ -1,14 +1,19 @@
-//! Database URLs as users write them (`postgres://...`, `sqlite:<path>`), and the one way a URL is
-//! shown in a message or a log line: without its password.
+//! Database URLs as users write them (`postgres://...` with libpq's TLS parameters,
+//! `sqlite:<path>`), and the one way a URL is shown in a message or a log line: without its
+//! password.
+
+mod postgres;
 
 use std::fmt;
 use std::path::PathBuf;
 
+pub use self::postgres::{PostgresUrl, RootCert, SslMode, Tls};
+
 /// The database a `--database-url` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
-    /// `postgres://...` or `postgresql://...`, kept whole for the driver.
-    Postgres(String),
+    /// `postgres://...` or `postgresql://...`, with its TLS settings.
+    Postgres(PostgresUrl),
     /// `sqlite:<path>` (also `sqlite://<path>`): a database file.
     Sqlite(PathBuf),
 }
@@ -20,6 +25,12 @@ pub enum UrlError {
     Scheme(String),
     /// `sqlite:` with nothing after it.
     SqliteWithoutPath,
+    /// An `sslmode` libpq does not have, or that this project does not support (`allow`).
+    SslMode { url: String, value: String },
+    /// `sslrootcert=` with nothing after it.
+    EmptyRootCert(String),
+    /// `sslrootcert=system` with an `sslmode` weaker than `verify-full`, which libpq refuses.
+    SystemRootsNeedVerifyFull { url: String, mode: SslMode },
 }
 
 impl fmt::Display for UrlError {
@@ -33,6 +44,22 @@ impl fmt::Display for UrlError {
             UrlError::SqliteWithoutPath => {
                 write!(f, "`sqlite:` names no file: use `sqlite:<path>`, like `sqlite:sync.db`")
             }
+            UrlError::SslMode { url, value } => write!(
+                f,
+                "`{url}`: sslmode={value} is not supported: use disable, prefer, require, \
+                 verify-ca or verify-full"
+            ),
+            UrlError::EmptyRootCert(url) => write!(
+                f,
+                "`{url}`: sslrootcert names no file: give the PEM file of the server's CA, or \
+                 `system` for the platform's trusted roots"
+            ),
+            UrlError::SystemRootsNeedVerifyFull { url, mode } => write!(
+                f,
+                "`{url}`: sslmode={mode} cannot be used with sslrootcert=system (the platform's \
+                 roots prove an identity only together with the host name): use \
+                 sslmode=verify-full"
+            ),
         }
     }
 }
@@ -44,7 +71,7 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, UrlError> {
         let lower = url.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+            return PostgresUrl::parse(url).map(DatabaseUrl::Postgres);
         }
         let Some(rest) =
             url.get(..7).filter(|s| s.eq_ignore_ascii_case("sqlite:")).map(|_| &url[7..])
@@ -64,7 +91,7 @@ impl DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DatabaseUrl::Postgres(url) => f.write_str(&redact(url)),
+            DatabaseUrl::Postgres(url) => url.fmt(f),
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
         }
     }
@@ -107,7 +134,8 @@ mod tests {
     #[test]
     fn urls_name_their_database() {
         let pg = "postgres://u:secret@localhost:5432/db";
-        assert_eq!(DatabaseUrl::parse(pg), Ok(DatabaseUrl::Postgres(pg.into())));
+        let Ok(DatabaseUrl::Postgres(parsed)) = DatabaseUrl::parse(pg) else { panic!("{pg}") };
+        assert_eq!(parsed.as_str(), pg);
         assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
         for (url, path) in [
             ("sqlite:sync.db", "sync.db"),

@@ -156,8 +156,8 @@ async fn run(args: Args) -> Result<(), Failure> {
     let settings = Settings { listen: args.listen, database: &database };
     match &database {
         DatabaseUrl::Postgres(url) => {
-            let listen_url = args.listen_database_url.as_deref().unwrap_or(url);
-            let store = PgStore::connect_with_listener(url, listen_url, schema.meta).await;
+            let listen_url = args.listen_database_url.as_deref().unwrap_or(url.as_str());
+            let store = PgStore::connect_with_listener(url.as_str(), listen_url, schema.meta).await;
             let store = store
                 .map_err(|e| Failure::Config(format!("cannot use the database {database}: {e}")))?;
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await

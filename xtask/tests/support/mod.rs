@@ -4,18 +4,20 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use postgres::{Client, NoTls};
+use postgres::{Client, Config};
+use sync_meta::database_url::PostgresUrl;
 
 /// A database of its own on the server of `TEST_DATABASE_URL`, dropped at the end.
 pub struct PgDb {
-    admin_url: String,
+    admin_url: PostgresUrl,
     name: String,
 }
 
 impl PgDb {
     pub fn new() -> Self {
         let admin_url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
+            Ok(url) if !url.is_empty() => PostgresUrl::parse(&url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is not a Postgres URL: {e}")),
             _ => panic!(
                 "TEST_DATABASE_URL is not set: run through `cargo xtask test` or set TEST_DATABASE_URL"
             ),
@@ -24,7 +26,7 @@ impl PgDb {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("xtask_drift_{}_{n}_{nanos}", std::process::id());
-        let mut admin = Client::connect(&admin_url, NoTls)
+        let mut admin = connect(&admin_url)
             .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
         admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
         PgDb { admin_url, name }
@@ -32,14 +34,11 @@ impl PgDb {
 
     /// The admin URL with this database's name in place of its path.
     pub fn url(&self) -> String {
-        let (scheme, rest) = self.admin_url.split_once("://").unwrap();
-        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-        let query = rest.find('?').map_or("", |q| &rest[q..]);
-        format!("{scheme}://{authority}/{}{query}", self.name)
+        self.admin_url.with_database(&self.name).as_str().to_owned()
     }
 
     pub fn client(&self) -> Client {
-        Client::connect(&self.url(), NoTls).unwrap()
+        connect(&self.admin_url.with_database(&self.name)).unwrap()
     }
 
     /// A database made from `sql`.
@@ -52,13 +51,19 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let dropped = Client::connect(&self.admin_url, NoTls).and_then(|mut admin| {
+        let dropped = connect(&self.admin_url).and_then(|mut admin| {
             admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
         });
         if let Err(e) = dropped {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// A connection to `url`, with TLS as its `sslmode` and `sslrootcert` say.
+fn connect(url: &PostgresUrl) -> Result<Client, postgres::Error> {
+    let config: Config = url.driver_url().parse()?;
+    config.connect(pg_tls::connector(url).expect("the TLS settings of TEST_DATABASE_URL"))
 }
 
 /// One sorted line per catalog object of the `public` schema: every table and column (type,

@@ -13,7 +13,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use postgres::{Client, Config, NoTls, Transaction};
+use postgres::{Client, Config, Transaction};
+use sync_meta::database_url::PostgresUrl;
 
 use super::LiveError;
 use super::catalog::{Catalog, Column, ForeignKey, Table};
@@ -21,7 +22,7 @@ use super::catalog::{Catalog, Column, ForeignKey, Table};
 /// Read the live schema `schema` and the one `ddl` makes, in one transaction that is rolled
 /// back: nothing is written to the database. Returns `(expected, actual)`.
 pub fn catalogs(
-    url: &str,
+    url: &PostgresUrl,
     shown: &str,
     schema: &str,
     ddl: &str,
@@ -49,18 +50,22 @@ pub fn catalogs(
     Ok((expected, actual))
 }
 
-/// A connection to `url` (`shown` is the URL without its password), that gives up on an
-/// unreachable server after ten seconds unless the URL says otherwise.
-pub(crate) fn connect(url: &str, shown: &str) -> Result<Client, LiveError> {
+/// A connection to `url` (`shown` is the URL without its password), with TLS as its `sslmode`
+/// and `sslrootcert` say, that gives up on an unreachable server after ten seconds unless the
+/// URL says otherwise.
+pub(crate) fn connect(url: &PostgresUrl, shown: &str) -> Result<Client, LiveError> {
     let mut config = url
+        .driver_url()
         .parse::<Config>()
         .map_err(|e| LiveError::PostgresUrl { url: shown.to_owned(), message: e.to_string() })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    config
-        .connect(NoTls)
-        .map_err(|e| LiveError::Connect { url: shown.to_owned(), message: db_message(&e) })
+    let tls = pg_tls::connector(url).map_err(|e| LiveError::Tls(e.to_string()))?;
+    config.connect(tls).map_err(|e| LiveError::Connect {
+        url: shown.to_owned(),
+        message: pg_tls::explain(&e, url),
+    })
 }
 
 /// A schema name no one else uses: the process id and the clock.

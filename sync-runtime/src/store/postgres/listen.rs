@@ -15,11 +15,12 @@
 
 use std::time::{Duration, Instant};
 
+use pg_tls::TlsStream;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client, Connection, Socket};
 
+use super::pool::Target;
 use crate::pokes::Poke;
 use crate::store::StoreError;
 
@@ -50,22 +51,25 @@ impl Drop for Listener {
 }
 
 impl Listener {
-    /// Listen on the database of `config`, sending what is heard to `pokes`. Returns once
-    /// `LISTEN` has run, so every poke committed from then on is heard.
+    /// Listen on the database of `target` (with its TLS settings), sending what is heard to
+    /// `pokes`. Returns once `LISTEN` has run, so every poke committed from then on is heard.
     pub(super) async fn start(
-        mut config: Config,
+        mut target: Target,
         pokes: broadcast::Sender<Poke>,
     ) -> Result<Listener, StoreError> {
-        config.application_name(APPLICATION_NAME);
-        let session = Session::open(&config, &pokes)
-            .await
-            .map_err(|e| StoreError::Database(format!("cannot LISTEN {CHANNEL} for pokes: {e}")))?;
-        Ok(Listener { task: tokio::spawn(supervise(config, pokes, session)) })
+        target.config.application_name(APPLICATION_NAME);
+        let session = Session::open(&target, &pokes).await.map_err(|e| {
+            StoreError::Database(format!(
+                "cannot LISTEN {CHANNEL} for pokes: {}",
+                target.explain(&e)
+            ))
+        })?;
+        Ok(Listener { task: tokio::spawn(supervise(target, pokes, session)) })
     }
 }
 
 /// Serve `session` until it fails, then reconnect, for ever.
-async fn supervise(config: Config, pokes: broadcast::Sender<Poke>, mut session: Session) {
+async fn supervise(target: Target, pokes: broadcast::Sender<Poke>, mut session: Session) {
     let mut pause = FIRST_RETRY;
     loop {
         let opened = Instant::now();
@@ -79,10 +83,10 @@ async fn supervise(config: Config, pokes: broadcast::Sender<Poke>, mut session: 
         session = loop {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(LONGEST_RETRY);
-            match Session::open(&config, &pokes).await {
+            match Session::open(&target, &pokes).await {
                 Ok(session) => break session,
                 Err(error) => tracing::warn!(
-                    %error,
+                    error = target.explain(&error),
                     retry_in_ms = pause.as_millis() as u64,
                     "the poke listener cannot reconnect to Postgres"
                 ),
@@ -108,10 +112,10 @@ impl Drop for Session {
 
 impl Session {
     async fn open(
-        config: &Config,
+        target: &Target,
         pokes: &broadcast::Sender<Poke>,
     ) -> Result<Session, tokio_postgres::Error> {
-        let (client, connection) = config.connect(NoTls).await?;
+        let (client, connection) = target.config.connect(target.tls.clone()).await?;
         let session = Session { client, reader: tokio::spawn(forward(connection, pokes.clone())) };
         session.client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
         Ok(session)
@@ -147,7 +151,7 @@ impl Session {
 
 /// Drive `connection`, sending every poke it hears to `pokes`, until it ends; why it did.
 async fn forward(
-    mut connection: Connection<Socket, NoTlsStream>,
+    mut connection: Connection<Socket, TlsStream>,
     pokes: broadcast::Sender<Poke>,
 ) -> String {
     loop {

@@ -15,18 +15,17 @@
 
 mod encode;
 mod listen;
+mod pool;
 mod pull;
 mod sql;
 
-use std::str::FromStr;
-
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::Object;
 use tokio::sync::broadcast;
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{Json, Type};
 
 use self::listen::Listener;
+use self::pool::{Pool, Target};
 use self::sql::PgTable;
 use super::{Horizon, Page, Store, StoreError, Transaction, Values};
 use crate::pokes::Poke;
@@ -43,12 +42,10 @@ pub struct PgStore {
     _listener: Listener,
 }
 
-/// The most connections one server instance opens (besides the poke listener's).
-const POOL_SIZE: usize = 16;
-
 impl PgStore {
-    /// Connect to `url`, check that the schema's synced tables and the sync machinery are
-    /// there (apply `generated/sql/postgres.sql` first), and listen for pokes on `url` too.
+    /// Connect to `url` (with TLS as its `sslmode` and `sslrootcert` say), check that the
+    /// schema's synced tables and the sync machinery are there (apply
+    /// `generated/sql/postgres.sql` first), and listen for pokes on `url` too.
     pub async fn connect(url: &str, schema: &'static SchemaMeta) -> Result<Self, StoreError> {
         Self::connect_with_listener(url, url, schema).await
     }
@@ -61,19 +58,8 @@ impl PgStore {
         listen_url: &str,
         schema: &'static SchemaMeta,
     ) -> Result<Self, StoreError> {
-        let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Database(format!("invalid database URL: {e}")))?;
-        let listen_config = tokio_postgres::Config::from_str(listen_url)
-            .map_err(|e| StoreError::Database(format!("invalid listen database URL: {e}")))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StoreError::Database(format!("cannot build the connection pool: {e}")))?;
+        let pool = Pool::new(Target::new(url, "database URL")?)?;
+        let listen_target = Target::new(listen_url, "listen database URL")?;
         let client = connection(&pool).await?;
         let mut tables = Vec::new();
         for table in schema.tables.iter().filter(|t| t.is_synced() && t.targets.postgres) {
@@ -92,7 +78,7 @@ impl PgStore {
             ));
         }
         let pokes = super::poke_sender();
-        let listener = Listener::start(listen_config, pokes.clone()).await?;
+        let listener = Listener::start(listen_target, pokes.clone()).await?;
         Ok(PgStore { pool, schema, tables, pokes, _listener: listener })
     }
 
@@ -104,7 +90,7 @@ impl PgStore {
 }
 
 async fn connection(pool: &Pool) -> Result<Object, StoreError> {
-    pool.get().await.map_err(|e| StoreError::Database(format!("cannot connect to Postgres: {e}")))
+    pool.get().await
 }
 
 /// The triggers of the generated machinery every synced table needs: without the stamp, updates

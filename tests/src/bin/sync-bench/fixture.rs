@@ -6,9 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use integration_tests::pg::TestDb;
+use integration_tests::pg::{self, TestDb};
 use serde_json::{Value, json};
-use tokio_postgres::NoTls;
 
 pub type Error = Box<dyn std::error::Error>;
 
@@ -28,8 +27,7 @@ impl Fixture {
     /// Apply the generated DDL to `db` and serve it with the `sync-server` at `binary`.
     pub async fn start(db: &TestDb, binary: &Path) -> Result<Self, Error> {
         let url = db.url();
-        let (sql, connection) = tokio_postgres::connect(&url, NoTls).await?;
-        tokio::spawn(connection);
+        let sql = pg::connect_async(&url).await?;
         let ddl = std::fs::read_to_string(
             integration_tests::workspace_root().join("generated/sql/postgres.sql"),
         )?;

@@ -1,0 +1,78 @@
+//! The Postgres store's connections: a URL read with its TLS settings (`sslmode`,
+//! `sslrootcert`, docs/server.md), the pool of [`POOL_SIZE`] connections made with them, and
+//! connection failures worded with the URL (redacted) and what to change.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, PoolError, RecyclingMethod};
+use pg_tls::MakeRustlsConnect;
+use sync_meta::database_url::PostgresUrl;
+
+use crate::store::StoreError;
+
+/// The most connections one server instance opens (besides the poke listener's).
+pub(super) const POOL_SIZE: usize = 16;
+
+/// Where and how to connect: the driver's configuration and the TLS connector of one URL.
+#[derive(Clone)]
+pub(super) struct Target {
+    pub(super) url: PostgresUrl,
+    pub(super) config: tokio_postgres::Config,
+    pub(super) tls: MakeRustlsConnect,
+}
+
+/// The URL says it all, and shows no password.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("url", &self.url.to_string()).finish_non_exhaustive()
+    }
+}
+
+impl Target {
+    /// Read `url`; `what` names it in messages ("database URL").
+    pub(super) fn new(url: &str, what: &str) -> Result<Target, StoreError> {
+        let url = PostgresUrl::parse(url)
+            .map_err(|e| StoreError::Database(format!("invalid {what}: {e}")))?;
+        let config = tokio_postgres::Config::from_str(url.driver_url())
+            .map_err(|e| StoreError::Database(format!("invalid {what} {url}: {e}")))?;
+        let tls = pg_tls::connector(&url).map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Target { url, config, tls })
+    }
+
+    /// A connection failure in words, with the URL (redacted).
+    pub(super) fn explain(&self, error: &tokio_postgres::Error) -> String {
+        format!("cannot connect to {}: {}", self.url, pg_tls::explain(error, &self.url))
+    }
+}
+
+/// The pool, with the URL its connections are made from.
+#[derive(Debug)]
+pub(super) struct Pool {
+    pool: deadpool_postgres::Pool,
+    target: Target,
+}
+
+impl Pool {
+    pub(super) fn new(target: Target) -> Result<Pool, StoreError> {
+        let manager = Manager::from_config(
+            target.config.clone(),
+            target.tls.clone(),
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Database(format!("cannot build the connection pool: {e}")))?;
+        Ok(Pool { pool, target })
+    }
+
+    /// A pooled connection, or why none can be had.
+    pub(super) async fn get(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(error) => StoreError::Database(self.target.explain(&error)),
+            other => {
+                StoreError::Database(format!("cannot connect to {}: {other}", self.target.url))
+            }
+        })
+    }
+}

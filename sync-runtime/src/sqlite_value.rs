@@ -23,7 +23,7 @@ pub(crate) enum Storage {
     TimestampText,
     /// `timestamp` with `timestamp_storage = "integer"`: milliseconds since the Unix epoch.
     TimestampMillis,
-    /// `json`: TEXT holding the JSON document.
+    /// `json`: TEXT holding the JSON document (text that is not JSON reads as a JSON string).
     Json,
 }
 
@@ -77,8 +77,10 @@ impl Storage {
                     .ok_or_else(|| format!("{millis} ms since the epoch is out of range"))?;
                 format_timestamp(&parsed).map(Value::String).map_err(|e| e.to_string())
             }
+            // Text that is not JSON (written by other means, such as a legacy database without
+            // the CHECK) is served as a JSON string of it, like the Postgres store does.
             (Storage::Json, ValueRef::Text(bytes)) => {
-                serde_json::from_slice(bytes).map_err(|e| format!("stored JSON is invalid: {e}"))
+                serde_json::from_slice(bytes).or_else(|_| text(bytes).map(Value::String))
             }
             (storage, other) => Err(format!(
                 "stored {} value {} does not fit a {storage:?} column",

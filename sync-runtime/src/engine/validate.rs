@@ -11,7 +11,7 @@ use serde_json::{Number, Value};
 use super::access::key_text;
 use super::refusal::{Invalid, Located, Refusal, place_of};
 use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
-use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, TableMeta};
+use crate::schema::{ColumnMeta, LogicalType, PostgresType, SchemaMeta, Scope, TableMeta};
 use crate::store::Values;
 use crate::wire;
 
@@ -226,7 +226,8 @@ fn invalid(message: impl Into<String>) -> Problem {
 }
 
 /// A value in its canonical wire form (lower-case uuids, timestamps with milliseconds in UTC,
-/// integers as integers, reals as floats), or why it does not fit the column.
+/// integers as integers, reals as floats, a float4's at its precision), or why it does not fit
+/// the column.
 pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Problem> {
     if value.is_null() {
         return if column.nullable {
@@ -259,8 +260,13 @@ pub(crate) fn canonical(column: &ColumnMeta, value: Value) -> Result<Value, Prob
             Some(i) => Value::from(wire::check_bigint(i).map_err(|e| invalid(e.to_string()))?),
             None => return Err(expected("an integer")),
         },
-        LogicalType::Real => match value.as_f64().and_then(Number::from_f64) {
-            Some(n) => Value::Number(n),
+        LogicalType::Real => match value.as_f64() {
+            // A float4 column holds a pushed number at its precision, in the form it is served.
+            Some(x) if column.storage.postgres == Some(PostgresType::Real) => {
+                let rounded = wire::round_to_float4(x).map_err(|e| invalid(e.to_string()))?;
+                Value::Number(Number::from_f64(rounded).expect("a finite float"))
+            }
+            Some(x) => Value::Number(Number::from_f64(x).ok_or_else(|| expected("a number"))?),
             None => return Err(expected("a number")),
         },
         LogicalType::Boolean => match value {

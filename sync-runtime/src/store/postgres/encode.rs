@@ -4,15 +4,19 @@
 //! rows themselves; decoding the binary values here and writing the text once is several times
 //! cheaper, and runs on the server instance rather than the shared database. The `SELECT` list
 //! ([`select_item`]) casts each column to the one type its logical type is decoded from, so
-//! legacy storage (`timestamp` without a time zone, `json`, `smallint`, `real`) reads the same.
+//! legacy storage (`timestamp` without a time zone, `json`, `smallint`) reads the same. Two
+//! storage overrides are served in their own way (docs/types.md): a float4 `real` as the
+//! shortest decimal that reads back as the same float4, and JSON kept in `text` as JSON even
+//! when the text is not.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use tokio_postgres::Row;
 use tokio_postgres::types::Type;
 
 use super::sql::quote;
-use crate::schema::{ColumnMeta, LogicalType};
+use crate::schema::{ColumnMeta, LogicalType, PostgresType, StoredAs};
 use crate::store::StoreError;
+use crate::wire;
 
 /// The select list item of `alias.column`, cast to what [`write_value`] decodes.
 pub(super) fn select_item(alias: &str, column: &ColumnMeta, pg_type: &str) -> String {
@@ -26,6 +30,10 @@ pub(super) fn select_item(alias: &str, column: &ColumnMeta, pg_type: &str) -> St
         LogicalType::Uuid => format!("{c}::uuid"),
         LogicalType::Integer => format!("{c}::int4"),
         LogicalType::Bigint => format!("{c}::int8"),
+        // A float4 is read as one, to be served at its own precision.
+        LogicalType::Real if column.storage.postgres == Some(PostgresType::Real) => {
+            format!("{c}::float4")
+        }
         LogicalType::Real => format!("{c}::float8"),
         LogicalType::Boolean => format!("{c}::bool"),
         LogicalType::Text | LogicalType::Json => format!("{c}::text"),
@@ -94,6 +102,9 @@ fn write_value(
     }
     match column.ty {
         LogicalType::Text => serde_json::to_writer(&mut *out, value!(&str)).map_err(json)?,
+        LogicalType::Json if column.storage.stored_as == Some(StoredAs::Text) => {
+            write_json_text(out, value!(&str))?
+        }
         LogicalType::Json => out.extend_from_slice(value!(&str).as_bytes()),
         LogicalType::Uuid => {
             // Read before writing anything: a NULL writes `null` and returns.
@@ -105,6 +116,9 @@ fn write_value(
         }
         LogicalType::Integer => serde_json::to_writer(&mut *out, &value!(i32)).map_err(json)?,
         LogicalType::Bigint => serde_json::to_writer(&mut *out, &value!(i64)).map_err(json)?,
+        LogicalType::Real if *row.columns()[i].type_() == Type::FLOAT4 => {
+            serde_json::to_writer(&mut *out, &wire::float4(value!(f32))).map_err(json)?
+        }
         LogicalType::Real => serde_json::to_writer(&mut *out, &value!(f64)).map_err(json)?,
         LogicalType::Boolean => {
             out.extend_from_slice(if value!(bool) { b"true" } else { b"false" })
@@ -114,6 +128,18 @@ fn write_value(
         }
         LogicalType::Timestamp => write_timestamp(out, value!(NaiveDateTime))?,
         LogicalType::Date => write_date(out, value!(NaiveDate))?,
+    }
+    Ok(())
+}
+
+/// JSON kept in a `text` column: the document as it is when it is JSON, and otherwise (legacy
+/// text written by other means) the text as a JSON string, so that one such value never fails
+/// a pull. A number too large for a double counts as not JSON, as it would fail the row.
+fn write_json_text(out: &mut Vec<u8>, text: &str) -> Result<(), StoreError> {
+    if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        serde_json::to_writer(&mut *out, text).map_err(json)?;
     }
     Ok(())
 }

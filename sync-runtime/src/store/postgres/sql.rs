@@ -3,11 +3,13 @@
 //! `timestamp` without a time zone or `json` rather than `jsonb`, converts correctly).
 //!
 //! Values travel as one `json` parameter per statement and become typed rows through
-//! `json_to_recordset`, so a batch of any size is one statement and one round trip. Rows come
-//! back as typed columns that [`super::encode`] writes as wire JSON.
+//! `json_to_recordset`, so a batch of any size is one statement and one round trip; a column
+//! kept in another type than its logical type's (a 0/1 boolean, JSON in `text`) is read as the
+//! logical type and converted, as its metadata says. Rows come back as typed columns that
+//! [`super::encode`] writes as wire JSON.
 
 use super::encode::select_item;
-use crate::schema::{ColumnMeta, SchemaMeta, Scope, TableMeta};
+use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, StoredAs, TableMeta};
 
 /// A synced table as the Postgres store sees it.
 #[derive(Debug)]
@@ -56,12 +58,52 @@ impl PgTable {
         &self.types[i]
     }
 
-    /// `json_to_recordset($1) AS r(...)` for these columns. The parameter is `json`, not
-    /// `jsonb`: Postgres reads it as it is rather than building a binary tree first.
+    /// `json_to_recordset($1) AS r(...)` for these columns, each read as [`Self::read_type`].
+    /// The parameter is `json`, not `jsonb`: Postgres reads it as it is rather than building a
+    /// binary tree first.
     fn recordset(&self, columns: &[&str]) -> String {
         let defs: Vec<String> =
-            columns.iter().map(|c| format!("{} {}", quote(c), self.column_type(c))).collect();
+            columns.iter().map(|c| format!("{} {}", quote(c), self.read_type(c))).collect();
         format!("json_to_recordset($1::json) AS r({})", defs.join(", "))
+    }
+
+    /// The type a wire value of column `name` is read as: the column's own, unless its storage
+    /// override keeps it as another type (docs/types.md), whose values
+    /// [`Self::stored`] converts. Read as the column's `integer`, `false` would be an error,
+    /// and read as its `text`, the JSON string `"a"` would be stored as `a`.
+    fn read_type(&self, name: &str) -> &str {
+        match self.stored_as(name) {
+            Some(StoredAs::Integer) => "boolean",
+            Some(StoredAs::Text) => "json",
+            None => self.column_type(name),
+        }
+    }
+
+    /// `value`, a value of column `name` read as [`Self::read_type`], as the column stores it:
+    /// a boolean as 0 or 1, a JSON document as its text.
+    fn stored(&self, name: &str, value: &str) -> String {
+        match self.stored_as(name) {
+            Some(StoredAs::Integer) => format!("{value}::int4"),
+            Some(StoredAs::Text) => format!("{value}::text"),
+            None => value.to_owned(),
+        }
+    }
+
+    /// The storage override of column `name` that [`Self::read_type`] handles.
+    fn stored_as(&self, name: &str) -> Option<StoredAs> {
+        let column = self.meta.column(name).expect("a column of the table");
+        match (column.ty, column.storage.stored_as) {
+            (LogicalType::Boolean, Some(StoredAs::Integer)) => Some(StoredAs::Integer),
+            (LogicalType::Json, Some(StoredAs::Text)) => Some(StoredAs::Text),
+            _ => None,
+        }
+    }
+
+    /// `r.a, r.b` for these columns, as [`Self::stored`] converts them.
+    fn stored_values(&self, columns: &[&str]) -> String {
+        let values: Vec<String> =
+            columns.iter().map(|c| self.stored(c, &format!("r.{}", quote(c)))).collect();
+        values.join(", ")
     }
 
     fn name(&self) -> String {
@@ -82,7 +124,7 @@ impl PgTable {
             row = self.select_row,
             table = self.name(),
             tk = self.key_columns("t"),
-            rk = self.key_columns("r"),
+            rk = self.stored_values(self.meta.primary_key),
             rs = self.recordset(self.meta.primary_key),
         )
     }
@@ -93,10 +135,11 @@ impl PgTable {
         let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
         let pk: Vec<String> = self.meta.primary_key.iter().map(|c| quote(c)).collect();
         format!(
-            "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {rs} \
+            "INSERT INTO {table} AS t ({cols}) SELECT {values} FROM {rs} \
              ON CONFLICT ({pk}) DO NOTHING RETURNING {key}",
             table = self.name(),
             cols = cols.join(", "),
+            values = self.stored_values(columns),
             rs = self.recordset(columns),
             pk = pk.join(", "),
             key = self.select_key,
@@ -109,13 +152,17 @@ impl PgTable {
         let sets: Vec<String> = columns
             .iter()
             .filter(|c| !self.meta.primary_key.contains(c))
-            .map(|c| format!("{0} = r.{0}", quote(c)))
+            .map(|c| format!("{} = {}", quote(c), self.stored(c, &format!("r.{}", quote(c)))))
             .collect();
         if sets.is_empty() {
             return None;
         }
-        let matches: Vec<String> =
-            self.meta.primary_key.iter().map(|c| format!("t.{0} = r.{0}", quote(c))).collect();
+        let matches: Vec<String> = self
+            .meta
+            .primary_key
+            .iter()
+            .map(|c| format!("t.{} = {}", quote(c), self.stored(c, &format!("r.{}", quote(c)))))
+            .collect();
         Some(format!(
             "UPDATE {table} AS t SET {sets} FROM {rs} WHERE {matches}",
             table = self.name(),
@@ -182,7 +229,7 @@ impl PgTable {
             .primary_key
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("($4::jsonb->>{i})::{}", self.column_type(c)))
+            .map(|(i, c)| self.stored(c, &format!("($4::jsonb->>{i})::{}", self.read_type(c))))
             .collect();
         (self.key_columns("t"), values.join(", "))
     }

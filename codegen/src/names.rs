@@ -11,11 +11,16 @@ pub(crate) const TABLE_NAME_TYPE: &str = "TableName";
 /// The row and key type of every synced table by name, in `sync-types.ts`.
 pub(crate) const SYNC_TABLES_TYPE: &str = "SyncTables";
 
+/// The interface of `storedConverters`' entries, in `rows.d.ts`.
+pub(crate) const STORED_CONVERTER_TYPE: &str = "StoredConverter";
+
 /// Type names the package declares whatever the schema, besides the protocol's messages. No
 /// table or enum type may take one: `index.ts` re-exports every module with `export *`, which
 /// refuses a name that two modules export.
 pub(crate) fn fixed_type_names() -> impl Iterator<Item = &'static str> {
-    [TABLE_NAME_TYPE, SYNC_TABLES_TYPE].into_iter().chain(Tables::ALL.map(|set| set_names(set).1))
+    [TABLE_NAME_TYPE, SYNC_TABLES_TYPE, STORED_CONVERTER_TYPE]
+        .into_iter()
+        .chain(Tables::ALL.map(|set| set_names(set).1))
 }
 
 /// The constant, the type and the doc of a table set.

@@ -28,6 +28,8 @@ pub struct TypeEntry {
     pub wire_helper: Option<&'static str>,
     /// What a `default` of this type looks like in `schema.toml`, for validation's messages.
     pub default_hint: &'static str,
+    /// How a device's SQLite row holds a value, where that differs from the wire (JSON).
+    pub sqlite_value: SqliteValue,
     /// The options of the Drizzle SQLite builder (`SqliteType::drizzle` names it), such as the
     /// `mode` that reads an integer back as a boolean.
     pub drizzle_sqlite_options: Option<&'static str>,
@@ -61,12 +63,68 @@ impl SqliteType {
         }
     }
 
+    /// The type `drizzle-orm` gives this type's builder without a mode, `$` standing for the
+    /// column name's literal type.
+    fn drizzle_declared(self, timestamps: TimestampStorage) -> &'static str {
+        match self.resolve(timestamps) {
+            SqliteType::Text | SqliteType::Timestamp => {
+                "SQLiteTextBuilderInitial<$, [string, ...string[]], number | undefined>"
+            }
+            SqliteType::Integer => "SQLiteIntegerBuilderInitial<$>",
+            SqliteType::Real => "SQLiteRealBuilderInitial<$>",
+        }
+    }
+
     /// The `drizzle-orm/sqlite-core` builder of a column of this type.
     pub fn drizzle(self, timestamps: TimestampStorage) -> &'static str {
         match self.resolve(timestamps) {
             SqliteType::Text | SqliteType::Timestamp => "text",
             SqliteType::Integer => "integer",
             SqliteType::Real => "real",
+        }
+    }
+}
+
+/// How a device's SQLite row holds the values of a type, next to the wire's form (JSON): the
+/// TypeScript converters between a table's wire row and its stored row are written from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteValue {
+    /// As on the wire.
+    Same,
+    /// A boolean as 0 or 1.
+    ZeroOrOne,
+    /// A JSON document as its text.
+    JsonText,
+    /// A timestamp as `[schema] timestamp_storage` says: canonical RFC 3339 text with
+    /// milliseconds, or milliseconds since the Unix epoch.
+    Timestamp,
+}
+
+/// A TypeScript conversion between the wire and a SQLite row, for non-null values; `$` stands
+/// for the value in both expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TsStoredForm {
+    /// The TypeScript type of the stored values.
+    pub ty: &'static str,
+    pub to_stored: &'static str,
+    pub from_stored: &'static str,
+}
+
+impl SqliteValue {
+    /// The TypeScript conversion, or `None` when the row holds the wire's value as it is.
+    pub fn typescript(self, timestamps: TimestampStorage) -> Option<TsStoredForm> {
+        let form = |ty, to_stored, from_stored| Some(TsStoredForm { ty, to_stored, from_stored });
+        match (self, timestamps) {
+            (SqliteValue::Same, _) => None,
+            (SqliteValue::ZeroOrOne, _) => form("number", "$ ? 1 : 0", "$ !== 0"),
+            (SqliteValue::JsonText, _) => form("string", "JSON.stringify($)", "JSON.parse($)"),
+            // Any RFC 3339 offset or precision becomes the one form the column's CHECK accepts.
+            (SqliteValue::Timestamp, TimestampStorage::Text) => {
+                form("string", "new Date($).toISOString()", "$")
+            }
+            (SqliteValue::Timestamp, TimestampStorage::Integer) => {
+                form("number", "Date.parse($)", "new Date($).toISOString()")
+            }
         }
     }
 }
@@ -87,6 +145,9 @@ pub struct DrizzleColumn {
     pub builder: DrizzleBuilder,
     /// The options object, such as `{ mode: "number" }`.
     pub options: Option<&'static str>,
+    /// The type `drizzle-orm` gives the builder's result, `$` standing for the column name's
+    /// literal type: what the package's `.d.ts` declares the column with.
+    pub declared: &'static str,
 }
 
 /// Where a Drizzle column builder comes from.
@@ -94,8 +155,8 @@ pub struct DrizzleColumn {
 pub enum DrizzleBuilder {
     /// A function of the dialect's core module, such as `text`.
     Core(&'static str),
-    /// A `customType` the generated file defines before its tables, for a type Drizzle has no
-    /// builder for.
+    /// A `customType` the generated file defines before its tables (in JavaScript), for a type
+    /// Drizzle has no builder for.
     Custom { name: &'static str, definition: &'static str },
 }
 
@@ -141,8 +202,12 @@ const fn pg(ddl: &'static str, catalog: &'static str, drizzle: DrizzleColumn) ->
     PgType { ddl, catalog, drizzle }
 }
 
-const fn core(builder: &'static str, options: Option<&'static str>) -> DrizzleColumn {
-    DrizzleColumn { builder: DrizzleBuilder::Core(builder), options }
+const fn core(
+    builder: &'static str,
+    options: Option<&'static str>,
+    declared: &'static str,
+) -> DrizzleColumn {
+    DrizzleColumn { builder: DrizzleBuilder::Core(builder), options, declared }
 }
 
 /// A boolean kept as 0/1 in an integer column: a custom type so rows still read as booleans,
@@ -151,7 +216,7 @@ const INT_BOOLEAN: DrizzleColumn = DrizzleColumn {
     builder: DrizzleBuilder::Custom {
         name: "intBoolean",
         definition: r#"/** A boolean stored as 0/1 in an `integer` column (`storage = "integer"`). */
-const intBoolean = customType<{ data: boolean; driverData: number }>({
+const intBoolean = customType({
   dataType: () => "integer",
   toDriver: (value) => (value ? 1 : 0),
   fromDriver: (value) => value === 1,
@@ -159,6 +224,7 @@ const intBoolean = customType<{ data: boolean; driverData: number }>({
 "#,
     },
     options: None,
+    declared: "PgCustomColumnBuilder<ConvertCustomConfig<$, { data: boolean; driverData: number }>>",
 };
 
 /// JSON kept in a text column, read and written as JSON values like `jsonb` columns.
@@ -166,18 +232,22 @@ const JSON_TEXT: DrizzleColumn = DrizzleColumn {
     builder: DrizzleBuilder::Custom {
         name: "jsonText",
         definition: r#"/** JSON stored in a `text` column (`storage = "text"`). */
-const jsonText = customType<{ data: unknown; driverData: string }>({
+const jsonText = customType({
   dataType: () => "text",
   toDriver: (value) => JSON.stringify(value),
-  fromDriver: (value): unknown => JSON.parse(value),
+  fromDriver: (value) => JSON.parse(value),
 });
 "#,
     },
     options: None,
+    declared: "PgCustomColumnBuilder<ConvertCustomConfig<$, { data: unknown; driverData: string }>>",
 };
 
+/// Every Postgres timestamp the schemas declare is read and written as a string.
+const TIMESTAMP_STRING: &str = "PgTimestampStringBuilderInitial<$>";
+
 const REAL_OVERRIDES: &[(PostgresType, PgType)] =
-    &[(PostgresType::Real, pg("real", "real", core("real", None)))];
+    &[(PostgresType::Real, pg("real", "real", core("real", None, "PgRealBuilderInitial<$>")))];
 
 const TIMESTAMP_OVERRIDES: &[(PostgresType, PgType)] = &[
     (
@@ -185,7 +255,7 @@ const TIMESTAMP_OVERRIDES: &[(PostgresType, PgType)] = &[
         pg(
             "timestamp",
             "timestamp without time zone",
-            core("timestamp", Some(r#"{ mode: "string" }"#)),
+            core("timestamp", Some(r#"{ mode: "string" }"#), TIMESTAMP_STRING),
         ),
     ),
     (
@@ -193,7 +263,7 @@ const TIMESTAMP_OVERRIDES: &[(PostgresType, PgType)] = &[
         pg(
             "timestamptz",
             "timestamp with time zone",
-            core("timestamp", Some(r#"{ withTimezone: true, mode: "string" }"#)),
+            core("timestamp", Some(r#"{ withTimezone: true, mode: "string" }"#), TIMESTAMP_STRING),
         ),
     ),
 ];
@@ -205,68 +275,85 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
         LogicalType::Text => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: None,
-            postgres: pg("text", "text", core("text", None)),
+            postgres: pg(
+                "text",
+                "text",
+                core("text", None, "PgTextBuilderInitial<$, [string, ...string[]]>"),
+            ),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::std::string::String",
             wire_helper: None,
             default_hint: "a string",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         LogicalType::Uuid => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Uuid),
-            postgres: pg("uuid", "uuid", core("uuid", None)),
+            postgres: pg("uuid", "uuid", core("uuid", None, "PgUUIDBuilderInitial<$>")),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::uuid::Uuid",
             wire_helper: None,
             default_hint: "\"random\" or a lower-case UUID string",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         LogicalType::Integer => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::Int32),
-            postgres: pg("integer", "integer", core("integer", None)),
+            postgres: pg("integer", "integer", core("integer", None, "PgIntegerBuilderInitial<$>")),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "number",
             rust: "i32",
             wire_helper: None,
             default_hint: "an integer that fits in 32 bits",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         // Values beyond 2^53 are refused everywhere, so a JavaScript number is exact.
         LogicalType::Bigint => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::SafeInteger),
-            postgres: pg("bigint", "bigint", core("bigint", Some(r#"{ mode: "number" }"#))),
+            postgres: pg(
+                "bigint",
+                "bigint",
+                core("bigint", Some(r#"{ mode: "number" }"#), "PgBigInt53BuilderInitial<$>"),
+            ),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "number",
             rust: "i64",
             wire_helper: Some("bigint"),
             default_hint: "an integer within +/- 2^53 - 1",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         LogicalType::Real => TypeEntry {
             sqlite: SqliteType::Real,
             sqlite_check: None,
-            postgres: pg("double precision", "double precision", core("doublePrecision", None)),
+            postgres: pg(
+                "double precision",
+                "double precision",
+                core("doublePrecision", None, "PgDoublePrecisionBuilderInitial<$>"),
+            ),
             postgres_overrides: REAL_OVERRIDES,
             stored_as: None,
             typescript: "number",
             rust: "f64",
             wire_helper: None,
             default_hint: "a number",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         LogicalType::Boolean => TypeEntry {
             sqlite: SqliteType::Integer,
             sqlite_check: Some(TypeCheck::ZeroOrOne),
-            postgres: pg("boolean", "boolean", core("boolean", None)),
+            postgres: pg("boolean", "boolean", core("boolean", None, "PgBooleanBuilderInitial<$>")),
             postgres_overrides: &[],
             stored_as: Some(StoredAlternative {
                 stored_as: StoredAs::Integer,
@@ -277,6 +364,7 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
             rust: "bool",
             wire_helper: None,
             default_hint: "true or false",
+            sqlite_value: SqliteValue::ZeroOrOne,
             drizzle_sqlite_options: Some(r#"{ mode: "boolean" }"#),
         },
         LogicalType::Timestamp => TypeEntry {
@@ -285,7 +373,11 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
             postgres: pg(
                 "timestamptz(3)",
                 "timestamp(3) with time zone",
-                core("timestamp", Some(r#"{ withTimezone: true, precision: 3, mode: "string" }"#)),
+                core(
+                    "timestamp",
+                    Some(r#"{ withTimezone: true, precision: 3, mode: "string" }"#),
+                    TIMESTAMP_STRING,
+                ),
             ),
             postgres_overrides: TIMESTAMP_OVERRIDES,
             stored_as: None,
@@ -293,24 +385,30 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
             rust: "::chrono::DateTime<::chrono::Utc>",
             wire_helper: Some("timestamp"),
             default_hint: "\"now\" or a UTC date-time such as 2026-01-01T00:00:00Z",
+            sqlite_value: SqliteValue::Timestamp,
             drizzle_sqlite_options: None,
         },
         LogicalType::Date => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Date),
-            postgres: pg("date", "date", core("date", Some(r#"{ mode: "string" }"#))),
+            postgres: pg(
+                "date",
+                "date",
+                core("date", Some(r#"{ mode: "string" }"#), "PgDateStringBuilderInitial<$>"),
+            ),
             postgres_overrides: &[],
             stored_as: None,
             typescript: "string",
             rust: "::chrono::NaiveDate",
             wire_helper: Some("date"),
             default_hint: "\"now\" or a date such as 2026-01-01",
+            sqlite_value: SqliteValue::Same,
             drizzle_sqlite_options: None,
         },
         LogicalType::Json => TypeEntry {
             sqlite: SqliteType::Text,
             sqlite_check: Some(TypeCheck::Json),
-            postgres: pg("jsonb", "jsonb", core("jsonb", None)),
+            postgres: pg("jsonb", "jsonb", core("jsonb", None, "PgJsonbBuilderInitial<$>")),
             postgres_overrides: &[],
             stored_as: Some(StoredAlternative {
                 stored_as: StoredAs::Text,
@@ -321,6 +419,7 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
             rust: "::serde_json::Value",
             wire_helper: None,
             default_hint: "a JSON document as a string, an array or a table",
+            sqlite_value: SqliteValue::JsonText,
             drizzle_sqlite_options: Some(r#"{ mode: "json" }"#),
         },
     }
@@ -329,6 +428,32 @@ pub fn entry(ty: LogicalType) -> TypeEntry {
 /// The SQLite type of a column of type `ty`.
 pub fn sqlite_type(ty: LogicalType, timestamps: TimestampStorage) -> &'static str {
     entry(ty).sqlite.name(timestamps)
+}
+
+/// The `drizzle-orm/sqlite-core` column of type `ty`: its builder, the mode that reads a
+/// boolean or JSON back as such, and the type Drizzle then gives it.
+pub fn drizzle_sqlite(ty: LogicalType, timestamps: TimestampStorage) -> DrizzleColumn {
+    let entry = entry(ty);
+    let declared = match entry.sqlite_value {
+        SqliteValue::ZeroOrOne => "SQLiteBooleanBuilderInitial<$>",
+        SqliteValue::JsonText => "SQLiteTextJsonBuilderInitial<$>",
+        SqliteValue::Same | SqliteValue::Timestamp => entry.sqlite.drizzle_declared(timestamps),
+    };
+    DrizzleColumn {
+        builder: DrizzleBuilder::Core(entry.sqlite.drizzle(timestamps)),
+        options: entry.drizzle_sqlite_options,
+        declared,
+    }
+}
+
+/// The storage class SQLite keeps a column of type `ty` in (`text`, `integer` or `real`): what
+/// a row read from a device's database holds.
+pub fn sqlite_storage(ty: LogicalType, timestamps: TimestampStorage) -> &'static str {
+    match entry(ty).sqlite.resolve(timestamps) {
+        SqliteType::Text | SqliteType::Timestamp => "text",
+        SqliteType::Integer => "integer",
+        SqliteType::Real => "real",
+    }
 }
 
 /// The Postgres type of a column of type `ty`, its storage overrides applied (validation only

@@ -18,6 +18,8 @@ import {
 } from "@tunes/schema";
 import { tune as pgTune } from "@tunes/schema/drizzle/pg";
 import { practiceRecord, tune } from "@tunes/schema/drizzle/sqlite";
+import { type TuneStored, storedConverters, tuneFromStored, tuneToStored } from "@tunes/schema/rows";
+import { sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
 import type { SyncError, UpsertChange } from "@tunes/schema/sync-types";
 
 const row: TuneRow = {
@@ -40,6 +42,19 @@ const client: Tune = tuneFromRow(row);
 const back: TuneRow = tuneToRow(client);
 const title: string = client.title;
 const modified: string = back.last_modified_at;
+
+// The SQLite row is its own type: booleans are numbers there, and it is not a wire row.
+const stored: TuneStored = tuneToStored(row);
+const storedDeleted: number = stored.deleted;
+// @ts-expect-error A stored row is not a wire row: `deleted` is 0/1 in SQLite.
+const storedAsWire: TuneRow = stored;
+const fromStored: TuneRow = tuneFromStored(stored);
+const byName: TuneStored = storedConverters.tune.toStored(fromStored);
+
+// The sync metadata is literal data, and the DDL a string.
+const timestamps: "text" | "integer" = syncSchema.timestampStorage;
+const firstTable: "user_profile" = syncSchema.tables[0].name;
+const ddl: string = sqliteSchemaSql;
 
 // Enum columns are unions built from the constants.
 const kinds: readonly TuneType[] = VALUES.tune.TYPE;
@@ -102,5 +117,6 @@ const missingTitle: typeof tune.$inferInsert = { id: row.id };
 export const used = [
   title, modified, kinds, notAKind, tableName, userIdColumn, camelRow, request, wrongRow,
   catalogWrite, tagDelete, badKey, titles, retryLater, unknownCode, selected, selectedPg,
-  practiced, missingTitle, DELETABLE_TABLES,
+  practiced, missingTitle, DELETABLE_TABLES, storedDeleted, storedAsWire, byName, timestamps,
+  firstTable, ddl,
 ];

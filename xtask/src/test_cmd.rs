@@ -3,9 +3,10 @@
 //! Postgres: `TEST_DATABASE_URL` when set; otherwise the local cluster is started (as root,
 //! through `pg_ctlcluster`) and a test role that may create databases is made, idempotently.
 //! Each test creates and drops its own database, so tests run in parallel.
-//! TypeScript: the npm packages of the checker and of the TypeScript client are installed from
-//! their committed lock files (the client builds itself as it installs); Chromium, for the
-//! client's browser test, is installed with apt-get when /usr/bin/chromium is missing.
+//! TypeScript: the npm packages of the checker, the README's example and the TypeScript client
+//! are installed from their committed lock files (the client builds itself as it installs);
+//! Chromium, for the client's browser test, is installed with apt-get when /usr/bin/chromium is
+//! missing.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -17,7 +18,7 @@ const LOCAL_URL: &str =
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     let database_url = database_url()?;
-    for dir in ["tools/ts-check", "sync-runtime/ts"] {
+    for dir in ["tools/ts-check", "tools/ts-example", "sync-runtime/ts"] {
         npm_ci(&root.join(dir))?;
     }
     install_chromium()?;

@@ -21,11 +21,7 @@ fn every_logical_type_names_every_target() {
             assert_drizzle(pg.drizzle, &format!("{name}: Drizzle Postgres `{}`", pg.ddl));
         }
         for timestamps in TimestampStorage::ALL {
-            let sqlite = DrizzleColumn {
-                builder: DrizzleBuilder::Core(entry.sqlite.drizzle(timestamps)),
-                options: entry.drizzle_sqlite_options,
-            };
-            assert_drizzle(sqlite, &format!("{name}: Drizzle SQLite"));
+            assert_drizzle(drizzle_sqlite(ty, timestamps), &format!("{name}: Drizzle SQLite"));
         }
         // The SQLite schema reads these checked integers and texts back through a mode.
         let mode = match entry.sqlite_check {
@@ -44,16 +40,17 @@ fn every_logical_type_names_every_target() {
     }
 }
 
-/// A Drizzle column names a builder, options as an object literal, and a custom type's
-/// definition defines it.
+/// A Drizzle column names a builder, options as an object literal, a declared type with a place
+/// for the column's name, and a custom type's definition defines it.
 fn assert_drizzle(column: DrizzleColumn, what: &str) {
     let name = column.builder.name();
     assert!(!name.is_empty(), "{what}: builder");
     if let Some(options) = column.options {
         assert!(options.starts_with("{ ") && options.ends_with(" }"), "{what}: `{options}`");
     }
+    assert!(column.declared.contains("<$"), "{what}: declared `{}`", column.declared);
     if let DrizzleBuilder::Custom { definition, .. } = column.builder {
-        assert!(definition.contains(&format!("const {name} = customType<")), "{what}: definition");
+        assert!(definition.contains(&format!("const {name} = customType(")), "{what}: definition");
     }
 }
 

@@ -338,8 +338,9 @@ pub(crate) fn check_case_collisions<'a>(
     }
 }
 
-/// The type names the TypeScript package declares (`Tune`, `TuneRow`, `TuneKey`, `TuneType` for
-/// the enum `tune.type`, the protocol's messages and the fixed names of `crate::names`)
+/// The type names the TypeScript package declares (`Tune`, `TuneRow`, `TuneStored`, `TuneKey`,
+/// `TuneType` for the enum `tune.type`, the protocol's messages and the fixed names of
+/// `crate::names`)
 /// must all differ: tables `tune` and `tune_row` would both declare `TuneRow`. So must the
 /// constants the Drizzle schemas export per table.
 fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
@@ -369,9 +370,10 @@ fn check_type_names(tables: &[Table], problems: &mut Vec<Problem>) {
             let name = format!("{stem}{}", c.name.to_upper_camel_case());
             (name, format!("enum `{}.{}`", table.name, c.name))
         });
-        let own = [stem.clone(), format!("{stem}Row"), format!("{stem}Key")]
-            .into_iter()
-            .map(|n| (n, format!("table `{}`", table.name)));
+        let own =
+            [stem.clone(), format!("{stem}Row"), format!("{stem}Stored"), format!("{stem}Key")]
+                .into_iter()
+                .map(|n| (n, format!("table `{}`", table.name)));
         for (name, owner) in own.chain(enums) {
             match owners.get(&name) {
                 Some(first) if *first != owner => problems.push(

@@ -3,8 +3,10 @@
 
 mod constants;
 mod drizzle;
+mod literal;
 mod package;
 mod rows;
+mod sync_meta;
 mod sync_types;
 
 use heck::{ToShoutySnakeCase, ToUpperCamelCase};
@@ -15,18 +17,28 @@ use crate::ir::{Column, LogicalType, Schema, Table};
 use crate::names::{SYNC_TABLES_TYPE, TABLE_NAME_TYPE, field_name};
 use crate::types;
 
-/// Every file of the package, by path relative to `generated/`.
+/// Every file of the package, by path relative to `generated/`: each module as JavaScript with
+/// its declarations next to it, as a published package ships them (docs/types.md).
 pub(super) fn files(schema: &Schema) -> Files {
-    Files::from([
+    let index = package::index_ts();
+    let modules = [
+        ("index", (index.clone(), index)),
+        ("db-constants", constants::emit(schema)),
+        ("rows", rows::emit(schema)),
+        ("sync-types", sync_types::emit(schema)),
+        ("sync-meta", sync_meta::emit(schema)),
+        ("drizzle/sqlite", drizzle::sqlite::emit(schema)),
+        ("drizzle/pg", drizzle::pg::emit(schema)),
+    ];
+    let mut files = Files::from([
         ("ts/package.json".into(), package::package_json(schema)),
         ("ts/tsconfig.json".into(), package::tsconfig_json()),
-        ("ts/src/index.ts".into(), package::index_ts()),
-        ("ts/src/db-constants.ts".into(), constants::emit(schema)),
-        ("ts/src/rows.ts".into(), rows::emit(schema)),
-        ("ts/src/sync-types.ts".into(), sync_types::emit(schema)),
-        ("ts/src/drizzle/sqlite.ts".into(), drizzle::sqlite::emit(schema)),
-        ("ts/src/drizzle/pg.ts".into(), drizzle::pg::emit(schema)),
-    ])
+    ]);
+    for (module, (js, dts)) in modules {
+        files.insert(format!("ts/src/{module}.js"), js);
+        files.insert(format!("ts/src/{module}.d.ts"), dts);
+    }
+    files
 }
 
 /// The notice every generated TypeScript file starts with.

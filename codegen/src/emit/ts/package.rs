@@ -7,8 +7,9 @@ use super::header;
 use crate::GENERATED_NOTICE;
 use crate::ir::Schema;
 
-/// Subpath exports besides `.`, each a source file under `src/`.
-const SUBPATHS: [&str; 5] = ["db-constants", "rows", "sync-types", "drizzle/sqlite", "drizzle/pg"];
+/// Subpath exports besides `.`, each a module under `src/`.
+const SUBPATHS: [&str; 6] =
+    ["db-constants", "rows", "sync-types", "sync-meta", "drizzle/sqlite", "drizzle/pg"];
 
 /// The Drizzle versions whose API the generated schemas use (checked by tools/ts-check).
 const DRIZZLE_RANGE: &str = "^0.45.0";
@@ -19,9 +20,9 @@ pub(super) fn package_name(schema: &Schema) -> String {
 }
 
 pub(super) fn package_json(schema: &Schema) -> String {
-    // The package ships TypeScript sources: apps compile them with their own bundler, so the
-    // types and the default condition point at the same file.
-    let entry = |file: &str| json!({ "types": format!("./src/{file}.ts"), "default": format!("./src/{file}.ts") });
+    // Each module is JavaScript with its declarations next to it, so the package works as it
+    // is in Node.js, bundlers and tsc, without a build step.
+    let entry = |file: &str| json!({ "types": format!("./src/{file}.d.ts"), "default": format!("./src/{file}.js") });
     let mut exports = serde_json::Map::new();
     exports.insert(".".into(), entry("index"));
     for subpath in SUBPATHS {
@@ -68,7 +69,7 @@ pub(super) fn tsconfig_json() -> String {
 
 pub(super) fn index_ts() -> String {
     let mut out = header();
-    for module in ["db-constants", "rows", "sync-types"] {
+    for module in ["db-constants", "rows", "sync-types", "sync-meta"] {
         out.push_str(&format!("export * from \"./{module}.js\";\n"));
     }
     // Both Drizzle schemas define a table per name, so each gets a namespace.

@@ -1,6 +1,7 @@
-//! `src/sync-types.ts`: the sync protocol (docs/sync.md) from [`crate::protocol`], with the table
+//! `src/sync-types.d.ts` (and the `.js` of its table lists): the sync protocol (docs/sync.md) from [`crate::protocol`], with the table
 //! name as the discriminant, so a change for table `tune` carries a `TuneRow` and a `TuneKey`.
 
+use super::literal::Lit;
 use super::{SYNC_TABLES_TYPE, doc_comment, header, string_lit, type_name};
 use crate::ir::Schema;
 use crate::names::set_names;
@@ -9,7 +10,9 @@ use crate::protocol::{Field, MESSAGES, Shape, Tables, Wire};
 /// The longest line a string union is printed on; a longer union takes a line per value.
 const MAX_LINE: usize = 100;
 
-pub(super) fn emit(schema: &Schema) -> String {
+/// The module's JavaScript (the table lists) and its declarations (the protocol's types).
+pub(super) fn emit(schema: &Schema) -> (String, String) {
+    let mut js = header();
     let mut out = header();
     let synced: Vec<_> = schema.tables.iter().filter(|t| Tables::Synced.contains(t)).collect();
     if !synced.is_empty() {
@@ -32,11 +35,13 @@ pub(super) fn emit(schema: &Schema) -> String {
     out.push_str("}\n");
 
     for set in Tables::ALL {
-        let names: Vec<String> =
-            schema.tables.iter().filter(|t| set.contains(t)).map(|t| string_lit(&t.name)).collect();
+        let names =
+            Lit::strs(schema.tables.iter().filter(|t| set.contains(t)).map(|t| t.name.as_str()));
         let (constant, ty, doc) = set_names(set);
         out.push_str(&format!("\n/** {doc} */\n"));
-        out.push_str(&format!("export const {constant} = [{}] as const;\n", names.join(", ")));
+        out.push_str(&names.dts_const(constant));
+        js.push_str(&format!("\n/** {doc} */\n"));
+        js.push_str(&names.js_const(constant));
         out.push_str(&format!("export type {ty} = (typeof {constant})[number];\n"));
     }
 
@@ -73,7 +78,7 @@ pub(super) fn emit(schema: &Schema) -> String {
             }
         }
     }
-    out
+    (js, out)
 }
 
 fn write_fields(out: &mut String, indent: &str, fields: &[Field]) {

@@ -9,7 +9,7 @@ pub(super) mod sqlite;
 use std::collections::BTreeSet;
 
 use super::{constant_key, field_name, header, string_lit, template_text};
-use crate::ir::{Column, DefaultValue, FkAction, Schema, Table};
+use crate::ir::{Column, DefaultValue, FkAction, LogicalType, Schema, Table};
 use crate::names::table_var;
 use crate::types::{DrizzleBuilder, DrizzleColumn, TypeCheck};
 
@@ -19,6 +19,10 @@ struct Dialect {
     core: &'static str,
     /// `sqliteTable` or `pgTable`.
     table_fn: &'static str,
+    /// The type `table_fn` returns: `SQLiteTableWithColumns` or `PgTableWithColumns`.
+    table_type: &'static str,
+    /// Drizzle's name of the dialect, as its types take it: `sqlite` or `pg`.
+    name: &'static str,
     /// Whether a table exists in this database.
     includes: fn(&Table) -> bool,
     /// The type table's column builder for a column of this database.
@@ -69,24 +73,29 @@ fn values_ref(table: &Table, column: &Column) -> String {
     format!("VALUES.{}.{}", table.name, constant_key(&column.name))
 }
 
-/// The column builder, such as `text(COL.tune.ID)`: an enum column's values, else the type
-/// table's builder with its options.
+/// The column builder, such as `text(COL.tune.ID)`, and the type Drizzle gives it: an enum
+/// column's values, else the type table's builder with its options.
 fn builder(
     schema: &Schema,
     table: &Table,
     column: &Column,
     dialect: &Dialect,
     imports: &mut Imports,
-) -> String {
+) -> (String, String) {
     let name = column_name(table, column);
-    if column.values.is_some() {
-        return format!(
-            "{}({name}, {{ enum: {} }})",
-            imports.core("text"),
-            values_ref(table, column)
-        );
+    let declared = |declared: &str| declared.replace('$', &string_lit(&column.name));
+    if let Some(values) = &column.values {
+        let text = LogicalType::Text;
+        let text = Column { ty: text, storage: Default::default(), ..column.clone() };
+        let tuple: Vec<String> = values.iter().map(|v| string_lit(v)).collect();
+        let declared = declared((dialect.column)(schema, &text).declared)
+            .replace("[string, ...string[]]", &format!("[{}]", tuple.join(", ")));
+        let call =
+            format!("{}({name}, {{ enum: {} }})", imports.core("text"), values_ref(table, column));
+        return (call, declared);
     }
-    let DrizzleColumn { builder, options } = (dialect.column)(schema, column);
+    let DrizzleColumn { builder, options, declared: ty } = (dialect.column)(schema, column);
+    let ty = declared(ty);
     let function = match builder {
         DrizzleBuilder::Core(function) => imports.core(function),
         DrizzleBuilder::Custom { name, definition } => {
@@ -95,10 +104,11 @@ fn builder(
             name
         }
     };
-    match options {
+    let call = match options {
         Some(options) => format!("{function}({name}, {options})"),
         None => format!("{function}({name})"),
-    }
+    };
+    (call, ty)
 }
 
 /// The SQL (with `${t.column}` placeholders) of the CHECK named `column.check_name`, when this
@@ -146,40 +156,91 @@ fn literal(value: &DefaultValue) -> Option<String> {
     })
 }
 
-fn emit(schema: &Schema, dialect: &Dialect) -> String {
+/// The schema's JavaScript and its declarations.
+fn emit(schema: &Schema, dialect: &Dialect) -> (String, String) {
     let mut imports = Imports::default();
     let mut body = String::new();
+    let mut declarations = String::new();
     let mut uses_values = false;
     for table in schema.tables.iter().filter(|t| (dialect.includes)(t)) {
         uses_values |= table.columns.iter().any(|c| c.values.is_some());
-        table_const(&mut body, schema, table, dialect, &mut imports);
+        let columns = table_const(&mut body, schema, table, dialect, &mut imports);
+        declarations.push_str(&table_declaration(table, dialect, &columns));
     }
 
-    let mut out = header();
-    out.push('\n');
+    let mut js = header();
+    js.push('\n');
     if imports.sql {
-        out.push_str("import { sql } from \"drizzle-orm\";\n");
+        js.push_str("import { sql } from \"drizzle-orm\";\n");
     }
     imports.core.insert(dialect.table_fn);
     let core: Vec<&str> = imports.core.iter().copied().collect();
-    out.push_str(&format!("import {{ {} }} from \"{}\";\n", core.join(", "), dialect.core));
+    js.push_str(&format!("import {{ {} }} from \"{}\";\n", core.join(", "), dialect.core));
     let constants = if uses_values { "COL, TBL, VALUES" } else { "COL, TBL" };
-    out.push_str(&format!("import {{ {constants} }} from \"../db-constants.js\";\n"));
+    js.push_str(&format!("import {{ {constants} }} from \"../db-constants.js\";\n"));
     for definition in &imports.preamble {
-        out.push('\n');
-        out.push_str(definition);
+        js.push('\n');
+        js.push_str(definition);
     }
-    out.push_str(&body);
+    js.push_str(&body);
+
+    let mut dts = header();
+    dts.push('\n');
+    let wrappers: Vec<&str> = ["BuildColumns", "HasDefault", "HasRuntimeDefault", "NotNull"]
+        .into_iter()
+        .filter(|w| declarations.contains(&format!("{w}<")))
+        .collect();
+    if !wrappers.is_empty() {
+        dts.push_str(&format!("import type {{ {} }} from \"drizzle-orm\";\n", wrappers.join(", ")));
+    }
+    // The builder types the declarations name, such as `SQLiteTextBuilderInitial`.
+    let types: BTreeSet<&str> = declarations
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| {
+            word.starts_with("SQLite") || word.starts_with("Pg") || *word == "ConvertCustomConfig"
+        })
+        .collect();
+    if !types.is_empty() {
+        let types: Vec<&str> = types.into_iter().collect();
+        dts.push_str(&format!(
+            "import type {{ {} }} from \"{}\";\n",
+            types.join(", "),
+            dialect.core
+        ));
+    }
+    dts.push_str(&declarations);
+    (js, dts)
+}
+
+/// `export declare const tune: SQLiteTableWithColumns<...>`: the type `table_fn` gives the
+/// table, from each column's declared builder type.
+fn table_declaration(table: &Table, dialect: &Dialect, columns: &[(String, String)]) -> String {
+    let name = string_lit(&table.name);
+    let mut out = format!(
+        "\nexport declare const {}: {}<{{\n  name: {name};\n  schema: undefined;\n  columns: BuildColumns<{name}, {{\n",
+        table_var(&table.name),
+        dialect.table_type
+    );
+    for (field, ty) in columns {
+        out.push_str(&format!("    {field}: {ty};\n"));
+    }
+    out.push_str(&format!(
+        "  }}, {}>;\n  dialect: {};\n}}>;\n",
+        string_lit(dialect.name),
+        string_lit(dialect.name)
+    ));
     out
 }
 
+/// Writes the table's constant; returns each column's field and declared type.
 fn table_const(
     out: &mut String,
     schema: &Schema,
     table: &Table,
     dialect: &Dialect,
     imports: &mut Imports,
-) {
+) -> Vec<(String, String)> {
+    let mut declared = Vec::new();
     out.push_str(&format!(
         "\nexport const {} = {}(\n  TBL.{},\n  {{\n",
         table_var(&table.name),
@@ -187,14 +248,22 @@ fn table_const(
         constant_key(&table.name)
     ));
     for column in &table.columns {
-        let mut builder = builder(schema, table, column, dialect, imports);
+        let (mut builder, mut ty) = builder(schema, table, column, dialect, imports);
         if !column.nullable {
             builder.push_str(".notNull()");
+            ty = format!("NotNull<{ty}>");
         }
         if let Some(value) = &column.default {
-            builder.push_str(&(dialect.default)(schema, column, value, imports));
+            let default = (dialect.default)(schema, column, value, imports);
+            ty = if default.starts_with(".$defaultFn(") {
+                format!("HasRuntimeDefault<HasDefault<{ty}>>")
+            } else {
+                format!("HasDefault<{ty}>")
+            };
+            builder.push_str(&default);
         }
         out.push_str(&format!("    {}: {builder},\n", field_name(&column.name)));
+        declared.push((field_name(&column.name), ty));
     }
     out.push_str("  },\n  (t) => [\n");
 
@@ -274,6 +343,7 @@ fn table_const(
         ));
     }
     out.push_str("  ],\n);\n");
+    declared
 }
 
 /// Drizzle's spelling of a referential action.

@@ -1,19 +1,17 @@
-//! `src/drizzle/sqlite.ts`: the SQLite schema for the client, with `sqliteTable` from
+//! `src/drizzle/sqlite.js` and `.d.ts`: the SQLite schema for the client, with `sqliteTable` from
 //! `drizzle-orm/sqlite-core`, matching the SQLite DDL's storage (docs/types.md).
 
 use super::{Dialect, Imports, literal};
 use crate::ir::{Column, DefaultValue, LogicalType, Schema, TimestampStorage};
-use crate::types::{self, DrizzleBuilder, DrizzleColumn};
+use crate::types::{self, DrizzleColumn};
 
-/// SQLite has no UUID function; the client makes one, as the browser and Node.js both can.
-/// Declared here so the file type-checks without the DOM or Node.js typings.
-const CRYPTO: &str = "declare const crypto: { randomUUID(): string };\n";
-
-pub(in crate::emit::ts) fn emit(schema: &Schema) -> String {
+pub(in crate::emit::ts) fn emit(schema: &Schema) -> (String, String) {
     super::emit(
         schema,
         &Dialect {
             core: "drizzle-orm/sqlite-core",
+            table_type: "SQLiteTableWithColumns",
+            name: "sqlite",
             table_fn: "sqliteTable",
             includes: |t| t.targets.sqlite,
             column,
@@ -29,11 +27,7 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> String {
 }
 
 fn column(schema: &Schema, column: &Column) -> DrizzleColumn {
-    let entry = types::entry(column.ty);
-    DrizzleColumn {
-        builder: DrizzleBuilder::Core(entry.sqlite.drizzle(schema.timestamp_storage)),
-        options: entry.drizzle_sqlite_options,
-    }
+    types::drizzle_sqlite(column.ty, schema.timestamp_storage)
 }
 
 fn default(
@@ -45,10 +39,8 @@ fn default(
     let integer_time = column.ty == LogicalType::Timestamp
         && schema.timestamp_storage == TimestampStorage::Integer;
     match value {
-        DefaultValue::Random => {
-            imports.preamble.insert(CRYPTO);
-            ".$defaultFn(() => crypto.randomUUID())".into()
-        }
+        // SQLite has no UUID function; the client makes one, as browsers and Node.js both can.
+        DefaultValue::Random => ".$defaultFn(() => crypto.randomUUID())".into(),
         DefaultValue::Now => {
             let now = match column.ty {
                 LogicalType::Date => "(date('now'))",

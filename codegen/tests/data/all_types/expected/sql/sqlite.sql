@@ -62,6 +62,27 @@ CREATE TABLE "_sync_outbox" (
   PRIMARY KEY ("table_name", "key")
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX "_sync_outbox_seq_idx" ON "_sync_outbox" ("seq");
+CREATE TABLE "_sync_quarantine" (
+  "id" INTEGER NOT NULL PRIMARY KEY,
+  "table_name" TEXT NOT NULL,
+  -- The row's primary key: a JSON object of its stored values, as in _sync_outbox.
+  "key" TEXT NOT NULL,
+  -- What the device pushed: 'upsert' (local_row holds the row) or 'delete'.
+  "op" TEXT NOT NULL CHECK ("op" IN ('upsert', 'delete')),
+  -- The device's row as it was pushed, a JSON object in wire form; NULL for a delete.
+  "local_row" TEXT,
+  -- The server's verdict: reason ('constraint', 'too_large'), the constraint's name and kind, the
+  -- column at fault, and a sentence for people.
+  "reason" TEXT NOT NULL,
+  "constraint_name" TEXT,
+  "kind" TEXT,
+  "column_name" TEXT,
+  "message" TEXT NOT NULL,
+  -- The server's row the device took instead, a JSON object in wire form; NULL when it has none.
+  "server_row" TEXT,
+  -- When the change was quarantined (RFC 3339 UTC).
+  "quarantined_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+) STRICT;
 
 CREATE TRIGGER "_sync_client_sample_insert" AFTER INSERT ON "sample"
 WHEN (SELECT "applying" FROM "_sync_client") = 0

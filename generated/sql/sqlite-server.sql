@@ -18,11 +18,21 @@ INSERT INTO _sync_counter (seq) VALUES (0);
 -- public row), so that pull can tell who may see it. The triggers that write it run BEFORE the
 -- delete, because ON DELETE CASCADE deletes a parent before its children's triggers run: a
 -- `via:` child then finds its parent's owner in the tombstone the parent has just left.
+--
+-- A row that stays but changes hands (the column that says whose it is changed: an admin gave
+-- it to another user, made a public row private, moved a `via:` row under another user's
+-- parent) leaves a tombstone too, written by its _sync_move_ trigger: owner is who lost it
+-- (NULL when it was public: every user but kept_by), kept_by who has it now. The rows owned
+-- through it move with it: a tombstone each the same way, and a new stamp, so that the new
+-- owner's pull serves them. The tombstones name only users who cannot read the rows after the
+-- move, so no reader of their new versions drops them; a user who gets a row back does so by a
+-- later write, whose stamp comes after the tombstone.
 CREATE TABLE _sync_tombstone (
   _sync_seq INTEGER PRIMARY KEY,
   table_name TEXT NOT NULL,
   key TEXT NOT NULL,
-  owner TEXT
+  owner TEXT,
+  kept_by TEXT
 ) STRICT;
 CREATE INDEX _sync_tombstone_key_idx ON _sync_tombstone (table_name, key);
 CREATE INDEX _sync_tombstone_owner_idx ON _sync_tombstone (owner, _sync_seq);
@@ -73,6 +83,19 @@ BEGIN
     SELECT (SELECT seq FROM _sync_counter), 'user_profile', json_object('id', OLD."id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_user_profile" AFTER UPDATE OF "id" ON "user_profile"
+WHEN OLD."id" IS NOT NEW."id" AND (nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'user_profile', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;
 
 -- The public catalog of genres: clients read it, never write it.
@@ -172,6 +195,19 @@ BEGIN
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
 END;
+CREATE TRIGGER "_sync_move_tune" AFTER UPDATE OF "user_id" ON "tune"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END) IS NOT (CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END)
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'tune', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS before_tag, CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+END;
 
 -- A named list of tunes a user practises.
 CREATE TABLE "repertoire" (
@@ -219,6 +255,27 @@ BEGIN
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
 END;
+CREATE TRIGGER "_sync_move_repertoire" AFTER UPDATE OF "user_id" ON "repertoire"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'repertoire', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + row_number() OVER (), 'repertoire_tune', json_object('repertoire_id', d."repertoire_id", 'tune_id', d."tune_id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m, "repertoire_tune" AS d
+    WHERE d."repertoire_id" = NEW."id" AND before_tag IS NOT NULL AND after_tag IS NOT 'p';
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+  UPDATE "repertoire_tune" AS d SET "repertoire_id" = "repertoire_id" WHERE d."repertoire_id" = NEW."id";
+END;
 
 -- A tune in a repertoire; owned through its repertoire.
 CREATE TABLE "repertoire_tune" (
@@ -255,7 +312,7 @@ BEGIN
   INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner)
     SELECT (SELECT seq FROM _sync_counter), 'repertoire_tune', json_object('repertoire_id', OLD."repertoire_id", 'tune_id', OLD."tune_id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
-    FROM (SELECT coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+    FROM (SELECT coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
 END;
 CREATE TRIGGER "_sync_rekey_repertoire_tune" BEFORE UPDATE OF "repertoire_id", "tune_id" ON "repertoire_tune"
 WHEN OLD."repertoire_id" IS NOT NEW."repertoire_id" OR OLD."tune_id" IS NOT NEW."tune_id"
@@ -264,7 +321,20 @@ BEGIN
   INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner)
     SELECT (SELECT seq FROM _sync_counter), 'repertoire_tune', json_object('repertoire_id', OLD."repertoire_id", 'tune_id', OLD."tune_id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
-    FROM (SELECT coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+    FROM (SELECT coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_repertoire_tune" AFTER UPDATE OF "repertoire_id" ON "repertoire_tune"
+WHEN OLD."repertoire_id" IS NOT NEW."repertoire_id" AND (nullif(coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p')) IS NOT (nullif(coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = NEW."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', NEW."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'repertoire_tune', json_object('repertoire_id', NEW."repertoire_id", 'tune_id', NEW."tune_id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = OLD."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', OLD."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p') AS before_tag, nullif(coalesce((SELECT CASE WHEN p1."user_id" IS NULL THEN 'p' ELSE 'o' || p1."user_id" END FROM "repertoire" AS p1 WHERE p1."id" = NEW."repertoire_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'repertoire' AND key = json_object('id', NEW."repertoire_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."repertoire_id" IS NOT NEW."repertoire_id" OR OLD."tune_id" IS NOT NEW."tune_id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;
 
 -- One practice session of one tune, with the scheduler's state after it.
@@ -325,6 +395,19 @@ BEGIN
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
 END;
+CREATE TRIGGER "_sync_move_practice_record" AFTER UPDATE OF "user_id" ON "practice_record"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'practice_record', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+END;
 
 -- A free-text note on a tune.
 CREATE TABLE "note" (
@@ -371,6 +454,19 @@ BEGIN
     SELECT (SELECT seq FROM _sync_counter), 'note', json_object('id', OLD."id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_note" AFTER UPDATE OF "user_id" ON "note"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'note', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;
 
 -- A link to a recording, a score or a video of a tune.
@@ -422,6 +518,19 @@ BEGIN
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
 END;
+CREATE TRIGGER "_sync_move_reference" AFTER UPDATE OF "user_id" ON "reference"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'reference', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+END;
 
 -- A user's label on a tune; deleting a tag removes it for good.
 CREATE TABLE "tag" (
@@ -467,4 +576,17 @@ BEGIN
     SELECT (SELECT seq FROM _sync_counter), 'tag', json_object('id', OLD."id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_tag" AFTER UPDATE OF "user_id" ON "tag"
+WHEN OLD."user_id" IS NOT NEW."user_id" AND (nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'tag', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;

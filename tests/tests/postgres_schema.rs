@@ -289,8 +289,9 @@ fn check_comments(what: &str, table: &Table, db: &mut TestDb) {
     assert_eq!(actual, expected, "{what}: column comments");
 }
 
-/// A synced table's four triggers (stamp, deletion, key change, refused TRUNCATE), with the
-/// arguments its deletion records need; none on others.
+/// A synced table's triggers (stamp, deletion, key change, refused TRUNCATE, and for a table
+/// whose rows belong to someone the change of hands), with the arguments its deletion records
+/// need; none on others.
 fn check_triggers(what: &str, table: &Table, db: &mut TestDb) {
     let actual: Vec<String> = db
         .query(
@@ -314,6 +315,21 @@ fn check_triggers(what: &str, table: &Table, db: &mut TestDb) {
         (_, Some(owner)) => format!(", '{owner}')"),
         (_, None) => ")".to_owned(),
     };
+    let mut actual = actual;
+    let scope_column = match &table.scope {
+        SyncScope::Via { column, .. } => Some(column),
+        SyncScope::Owner | SyncScope::OwnerOrPublic => table.sync.owner.as_ref(),
+        _ => None,
+    };
+    if let Some(column) = scope_column {
+        let moved = actual.remove(0);
+        let trigger = format!(
+            "CREATE TRIGGER _sync_move AFTER UPDATE OF {column} ON public.{} FOR EACH ROW WHEN \
+             ((old.{column} IS DISTINCT FROM new.{column})) EXECUTE FUNCTION _sync_record_move({keys}, '",
+            table.name
+        );
+        assert!(moved.starts_with(&trigger), "{what}: {moved} is not {trigger}");
+    }
     assert_eq!(actual.len(), 4, "{what}: triggers {actual:#?}");
     let record = format!("_sync_record_delete({keys}{owner_arg}");
     // Postgres quotes key columns that are keywords, so only the shape is compared here.

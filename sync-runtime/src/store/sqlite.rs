@@ -181,7 +181,11 @@ fn declared_columns(conn: &Connection, table: &str) -> Result<Vec<(String, Strin
 }
 
 /// The query of tombstones user `?3` may read: those of the synced tables whose owner is the
-/// user, and those with no owner where that means public.
+/// user, and those with no owner where that means public, unless the row moved to the user
+/// (`kept_by`). A move's tombstones name only users who cannot read the moved rows after it; a
+/// user who loses a row and gets it back does so by a later write, whose stamp comes after the
+/// tombstone (every change has its own counter value), so the device ends with the row
+/// (docs/sync.md).
 fn tombstone_pull(schema: &SchemaMeta, tables: &[TablePlan]) -> Result<String, StoreError> {
     let names = tables.iter().map(|p| literal(p.meta.name)).collect::<Vec<_>>().join(", ");
     let mut public = Vec::new();
@@ -199,6 +203,9 @@ fn tombstone_pull(schema: &SchemaMeta, tables: &[TablePlan]) -> Result<String, S
     };
     Ok(plan::merged(vec![
         select(&format!("owner = ?3 AND table_name IN ({names})")),
-        select(&format!("owner IS NULL AND table_name IN ({})", public.join(", "))),
+        select(&format!(
+            "owner IS NULL AND table_name IN ({}) AND kept_by IS NOT ?3",
+            public.join(", ")
+        )),
     ]))
 }

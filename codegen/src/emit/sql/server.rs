@@ -16,7 +16,7 @@ use crate::ir::{Schema, SyncScope, Table};
 
 use super::column::{ident, literal};
 use super::statement::{Group, StatementKind, Statements};
-use super::sync::via_ref_column;
+use super::sync::{moves, via_ref_column};
 use super::table::{Cursor, key_changed, key_list, key_object};
 use super::{index_sql, sqlite_table, table_statements};
 
@@ -46,6 +46,39 @@ struct ServerTable {
     old_key: String,
     /// Whose the old row is, as a tag (see [`owner_tag`]).
     owner_tag: String,
+    /// The `_sync_move_` trigger of a table whose rows belong to someone.
+    #[serde(rename = "move")]
+    move_: Option<Move>,
+}
+
+/// What the `_sync_move_` trigger of a table needs (see [`moves`]).
+#[derive(Debug, Serialize)]
+struct Move {
+    /// The quoted column that says whose a row is.
+    column: String,
+    /// Who reads the row before and after the update: `'o' || owner`, `'p'` for everyone, NULL
+    /// for nobody (see [`owner_tag`]; a row without an owner is nobody's unless that means
+    /// public).
+    before: String,
+    after: String,
+    /// `json_object(...)` of the new row's key.
+    new_key: String,
+    /// The rows owned through the row, table by table.
+    descendants: Vec<Moved>,
+}
+
+/// The rows of one table owned through a moving row.
+#[derive(Debug, Serialize)]
+struct Moved {
+    name: String,
+    label: String,
+    /// `json_object(...)` of the key of row `d`.
+    key: String,
+    /// The condition on alias `d` that picks them.
+    condition: String,
+    /// A column of theirs that an update may set to itself, which makes their stamping trigger
+    /// give them a new `_sync_seq` (their `via:` column).
+    column: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +87,8 @@ struct Triggers {
     update: String,
     delete: String,
     rekey: String,
+    #[serde(rename = "move")]
+    move_: String,
 }
 
 /// The statements of `sqlite-server.sql`, recorded in `s`, as `sqlite-server.sql.jinja` lays
@@ -99,12 +134,17 @@ fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
     statements.push(s.add(StatementKind::Index(index_name), name, index));
     let t = server_table(schema, table);
     let value = Value::from_serialize(&t);
+    let moves = t.move_.is_some();
     for (what, call) in [
         ("insert", "stamp"),
         ("update", "stamp"),
         ("delete", "record_delete"),
         ("rekey", "record_delete"),
+        ("move", "record_move"),
     ] {
+        if what == "move" && !moves {
+            continue;
+        }
         let kind = StatementKind::Trigger(object_name(table, what));
         statements.push(s.call(kind, name, call, &[value.clone(), what.into()]));
     }
@@ -165,6 +205,7 @@ fn server_table(schema: &Schema, table: &Table) -> ServerTable {
             update: trigger("update"),
             delete: trigger("delete"),
             rekey: trigger("rekey"),
+            move_: trigger("move"),
         },
         columns: columns.join(", "),
         key_is_new: key_is_new.join(" AND "),
@@ -172,18 +213,53 @@ fn server_table(schema: &Schema, table: &Table) -> ServerTable {
         rekeyed: key_changed(table),
         old_key: key_object(table, "OLD"),
         owner_tag: owner_tag(schema, table, "OLD", 1),
+        move_: move_trigger(schema, table),
     }
+}
+
+/// The `_sync_move_` trigger of `table`, or `None` when everyone reads its rows.
+fn move_trigger(schema: &Schema, table: &Table) -> Option<Move> {
+    let column = moves::scope_column(table)?;
+    let public = moves::public_when_unowned(schema, table);
+    let readers = |alias: &str| {
+        let tag = owner_tag(schema, table, alias, 1);
+        if public { tag } else { format!("nullif({tag}, 'p')") }
+    };
+    let descendants = moves::descendants(schema, table, "NEW.")
+        .into_iter()
+        .map(|d| {
+            let SyncScope::Via { column, .. } = &d.table.scope else {
+                unreachable!("rows are owned through others only in `via:` tables")
+            };
+            Moved {
+                name: ident(&d.table.name),
+                label: literal(&d.table.name),
+                key: key_object(d.table, "d"),
+                condition: d.condition,
+                column: ident(column),
+            }
+        })
+        .collect();
+    Some(Move {
+        column: ident(column),
+        before: readers("OLD"),
+        after: readers("NEW"),
+        new_key: key_object(table, "NEW"),
+        descendants,
+    })
 }
 
 /// An SQL expression for whose row `alias` of `table` is, as a tag: `'o' || owner` for a row
 /// with an owner, `'p'` for a row whose owner is NULL (public, or readable by nobody in an
 /// `owner` table), and NULL when a `via:` row has no parent (nobody can read it).
 ///
-/// It runs in the delete trigger. SQLite deletes a parent row before it runs the delete
-/// triggers of the children that ON DELETE CASCADE removes, so a `via:` child finds its parent
-/// no longer in the table but in the tombstone the parent's BEFORE DELETE trigger has just
-/// written: the lookup falls back to the latest tombstone of the parent's key. `depth` keeps
-/// the aliases of nested lookups (a `via:` parent of a `via:` table) apart.
+/// It runs in the delete trigger, and in the move trigger for the row before and after. SQLite
+/// deletes a parent row before it runs the delete triggers of the children that ON DELETE
+/// CASCADE removes, so a `via:` child finds its parent no longer in the table but in the
+/// tombstone the parent's BEFORE DELETE trigger has just written: the lookup falls back to the
+/// latest tombstone of the parent's key that records a deletion (`kept_by` NULL; a move's names
+/// the owner the row went to). `depth` keeps the aliases of nested lookups (a `via:` parent of a
+/// `via:` table) apart.
 fn owner_tag(schema: &Schema, table: &Table, alias: &str, depth: usize) -> String {
     match &table.scope {
         SyncScope::Owner | SyncScope::OwnerOrPublic => {
@@ -202,7 +278,7 @@ fn owner_tag(schema: &Schema, table: &Table, alias: &str, depth: usize) -> Strin
                 "coalesce((SELECT {live} FROM {} AS {p} WHERE {p}.{} = {parent_key}), \
                  (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END \
                  FROM {TOMBSTONE} WHERE table_name = {} AND key = json_object({}, {parent_key}) \
-                 ORDER BY _sync_seq DESC LIMIT 1))",
+                 AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1))",
                 ident(&parent.name),
                 ident(key),
                 literal(&parent.name),

@@ -19,6 +19,8 @@ use super::statement::{Group, StatementKind, Statements};
 use super::table::Cursor;
 use super::{index_sql, postgres_table, table_statements};
 
+pub(super) mod moves;
+
 /// The cursor column of every synced table.
 const CURSOR: &str = "_sync_xid";
 /// The table that records rows deleted by any path.
@@ -42,6 +44,17 @@ pub(super) struct SyncSql {
     pub key_columns: String,
     /// The condition under which an update changes the primary key.
     pub rekeyed: String,
+    /// The `_sync_move` trigger of a table whose rows belong to someone.
+    #[serde(rename = "move")]
+    pub move_: Option<MoveSql>,
+}
+
+/// What the `_sync_move` trigger of a table needs: the column that says whose a row is, and the
+/// arguments of `_sync_record_move()` as SQL literals.
+#[derive(Debug, Serialize)]
+pub(super) struct MoveSql {
+    pub column: String,
+    pub args: Vec<String>,
 }
 
 /// The statements of `postgres.sql`, recorded in `s`, as `postgres.sql.jinja` lays them out.
@@ -57,10 +70,13 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
         let tombstone_index = s.call(index, table, "tombstone_index", &c);
         let record_delete =
             s.call(function("_sync_record_delete"), None, "record_delete_function", &c);
+        let record_move = s.call(function("_sync_record_move"), None, "record_move_function", &c);
         let refuse_truncate =
             s.call(function("_sync_refuse_truncate"), None, "refuse_truncate_function", &c);
         let horizon = s.call(function("_sync_horizon"), None, "horizon_function", &c);
-        context! { stamp, tombstone, tombstone_index, record_delete, refuse_truncate, horizon }
+        context! {
+            stamp, tombstone, tombstone_index, record_delete, record_move, refuse_truncate, horizon
+        }
     });
     let tables: Vec<Group> = schema
         .tables
@@ -81,13 +97,18 @@ fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
     if let Some(sync) = &sync {
         let index = StatementKind::Index(sync.index_name.clone());
         statements.push(s.add(index, name, sync.index.clone()));
+        let moves = sync.move_.is_some();
         let sync = Value::from_serialize(sync);
         for (trigger, call) in [
             ("_sync_stamp", "stamp"),
             ("_sync_tombstone", "tombstone_trigger"),
             ("_sync_rekey", "rekey"),
+            ("_sync_move", "move_trigger"),
             ("_sync_truncate", "truncate"),
         ] {
+            if call == "move_trigger" && !moves {
+                continue;
+            }
             let kind = StatementKind::Trigger(trigger.to_owned());
             statements.push(s.call(kind, name, call, &[t.clone(), sync.clone()]));
         }
@@ -148,6 +169,7 @@ fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
         }
         _ => tombstone_args.extend(table.sync.owner.as_deref().map(literal)),
     }
+    let move_ = move_sql(schema, table, &tombstone_args[0]);
     let key: Vec<String> = table.primary_key.columns.iter().map(|c| ident(c)).collect();
     let row = |alias: &str| {
         let columns: Vec<String> = key.iter().map(|c| format!("{alias}.{c}")).collect();
@@ -159,7 +181,44 @@ fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
         tombstone_args,
         key_columns: key.join(", "),
         rekeyed: format!("{} IS DISTINCT FROM {}", row("OLD"), row("NEW")),
+        move_,
     })
+}
+
+/// The `_sync_move` trigger of `table` (see [`moves`]), or `None` when everyone reads its rows.
+/// The arguments of `_sync_record_move()`: the primary key columns (as for
+/// `_sync_record_delete()`); `public` or `private`, whether a row without an owner is public; a
+/// query that yields the owner of row `$1` as text (no row: the row has no parent, nobody reads
+/// it); then per table owned through it, a statement that stamps the rows owned through row `$1`
+/// and, when `$4`, records their tombstones with owner `$2` and `kept_by` `$3`.
+fn move_sql(schema: &Schema, table: &Table, keys: &str) -> Option<MoveSql> {
+    let column = moves::scope_column(table)?;
+    let owner = match &table.scope {
+        SyncScope::Via { column, parent_table } => {
+            let parent = schema.table(parent_table).expect("validation resolves via parents");
+            let row_value = format!("($1).{}", ident(column));
+            owner_lookup(schema, parent, via_ref_column(table, column), &row_value, 1)
+        }
+        _ => format!("SELECT ($1).{}::text", ident(column)),
+    };
+    let public = if moves::public_when_unowned(schema, table) { "public" } else { "private" };
+    let mut args = vec![keys.to_owned(), literal(public), literal(&owner)];
+    for d in moves::descendants(schema, table, "($1).") {
+        let key: Vec<String> =
+            d.table.primary_key.columns.iter().map(|k| format!("d.{}", ident(k))).collect();
+        let statement = format!(
+            "WITH moved AS (UPDATE {name} AS d SET {CURSOR} = pg_current_xact_id() \
+             WHERE {condition} RETURNING {key}) \
+             INSERT INTO {TOMBSTONE} ({CURSOR}, table_name, key, owner, kept_by) \
+             SELECT pg_current_xact_id(), {label}, to_jsonb(moved), $2, $3 FROM moved WHERE $4",
+            name = ident(&d.table.name),
+            condition = d.condition,
+            key = key.join(", "),
+            label = literal(&d.table.name),
+        );
+        args.push(literal(&statement));
+    }
+    Some(MoveSql { column: ident(column), args })
 }
 
 /// `_sync_<table>_idx`, or for a table name too long for that, its start and a hash of the
@@ -189,13 +248,17 @@ pub(super) fn via_ref_column<'a>(table: &'a Table, column: &str) -> &'a str {
 
 /// A query for the owner (as text) of the row of `parent` whose `ref_column` equals `value`:
 /// what pull needs to decide who may see a deleted `via:` row, resolved when it is deleted,
-/// because by the time of the pull the parent may be gone too. It yields no row when there is no
-/// parent (a NULL reference: nobody could see the row) and NULL for a public parent.
+/// because by the time of the pull the parent may be gone too; and whose a `via:` row is before
+/// and after it moves. It yields no row when there is no parent (a NULL reference: nobody could
+/// see the row) and NULL for a public parent.
 ///
 /// A parent deleted in the same transaction (ON DELETE CASCADE removes the children after the
 /// parent) is found through its own tombstone, which the BEFORE DELETE trigger wrote before the
 /// parent row went; that works when the reference is the parent's primary key, the tombstone's
-/// key. `depth` keeps the aliases of nested lookups (a `via:` parent of a `via:` table) apart.
+/// key. Tombstones of the parent's moves (`kept_by` set: it went to another owner earlier in the
+/// transaction) name owners it had before, who already heard of the children then; they are left
+/// out. A move to nobody (`kept_by` NULL) may still be taken, and names such an earlier owner.
+/// `depth` keeps the aliases of nested lookups (a `via:` parent of a `via:` table) apart.
 fn owner_lookup(
     schema: &Schema,
     parent: &Table,
@@ -228,7 +291,7 @@ fn owner_lookup(
         format!(
             "{live} UNION ALL SELECT t.owner FROM {TOMBSTONE} t \
              WHERE t.{CURSOR} = pg_current_xact_id() AND t.table_name = {} \
-             AND t.key = jsonb_build_object({}, {value}) LIMIT 1",
+             AND t.key = jsonb_build_object({}, {value}) AND t.kept_by IS NULL LIMIT 1",
             literal(&parent.name),
             literal(ref_column)
         )

@@ -97,6 +97,10 @@ async fn connection(pool: &Pool) -> Result<Object, StoreError> {
 /// would never reach a pull; without the others, deletions would not.
 const TRIGGERS: [&str; 4] = ["_sync_stamp", "_sync_tombstone", "_sync_rekey", "_sync_truncate"];
 
+/// The trigger a table whose rows belong to someone needs as well: without it, a row given to
+/// another user would stay on the devices of the one who lost it.
+const MOVE_TRIGGER: &str = "_sync_move";
+
 /// Refuse a table whose sync triggers are missing or disabled.
 async fn check_triggers(client: &Object, table: &TableMeta) -> Result<(), StoreError> {
     let rows = client
@@ -108,8 +112,12 @@ async fn check_triggers(client: &Object, table: &TableMeta) -> Result<(), StoreE
         .await
         .map_err(store_error)?;
     let present: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    let missing: Vec<&str> =
-        TRIGGERS.into_iter().filter(|t| !present.iter().any(|p| p == t)).collect();
+    let owned = !matches!(table.scope, crate::schema::Scope::Public | crate::schema::Scope::None);
+    let missing: Vec<&str> = TRIGGERS
+        .into_iter()
+        .chain(owned.then_some(MOVE_TRIGGER))
+        .filter(|t| !present.iter().any(|p| p == t))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }

@@ -7,6 +7,13 @@
 //! order (transaction id, source, key) where the source is 0 for tombstones and then the tables
 //! in schema order, and returns the horizon as the next cursor once everything below it is served.
 //!
+//! Tombstones first within a transaction is what makes rows that change hands safe (docs/sync.md):
+//! the transaction that gives a row to another owner writes its new version and a tombstone for
+//! whoever lost it with one transaction id. The tombstone never names a reader of the new version
+//! (it names the old owner, or for a public row that became private everyone but `kept_by`, the
+//! new owner); and should a user lose the row and get it back within that one transaction, the
+//! tombstone is served before the row, so the device ends with the row.
+//!
 //! A page is bounded: each source is asked for at most `limit + 1` changes after the cursor's
 //! position, so a page reads at most `(tables + 1) * (limit + 1)` rows. In READ COMMITTED each
 //! query sees its own snapshot, which is safe here: a row served from a later snapshot than the
@@ -206,7 +213,8 @@ async fn tombstones(
 ) -> Result<Vec<Entry>, StoreError> {
     let names: Vec<String> = tables.iter().map(|t| literal(t.meta.name)).collect();
     // A row with no owner is public only where its scope says so; in an `owner` table nobody
-    // could read it, so nobody hears of its removal.
+    // could read it, so nobody hears of its removal. A public row that moved to an owner is
+    // withdrawn from everyone but that owner (`kept_by`).
     let public: Vec<String> = tables
         .iter()
         .filter(|t| schema.public_when_unowned(t.meta))
@@ -215,7 +223,11 @@ async fn tombstones(
     let readable = if public.is_empty() {
         "owner = $1".to_owned()
     } else {
-        format!("(owner = $1 OR (owner IS NULL AND table_name IN ({})))", public.join(", "))
+        format!(
+            "(owner = $1 OR (owner IS NULL AND table_name IN ({}) \
+             AND kept_by IS DISTINCT FROM $1))",
+            public.join(", ")
+        )
     };
     let sql = format!(
         "SELECT _sync_xid::text, json_build_array(table_name, key)::text, table_name, key::text \

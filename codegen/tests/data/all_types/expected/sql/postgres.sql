@@ -24,14 +24,17 @@ END
 $$;
 
 -- One row per row deleted from a synced table by any path (an admin's DELETE, ON DELETE
--- CASCADE): the table, the row's primary key as JSON (to_jsonb), and whose it was as text (the
--- owner column, or for a `via:` table the owner its parent chain ends at; NULL for a public
--- row), so that pull can tell who may see it.
+-- CASCADE), or withdrawn from users who could read it (see _sync_record_move): the table, the
+-- row's primary key as JSON (to_jsonb), and whose it was as text (the owner column, or for a
+-- `via:` table the owner its parent chain ends at; NULL for a public row), so that pull can tell
+-- who may see it. kept_by is NULL for a deletion; for a row that moved, it is the owner the row
+-- went to, to whom a public row's tombstone is not served.
 CREATE TABLE _sync_tombstone (
   _sync_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
   table_name text NOT NULL,
   key jsonb NOT NULL,
-  owner text
+  owner text,
+  kept_by text
 );
 -- Pull reads by cursor; the rest serves the lookup of a parent deleted earlier in the same
 -- transaction (see _sync_record_delete).
@@ -66,6 +69,64 @@ BEGIN
     RETURN NEW;
   END IF;
   RETURN OLD;
+END
+$$;
+
+-- The trigger of every table whose rows belong to someone, AFTER UPDATE OF the column that says
+-- whose a row is (the owner column, or a `via:` table's parent reference) when it changed: the
+-- row stays, but the users who could read it and cannot now must drop it. When the readers
+-- changed, it records a tombstone of the row's key with the old owner (NULL when the row was
+-- public: every user but the new owner, kept_by, drops it), unless nobody had it or everyone
+-- reads it now; and every row owned through it, down its `via:` chains, moves with it: a
+-- tombstone the same way, and a new stamp so that the new owner's pull serves it.
+-- A tombstone and the row's new version are written by one transaction, and never make a
+-- reader of that version drop it: the tombstone names only users who lost the row, and a pull
+-- serves, in one transaction, tombstones before rows (a user who loses the row and gets it back
+-- within one transaction gets the row last).
+-- Arguments: the primary key columns (a text[] literal); 'public' when a row without an owner is
+-- public, else 'private'; a query that yields the row's owner as text given the row as $1 (no
+-- row: the row has no parent, nobody reads it); then, per table owned through this one, a
+-- statement that stamps the rows owned through row $1 and, when $4, records their tombstones with
+-- owner $2 and kept_by $3.
+CREATE OR REPLACE FUNCTION _sync_record_move() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  public boolean := TG_ARGV[1] = 'public';
+  old_owner text;
+  new_owner text;
+  old_found integer;
+  new_found integer;
+  readers_before text;
+  readers_after text;
+  withdrawn boolean;
+  old_key jsonb;
+  new_key jsonb;
+BEGIN
+  EXECUTE TG_ARGV[2] INTO old_owner USING OLD;
+  GET DIAGNOSTICS old_found = ROW_COUNT;
+  EXECUTE TG_ARGV[2] INTO new_owner USING NEW;
+  GET DIAGNOSTICS new_found = ROW_COUNT;
+  -- Who reads the row: 'o' and its owner, 'p' for everyone, NULL for nobody.
+  readers_before := CASE WHEN old_found = 0 THEN NULL WHEN old_owner IS NOT NULL THEN 'o' || old_owner
+                         WHEN public THEN 'p' END;
+  readers_after := CASE WHEN new_found = 0 THEN NULL WHEN new_owner IS NOT NULL THEN 'o' || new_owner
+                        WHEN public THEN 'p' END;
+  IF readers_before IS NOT DISTINCT FROM readers_after THEN
+    RETURN NULL;
+  END IF;
+  -- Somebody lost the row, unless nobody had it or everyone has it now.
+  withdrawn := readers_before IS NOT NULL AND readers_after IS DISTINCT FROM 'p';
+  SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k), jsonb_object_agg(k, to_jsonb(NEW) -> k)
+    INTO old_key, new_key FROM unnest(TG_ARGV[0]::text[]) AS k;
+  -- A row whose key changed too left its old key, and every reader of it, in _sync_rekey.
+  IF withdrawn AND old_key = new_key THEN
+    INSERT INTO _sync_tombstone (_sync_xid, table_name, key, owner, kept_by)
+    VALUES (pg_current_xact_id(), TG_TABLE_NAME, new_key, old_owner, new_owner);
+  END IF;
+  FOR i IN 3 .. TG_NARGS - 1 LOOP
+    EXECUTE TG_ARGV[i] USING NEW, old_owner, new_owner, withdrawn;
+  END LOOP;
+  RETURN NULL;
 END
 $$;
 
@@ -137,6 +198,9 @@ CREATE TRIGGER _sync_tombstone BEFORE DELETE ON "sample"
 CREATE TRIGGER _sync_rekey BEFORE UPDATE OF "id" ON "sample"
   FOR EACH ROW WHEN ((OLD."id") IS DISTINCT FROM (NEW."id"))
   EXECUTE FUNCTION _sync_record_delete('{id}', 'user_id');
+CREATE TRIGGER _sync_move AFTER UPDATE OF "user_id" ON "sample"
+  FOR EACH ROW WHEN ((OLD."user_id") IS DISTINCT FROM (NEW."user_id"))
+  EXECUTE FUNCTION _sync_record_move('{id}', 'private', 'SELECT ($1)."user_id"::text');
 CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "sample"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "sample" IS 'One column per logical type.';

@@ -18,11 +18,21 @@ INSERT INTO _sync_counter (seq) VALUES (0);
 -- public row), so that pull can tell who may see it. The triggers that write it run BEFORE the
 -- delete, because ON DELETE CASCADE deletes a parent before its children's triggers run: a
 -- `via:` child then finds its parent's owner in the tombstone the parent has just left.
+--
+-- A row that stays but changes hands (the column that says whose it is changed: an admin gave
+-- it to another user, made a public row private, moved a `via:` row under another user's
+-- parent) leaves a tombstone too, written by its _sync_move_ trigger: owner is who lost it
+-- (NULL when it was public: every user but kept_by), kept_by who has it now. The rows owned
+-- through it move with it: a tombstone each the same way, and a new stamp, so that the new
+-- owner's pull serves them. The tombstones name only users who cannot read the rows after the
+-- move, so no reader of their new versions drops them; a user who gets a row back does so by a
+-- later write, whose stamp comes after the tombstone.
 CREATE TABLE _sync_tombstone (
   _sync_seq INTEGER PRIMARY KEY,
   table_name TEXT NOT NULL,
   key TEXT NOT NULL,
-  owner TEXT
+  owner TEXT,
+  kept_by TEXT
 ) STRICT;
 CREATE INDEX _sync_tombstone_key_idx ON _sync_tombstone (table_name, key);
 CREATE INDEX _sync_tombstone_owner_idx ON _sync_tombstone (owner, _sync_seq);
@@ -63,6 +73,27 @@ BEGIN
     SELECT (SELECT seq FROM _sync_counter), 'account', json_object('id', OLD."id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_account" AFTER UPDATE OF "id" ON "account"
+WHEN OLD."id" IS NOT NEW."id" AND (nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'account', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + row_number() OVER (), 'basket_line', json_object('owner_id', d."owner_id", 'number', d."number", 'position', d."position"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p') AS after_tag) AS m, "basket_line" AS d
+    WHERE d."owner_id" = NEW."id" AND before_tag IS NOT NULL AND after_tag IS NOT 'p';
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+  UPDATE "basket_line" AS d SET "owner_id" = "owner_id" WHERE d."owner_id" = NEW."id";
 END;
 
 CREATE TABLE "basket" (
@@ -105,6 +136,19 @@ BEGIN
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."owner_id" IS NULL THEN 'p' ELSE 'o' || OLD."owner_id" END AS tag) WHERE tag IS NOT NULL;
 END;
+CREATE TRIGGER "_sync_move_basket" AFTER UPDATE OF "owner_id" ON "basket"
+WHEN OLD."owner_id" IS NOT NEW."owner_id" AND (nullif(CASE WHEN OLD."owner_id" IS NULL THEN 'p' ELSE 'o' || OLD."owner_id" END, 'p')) IS NOT (nullif(CASE WHEN NEW."owner_id" IS NULL THEN 'p' ELSE 'o' || NEW."owner_id" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'basket', json_object('owner_id', NEW."owner_id", 'number', NEW."number"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."owner_id" IS NULL THEN 'p' ELSE 'o' || OLD."owner_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."owner_id" IS NULL THEN 'p' ELSE 'o' || NEW."owner_id" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
+END;
 
 -- A line of a basket, owned through the basket's owner column.
 CREATE TABLE "basket_line" (
@@ -140,7 +184,7 @@ BEGIN
   INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner)
     SELECT (SELECT seq FROM _sync_counter), 'basket_line', json_object('owner_id', OLD."owner_id", 'number', OLD."number", 'position', OLD."position"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
-    FROM (SELECT coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+    FROM (SELECT coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
 END;
 CREATE TRIGGER "_sync_rekey_basket_line" BEFORE UPDATE OF "owner_id", "number", "position" ON "basket_line"
 WHEN OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number" OR OLD."position" IS NOT NEW."position"
@@ -149,5 +193,18 @@ BEGIN
   INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner)
     SELECT (SELECT seq FROM _sync_counter), 'basket_line', json_object('owner_id', OLD."owner_id", 'number', OLD."number", 'position', OLD."position"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
-    FROM (SELECT coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+    FROM (SELECT coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)) AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_basket_line" AFTER UPDATE OF "owner_id" ON "basket_line"
+WHEN OLD."owner_id" IS NOT NEW."owner_id" AND (nullif(coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p')) IS NOT (nullif(coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = NEW."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', NEW."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'basket_line', json_object('owner_id', NEW."owner_id", 'number', NEW."number", 'position', NEW."position"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = OLD."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', OLD."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p') AS before_tag, nullif(coalesce((SELECT CASE WHEN p1."id" IS NULL THEN 'p' ELSE 'o' || p1."id" END FROM "account" AS p1 WHERE p1."id" = NEW."owner_id"), (SELECT CASE WHEN owner IS NULL THEN 'p' ELSE 'o' || owner END FROM _sync_tombstone WHERE table_name = 'account' AND key = json_object('id', NEW."owner_id") AND kept_by IS NULL ORDER BY _sync_seq DESC LIMIT 1)), 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number" OR OLD."position" IS NOT NEW."position");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;

@@ -18,11 +18,21 @@ INSERT INTO _sync_counter (seq) VALUES (0);
 -- public row), so that pull can tell who may see it. The triggers that write it run BEFORE the
 -- delete, because ON DELETE CASCADE deletes a parent before its children's triggers run: a
 -- `via:` child then finds its parent's owner in the tombstone the parent has just left.
+--
+-- A row that stays but changes hands (the column that says whose it is changed: an admin gave
+-- it to another user, made a public row private, moved a `via:` row under another user's
+-- parent) leaves a tombstone too, written by its _sync_move_ trigger: owner is who lost it
+-- (NULL when it was public: every user but kept_by), kept_by who has it now. The rows owned
+-- through it move with it: a tombstone each the same way, and a new stamp, so that the new
+-- owner's pull serves them. The tombstones name only users who cannot read the rows after the
+-- move, so no reader of their new versions drops them; a user who gets a row back does so by a
+-- later write, whose stamp comes after the tombstone.
 CREATE TABLE _sync_tombstone (
   _sync_seq INTEGER PRIMARY KEY,
   table_name TEXT NOT NULL,
   key TEXT NOT NULL,
-  owner TEXT
+  owner TEXT,
+  kept_by TEXT
 ) STRICT;
 CREATE INDEX _sync_tombstone_key_idx ON _sync_tombstone (table_name, key);
 CREATE INDEX _sync_tombstone_owner_idx ON _sync_tombstone (owner, _sync_seq);
@@ -76,4 +86,17 @@ BEGIN
     SELECT (SELECT seq FROM _sync_counter), 'event', json_object('id', OLD."id"),
       CASE WHEN tag = 'p' THEN NULL ELSE substr(tag, 2) END
     FROM (SELECT CASE WHEN OLD."user_ref" IS NULL THEN 'p' ELSE 'o' || OLD."user_ref" END AS tag) WHERE tag IS NOT NULL;
+END;
+CREATE TRIGGER "_sync_move_event" AFTER UPDATE OF "user_ref" ON "event"
+WHEN OLD."user_ref" IS NOT NEW."user_ref" AND (nullif(CASE WHEN OLD."user_ref" IS NULL THEN 'p' ELSE 'o' || OLD."user_ref" END, 'p')) IS NOT (nullif(CASE WHEN NEW."user_ref" IS NULL THEN 'p' ELSE 'o' || NEW."user_ref" END, 'p'))
+BEGIN
+  -- Somebody lost the row unless nobody had it or everyone has it now; a row whose key changed
+  -- too left its old key, and every reader of it, in the rekey trigger.
+  INSERT INTO _sync_tombstone (_sync_seq, table_name, key, owner, kept_by)
+    SELECT (SELECT seq FROM _sync_counter) + 1, 'event', json_object('id', NEW."id"),
+      CASE WHEN before_tag = 'p' THEN NULL ELSE substr(before_tag, 2) END,
+      CASE WHEN after_tag LIKE 'o%' THEN substr(after_tag, 2) END
+    FROM (SELECT nullif(CASE WHEN OLD."user_ref" IS NULL THEN 'p' ELSE 'o' || OLD."user_ref" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_ref" IS NULL THEN 'p' ELSE 'o' || NEW."user_ref" END, 'p') AS after_tag) AS m
+    WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."id" IS NOT NEW."id");
+  UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;

@@ -14,6 +14,7 @@ use std::process::{Command, Output};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
+use sync_meta::database_url::PostgresUrl;
 use tempfile::TempDir;
 
 /// The superuser every cluster is made with, and its password.
@@ -76,6 +77,21 @@ impl Cluster {
     pub fn url(&self, host: &str, database: &str, params: &str) -> String {
         let query = if params.is_empty() { String::new() } else { format!("?{params}") };
         format!("postgres://{USER}:{PASSWORD}@{host}:{}/{database}{query}", self.port)
+    }
+
+    /// Create database `app` with the example schema's tables and sync machinery, connecting as
+    /// `params` say (TLS parameters, say); its URL by `host`.
+    pub fn app_database(&self, host: &str, params: &str) -> String {
+        let connect = |url: &str| {
+            crate::pg::connect(&PostgresUrl::parse(url).expect("a Postgres URL"))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut admin = connect(&self.url(host, "postgres", params));
+        admin.batch_execute("CREATE DATABASE app").expect("create database app");
+        let url = self.url(host, "app", params);
+        let ddl = crate::ddl(&crate::example_schema()).1;
+        connect(&url).batch_execute(&ddl).expect("apply the Postgres DDL");
+        url
     }
 
     /// Stop the server as a crash or a failover would look to its clients: at once, every

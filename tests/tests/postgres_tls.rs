@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use integration_tests::cluster::{CERT_HOST, Cluster, PASSWORD, Transport};
 use integration_tests::pg;
 use integration_tests::server::{Options, SCHEMA, TestServer, request, runtime};
-use integration_tests::{ddl, example_schema, workspace_root};
+use integration_tests::workspace_root;
 use postgres::Client;
 use serde_json::json;
 use sync_meta::database_url::PostgresUrl;
@@ -111,21 +111,11 @@ fn each_sslmode_connects_or_fails_as_libpq_does() {
     );
 }
 
-/// A database `app` on the cluster with the example schema's tables and sync machinery.
-fn app_database(cluster: &Cluster, tls: &str) -> String {
-    let mut admin = connect(&cluster.url(CERT_HOST, "postgres", tls)).unwrap();
-    admin.batch_execute("CREATE DATABASE app").unwrap();
-    let url = cluster.url(CERT_HOST, "app", tls);
-    let mut app = connect(&url).unwrap();
-    app.batch_execute(&ddl(&example_schema()).1).expect("apply the Postgres DDL");
-    url
-}
-
 #[test]
 fn the_sync_server_serves_over_verify_full() {
     let cluster = Cluster::start(Transport::TlsOnly);
     let ca = cluster.ca().display().to_string();
-    let url = app_database(&cluster, &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let url = cluster.app_database(CERT_HOST, &format!("sslmode=verify-full&sslrootcert={ca}"));
     let rt = runtime();
 
     let other = cluster.other_ca().display().to_string();
@@ -174,7 +164,7 @@ fn the_sync_server_serves_over_verify_full() {
 fn the_live_drift_gate_connects_over_verify_full() {
     let cluster = Cluster::start(Transport::TlsOnly);
     let ca = cluster.ca().display().to_string();
-    let url = app_database(&cluster, &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let url = cluster.app_database(CERT_HOST, &format!("sslmode=verify-full&sslrootcert={ca}"));
     let schema = workspace_root().join("schema.toml");
     let outcome = codegen_db::live::gate(&schema, &url, "public").expect("the gate connects");
     let codegen_db::live::Outcome::Report(report) = outcome else { panic!("schema.toml is valid") };

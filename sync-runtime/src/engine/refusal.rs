@@ -118,6 +118,9 @@ pub enum Refusal {
     /// database's error does.
     #[error("{}", .0.message)]
     Constraint(Box<Located>),
+    /// The database cannot be reached; the server reconnects by itself.
+    #[error("the server cannot reach its database; retry later")]
+    Unavailable,
     /// The database failed; what it said is logged, not answered.
     #[error("the server's database failed; retry later")]
     Database,
@@ -144,6 +147,7 @@ impl Refusal {
             Refusal::BadCursor(_) => ErrorCode::BadCursor,
             Refusal::Busy => ErrorCode::Busy,
             Refusal::Constraint(_) => ErrorCode::ConstraintViolation,
+            Refusal::Unavailable => ErrorCode::DatabaseUnavailable,
             Refusal::Database => ErrorCode::Internal,
         }
     }
@@ -174,6 +178,10 @@ impl From<StoreError> for Refusal {
                     key: None,
                     column,
                 }))
+            }
+            StoreError::Unavailable(message) => {
+                tracing::warn!(%message, "the database is unavailable");
+                Refusal::Unavailable
             }
             StoreError::Database(message) => {
                 tracing::error!(%message, "database error during sync");

@@ -115,6 +115,16 @@ fn status(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// How many seconds a client should wait before it tries again after an answer with `code`: a
+/// moment after a conflict, longer while the database cannot be reached.
+fn retry_after(code: ErrorCode) -> Option<u32> {
+    match code {
+        ErrorCode::Busy => Some(1),
+        ErrorCode::DatabaseUnavailable => Some(5),
+        _ => None,
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.code();
@@ -130,6 +140,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if let Some(seconds) = retry_after(code) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

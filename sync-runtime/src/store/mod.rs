@@ -141,7 +141,11 @@ pub enum StoreError {
         column: Option<String>,
         constraint: Option<String>,
     },
-    /// Anything else: the database is unreachable, or the schema is not what the metadata says.
+    /// The database cannot be reached: refused, timed out, the connection lost, the server
+    /// shutting down. A later request may succeed; the store reconnects by itself.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: the schema is not what the metadata says, or the database failed.
     #[error("{0}")]
     Database(String),
 }

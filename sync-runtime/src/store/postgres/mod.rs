@@ -317,6 +317,9 @@ fn parse_object(text: &str) -> Result<Values, StoreError> {
 /// A driver error as a [`StoreError`]: conflicts are worth a retry, constraint violations name
 /// what refused the change.
 fn store_error(error: tokio_postgres::Error) -> StoreError {
+    if let Some(unavailable) = pool::unavailable(&error) {
+        return unavailable;
+    }
     let Some(db) = error.as_db_error() else {
         return StoreError::Database(format!("Postgres: {error}"));
     };

@@ -1,17 +1,30 @@
 //! The Postgres store's connections: a URL read with its TLS settings (`sslmode`,
 //! `sslrootcert`, docs/server.md), the pool of [`POOL_SIZE`] connections made with them, and
 //! connection failures worded with the URL (redacted) and what to change.
+//!
+//! A database that cannot be reached (refused, timed out, a connection lost mid-request, the
+//! server shutting down) is [`StoreError::Unavailable`], which clients get as 503 with
+//! `Retry-After`. Nothing needs restarting afterwards: the pool drops a closed connection when it
+//! is handed back and makes a new one for the next request, and the poke listener reconnects
+//! with backoff.
 
+use std::error::Error as _;
 use std::str::FromStr;
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, PoolError, RecyclingMethod};
 use pg_tls::MakeRustlsConnect;
 use sync_meta::database_url::PostgresUrl;
+use tokio_postgres::error::SqlState;
 
 use crate::store::StoreError;
 
 /// The most connections one server instance opens (besides the poke listener's).
 pub(super) const POOL_SIZE: usize = 16;
+
+/// How long a new connection may take when the URL sets no `connect_timeout`: a database that
+/// drops packets answers 503 after this, not after the operating system's minutes.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where and how to connect: the driver's configuration and the TLS connector of one URL.
 #[derive(Clone)]
@@ -33,8 +46,11 @@ impl Target {
     pub(super) fn new(url: &str, what: &str) -> Result<Target, StoreError> {
         let url = PostgresUrl::parse(url)
             .map_err(|e| StoreError::Database(format!("invalid {what}: {e}")))?;
-        let config = tokio_postgres::Config::from_str(url.driver_url())
+        let mut config = tokio_postgres::Config::from_str(url.driver_url())
             .map_err(|e| StoreError::Database(format!("invalid {what} {url}: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let tls = pg_tls::connector(&url).map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(Target { url, config, tls })
     }
@@ -66,13 +82,38 @@ impl Pool {
         Ok(Pool { pool, target })
     }
 
-    /// A pooled connection, or why none can be had.
+    /// A pooled connection, or why none can be had: the database is unavailable.
     pub(super) async fn get(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(error) => StoreError::Database(self.target.explain(&error)),
+            PoolError::Backend(error) => StoreError::Unavailable(self.target.explain(&error)),
             other => {
-                StoreError::Database(format!("cannot connect to {}: {other}", self.target.url))
+                StoreError::Unavailable(format!("cannot connect to {}: {other}", self.target.url))
             }
         })
     }
+}
+
+/// `error` as [`StoreError::Unavailable`] when it says the database cannot be reached: the
+/// connection is closed or broke (an I/O error, a timeout), or the server says it is shutting
+/// down, starting, out of connections or that the connection failed (SQLSTATE classes 08 and
+/// 57P, and 53300).
+pub(super) fn unavailable(error: &tokio_postgres::Error) -> Option<StoreError> {
+    let lost = match error.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || *db.code() == SqlState::TOO_MANY_CONNECTIONS
+        }
+        None => {
+            error.is_closed()
+                || error.source().is_some_and(|cause| cause.is::<std::io::Error>())
+                || error.to_string().contains("timeout")
+        }
+    };
+    let mut message = format!("Postgres: {error}");
+    if let Some(cause) = error.source() {
+        message.push_str(&format!(": {cause}"));
+    }
+    lost.then_some(StoreError::Unavailable(message))
 }

@@ -169,6 +169,17 @@ impl Served {
         Served { server, rt, db, schema }
     }
 
+    /// A server with `options` over a fresh store of kind `S` holding `ir`, another schema than
+    /// the example's (its metadata is built from the IR, as the generator builds it).
+    pub fn start_with<S: TestStore>(ir: codegen::ir::Schema, options: Options) -> Served {
+        let rt = runtime();
+        let ddl = Ddl::of(&ir);
+        let schema = Schema { meta: codegen::meta::schema_meta(&ir), ir };
+        let (store, db) = S::create(&rt, &schema, &ddl);
+        let server = rt.block_on(TestServer::start_with(schema.meta, store, options));
+        Served { server, rt, db, schema }
+    }
+
     /// Run `future` (a request to the server, say) to completion.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.rt.block_on(future)
@@ -195,6 +206,46 @@ impl Served {
                 .unwrap_or_else(|e| panic!("a {status} answer is not JSON ({e}): {text}"));
             Answer { status, headers, body }
         })
+    }
+
+    /// `POST /api/sync` as `user` from device `client_id` at `cursor`, pushing `changes`, asking
+    /// for the largest page.
+    pub fn sync_as(
+        &self,
+        user: &str,
+        client_id: &str,
+        cursor: &Value,
+        changes: Vec<Value>,
+    ) -> Answer {
+        let body = json!({
+            "schema_version": self.schema.meta.version, "client_id": client_id,
+            "cursor": cursor, "page_size": 10_000, "changes": changes,
+        });
+        self.post(Some(&format!("Bearer {}", token(user))), body.to_string())
+    }
+
+    /// Push `changes` as `user` from device `client_id`: accepted, and none rejected.
+    pub fn push_as(&self, user: &str, client_id: &str, changes: Vec<Value>) {
+        let answer = self.sync_as(user, client_id, &Value::Null, changes);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["rejected"], json!([]), "{}", answer.body);
+    }
+
+    /// Every change `user`'s device `client_id` pulls after `cursor`, page after page until
+    /// `has_more` is false, once every transaction already started has ended; and the cursor
+    /// to pull from next.
+    pub fn pull_as(&self, user: &str, client_id: &str, mut cursor: Value) -> (Vec<Value>, Value) {
+        self.settle();
+        let mut changes = Vec::new();
+        loop {
+            let answer = self.sync_as(user, client_id, &cursor, vec![]);
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            changes.extend(answer.body["changes"].as_array().expect("changes").iter().cloned());
+            cursor = answer.body["cursor"].clone();
+            if answer.body["has_more"] == json!(false) {
+                return (changes, cursor);
+            }
+        }
     }
 
     /// Wait until a pull serves every transaction committed so far (see [`Database::settle`]).

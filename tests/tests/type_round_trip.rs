@@ -1,6 +1,9 @@
 //! Every logical type, in every storage variant, written through each store and read back:
 //! the wire value that comes out equals the one that went in (docs/types.md), including
 //! edge values; and each type's constraints reject what is not a value of the type.
+//!
+//! Here through SQL; [`endpoint`] pushes and pulls the same values through a real sync server
+//! over each store.
 
 use codegen::ir::{Column, Schema, TimestampStorage};
 use integration_tests::pg::{self, TestDb};
@@ -8,8 +11,27 @@ use integration_tests::{ddl, load, sqlite};
 use postgres::error::SqlState;
 use serde_json::{Value, json};
 
-/// One nullable column per logical type and storage override, in a schema whose SQLite
-/// timestamps are stored as `storage` ("text" or "integer").
+/// One nullable column per logical type and storage override.
+const COLUMNS: &str = r#"
+a_text = { type = "text", nullable = true }
+a_uuid = { type = "uuid", nullable = true }
+an_integer = { type = "integer", nullable = true }
+a_bigint = { type = "bigint", nullable = true }
+a_real = { type = "real", nullable = true }
+a_float4 = { type = "real", postgres_type = "real", nullable = true }
+a_boolean = { type = "boolean", nullable = true }
+an_int_boolean = { type = "boolean", storage = "integer", nullable = true }
+a_timestamp = { type = "timestamp", nullable = true }
+a_plain_timestamp = { type = "timestamp", postgres_type = "timestamp", nullable = true }
+a_timestamptz = { type = "timestamp", postgres_type = "timestamptz", nullable = true }
+a_date = { type = "date", nullable = true }
+a_json = { type = "json", nullable = true }
+a_text_json = { type = "json", storage = "text", nullable = true }
+an_enum = { type = "text", values = ["reel", "jig", "it's"], nullable = true }
+"#;
+
+/// [`COLUMNS`] in table `sample`, in a schema whose SQLite timestamps are stored as `storage`
+/// ("text" or "integer").
 fn schema(storage: &str) -> Schema {
     load(
         "round_trip.toml",
@@ -22,22 +44,39 @@ timestamp_storage = "{storage}"
 
 [tables.sample.columns]
 id = {{ type = "integer", primary_key = true }}
-a_text = {{ type = "text", nullable = true }}
-a_uuid = {{ type = "uuid", nullable = true }}
-an_integer = {{ type = "integer", nullable = true }}
-a_bigint = {{ type = "bigint", nullable = true }}
-a_real = {{ type = "real", nullable = true }}
-a_float4 = {{ type = "real", postgres_type = "real", nullable = true }}
-a_boolean = {{ type = "boolean", nullable = true }}
-an_int_boolean = {{ type = "boolean", storage = "integer", nullable = true }}
-a_timestamp = {{ type = "timestamp", nullable = true }}
-a_plain_timestamp = {{ type = "timestamp", postgres_type = "timestamp", nullable = true }}
-a_timestamptz = {{ type = "timestamp", postgres_type = "timestamptz", nullable = true }}
-a_date = {{ type = "date", nullable = true }}
-a_json = {{ type = "json", nullable = true }}
-a_text_json = {{ type = "json", storage = "text", nullable = true }}
-an_enum = {{ type = "text", values = ["reel", "jig", "it's"], nullable = true }}
-"#
+{COLUMNS}"#
+        ),
+    )
+}
+
+/// [`schema`] with `sample` synced: owned by the user in `owner`, ordered by `modified_at`,
+/// with the server's bookkeeping in `version` and `device`.
+fn synced_schema(storage: &str) -> Schema {
+    load(
+        "round_trip.toml",
+        &format!(
+            r#"
+[schema]
+name = "round_trip"
+version = 1
+timestamp_storage = "{storage}"
+
+[sync]
+owner = "owner"
+modified = "modified_at"
+version = "version"
+device = "device"
+
+[tables.sample]
+sync = "owner"
+
+[tables.sample.columns]
+id = {{ type = "integer", primary_key = true }}
+owner = {{ type = "uuid" }}
+modified_at = {{ type = "timestamp" }}
+version = {{ type = "integer", default = 1 }}
+device = {{ type = "text", nullable = true }}
+{COLUMNS}"#
         ),
     )
 }
@@ -107,6 +146,9 @@ fn values(col: &Column) -> Vec<Value> {
     list.push(Value::Null);
     list
 }
+
+#[path = "type_round_trip/endpoint.rs"]
+mod endpoint;
 
 fn sample_columns(schema: &Schema) -> impl Iterator<Item = &Column> {
     schema.tables[0].columns.iter().filter(|c| c.name != "id")

@@ -9,7 +9,9 @@ mod rule;
 use std::ops::Range;
 
 pub use rule::{Rule, Subject};
-pub use sync_meta::schema::{LogicalType, PostgresType, Storage, StoredAs, TimestampStorage};
+pub use sync_meta::schema::{
+    Deletes, LogicalType, PostgresType, Storage, StoredAs, TimestampStorage,
+};
 
 /// A byte range in `schema.toml`, kept so that later tools can point back at the source.
 pub type Span = Range<usize>;
@@ -68,6 +70,9 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// The columns the sync runtime reads and maintains; all `None` for `SyncScope::None`.
     pub sync: SyncColumns,
+    /// What a client's delete does: `Soft` exactly when `sync.deleted` is set, `Hard` for a
+    /// writable synced table without one that opts in, `Never` otherwise.
+    pub deletes: Deletes,
     pub span: Span,
 }
 
@@ -178,6 +183,9 @@ pub struct PrimaryKey {
 pub struct Unique {
     pub name: String,
     pub columns: Vec<String>,
+    /// The key holds among rows that are not soft-deleted: a partial unique index on the
+    /// table's soft-delete column (which validation guarantees), not a table constraint.
+    pub live_only: bool,
     /// Where it is declared: the column's `unique` or the table's `unique` entry.
     pub span: Span,
 }

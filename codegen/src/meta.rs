@@ -90,6 +90,7 @@ pub fn table_meta(table: &ir::Table) -> TableMeta {
         },
         targets: Targets { sqlite: table.targets.sqlite, postgres: table.targets.postgres },
         constraints: constraints(table),
+        deletes: table.deletes,
     }
 }
 

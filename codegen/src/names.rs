@@ -37,7 +37,7 @@ pub(crate) fn set_names(set: Tables) -> (&'static str, &'static str, &'static st
         Tables::Deletable => (
             "DELETABLE_TABLES",
             "DeletableTableName",
-            "Writable tables with a soft-delete column; the others refuse client deletes.",
+            "Writable tables whose rows clients delete (soft, or hard with `deletes = \"hard\"`); the others refuse client deletes.",
         ),
     }
 }

@@ -6,7 +6,7 @@
 //! (snake_case); each emitter chooses its own spelling of type names. The description stays
 //! plain: structs, tagged per-table variants, unions and string enums are all the protocol needs.
 
-use crate::ir::{SyncScope, Table};
+use crate::ir::{Deletes, SyncScope, Table};
 
 /// One named type of the protocol.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,8 @@ pub enum Tables {
     Synced,
     /// Tables a client may write: not `public` (a catalog) and not `none`.
     Writable,
-    /// Writable tables with a soft-delete column; others refuse client deletes.
+    /// Writable tables whose rows clients delete: with a soft-delete column, or with
+    /// `deletes = "hard"`; others refuse client deletes.
     Deletable,
 }
 
@@ -87,7 +88,7 @@ impl Tables {
         match self {
             Tables::Synced => table.is_synced(),
             Tables::Writable => writable,
-            Tables::Deletable => writable && table.sync.deleted.is_some(),
+            Tables::Deletable => writable && table.deletes != Deletes::Never,
         }
     }
 }
@@ -146,7 +147,7 @@ pub const MESSAGES: &[Message] = &[
     },
     Message {
         name: "DeleteChange",
-        doc: "Soft-delete a row: the server sets its deleted flag, never deletes it.",
+        doc: "Delete a row: the server sets its deleted flag, or removes it from a table with `deletes = \"hard\"`.",
         shape: Shape::PerTable(
             Tables::Deletable,
             &[

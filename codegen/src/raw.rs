@@ -120,6 +120,11 @@ pub struct Table {
     pub version: Option<Spanned<ColumnSetting>>,
     #[schemars(with = "Option<ColumnSetting>")]
     pub device: Option<Spanned<ColumnSetting>>,
+    /// What a client's delete does: `soft` (set the soft-delete flag; the default of a table
+    /// with one) or `hard` (remove the row, for a table without one). A table without a
+    /// soft-delete column and without `deletes = "hard"` refuses client deletes.
+    #[schemars(with = "Option<DeletesSetting>")]
+    pub deletes: Option<Spanned<DeletesSetting>>,
     /// A composite primary key (instead of `primary_key = true` on one column).
     #[schemars(with = "Option<Vec<String>>")]
     pub primary_key: Option<Spanned<Vec<String>>>,
@@ -151,6 +156,14 @@ pub enum Target {
     Postgres,
 }
 
+/// The spellings of a table's `deletes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletesSetting {
+    Soft,
+    Hard,
+}
+
 /// A column name, or `false` to say that a table has no such column.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged, expecting = "a column name or `false`")]
@@ -164,6 +177,12 @@ pub enum ColumnSetting {
 pub struct UniqueSpec {
     pub columns: Vec<String>,
     pub name: Option<String>,
+    /// `true`: the key holds among live rows only, soft-deleted rows do not count, so a value a
+    /// soft delete frees can be taken again. A partial unique index on the table's soft-delete
+    /// column; the table must have one.
+    #[serde(default = "unwritten")]
+    #[schemars(with = "bool")]
+    pub live_only: Spanned<bool>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -269,7 +269,6 @@ CREATE TABLE "repertoire" (
   "last_modified_at" timestamptz(3) NOT NULL DEFAULT (now()),
   "_sync_xid" xid8 NOT NULL DEFAULT (pg_current_xact_id()),
   CONSTRAINT "repertoire_pkey" PRIMARY KEY ("id"),
-  CONSTRAINT "repertoire_user_id_name_key" UNIQUE ("user_id", "name"),
   CONSTRAINT "repertoire_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user_profile" ("id") ON DELETE CASCADE
 );
 CREATE INDEX "_sync_repertoire_idx" ON "repertoire" ("user_id", "_sync_xid", "id");
@@ -292,6 +291,7 @@ CREATE TABLE "repertoire_tune" (
   "repertoire_id" uuid NOT NULL,
   "tune_id" uuid NOT NULL,
   "position" integer NOT NULL DEFAULT 0,
+CREATE UNIQUE INDEX "repertoire_user_id_name_key" ON "repertoire" ("user_id", "name") WHERE "deleted" = false;
   "goal" text NOT NULL DEFAULT 'recall' CONSTRAINT "repertoire_tune_goal_check" CHECK ("goal" IN ('learn', 'recall', 'fluency', 'perform')),
   "deleted" boolean NOT NULL DEFAULT false,
   "sync_version" integer NOT NULL DEFAULT 1,

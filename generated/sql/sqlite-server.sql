@@ -223,9 +223,9 @@ CREATE TABLE "repertoire" (
   -- Sync cursor: the _sync_counter value of the row's last insert or update, set by its _sync_insert_ and _sync_update_ triggers.
   "_sync_seq" INTEGER,
   CONSTRAINT "repertoire_pkey" PRIMARY KEY ("id"),
-  CONSTRAINT "repertoire_user_id_name_key" UNIQUE ("user_id", "name"),
   CONSTRAINT "repertoire_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user_profile" ("id") ON DELETE CASCADE
 ) STRICT;
+CREATE UNIQUE INDEX "repertoire_user_id_name_key" ON "repertoire" ("user_id", "name") WHERE "deleted" = 0;
 CREATE INDEX "_sync_pull_idx_repertoire" ON "repertoire" ("user_id", "_sync_seq", "id");
 CREATE TRIGGER "_sync_insert_repertoire" AFTER INSERT ON "repertoire"
 BEGIN

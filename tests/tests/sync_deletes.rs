@@ -1,6 +1,6 @@
 //! Conformance, deletes (docs/sync.md), on both stores: a client delete is a soft delete that the
 //! user's other devices pull; an older delete loses to a later edit; a table without a deleted
-//! column refuses deletes; a row removed by plain SQL on the server, with its cascade, reaches
+//! column that does not opt in to hard deletes refuses deletes (`sync_hard_deletes` has those); a row removed by plain SQL on the server, with its cascade, reaches
 //! its owner's devices as a deletion and nobody else's; so does the old key of a row whose
 //! primary key an admin changes. On Postgres, TRUNCATE of a synced table is refused.
 
@@ -71,8 +71,16 @@ fn a_delete_of_a_row_the_server_never_had_does_nothing<S: TestStore>() {
     assert_eq!(server.snapshot(), before);
 }
 
+/// The example schema without `deletes = "hard"` on `tag`, which has no deleted column.
+fn tags_without_hard_deletes() -> String {
+    let text = std::fs::read_to_string(integration_tests::workspace_root().join("schema.toml"))
+        .expect("read schema.toml");
+    let opt_in = text.lines().find(|l| l.starts_with("deletes = \"hard\"")).expect("tag opts in");
+    text.replacen(opt_in, "", 1)
+}
+
 fn a_table_without_a_deleted_column_refuses_deletes<S: TestStore>() {
-    let server = Server::<S>::new();
+    let server = Server::<S>::with_schema(&tags_without_hard_deletes());
     let me = user(1);
     let a = Device::new(&me, 1);
     server.push(

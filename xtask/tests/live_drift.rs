@@ -207,6 +207,19 @@ fn postgres_cases() -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
+            "make a live-only unique key count soft-deleted rows",
+            "DROP INDEX repertoire_user_id_name_key; \
+             CREATE UNIQUE INDEX repertoire_user_id_name_key ON repertoire (user_id, name)",
+            format!(
+                "{}: error[changed_index]: index repertoire_user_id_name_key on repertoire is \
+                 CREATE UNIQUE INDEX repertoire_user_id_name_key ON repertoire USING btree \
+                 (user_id, name) in the database, CREATE UNIQUE INDEX \
+                 repertoire_user_id_name_key ON repertoire USING btree (user_id, name) WHERE \
+                 (deleted = false) from schema.toml",
+                at("{ columns = [\"user_id\", \"name\"], live_only", 0)
+            ),
+        ),
+        (
             "drop a trigger of the sync machinery",
             "DROP TRIGGER _sync_stamp ON tag",
             format!(
@@ -422,6 +435,20 @@ fn sqlite_cases() -> Vec<(&'static str, String, &'static str, String)> {
                  (id) ON DELETE CASCADE in the database, REFERENCES genre (id) ON DELETE SET NULL \
                  from schema.toml",
                 at("\"genre.id\", on_delete = \"set null\"", 0)
+            ),
+        ),
+        (
+            "make a live-only unique key count soft-deleted rows",
+            generated.clone(),
+            "DROP INDEX repertoire_user_id_name_key; \
+             CREATE UNIQUE INDEX repertoire_user_id_name_key ON repertoire (user_id, name)",
+            format!(
+                "{}: error[changed_index]: index repertoire_user_id_name_key on repertoire is \
+                 CREATE UNIQUE INDEX repertoire_user_id_name_key ON repertoire (user_id, name) \
+                 in the database, CREATE UNIQUE INDEX \"repertoire_user_id_name_key\" ON \
+                 \"repertoire\" (\"user_id\", \"name\") WHERE \"deleted\" = 0 from \
+                 schema.toml",
+                at("{ columns = [\"user_id\", \"name\"], live_only", 0)
             ),
         ),
         (

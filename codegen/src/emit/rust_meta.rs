@@ -8,7 +8,7 @@ use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use sync_meta::schema::{
-    CheckMeta, ColumnMeta, Constraints, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope, Storage,
+    CheckMeta, ColumnMeta, Constraints, Deletes, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope, Storage,
     SyncColumns, TableMeta, Targets, TimestampStorage,
 };
 
@@ -35,7 +35,8 @@ pub(super) fn schema_tokens(schema: &SchemaMeta, tables: Vec<TokenStream>) -> To
 
 /// `::sync_meta::schema::TableMeta { .. }`.
 pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
-    let TableMeta { name, columns, primary_key, scope, sync, targets, constraints } = table;
+    let TableMeta { name, columns, primary_key, scope, sync, targets, constraints, deletes } =
+        table;
     let columns = columns.iter().map(column_tokens);
     let scope = match scope {
         Scope::Owner => quote!(Owner),
@@ -51,6 +52,11 @@ pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
         [owner, modified, deleted, version, device].map(|c| option(c.map(|name| quote!(#name))));
     let Targets { sqlite, postgres } = targets;
     let constraints = constraints_tokens(constraints);
+    let deletes = match deletes {
+        Deletes::Soft => quote!(Soft),
+        Deletes::Hard => quote!(Hard),
+        Deletes::Never => quote!(Never),
+    };
     quote! {
         ::sync_meta::schema::TableMeta {
             name: #name,
@@ -66,6 +72,7 @@ pub(super) fn table_tokens(table: &TableMeta) -> TokenStream {
             },
             targets: ::sync_meta::schema::Targets { sqlite: #sqlite, postgres: #postgres },
             constraints: #constraints,
+            deletes: ::sync_meta::schema::Deletes::#deletes,
         }
     }
 }

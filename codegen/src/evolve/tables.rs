@@ -150,16 +150,28 @@ fn constraints(old: &Table, new: &Table, findings: &mut Findings) {
     };
     for unique in &new.uniques {
         let before = old.uniques.iter().find(|u| u.name == unique.name);
-        if before.is_some_and(|b| b.columns == unique.columns) {
-            continue;
-        }
+        let place = Place::New(unique.span.clone());
+        let (rule, what) = match before {
+            Some(b) if b.columns == unique.columns && b.live_only == unique.live_only => continue,
+            // Among live rows only, the key holds for fewer rows: whatever the old key let in,
+            // the new one does too.
+            Some(b) if b.columns == unique.columns && unique.live_only => {
+                (Rule::DropUnique, "made live-only: soft-deleted rows no longer count")
+            }
+            // Soft-deleted rows may already share a value with a live row.
+            Some(b) if b.columns == unique.columns => {
+                (Rule::AddUnique, "extended to soft-deleted rows, which may hold duplicates")
+            }
+            Some(_) => (Rule::AddUnique, "redefined"),
+            None if unique.live_only => (Rule::AddUnique, "added, among live rows"),
+            None => (Rule::AddUnique, "added"),
+        };
         let message = format!(
-            "unique constraint `{}` on `{table}` ({}) is {}",
+            "unique constraint `{}` on `{table}` ({}) is {what}",
             unique.name,
             unique.columns.join(", "),
-            if before.is_some() { "redefined" } else { "added" }
         );
-        findings.push(Rule::AddUnique, about(old, new), Place::New(unique.span.clone()), message);
+        findings.push(rule, about(old, new), place, message);
     }
     for unique in old.uniques.iter().filter(|u| !new.uniques.iter().any(|n| n.name == u.name)) {
         let message = format!("unique constraint `{}` of `{table}` is dropped", unique.name);

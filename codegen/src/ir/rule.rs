@@ -56,9 +56,10 @@ pub enum Rule {
     AddIndex,
     /// An index removed (safe).
     DropIndex,
-    /// A new unique constraint or unique index (existing rows may hold duplicates).
+    /// A new unique constraint or unique index, or a live-only one extended to soft-deleted
+    /// rows (existing rows may hold duplicates).
     AddUnique,
-    /// A unique constraint or unique index removed (safe).
+    /// A unique constraint or unique index removed, or made live-only (safe).
     DropUnique,
     /// A new or changed check constraint (existing rows may violate it).
     AddCheck,

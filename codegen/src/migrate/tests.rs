@@ -68,3 +68,38 @@ fn a_type_change_alters_postgres_and_rebuilds_sqlite() {
         assert!(m.sqlite.contains(expected), "{expected} in\n{}", m.sqlite);
     }
 }
+
+const LIST: &str = "[tables.list]\nsync = \"owner\"\nunique = [{ columns = [\"user_id\", \"name\"] }]\n\
+     [tables.list.columns]\nid = { type = \"integer\", primary_key = true }\n\
+     user_id = { type = \"text\" }\nname = { type = \"text\" }\n\
+     deleted = { type = \"boolean\", default = false }\n\
+     last_modified_at = { type = \"timestamp\", default = \"now\" }\n";
+
+/// A unique constraint made live-only becomes a partial unique index of the same name, and back:
+/// Postgres drops one and creates the other in place, SQLite rebuilds the table (its table
+/// constraints cannot be altered).
+#[test]
+fn a_unique_key_made_live_only_becomes_a_partial_index_and_back() {
+    let live = LIST.replace("\"name\"] }]", "\"name\"], live_only = true }]");
+    let (all_rows, live_rows) = (load(1, LIST), load(2, &live));
+    let m = plan(&all_rows, &live_rows).unwrap();
+    for expected in [
+        "ALTER TABLE \"list\" DROP CONSTRAINT \"list_user_id_name_key\";",
+        "CREATE UNIQUE INDEX \"list_user_id_name_key\" ON \"list\" (\"user_id\", \"name\") WHERE \"deleted\" = false;",
+    ] {
+        assert!(m.postgres.contains(expected), "{expected} in\n{}", m.postgres);
+    }
+    let index = "CREATE UNIQUE INDEX \"list_user_id_name_key\" ON \"list\" (\"user_id\", \"name\") WHERE \"deleted\" = 0;";
+    assert!(m.sqlite.contains("CREATE TABLE \"_migrate_list\" ("), "{}", m.sqlite);
+    assert!(m.sqlite.contains(index), "{}", m.sqlite);
+
+    let back = plan(&live_rows, &load(3, LIST)).unwrap();
+    for expected in [
+        "DROP INDEX \"list_user_id_name_key\";",
+        "ALTER TABLE \"list\" ADD CONSTRAINT \"list_user_id_name_key\" UNIQUE (\"user_id\", \"name\");",
+    ] {
+        assert!(back.postgres.contains(expected), "{expected} in\n{}", back.postgres);
+    }
+    assert!(back.sqlite.contains("CREATE TABLE \"_migrate_list\" ("), "{}", back.sqlite);
+    assert!(!back.sqlite.contains("CREATE UNIQUE INDEX"), "{}", back.sqlite);
+}

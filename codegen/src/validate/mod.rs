@@ -124,6 +124,7 @@ fn table(
                 .as_ref()
                 .map_or_else(|| format!("{name}_{}_key", col.get_ref()), |n| n.get_ref().clone()),
             columns: vec![col.get_ref().clone()],
+            live_only: false,
             span: c.unique.span(),
         })
         .collect();
@@ -133,6 +134,7 @@ fn table(
         uniques.push(ir::Unique {
             name: u.name.clone().unwrap_or_else(|| format!("{name}_{}_key", u.columns.join("_"))),
             columns: u.columns.clone(),
+            live_only: *u.live_only.get_ref(),
             span,
         });
     }
@@ -177,6 +179,8 @@ fn table(
     let (scope, sync) =
         sync::scope_and_columns(spanned_name, spanned, defaults, &columns, &foreign_keys, problems);
     let targets = targets(name, raw, &scope, problems);
+    check_live_only(name, raw, &sync, problems);
+    let deletes = sync::deletes(spanned_name, raw, &scope, &sync, problems);
 
     Table {
         name: name.to_owned(),
@@ -190,6 +194,7 @@ fn table(
         foreign_keys,
         indexes,
         sync,
+        deletes,
         span,
     }
 }
@@ -346,6 +351,37 @@ fn columns_exist(
                 format!("{what} of table `{table}` lists column `{c}` twice"),
             ));
         }
+    }
+}
+
+/// A live-only unique key ignores soft-deleted rows, so the table must have a soft-delete column
+/// to say which rows those are.
+fn check_live_only(
+    table: &str,
+    raw: &raw::Table,
+    sync: &ir::SyncColumns,
+    problems: &mut Vec<Problem>,
+) {
+    if sync.deleted.is_some() {
+        return;
+    }
+    for spec in raw.unique.iter().map(Spanned::get_ref).filter(|u| *u.live_only.get_ref()) {
+        problems.push(
+            Problem::new(
+                "schema::live_only_without_soft_delete",
+                spec.live_only.span(),
+                format!(
+                    "unique key ({}) of table `{table}` is `live_only`, but the table has no \
+                     soft-delete column",
+                    spec.columns.join(", ")
+                ),
+            )
+            .label("needs a soft-delete column")
+            .help(
+                "`live_only` leaves out the rows whose soft-delete flag is set; remove it, or give \
+                 the table a `deleted` column (a synced table, without `deleted = false`)",
+            ),
+        );
     }
 }
 

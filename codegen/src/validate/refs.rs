@@ -217,8 +217,11 @@ fn check_foreign_key(
             );
         }
     }
+    // A live-only key is a partial unique index: it lets soft-deleted rows share a value, so
+    // neither database lets a foreign key reference it.
+    let live_only = target.uniques.iter().any(|u| u.live_only && u.columns == fk.ref_columns);
     let is_constraint = target.primary_key.columns == fk.ref_columns
-        || target.uniques.iter().any(|u| u.columns == fk.ref_columns);
+        || target.uniques.iter().any(|u| !u.live_only && u.columns == fk.ref_columns);
     // Indexes are created after their table, so a table's foreign key to itself can only use a
     // unique constraint: Postgres checks the key when the table is created.
     let is_key = is_constraint
@@ -239,7 +242,9 @@ fn check_foreign_key(
                     fk.ref_columns.join(", ")
                 ),
             )
-            .help(if fk.ref_table == table.name {
+            .help(if live_only {
+                "a `live_only` unique key leaves soft-deleted rows out, so it cannot be referenced; reference the primary key, or a unique key over all rows"
+            } else if fk.ref_table == table.name {
                 "a foreign key to its own table must reference the primary key or a `unique` constraint, not a unique index"
             } else {
                 "a foreign key must reference a primary key or a unique constraint"

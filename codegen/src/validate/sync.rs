@@ -3,8 +3,8 @@
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::ir::{Column, ForeignKey, LogicalType, SyncColumns, SyncScope};
-use crate::raw::{self, ColumnSetting};
+use crate::ir::{Column, Deletes, ForeignKey, LogicalType, SyncColumns, SyncScope};
+use crate::raw::{self, ColumnSetting, DeletesSetting};
 
 use super::written_at;
 
@@ -216,4 +216,44 @@ fn resolve(
         );
     }
     Some(name.to_owned())
+}
+
+/// What a client's delete of the table `name` does: a soft delete when the table has a
+/// soft-delete column, a hard one when a writable table without one says `deletes = "hard"`,
+/// none otherwise. `deletes` that cannot hold is a problem at its place.
+pub(crate) fn deletes(
+    name: &Spanned<String>,
+    raw: &raw::Table,
+    scope: &SyncScope,
+    sync: &SyncColumns,
+    problems: &mut Vec<Problem>,
+) -> Deletes {
+    let table = name.get_ref();
+    let default = if sync.deleted.is_some() { Deletes::Soft } else { Deletes::Never };
+    let Some(written) = &raw.deletes else { return default };
+    let mut refuse = |code, message: String, help: &str| {
+        problems.push(Problem::new(code, written.span(), message).help(help.to_owned()));
+        default
+    };
+    match (written.get_ref(), scope, &sync.deleted) {
+        (_, SyncScope::None | SyncScope::Public, _) => refuse(
+            "schema::deletes_not_writable",
+            format!("`deletes` on table `{table}`, which clients never write"),
+            "clients delete rows of tables synced as `owner`, `owner_or_public` or `via:`; remove `deletes`",
+        ),
+        (DeletesSetting::Soft, _, Some(_)) => Deletes::Soft,
+        (DeletesSetting::Soft, _, None) => refuse(
+            "schema::soft_deletes_without_column",
+            format!("`deletes = \"soft\"` on table `{table}`, which has no soft-delete column"),
+            "name its soft-delete column with `deleted = \"...\"`, or write `deletes = \"hard\"` to remove deleted rows",
+        ),
+        (DeletesSetting::Hard, _, Some(column)) => refuse(
+            "schema::hard_deletes_with_soft_delete_column",
+            format!(
+                "`deletes = \"hard\"` on table `{table}`, whose deletes set its soft-delete column `{column}`"
+            ),
+            "a table with a soft-delete column keeps deleted rows; remove `deletes`, or write `deleted = false` to remove them instead",
+        ),
+        (DeletesSetting::Hard, _, None) => Deletes::Hard,
+    }
 }

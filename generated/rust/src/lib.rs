@@ -191,6 +191,7 @@ impl ::sync_meta::schema::SyncRow for UserProfile {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `user_profile` and its columns.
@@ -302,6 +303,7 @@ impl ::sync_meta::schema::SyncRow for Genre {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `genre` and its columns.
@@ -546,6 +548,7 @@ impl ::sync_meta::schema::SyncRow for Tune {
                 },
             ],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `tune` and its columns.
@@ -786,6 +789,7 @@ impl ::sync_meta::schema::SyncRow for Repertoire {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `repertoire` and its columns.
@@ -977,6 +981,7 @@ impl ::sync_meta::schema::SyncRow for RepertoireTune {
                 },
             ],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `repertoire_tune` and its columns.
@@ -1310,6 +1315,7 @@ impl ::sync_meta::schema::SyncRow for PracticeRecord {
                 },
             ],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `practice_record` and its columns.
@@ -1510,6 +1516,7 @@ impl ::sync_meta::schema::SyncRow for Note {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `note` and its columns.
@@ -1734,6 +1741,7 @@ impl ::sync_meta::schema::SyncRow for Reference {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `reference` and its columns.
@@ -1943,6 +1951,7 @@ impl ::sync_meta::schema::SyncRow for Tag {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Hard,
     };
 }
 /// Names of table `tag` and its columns.
@@ -2098,6 +2107,7 @@ impl ::sync_meta::schema::SyncRow for ImportJob {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `import_job` and its columns.

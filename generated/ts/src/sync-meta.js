@@ -301,9 +301,9 @@ CREATE TABLE "repertoire" (
   "device_id" TEXT,
   "last_modified_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) CONSTRAINT "repertoire_last_modified_at_check" CHECK ("last_modified_at" GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND "last_modified_at" IS strftime('%Y-%m-%dT%H:%M:%fZ', "last_modified_at")),
   CONSTRAINT "repertoire_pkey" PRIMARY KEY ("id"),
-  CONSTRAINT "repertoire_user_id_name_key" UNIQUE ("user_id", "name"),
   CONSTRAINT "repertoire_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user_profile" ("id") ON DELETE CASCADE
 ) STRICT;
+CREATE UNIQUE INDEX "repertoire_user_id_name_key" ON "repertoire" ("user_id", "name") WHERE "deleted" = 0;
 
 -- A tune in a repertoire; owned through its repertoire.
 CREATE TABLE "repertoire_tune" (
@@ -685,18 +685,20 @@ CREATE TRIGGER "_sync_client_tag_update" AFTER UPDATE ON "tag"
 WHEN (SELECT "applying" FROM "_sync_client") = 0
 BEGIN
   UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  -- A changed primary key deletes the row under its old key.
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tag', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE OLD."id" IS NOT NEW."id"
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
   INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
     SELECT 'tag', json_object('id', NEW."id"), "outbox_seq", NULL FROM "_sync_client" WHERE true
     ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
 END;
-CREATE TRIGGER "_sync_client_tag_rekey" BEFORE UPDATE OF "id" ON "tag"
-WHEN (SELECT "applying" FROM "_sync_client") = 0 AND (OLD."id" IS NOT NEW."id")
-BEGIN
-  SELECT RAISE(ABORT, 'rows of \`tag\` cannot be deleted by a client: the table has no deleted column, so sync cannot carry the delete (and a changed primary key is a delete of the old key)');
-END;
-CREATE TRIGGER "_sync_client_tag_delete" BEFORE DELETE ON "tag"
+CREATE TRIGGER "_sync_client_tag_delete" AFTER DELETE ON "tag"
 WHEN (SELECT "applying" FROM "_sync_client") = 0
 BEGIN
-  SELECT RAISE(ABORT, 'rows of \`tag\` cannot be deleted by a client: the table has no deleted column, so sync cannot carry the delete (and a changed primary key is a delete of the old key)');
+  UPDATE "_sync_client" SET "outbox_seq" = "outbox_seq" + 1;
+  INSERT INTO "_sync_outbox" ("table_name", "key", "seq", "deleted_at")
+    SELECT 'tag', json_object('id', OLD."id"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
+    ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
 END;
 `;

@@ -25,5 +25,14 @@ export const WRITABLE_TABLES = [
   "tag",
 ];
 
-/** Writable tables with a soft-delete column; the others refuse client deletes. */
-export const DELETABLE_TABLES = ["user_profile", "tune", "repertoire", "repertoire_tune", "practice_record", "note", "reference"];
+/** Writable tables whose rows clients delete (soft, or hard with `deletes = "hard"`); the others refuse client deletes. */
+export const DELETABLE_TABLES = [
+  "user_profile",
+  "tune",
+  "repertoire",
+  "repertoire_tune",
+  "practice_record",
+  "note",
+  "reference",
+  "tag",
+];

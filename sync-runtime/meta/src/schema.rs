@@ -60,6 +60,8 @@ pub struct TableMeta {
     pub targets: Targets,
     /// The constraints and indexes of the generated DDL, by name.
     pub constraints: Constraints,
+    /// What a client's delete of a row does.
+    pub deletes: Deletes,
 }
 
 impl TableMeta {
@@ -134,6 +136,18 @@ pub struct ForeignKeyMeta {
 pub struct CheckMeta {
     pub name: &'static str,
     pub column: Option<&'static str>,
+}
+
+/// What a client's delete of a row of a table does (docs/format.md, `deletes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletes {
+    /// The server sets the row's soft-delete flag ([`SyncColumns::deleted`]); the row stays.
+    Soft,
+    /// The server removes the row (a table without a soft-delete column that opts in); the
+    /// user's other devices pull it as a deletion.
+    Hard,
+    /// Clients cannot delete the table's rows: the server refuses, and so do the devices.
+    Never,
 }
 
 /// Who may read and write a table's rows through sync (docs/sync.md).
@@ -345,6 +359,7 @@ mod tests {
         },
         targets: Targets { sqlite: true, postgres: true },
         constraints: NO_CONSTRAINTS,
+        deletes: Deletes::Never,
     };
     static LOCAL: TableMeta = TableMeta {
         name: "local",
@@ -360,6 +375,7 @@ mod tests {
         },
         targets: Targets { sqlite: true, postgres: false },
         constraints: NO_CONSTRAINTS,
+        deletes: Deletes::Never,
     };
     static SCHEMA: SchemaMeta = SchemaMeta {
         name: "s",

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::validate::{Change, Op, same_value};
 use crate::protocol::RejectReason;
-use crate::schema::TableMeta;
+use crate::schema::{Deletes, TableMeta};
 use crate::store::Values;
 use crate::wire;
 
@@ -22,6 +22,8 @@ pub(crate) enum Outcome {
     Insert(Values),
     /// The row's new values, every column.
     Update(Values),
+    /// Remove the row with this key (a delete of a table with `deletes = "hard"`).
+    Delete(Values),
     /// Nothing to write, and nothing to refuse: a resend, or a delete of a row the server never had.
     Noop,
     Reject(RejectReason),
@@ -54,6 +56,14 @@ pub(crate) fn decide(
     let mut next = current.clone();
     match &change.op {
         Op::Upsert(row) => next.extend(row.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        // A hard delete has no row to compare: it wins or loses on its time alone.
+        Op::Delete if table.deletes == Deletes::Hard => {
+            return if newer {
+                Outcome::Delete(change.key.clone())
+            } else {
+                Outcome::Reject(RejectReason::Stale)
+            };
+        }
         Op::Delete => {
             let deleted = table.sync.deleted.expect("validation refuses deletes without one");
             let modified = table.sync.modified.expect("synced tables have a modified column");

@@ -246,6 +246,7 @@ impl<S: Store> TablePush<'_, '_, S> {
             let mut inserts: BTreeMap<Vec<&'static str>, Vec<Values>> = BTreeMap::new();
             let mut updates: BTreeMap<Vec<&'static str>, Vec<Values>> = BTreeMap::new();
             let mut inserted_by: HashMap<String, &Change> = HashMap::new();
+            let mut deletes: Vec<Values> = Vec::new();
             for &change in &changes {
                 let now = found(change);
                 match decide::decide(change, now, self.push.client_id, self.latest_allowed) {
@@ -256,6 +257,7 @@ impl<S: Store> TablePush<'_, '_, S> {
                     Outcome::Update(row) => {
                         updates.entry(columns_of(table, &row)).or_default().push(row)
                     }
+                    Outcome::Delete(key) => deletes.push(key),
                     Outcome::Noop => {}
                     Outcome::Reject(reason) => self.rejected.push(Rejected {
                         table: table.name.to_owned(),
@@ -268,6 +270,10 @@ impl<S: Store> TablePush<'_, '_, S> {
                         server_row: now.cloned().map(Row::from_values),
                     }),
                 }
+            }
+            if !deletes.is_empty() {
+                tx.delete(table, &deletes).await?;
+                self.wrote = true;
             }
             for (columns, rows) in &updates {
                 tx.update(table, columns, rows).await?;

@@ -11,7 +11,9 @@ use serde_json::{Number, Value};
 use super::access::key_text;
 use super::refusal::{Invalid, Located, Refusal, place_of};
 use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
-use crate::schema::{ColumnMeta, LogicalType, PostgresType, SchemaMeta, Scope, TableMeta};
+use crate::schema::{
+    ColumnMeta, Deletes, LogicalType, PostgresType, SchemaMeta, Scope, TableMeta,
+};
 use crate::store::Values;
 use crate::wire;
 
@@ -152,9 +154,10 @@ fn delete_change(schema: &'static SchemaMeta, change: &DeleteChange) -> Result<C
         let message = format!("{place}, `modified_at`: {}", problem.message);
         return Err(Refusal::invalid(problem.why, at(message)));
     }
-    if table.sync.deleted.is_none() {
+    if table.deletes == Deletes::Never {
         let message = format!(
-            "{place}: table `{}` has no soft-delete column, so clients cannot delete its rows",
+            "{place}: table `{}` has no soft-delete column and no `deletes = \"hard\"`, so \
+             clients cannot delete its rows",
             table.name
         );
         return Err(Refusal::invalid(Invalid::DeleteNotSupported, at(message)));

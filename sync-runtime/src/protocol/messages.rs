@@ -34,7 +34,7 @@ pub struct UpsertChange {
     /// The whole row.
     pub row: crate::protocol::Row,
 }
-/// Soft-delete a row: the server sets its deleted flag, never deletes it.
+/// Delete a row: the server sets its deleted flag, or removes it from a table with `deletes = "hard"`.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteChange {
     /// The table the change belongs to.

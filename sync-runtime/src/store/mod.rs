@@ -78,6 +78,15 @@ pub trait Transaction: Send {
         rows: &[Values],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Delete the rows of `table` with these primary keys, which this transaction has locked
+    /// with [`rows`](Transaction::rows): a client's delete of a table with `deletes = "hard"`.
+    /// The tombstone machinery of the database records each for pull.
+    fn delete(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// One page of at most `limit` changes that `user` may read (docs/sync.md), after `cursor`
     /// (`None`: from the beginning), in commit order: rows written and rows deleted by any path.
     /// Rows this transaction wrote itself come in a later pull.

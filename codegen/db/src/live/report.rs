@@ -120,7 +120,11 @@ fn span<'s>(schema: &'s Schema, difference: &Difference) -> Option<&'s Span> {
             || table.columns.iter().find(|c| &c.check_name == name).map(|c| &c.span),
             |c| Some(&c.span),
         ),
-        Object::Index(name) => table.indexes.iter().find(|i| &i.name == name).map(|i| &i.span),
+        // A live-only unique key is a partial unique index under the key's name.
+        Object::Index(name) => table.indexes.iter().find(|i| &i.name == name).map_or_else(
+            || table.uniques.iter().find(|u| u.live_only && &u.name == name).map(|u| &u.span),
+            |i| Some(&i.span),
+        ),
     };
     own.or(Some(&table.span))
 }

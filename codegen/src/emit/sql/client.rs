@@ -7,8 +7,9 @@
 //! an entry that changed while its request was in flight). The client reads the row itself when
 //! it pushes, so an entry never holds stale values. While the client applies pulled rows it sets
 //! `_sync_client.applying`, which silences every trigger. Tables a client may not write
-//! (`public`ones, and deletes of tables without a deleted column) refuse such writes locally, at
-//! once, rather than leave an entry the server would refuse on every sync.
+//! (`public` ones, and deletes of tables that neither have a deleted column nor say
+//! `deletes = "hard"`) refuse such writes locally, at once, rather than leave an entry the
+//! server would refuse on every sync.
 //!
 //! The same DDL serves a TypeScript client on SQLite WASM: it is plain SQLite. The embedded sync
 //! server's `sqlite-server.sql` has the same tables without this part (its own machinery is
@@ -17,7 +18,7 @@
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use crate::ir::{Schema, SyncScope, Table};
+use crate::ir::{Deletes, Schema, SyncScope, Table};
 
 use super::column::{self, ident, literal};
 use super::statement::{Group, StatementKind, Statements};
@@ -41,7 +42,7 @@ pub(super) struct ClientTable {
     pub triggers: Triggers,
     /// Whether clients may write the table (every scope but `public`).
     pub writable: bool,
-    /// Whether clients may delete its rows (it has a deleted column).
+    /// Whether clients may delete its rows (it has a deleted column, or `deletes = "hard"`).
     pub deletable: bool,
     /// `json_object(...)` of the new row's key, as the outbox stores keys.
     pub new_key: String,
@@ -152,7 +153,7 @@ fn client_table(table: &Table) -> ClientTable {
             rekey: trigger("rekey"),
         },
         writable: table.scope != SyncScope::Public,
-        deletable: table.sync.deleted.is_some(),
+        deletable: table.deletes != Deletes::Never,
         new_key: key_object(table, "NEW"),
         old_key: key_object(table, "OLD"),
         key_columns: key_list(table),
@@ -161,8 +162,9 @@ fn client_table(table: &Table) -> ClientTable {
             "`{name}` is public: clients read it and never write it (sync would refuse the write)"
         )),
         undeletable: literal(&format!(
-            "rows of `{name}` cannot be deleted by a client: the table has no deleted column, so \
-             sync cannot carry the delete (and a changed primary key is a delete of the old key)"
+            "rows of `{name}` cannot be deleted by a client: the table has no deleted column and no \
+             `deletes = \"hard\"`, so sync cannot carry the delete (and a changed primary key is \
+             a delete of the old key)"
         )),
     }
 }

@@ -4,7 +4,7 @@
 //! docs/types.md); the SQL text that comes out of here is handed to sea-query as custom types
 //! and expressions, so every dialect difference about columns lives in this file.
 
-use crate::ir::{Column, DefaultValue, LogicalType, StoredAs, TimestampStorage};
+use crate::ir::{Column, DefaultValue, LogicalType, StoredAs, Table, TimestampStorage};
 use crate::types::{self, TypeCheck};
 
 use super::Dialect;
@@ -106,14 +106,7 @@ pub(crate) fn default_sql(
         DefaultValue::Integer(i) => lit(i.to_string()),
         // Debug formatting keeps a fraction (`3.0`), so the literal is a real in both dialects.
         DefaultValue::Real(f) => lit(format!("{f:?}")),
-        DefaultValue::Boolean(b) => {
-            let as_integer = !pg || col.storage.stored_as == Some(StoredAs::Integer);
-            lit(match (as_integer, b) {
-                (true, true) => "1".into(),
-                (true, false) => "0".into(),
-                (false, b) => b.to_string(),
-            })
-        }
+        DefaultValue::Boolean(b) => lit(boolean(col, dialect, *b).into()),
         DefaultValue::Timestamp(s) if !pg && ts == TimestampStorage::Integer => {
             lit(epoch_millis(s).to_string())
         }
@@ -124,6 +117,31 @@ pub(crate) fn default_sql(
         DefaultValue::Json(s) => lit(literal(s)),
     };
     Some(sql)
+}
+
+/// A boolean as the column stores it: `0`/`1` in SQLite and in integer storage, else
+/// `false`/`true`.
+fn boolean(col: &Column, dialect: Dialect, value: bool) -> &'static str {
+    let as_integer =
+        dialect == Dialect::Sqlite || col.storage.stored_as == Some(StoredAs::Integer);
+    match (as_integer, value) {
+        (true, true) => "1",
+        (true, false) => "0",
+        (false, true) => "true",
+        (false, false) => "false",
+    }
+}
+
+/// The predicate of a live-only unique key's partial index: the table's soft-delete flag is
+/// not set (`"deleted" = false`, or `= 0` where booleans are integers).
+pub(crate) fn live_predicate(table: &Table, dialect: Dialect) -> String {
+    let deleted = table
+        .sync
+        .deleted
+        .as_deref()
+        .and_then(|d| table.column(d))
+        .expect("validation gives a table with a live-only key a soft-delete column");
+    format!("{} = {}", ident(&deleted.name), boolean(deleted, dialect, false))
 }
 
 fn now(col: &Column, dialect: Dialect, ts: TimestampStorage) -> DefaultSql {

@@ -18,7 +18,7 @@ mod statement;
 mod sync;
 mod table;
 
-pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, sql_type};
+pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, live_predicate, sql_type};
 pub(crate) use statement::{Item, Statement, StatementKind};
 
 use minijinja::{Environment, Value, context};

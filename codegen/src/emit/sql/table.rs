@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::ir::{FkAction, Table, TimestampStorage};
 
-use super::column::{DefaultSql, check_expr, default_sql, ident, literal, sql_type};
+use super::column::{
+    DefaultSql, check_expr, default_sql, ident, live_predicate, literal, sql_type,
+};
 use super::statement::Item;
 use super::{Dialect, index_sql};
 
@@ -101,7 +103,7 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         pk.col(Alias::new(col));
     }
     constraint(&table.primary_key.name, key_sql(&builder, &pk));
-    for unique in &table.uniques {
+    for unique in table.uniques.iter().filter(|u| !u.live_only) {
         let mut key = Index::create();
         key.name(&unique.name).unique();
         for col in &unique.columns {
@@ -133,10 +135,19 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
         constraint(&check.name, sql);
     }
 
-    let indexes = table
-        .indexes
-        .iter()
-        .map(|index| {
+    // A live-only key is a partial unique index (neither database puts a WHERE on a table
+    // constraint), under the key's name, before the table's own indexes.
+    let live_keys = table.uniques.iter().filter(|u| u.live_only).map(|unique| {
+        let mut stmt = Index::create();
+        stmt.name(&unique.name).table(Alias::new(&table.name)).unique();
+        for col in &unique.columns {
+            stmt.col(Alias::new(col));
+        }
+        stmt.and_where(Expr::cust(live_predicate(table, dialect)));
+        IndexSql { name: unique.name.clone(), sql: index_sql::<B>(&stmt) }
+    });
+    let indexes = live_keys
+        .chain(table.indexes.iter().map(|index| {
             let mut stmt = Index::create();
             stmt.name(&index.name).table(Alias::new(&table.name));
             for col in &index.columns {
@@ -153,7 +164,7 @@ pub(super) fn table_sql<B: SchemaBuilder + Default>(
                 stmt.and_where(Expr::cust(predicate.clone()));
             }
             IndexSql { name: index.name.clone(), sql: index_sql::<B>(&stmt) }
-        })
+        }))
         .collect();
 
     let mut column_comments: Vec<ColumnComment> = table

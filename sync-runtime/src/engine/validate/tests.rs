@@ -274,12 +274,13 @@ fn rows_are_written_only_by_their_owner() {
     assert!(validate(json!([change])).is_ok());
 }
 
+/// `tag` has no deleted column and opts in to hard deletes; a table that does not is refused
+/// (`tests/tests/sync_deletes.rs`, on a schema without the opt-in).
 #[test]
-fn a_table_without_a_deleted_column_refuses_deletes() {
-    let refusal = refused(json!([{ "table": "tag", "op": "delete", "key": { "id": TUNE },
-        "modified_at": AT }]));
-    assert_eq!(refusal.code().as_str(), "delete_not_supported");
-    assert_eq!(at(&refusal).table.as_deref(), Some("tag"));
+fn a_table_with_hard_deletes_takes_deletes() {
+    let delete =
+        json!({ "table": "tag", "op": "delete", "key": { "id": TUNE }, "modified_at": AT });
+    assert!(validate(json!([delete])).is_ok());
 }
 
 #[test]

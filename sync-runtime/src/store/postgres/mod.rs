@@ -274,6 +274,18 @@ impl Transaction for PgTx<'_> {
         Ok(())
     }
 
+    async fn delete(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let sql = self.store.table(table)?.delete();
+        self.with_rows(&sql, keys, &[]).await.map(drop)
+    }
+
     async fn pull(
         &mut self,
         user: &str,

@@ -146,6 +146,17 @@ impl PgTable {
         )
     }
 
+    /// Delete the rows with the keys of `$1` (a JSON array of key objects).
+    pub fn delete(&self) -> String {
+        format!(
+            "DELETE FROM {table} AS t WHERE ({tk}) IN (SELECT {rk} FROM {rs})",
+            table = self.name(),
+            tk = self.key_columns("t"),
+            rk = self.stored_values(self.meta.primary_key),
+            rs = self.recordset(self.meta.primary_key),
+        )
+    }
+
     /// Overwrite the non-key `columns` of existing rows from `$1`; `None` when only key
     /// columns are given.
     pub fn update(&self, columns: &[&str]) -> Option<String> {

@@ -139,6 +139,19 @@ impl TablePlan {
         ))
     }
 
+    /// Delete the row with a key, given as the parameters.
+    pub(super) fn delete_sql(&self) -> String {
+        let key = self
+            .meta
+            .primary_key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} = ?{}", ident(k), i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!("DELETE FROM {} WHERE {key}", ident(self.meta.name))
+    }
+
     /// Overwrite the non-key `columns` of the row with a key, given as the parameters after
     /// them; `None` when `columns` holds nothing but the key.
     pub(super) fn update_sql<'c>(

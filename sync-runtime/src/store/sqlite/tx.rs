@@ -145,6 +145,22 @@ impl Transaction for SqliteTx<'_> {
         self.update_now(table, columns, rows)
     }
 
+    async fn delete(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> Result<(), StoreError> {
+        let plan = self.store.plan(table)?;
+        let doing = format!("deleting from `{}`", table.name);
+        let mut statement =
+            self.conn.prepare_cached(&plan.delete_sql()).map_err(|e| sqlite(&doing, e))?;
+        for key in keys {
+            let params = plan.key_params(key)?;
+            statement.execute(params_from_iter(params.iter())).map_err(|e| sqlite(&doing, e))?;
+        }
+        Ok(())
+    }
+
     async fn pull(
         &mut self,
         user: &str,

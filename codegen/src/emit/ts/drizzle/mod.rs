@@ -33,6 +33,8 @@ struct Dialect {
     type_check: fn(&Schema, &Column) -> Option<TypeCheck>,
     /// An index column in descending order, from its `t.column` expression.
     descending: fn(&str, &mut Imports) -> String,
+    /// The database, for the predicates the SQL DDL writes (a live-only key's).
+    sql: crate::emit::sql::Dialect,
 }
 
 /// The names a file imports, collected while its body is written.
@@ -297,12 +299,23 @@ fn table_const(
         out.push_str(",\n");
     }
     for unique in &table.uniques {
-        out.push_str(&format!(
-            "    {}({}).on({}),\n",
-            imports.core("unique"),
-            string_lit(&unique.name),
-            refs(&unique.columns)
-        ));
+        if unique.live_only {
+            // A partial unique index, as the SQL DDL makes it.
+            let predicate = imports.sql(&crate::emit::sql::live_predicate(table, dialect.sql));
+            out.push_str(&format!(
+                "    {}({}).on({}).where({predicate}),\n",
+                imports.core("uniqueIndex"),
+                string_lit(&unique.name),
+                refs(&unique.columns)
+            ));
+        } else {
+            out.push_str(&format!(
+                "    {}({}).on({}),\n",
+                imports.core("unique"),
+                string_lit(&unique.name),
+                refs(&unique.columns)
+            ));
+        }
     }
     for index in &table.indexes {
         let function = imports.core(if index.unique { "uniqueIndex" } else { "index" });

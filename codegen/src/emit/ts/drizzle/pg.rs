@@ -18,6 +18,7 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> (String, String) {
             default,
             type_check: |_, column| types::postgres_check(column.ty, column.storage),
             descending: |column, _| format!("{column}.desc()"),
+            sql: crate::emit::sql::Dialect::Postgres,
         },
     )
 }

@@ -22,6 +22,7 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> (String, String) {
                 imports.sql = true;
                 format!("sql`${{{column}}} desc`")
             },
+            sql: crate::emit::sql::Dialect::Sqlite,
         },
     )
 }

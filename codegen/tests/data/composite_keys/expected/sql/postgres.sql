@@ -214,6 +214,7 @@ CREATE TABLE "basket_line" (
   "number" integer NOT NULL,
   "position" integer NOT NULL,
   "sku" text NOT NULL,
+CREATE UNIQUE INDEX "basket_owner_id_label_key" ON "basket" ("owner_id", "label") WHERE "deleted" = false;
   "quantity" integer NOT NULL DEFAULT 1,
   "deleted" boolean NOT NULL DEFAULT false,
   "updated_at" timestamptz(3) NOT NULL DEFAULT (now()),

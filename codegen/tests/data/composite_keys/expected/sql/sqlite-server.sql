@@ -107,6 +107,7 @@ CREATE TABLE "basket" (
   CONSTRAINT "basket_pk" PRIMARY KEY ("owner_id", "number"),
   CONSTRAINT "basket_owner_fk" FOREIGN KEY ("owner_id") REFERENCES "account" ("id") ON DELETE CASCADE
 ) STRICT;
+CREATE UNIQUE INDEX "basket_owner_id_label_key" ON "basket" ("owner_id", "label") WHERE "deleted" = 0;
 CREATE INDEX "_sync_pull_idx_basket" ON "basket" ("owner_id", "_sync_seq", "number");
 CREATE TRIGGER "_sync_insert_basket" AFTER INSERT ON "basket"
 BEGIN

@@ -196,3 +196,4 @@ CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "event"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "event" IS 'What happened, as recorded by the old system.';
 COMMENT ON COLUMN "event"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
+CREATE UNIQUE INDEX "uq_event_live_happened" ON "event" ("user_ref", "happened") WHERE "removed" = 0;

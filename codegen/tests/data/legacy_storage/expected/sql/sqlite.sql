@@ -17,6 +17,7 @@ CREATE TABLE "event" (
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
   CONSTRAINT "ck_event_interval" CHECK ("interval" >= 0)
 ) STRICT;
+CREATE UNIQUE INDEX "uq_event_live_happened" ON "event" ("user_ref", "happened") WHERE "removed" = 0;
 CREATE INDEX "ix_event_user_changed" ON "event" ("user_ref", "changed" DESC);
 CREATE INDEX "ix_event_open" ON "event" ("type") WHERE removed = 0;
 

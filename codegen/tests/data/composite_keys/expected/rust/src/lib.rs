@@ -191,7 +191,12 @@ impl ::sync_meta::schema::SyncRow for Basket {
         },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "basket_pk",
-            unique: &[],
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "basket_owner_id_label_key",
+                    columns: &["owner_id", "label"],
+                },
+            ],
             foreign_keys: &[
                 ::sync_meta::schema::ForeignKeyMeta {
                     name: "basket_owner_fk",

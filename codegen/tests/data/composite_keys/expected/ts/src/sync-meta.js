@@ -93,6 +93,7 @@ CREATE TABLE "basket" (
   CONSTRAINT "basket_pk" PRIMARY KEY ("owner_id", "number"),
   CONSTRAINT "basket_owner_fk" FOREIGN KEY ("owner_id") REFERENCES "account" ("id") ON DELETE CASCADE
 ) STRICT;
+CREATE UNIQUE INDEX "basket_owner_id_label_key" ON "basket" ("owner_id", "label") WHERE "deleted" = 0;
 
 -- A line of a basket, owned through the basket's owner column.
 CREATE TABLE "basket_line" (

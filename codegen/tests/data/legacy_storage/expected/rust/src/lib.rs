@@ -185,7 +185,12 @@ impl ::sync_meta::schema::SyncRow for Event {
         },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "pk_event",
-            unique: &[],
+            unique: &[
+                ::sync_meta::schema::KeyMeta {
+                    name: "uq_event_live_happened",
+                    columns: &["user_ref", "happened"],
+                },
+            ],
             foreign_keys: &[],
             checks: &[
                 ::sync_meta::schema::CheckMeta {

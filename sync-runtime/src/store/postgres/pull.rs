@@ -2,8 +2,10 @@
 //!
 //! Every row carries `_sync_xid`, the id of the transaction that wrote it last, and every
 //! deleted row leaves a tombstone with the id of the deleting transaction. A pull first reads the
-//! horizon, `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below it has ended, so no
-//! row can appear below it later. It serves what lies between the cursor and the horizon, in the
+//! horizon, `_sync_horizon()` of the generated DDL: the oldest transaction still in progress that
+//! could write this database (one open in another database of the cluster never can, and is
+//! passed over), so every transaction below it that wrote here has ended, and no row can appear
+//! below it later. It serves what lies between the cursor and the horizon, in the
 //! order (transaction id, source, key) where the source is 0 for tombstones and then the tables
 //! in schema order, and returns the horizon as the next cursor once everything below it is served.
 //!
@@ -91,17 +93,30 @@ pub(super) async fn page(
         Some(cursor) => Position::parse(cursor, tables.len())?,
         None => Position { xid: 0, after: None },
     };
-    let horizon: String = client
-        .query_typed_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])
+    let row = client
+        .query_typed_one(
+            "SELECT horizon::text, pg_snapshot_xmax(pg_current_snapshot())::text \
+             FROM _sync_horizon()",
+            &[],
+        )
         .await
-        .map_err(store_error)?
-        .get(0);
-    let horizon: u64 = horizon.parse().map_err(|_| StoreError::Database("xid8 as text".into()))?;
-    // The horizon never moves back, so a cursor beyond it was not made by this cluster (it was
-    // restored from a backup, or is another one); following it would skip the rows below it.
-    if let Some(cursor) = cursor.filter(|_| from.xid > horizon) {
+        .map_err(store_error)?;
+    let xid = |i: usize| {
+        row.get::<_, String>(i)
+            .parse::<u64>()
+            .map_err(|_| StoreError::Database("xid8 as text".into()))
+    };
+    let (horizon, next_xid) = (xid(0)?, xid(1)?);
+    // No transaction id at or above the next one to be assigned exists yet, so a cursor there
+    // was not made by this cluster (it was restored from a backup, or is another one); following
+    // it would skip the rows below it.
+    if let Some(cursor) = cursor.filter(|_| from.xid > next_xid) {
         return Err(StoreError::BadCursor(cursor.to_owned()));
     }
+    // The horizon may stand below a cursor it made: an xid of another database that it passed
+    // over is held back again when its backend could not be seen this time. Nothing below the
+    // cursor is served twice for that; the page is empty until the horizon passes it again.
+    let horizon = horizon.max(from.xid);
     let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
     // Every source's query is sent at once: the connection pipelines them.
     let user_is_uuid = uuid::Uuid::try_parse(user).is_ok();

@@ -150,14 +150,34 @@ CREATE OR REPLACE FUNCTION _sync_horizon(
   OUT horizon xid8, OUT xid_age bigint, OUT oldest_xact_age interval, OUT oldest_xact_pid integer
 )
 LANGUAGE sql AS $$
-  SELECT pg_snapshot_xmin(s), pg_snapshot_xmax(s)::text::bigint - pg_snapshot_xmin(s)::text::bigint,
+  -- Pulls serve rows whose _sync_xid is below the horizon: the oldest transaction still in
+  -- progress that could write this database. A transaction writes only the database its session
+  -- is connected to (a prepared one stays with its database), so an in-progress xid that
+  -- pg_stat_activity shows on a backend of another database, or pg_prepared_xacts in another
+  -- database, can never stamp a row here and is passed over. Every other in-progress xid holds
+  -- the horizon back, including one whose backend is not seen (ended since the snapshot, or
+  -- another role's without pg_read_all_stats): only xids proven foreign are skipped, so no row
+  -- is ever missed. Without any, the horizon is the snapshot's xmin, as it always was.
+  SELECT h.horizon, pg_snapshot_xmax(s)::text::bigint - h.horizon::text::bigint,
          oldest.age, oldest.pid
     FROM pg_current_snapshot() AS s
+    CROSS JOIN LATERAL (
+      SELECT coalesce(min(x), pg_snapshot_xmax(s)) AS horizon
+        FROM pg_snapshot_xip(s) AS x
+       WHERE NOT EXISTS (
+               SELECT FROM pg_stat_activity a
+                WHERE a.backend_xid = xid(x)
+                  AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
+         AND NOT EXISTS (
+               SELECT FROM pg_prepared_xacts p
+                WHERE p.transaction = xid(x) AND p.database <> current_database())
+    ) AS h
     LEFT JOIN LATERAL (
       SELECT clock_timestamp() - xact_start AS age, pid FROM pg_stat_activity
-       WHERE backend_xid IS NOT NULL
+       WHERE backend_xid IS NOT NULL AND datname = current_database()
       UNION ALL
       SELECT clock_timestamp() - prepared, NULL FROM pg_prepared_xacts
+       WHERE database = current_database()
       ORDER BY age DESC LIMIT 1
     ) AS oldest ON true
 $$;

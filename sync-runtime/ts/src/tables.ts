@@ -102,12 +102,21 @@ export class TablePlan {
 
   /** Insert `row` (wire form) or overwrite the row with its key. */
   upsert(db: SqliteAdapter, row: WireRow): void {
-    db.run(this.upsertSql, this.storedRow(row));
+    const values = this.storedRow(row);
+    try {
+      db.run(this.upsertSql, values);
+    } catch (cause) {
+      throw new SyncClientError("database", `storing a row of \`${this.meta.name}\`: ${message(cause)}`, { cause });
+    }
   }
 
   /** Delete the row with the stored key `key`. */
   delete(db: SqliteAdapter, key: readonly SqlValue[]): void {
-    db.run(this.deleteSql, key);
+    try {
+      db.run(this.deleteSql, key);
+    } catch (cause) {
+      throw new SyncClientError("database", `deleting a row of \`${this.meta.name}\`: ${message(cause)}`, { cause });
+    }
   }
 
   /** The stored key of a row or key in wire form. */
@@ -154,6 +163,10 @@ export function plans(db: SqliteAdapter, schema: SyncSchema): TablePlan[] {
     );
     return new TablePlan(table, declared);
   });
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** One outbox entry, as read for a push. */

@@ -675,7 +675,7 @@ export declare const syncSchema: {
       readonly scope: "owner";
       readonly via: null;
       readonly writable: true;
-      readonly deletes: "none";
+      readonly deletes: "hard";
       readonly primaryKey: readonly ["id"];
       readonly owner: "user_id";
       readonly modified: "last_modified_at";

@@ -213,7 +213,7 @@ export const syncSchema = {
       scope: "owner",
       via: null,
       writable: true,
-      deletes: "none",
+      deletes: "hard",
       primaryKey: ["id"],
       owner: "user_id",
       modified: "last_modified_at",

@@ -3,7 +3,7 @@
 //! [`crate::meta::schema_meta`], the translation the Rust runtime reads, with each column's
 //! SQLite storage class from the type table; nothing here restates what a table means.
 
-use sync_meta::schema::{ColumnMeta, Scope, TableMeta};
+use sync_meta::schema::{ColumnMeta, Deletes, Scope, TableMeta};
 
 use super::literal::Lit;
 use super::{header, template_text};
@@ -87,7 +87,7 @@ fn table(table: &TableMeta, storage: impl Fn(&ColumnMeta) -> &'static str) -> Li
         ("via", via),
         // Catalogs are the server's: the client never pushes them.
         ("writable", Lit::Bool(table.scope != Scope::Public)),
-        ("deletes", Lit::str(deletes(table))),
+        ("deletes", Lit::str(deletes(table.deletes))),
         ("primaryKey", Lit::strs(table.primary_key.iter().copied())),
         ("owner", Lit::opt_str(sync.owner)),
         ("modified", Lit::opt_str(sync.modified)),
@@ -98,7 +98,11 @@ fn table(table: &TableMeta, storage: impl Fn(&ColumnMeta) -> &'static str) -> Li
     ])
 }
 
-/// How clients delete the table's rows: `soft` through its deleted column, else `none`.
-fn deletes(table: &TableMeta) -> &'static str {
-    if table.sync.deleted.is_some() { "soft" } else { "none" }
+/// What a client's delete of a row does: `soft` (the deleted column), `hard` or `none`.
+fn deletes(deletes: Deletes) -> &'static str {
+    match deletes {
+        Deletes::Soft => "soft",
+        Deletes::Hard => "hard",
+        Deletes::Never => "none",
+    }
 }

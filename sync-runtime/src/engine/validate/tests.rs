@@ -7,7 +7,7 @@ use super::{Op, canonical, changes};
 use crate::engine::test_schema::example_schema as schema;
 use crate::engine::{Located, Refusal};
 use crate::protocol::{ErrorCode, PushChange};
-use crate::schema::ColumnMeta;
+use crate::schema::{ColumnMeta, LogicalType, PostgresType, Storage};
 
 const USER: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c11";
 const TUNE: &str = "8f14e45f-ceea-467f-a8f8-1b3c1d6e6c12";
@@ -120,6 +120,27 @@ fn reals_booleans_dates_json_and_text() {
     let settings = json!({ "theme": "dark", "list": [1, null] });
     assert_eq!(canon("user_profile", "settings", settings.clone()), Ok(settings));
     assert_eq!(canon("tune", "title", json!(5)), Err("invalid_value"));
+}
+
+#[test]
+fn a_float4_column_holds_numbers_at_float4_precision() {
+    let float4 = ColumnMeta {
+        name: "easiness",
+        ty: LogicalType::Real,
+        nullable: true,
+        has_default: false,
+        values: None,
+        storage: Storage { postgres: Some(PostgresType::Real), stored_as: None },
+    };
+    let canon = |value: Value| canonical(&float4, value).map_err(|p| p.why.code().as_str());
+    assert_eq!(canon(json!(0.1)), Ok(json!(0.1)));
+    assert_eq!(canon(json!(0.100_000_001_490_116_12)), Ok(json!(0.1)));
+    assert_eq!(canon(json!(2)), Ok(json!(2.0)));
+    for out in [1e39, -1e39, 1e-50] {
+        let problem = canonical(&float4, json!(out)).expect_err("out of a float4's range");
+        assert_eq!(problem.why.code().as_str(), "invalid_value");
+        assert!(problem.message.contains("out of range for a float4"), "{}", problem.message);
+    }
 }
 
 #[test]

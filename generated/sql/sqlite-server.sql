@@ -274,7 +274,8 @@ BEGIN
     FROM (SELECT nullif(CASE WHEN OLD."user_id" IS NULL THEN 'p' ELSE 'o' || OLD."user_id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."user_id" IS NULL THEN 'p' ELSE 'o' || NEW."user_id" END, 'p') AS after_tag) AS m, "repertoire_tune" AS d
     WHERE d."repertoire_id" = NEW."id" AND before_tag IS NOT NULL AND after_tag IS NOT 'p';
   UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
-  UPDATE "repertoire_tune" AS d SET "repertoire_id" = "repertoire_id" WHERE d."repertoire_id" = NEW."id";
+  UPDATE "repertoire_tune" SET "repertoire_id" = "repertoire_id"
+    WHERE rowid IN (SELECT d.rowid FROM "repertoire_tune" AS d WHERE d."repertoire_id" = NEW."id");
 END;
 
 -- A tune in a repertoire; owned through its repertoire.

@@ -93,7 +93,8 @@ BEGIN
     FROM (SELECT nullif(CASE WHEN OLD."id" IS NULL THEN 'p' ELSE 'o' || OLD."id" END, 'p') AS before_tag, nullif(CASE WHEN NEW."id" IS NULL THEN 'p' ELSE 'o' || NEW."id" END, 'p') AS after_tag) AS m, "basket_line" AS d
     WHERE d."owner_id" = NEW."id" AND before_tag IS NOT NULL AND after_tag IS NOT 'p';
   UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
-  UPDATE "basket_line" AS d SET "owner_id" = "owner_id" WHERE d."owner_id" = NEW."id";
+  UPDATE "basket_line" SET "owner_id" = "owner_id"
+    WHERE rowid IN (SELECT d.rowid FROM "basket_line" AS d WHERE d."owner_id" = NEW."id");
 END;
 
 CREATE TABLE "basket" (

@@ -88,7 +88,9 @@ const request: SyncRequest = {
 const wrongRow: UpsertChange = { table: "note", op: "upsert", row };
 // @ts-expect-error `genre` is a public catalog: clients never push to it.
 const catalogWrite: UpsertChange = { table: "genre", op: "upsert", row };
-// @ts-expect-error `tag` has no soft-delete column, so clients cannot delete tags.
+// @ts-expect-error `genre` is a public catalog: clients never delete its rows.
+const genreDelete: SyncRequest["changes"][number] = { table: "genre", op: "delete", key: { id: "irish" }, modified_at: "x" };
+// `tag` has no soft-delete column but says `deletes = "hard"`: clients delete tags for good.
 const tagDelete: SyncRequest["changes"][number] = { table: "tag", op: "delete", key: { id: row.id }, modified_at: "x" };
 // @ts-expect-error a key has the table's primary key columns.
 const badKey: SyncRequest["changes"][number] = { table: "tune", op: "delete", key: { tune_id: row.id }, modified_at: "x" };
@@ -116,7 +118,7 @@ const missingTitle: typeof tune.$inferInsert = { id: row.id };
 
 export const used = [
   title, modified, kinds, notAKind, tableName, userIdColumn, camelRow, request, wrongRow,
-  catalogWrite, tagDelete, badKey, titles, retryLater, unknownCode, selected, selectedPg,
+  catalogWrite, genreDelete, tagDelete, badKey, titles, retryLater, unknownCode, selected, selectedPg,
   practiced, missingTitle, DELETABLE_TABLES, storedDeleted, storedAsWire, byName, timestamps,
   firstTable, ddl,
 ];

@@ -43,6 +43,7 @@ impl Rule {
             | Rule::AddNullableColumn
             | Rule::AddColumnWithDefault
             | Rule::ChangeDefault
+            | Rule::AddHardDeletes
             | Rule::AddIndex
             | Rule::DropIndex
             | Rule::DropUnique
@@ -64,7 +65,8 @@ impl Rule {
             | Rule::AddEnumValue
             | Rule::RemoveEnumValue
             | Rule::ChangePrimaryKey
-            | Rule::ChangeSyncScope => Class::Breaking,
+            | Rule::ChangeSyncScope
+            | Rule::DropHardDeletes => Class::Breaking,
             Rule::VersionNotBumped | Rule::VersionDecreased | Rule::MinClientVersionTooLow => {
                 Class::Mistake
             }
@@ -140,6 +142,11 @@ impl Rule {
             Rule::ChangeColumnStorage | Rule::ChangeTimestampStorage => {
                 "the stored form changes: the migration must convert every existing value"
             }
+            Rule::DropHardDeletes => {
+                "expand/contract: ship clients that no longer delete the table's rows (their \
+                 triggers then refuse it), bump `[schema] version` and raise \
+                 `min_client_version`, then remove `deletes = \"hard\"`"
+            }
             Rule::AddUnique => "find and resolve duplicate rows before deploying",
             Rule::AddCheck => {
                 "find and fix the rows that violate it before deploying; old clients may still \
@@ -158,6 +165,7 @@ impl Rule {
             | Rule::AddNullableColumn
             | Rule::AddColumnWithDefault
             | Rule::ChangeDefault
+            | Rule::AddHardDeletes
             | Rule::AddIndex
             | Rule::DropIndex
             | Rule::DropUnique

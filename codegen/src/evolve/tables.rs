@@ -2,7 +2,7 @@
 //! scopes, and the constraints and indexes that are matched by name.
 
 use super::{About, Findings, Place, Rule, columns};
-use crate::ir::{ForeignKey, Index, Schema, SyncColumns, Table};
+use crate::ir::{Deletes, ForeignKey, Index, Schema, SyncColumns, Table};
 
 pub(super) fn compare(old: &Schema, new: &Schema, findings: &mut Findings) {
     for table in &new.tables {
@@ -73,6 +73,15 @@ fn compare_table(old: &Table, new: &Table, findings: &mut Findings) {
                 findings.push(Rule::ChangeSyncScope, about(old, new), at(), message);
             }
         }
+    }
+    let hard = |t: &Table| t.deletes == Deletes::Hard;
+    if hard(old) != hard(new) {
+        let (rule, what) = if hard(new) {
+            (Rule::AddHardDeletes, "now removes the rows clients delete")
+        } else {
+            (Rule::DropHardDeletes, "no longer takes the deletes its clients send")
+        };
+        findings.push(rule, about(old, new), at(), format!("table `{name}` {what}"));
     }
     indexes(old, new, findings);
     constraints(old, new, findings);

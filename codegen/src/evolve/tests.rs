@@ -55,6 +55,7 @@ level = { type = "text", values = ["info", "error"] }
 "#;
 
 const NOTE: &str = "note = { type = \"text\", nullable = true }\n";
+const TUNE_SYNC: &str = "[tables.tune]\nsync = \"owner\"\n";
 const KIND: &str = "kind = { type = \"text\", values = [\"reel\", \"jig\"] }";
 const LOG_ID: &str = "[tables.log.columns]\nid = { type = \"integer\", primary_key = true }\n";
 const LEVEL: &str = "level = { type = \"text\", values = [\"info\", \"error\"] }\n";
@@ -250,6 +251,26 @@ const CASES: &[Case] = &[
         fires: &[("[tables.log]\n", "[tables.log]\nsync = \"public\"\n")],
         class: Class::Breaking,
         quiet: &[("[tables.log]\n", "[tables.log]\ncomment = \"Server logs.\"\n")],
+    },
+    Case {
+        rule: Rule::AddHardDeletes,
+        old: &[],
+        fires: &[(
+            TUNE_SYNC,
+            "[tables.tune]\nsync = \"owner\"\ndeleted = false\ndeletes = \"hard\"\n",
+        )],
+        class: Class::Safe,
+        quiet: &[(TUNE_SYNC, "[tables.tune]\nsync = \"owner\"\ndeletes = \"soft\"\n")],
+    },
+    Case {
+        rule: Rule::DropHardDeletes,
+        old: &[(
+            TUNE_SYNC,
+            "[tables.tune]\nsync = \"owner\"\ndeleted = false\ndeletes = \"hard\"\n",
+        )],
+        fires: &[("deletes = \"hard\"\n", "")],
+        class: Class::Breaking,
+        quiet: &[(NOTE, "")],
     },
     Case {
         rule: Rule::AddIndex,

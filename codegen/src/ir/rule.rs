@@ -52,6 +52,10 @@ pub enum Rule {
     ChangePrimaryKey,
     /// A table's sync scope or one of its sync columns changed (breaking).
     ChangeSyncScope,
+    /// A table now takes hard deletes from clients, `deletes = "hard"` (safe).
+    AddHardDeletes,
+    /// A table no longer takes hard deletes from clients (breaking: old clients send them).
+    DropHardDeletes,
     /// A new index (safe).
     AddIndex,
     /// An index removed (safe).
@@ -84,7 +88,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 30] = [
         Rule::AddTable,
         Rule::DropTable,
         Rule::AddNullableColumn,
@@ -100,6 +104,8 @@ impl Rule {
         Rule::RemoveEnumValue,
         Rule::ChangePrimaryKey,
         Rule::ChangeSyncScope,
+        Rule::AddHardDeletes,
+        Rule::DropHardDeletes,
         Rule::AddIndex,
         Rule::DropIndex,
         Rule::AddUnique,
@@ -133,6 +139,8 @@ impl Rule {
             Rule::RemoveEnumValue => "remove_enum_value",
             Rule::ChangePrimaryKey => "change_primary_key",
             Rule::ChangeSyncScope => "change_sync_scope",
+            Rule::AddHardDeletes => "add_hard_deletes",
+            Rule::DropHardDeletes => "drop_hard_deletes",
             Rule::AddIndex => "add_index",
             Rule::DropIndex => "drop_index",
             Rule::AddUnique => "add_unique",

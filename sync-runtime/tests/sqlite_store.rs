@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use sync_runtime::protocol::PulledChange;
 use sync_runtime::schema::{SchemaMeta, TableMeta};
 use sync_runtime::store::sqlite::SqliteStore;
-use sync_runtime::store::{Page, Store, StoreError, Transaction, Values};
+use sync_runtime::store::{
+    Page, Refused, RefusedBy, RefusedRow, Store, StoreError, Transaction, Values,
+};
 use tempfile::TempDir;
 
 #[path = "sqlite_store/keys.rs"]
@@ -115,7 +117,9 @@ async fn insert_in(
 ) -> Vec<Values> {
     let rows: Vec<Values> = rows.into_iter().map(object).collect();
     let columns = columns_of(table, &rows[0]);
-    tx.insert(table, &columns, &rows).await.unwrap()
+    let written = tx.insert(table, &columns, &rows).await.unwrap();
+    assert_eq!(written.refused, [], "every row is written");
+    written.inserted
 }
 
 /// The rows with these keys, in a transaction of their own.

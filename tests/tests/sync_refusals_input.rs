@@ -70,18 +70,10 @@ fn check(served: &Served, authorization: &str, before: &Snapshot, case: &Case) {
     let field = |name: &str| error.get(name).filter(|v| !v.is_null());
     assert_eq!(field("table").and_then(Value::as_str), case.table, "{name}: the table: {body}");
     let (key, column) = (field("key"), field("column").and_then(Value::as_str));
-    if case.by_database {
-        // Neither store names the key of a row the database refused (SQLite says it in the
-        // message), and each names the column only where its database's error does: SQLite the
-        // columns of a unique constraint, Postgres none. What is named must be right.
-        assert!(key.is_none() || key == case.key.as_ref(), "{name}: the key: {body}");
-        assert!(column.is_none() || column == case.column, "{name}: the column: {body}");
-    } else {
-        assert_eq!(key, case.key.as_ref(), "{name}: the key: {body}");
-        assert_eq!(column, case.column, "{name}: the column: {body}");
-    }
+    assert_eq!(key, case.key.as_ref(), "{name}: the key: {body}");
+    assert_eq!(column, case.column, "{name}: the column: {body}");
     let message = error["message"].as_str().unwrap_or_default();
-    let column = case.column.filter(|_| !case.by_database).map(|c| format!("`{c}`"));
+    let column = case.column.map(|c| format!("`{c}`"));
     for words in case.says.iter().chain(column.as_ref()) {
         assert!(message.contains(words), "{name}: the message does not say {words:?}: {message}");
     }

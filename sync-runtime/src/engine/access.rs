@@ -12,25 +12,11 @@ use super::validate::{Change, Op};
 use crate::schema::{SchemaMeta, Scope, TableMeta};
 use crate::store::{StoreError, Transaction, Values};
 
-/// The user id as rows store it: a UUID subject in its canonical lower-case form, anything
-/// else as it is.
-pub(crate) fn normalize_user(user: &str) -> String {
-    match uuid::Uuid::try_parse(user) {
-        Ok(id) if user.len() == 36 => id.hyphenated().to_string(),
-        _ => user.to_owned(),
-    }
-}
-
-/// A row's primary key as text, to find rows by key: the key values in key order.
-pub(crate) fn key_text(table: &TableMeta, values: &Values) -> String {
-    let key: Vec<&Value> =
-        table.primary_key.iter().map(|c| values.get(*c).unwrap_or(&Value::Null)).collect();
-    serde_json::to_string(&key).expect("JSON values serialize")
-}
+pub(crate) use crate::store::key_text;
 
 /// Whose a row is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Owner {
+pub(super) enum Owner {
     User(String),
     /// Nobody's: readable by all, writable by none.
     Public,
@@ -76,7 +62,8 @@ pub(crate) async fn authorize<T: Transaction>(
                 .flat_map(|c| parents_of(c))
                 .map(|v| Values::from_iter([(parent_column.to_owned(), v)]))
                 .collect();
-            let owners = owners(tx, schema, parent, keys).await.map_err(Refusal::from)?;
+            let owners =
+                owners(tx, schema, parent, keys, Lock::Write).await.map_err(Refusal::from)?;
             for change in changes {
                 for value in parents_of(change) {
                     let key = Values::from_iter([(parent_column.to_owned(), value)]);
@@ -93,9 +80,11 @@ pub(crate) async fn authorize<T: Transaction>(
     }
 }
 
+/// The owner a row's owner column names, as it is spelled: the user id the token's subject was
+/// checked to be (see `Engine::user`) matches it only when spelled alike.
 fn owner_of(value: Option<&Value>) -> Owner {
     match value {
-        Some(Value::String(s)) => Owner::User(normalize_user(s)),
+        Some(Value::String(s)) => Owner::User(s.clone()),
         _ => Owner::Public,
     }
 }
@@ -126,15 +115,28 @@ fn check(
 type OwnersFuture<'a> =
     Pin<Box<dyn Future<Output = Result<HashMap<String, Owner>, StoreError>> + Send + 'a>>;
 
+/// How [`owners`] locks the rows it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lock {
+    /// Against every write ([`Transaction::rows`]): the rows a write depends on.
+    Write,
+    /// Against deletion only ([`Transaction::referenced`]): rows a change refers to.
+    Reference,
+}
+
 /// The owner of each row of `table` with these keys, by [`key_text`], following `via:` parents.
-fn owners<'a, T: Transaction>(
+pub(super) fn owners<'a, T: Transaction>(
     tx: &'a mut T,
     schema: &'static SchemaMeta,
     table: &'static TableMeta,
     keys: Vec<Values>,
+    lock: Lock,
 ) -> OwnersFuture<'a> {
     Box::pin(async move {
-        let rows = tx.rows(table, &keys).await?;
+        let rows = match lock {
+            Lock::Write => tx.rows(table, &keys).await?,
+            Lock::Reference => tx.referenced(table, &keys).await?,
+        };
         let mut out = HashMap::with_capacity(rows.len());
         match table.scope {
             Scope::Owner | Scope::OwnerOrPublic => {
@@ -153,7 +155,7 @@ fn owners<'a, T: Transaction>(
                     )])
                 };
                 let keys = rows.iter().map(parent_key).collect();
-                let parents = owners(tx, schema, parent, keys).await?;
+                let parents = owners(tx, schema, parent, keys, lock).await?;
                 for row in &rows {
                     let owner = parents.get(&key_text(parent, &parent_key(row))).cloned();
                     out.insert(key_text(table, row), owner.unwrap_or(Owner::Missing));

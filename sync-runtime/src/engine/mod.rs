@@ -14,10 +14,12 @@
 
 mod access;
 mod decide;
+mod references;
 mod refusal;
 #[cfg(test)]
 mod test_schema;
 mod validate;
+mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -25,12 +27,15 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use self::decide::Outcome;
+use self::references::Pending;
 pub use self::refusal::{Invalid, Located, Refusal};
 use self::validate::Change;
+pub use self::verdict::INDEXED_BYTES;
+use self::verdict::Verdict;
 use crate::pokes::{Poke, UserPokes};
-use crate::protocol::{Rejected, Row, SyncRequest, SyncResponse};
-use crate::schema::{SchemaMeta, TableMeta};
-use crate::store::{Horizon, Store, StoreError, Transaction, Values};
+use crate::protocol::{Rejected, SyncRequest, SyncResponse};
+use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
+use crate::store::{Horizon, RefusedRow, Store, StoreError, Transaction, Values};
 
 /// Limits of the engine.
 #[derive(Debug, Clone)]
@@ -99,7 +104,7 @@ impl<S: Store> Engine<S> {
             }
             Some(page_size) => return Err(Refusal::InvalidPageSize { page_size }),
         };
-        let user = access::normalize_user(user);
+        let user = self.user(user)?;
         let changes = validate::changes(self.schema, &user, request.changes)?;
         let client_id = request.client_id.hyphenated().to_string();
         let push = Push {
@@ -127,10 +132,27 @@ impl<S: Store> Engine<S> {
         Ok(self.store.horizon().await?)
     }
 
-    /// The pokes of `user` (the JWT subject) from now on: one after each committed push of the
-    /// user that wrote a row, from any device.
+    /// The user id of the token's subject `sub`, as rows hold it: `sub` itself, checked once.
+    /// When an owner column of the schema is a `uuid`, `sub` must be a UUID spelled as the
+    /// databases write it (lower-case, hyphenated): other spellings of the same UUID would
+    /// compare equal in one store and not in the other, so they are refused, never rewritten.
+    pub fn user(&self, sub: &str) -> Result<String, Refusal> {
+        let uuid_owners = self.schema.tables.iter().any(|t| {
+            matches!(t.scope, Scope::Owner | Scope::OwnerOrPublic)
+                && t.sync.owner.and_then(|o| t.column(o)).is_some_and(|c| c.ty == LogicalType::Uuid)
+        });
+        let canonical =
+            uuid::Uuid::try_parse(sub).is_ok_and(|id| id.hyphenated().to_string() == sub);
+        if uuid_owners && !canonical {
+            return Err(Refusal::InvalidSubject { sub: sub.to_owned() });
+        }
+        Ok(sub.to_owned())
+    }
+
+    /// The pokes of `user` (as [`user`](Self::user) returns it) from now on: one after each
+    /// committed push of the user that wrote a row, from any device.
     pub fn pokes(&self, user: &str) -> UserPokes {
-        UserPokes::new(access::normalize_user(user), self.store.subscribe())
+        UserPokes::new(user.to_owned(), self.store.subscribe())
     }
 }
 
@@ -225,6 +247,9 @@ struct TablePush<'e, 'p, S> {
 /// How often a table's push looks again at rows a concurrent transaction inserted under it.
 const INSERT_ROUNDS: usize = 3;
 
+/// Rows to write in one statement: those of one column set, with the change of each.
+type Batches<'c> = BTreeMap<Vec<&'static str>, (Vec<Values>, Vec<&'c Change>)>;
+
 impl<S: Store> TablePush<'_, '_, S> {
     async fn apply<T: Transaction>(
         &mut self,
@@ -232,6 +257,7 @@ impl<S: Store> TablePush<'_, '_, S> {
         table: &'static TableMeta,
         mut changes: Vec<&Change>,
     ) -> Result<(), Failure> {
+        let schema = self.engine.schema;
         for _ in 0..INSERT_ROUNDS {
             let keys: Vec<Values> = changes.iter().map(|c| c.key.clone()).collect();
             let current: HashMap<String, Values> = tx
@@ -241,49 +267,70 @@ impl<S: Store> TablePush<'_, '_, S> {
                 .map(|row| (access::key_text(table, &row), row))
                 .collect();
             let found = |c: &Change| current.get(&c.key_text);
-            access::authorize(tx, self.engine.schema, self.push.user, table, &changes, &current)
-                .await?;
-            let mut inserts: BTreeMap<Vec<&'static str>, Vec<Values>> = BTreeMap::new();
-            let mut updates: BTreeMap<Vec<&'static str>, Vec<Values>> = BTreeMap::new();
-            let mut inserted_by: HashMap<String, &Change> = HashMap::new();
+            access::authorize(tx, schema, self.push.user, table, &changes, &current).await?;
+            // What last write wins would write, before the checks the database cannot make alike.
+            let mut writes: Vec<(&Change, Values, bool)> = Vec::new();
             let mut deletes: Vec<Values> = Vec::new();
             for &change in &changes {
                 let now = found(change);
                 match decide::decide(change, now, self.push.client_id, self.latest_allowed) {
-                    Outcome::Insert(row) => {
-                        inserted_by.insert(change.key_text.clone(), change);
-                        inserts.entry(columns_of(table, &row)).or_default().push(row);
-                    }
-                    Outcome::Update(row) => {
-                        updates.entry(columns_of(table, &row)).or_default().push(row)
-                    }
+                    Outcome::Insert(row) => writes.push((change, row, true)),
+                    Outcome::Update(row) => writes.push((change, row, false)),
                     Outcome::Delete(key) => deletes.push(key),
                     Outcome::Noop => {}
-                    Outcome::Reject(reason) => self.rejected.push(Rejected {
-                        table: table.name.to_owned(),
-                        key: change.key.clone(),
-                        reason,
-                        message: decide::explain(reason, table),
-                        constraint: None,
-                        kind: None,
-                        column: None,
-                        server_row: now.cloned().map(Row::from_values),
-                    }),
+                    Outcome::Reject(reason) => {
+                        self.reject(change, Verdict::last_write_wins(reason, table), now)
+                    }
+                }
+            }
+            writes.retain(|(change, _, _)| match verdict::too_large(change) {
+                Some(verdict) => {
+                    self.reject(change, verdict, found(change));
+                    false
+                }
+                None => true,
+            });
+            let pending: Vec<Pending> = writes
+                .iter()
+                .map(|(c, row, _)| Pending { key_text: &c.key_text, row, current: found(c) })
+                .collect();
+            let broken =
+                references::unreadable(tx, schema, self.push.user, table, &pending).await?;
+            let mut inserts: Batches = BTreeMap::new();
+            let mut updates: Batches = BTreeMap::new();
+            let mut inserted_by: HashMap<String, &Change> = HashMap::new();
+            for (change, row, insert) in writes {
+                if let Some(fk) = broken.get(&change.key_text) {
+                    self.reject(change, Verdict::foreign_key(table, fk), found(change));
+                    continue;
+                }
+                let batches = if insert { &mut inserts } else { &mut updates };
+                let (rows, owners) = batches.entry(columns_of(table, &row)).or_default();
+                rows.push(row);
+                owners.push(change);
+                if insert {
+                    inserted_by.insert(change.key_text.clone(), change);
                 }
             }
             if !deletes.is_empty() {
                 tx.delete(table, &deletes).await?;
                 self.wrote = true;
             }
-            for (columns, rows) in &updates {
-                tx.update(table, columns, rows).await?;
-                self.wrote = true;
+            for (columns, (rows, owners)) in &updates {
+                let refused = tx.update(table, columns, rows).await?;
+                self.wrote |= refused.len() < rows.len();
+                self.refused(table, rows, owners, &refused, &current);
             }
-            for (columns, rows) in &inserts {
-                for key in tx.insert(table, columns, rows).await? {
-                    inserted_by.remove(&access::key_text(table, &key));
+            for (columns, (rows, owners)) in &inserts {
+                let written = tx.insert(table, columns, rows).await?;
+                for key in &written.inserted {
+                    inserted_by.remove(&access::key_text(table, key));
                     self.wrote = true;
                 }
+                for refused in &written.refused {
+                    inserted_by.remove(&owners[refused.index].key_text);
+                }
+                self.refused(table, rows, owners, &written.refused, &current);
             }
             // What is left was inserted by a concurrent transaction since we looked: look again.
             if inserted_by.is_empty() {
@@ -295,6 +342,27 @@ impl<S: Store> TablePush<'_, '_, S> {
             "rows of table `{}` kept being inserted concurrently",
             table.name
         ))))
+    }
+
+    fn reject(&mut self, change: &Change, verdict: Verdict, server_row: Option<&Values>) {
+        self.rejected.push(verdict.rejected(change, server_row));
+    }
+
+    /// Reject the changes whose `rows` the database refused.
+    fn refused(
+        &mut self,
+        table: &'static TableMeta,
+        rows: &[Values],
+        owners: &[&Change],
+        refused: &[RefusedRow],
+        current: &HashMap<String, Values>,
+    ) {
+        for RefusedRow { index, why } in refused {
+            let change = owners[*index];
+            tracing::debug!(detail = %why.detail, table = table.name, "the database refused a row");
+            let verdict = Verdict::refused(self.engine.schema, table, &rows[*index], why);
+            self.reject(change, verdict, current.get(&change.key_text));
+        }
     }
 }
 

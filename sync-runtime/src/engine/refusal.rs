@@ -114,10 +114,13 @@ pub enum Refusal {
     /// Concurrent writes kept conflicting, however often the transaction ran again.
     #[error("concurrent writes to the same rows kept conflicting; retry the sync")]
     Busy,
-    /// A constraint of the database refused a change, naming the table and column when the
-    /// database's error does.
-    #[error("{}", .0.message)]
-    Constraint(Box<Located>),
+    /// The token's subject is not a user id as the schema's owner columns hold them.
+    #[error(
+        "the token's `sub` claim `{sub}` is not a user id of this server: its owner columns hold \
+         UUIDs, spelled lower-case with hyphens (8-4-4-4-12); have the identity provider issue \
+         that form"
+    )]
+    InvalidSubject { sub: String },
     /// The database cannot be reached; the server reconnects by itself.
     #[error("the server cannot reach its database; retry later")]
     Unavailable,
@@ -146,7 +149,7 @@ impl Refusal {
             Refusal::Forbidden(_) => ErrorCode::Forbidden,
             Refusal::BadCursor(_) => ErrorCode::BadCursor,
             Refusal::Busy => ErrorCode::Busy,
-            Refusal::Constraint(_) => ErrorCode::ConstraintViolation,
+            Refusal::InvalidSubject { .. } => ErrorCode::InvalidClaim,
             Refusal::Unavailable => ErrorCode::DatabaseUnavailable,
             Refusal::Database => ErrorCode::Internal,
         }
@@ -155,9 +158,7 @@ impl Refusal {
     /// Where in the request the problem is, for refusals of changes.
     pub fn location(&self) -> Option<&Located> {
         match self {
-            Refusal::BadChange { at, .. } | Refusal::Forbidden(at) | Refusal::Constraint(at) => {
-                Some(at)
-            }
+            Refusal::BadChange { at, .. } | Refusal::Forbidden(at) => Some(at),
             _ => None,
         }
     }
@@ -168,16 +169,11 @@ impl From<StoreError> for Refusal {
         match error {
             StoreError::BadCursor(_) => Refusal::BadCursor(error.to_string()),
             StoreError::Conflict(_) => Refusal::Busy,
-            StoreError::Constraint { message, table, column, constraint } => {
-                Refusal::Constraint(Box::new(Located {
-                    message: match constraint {
-                        Some(name) => format!("constraint `{name}` refused a change: {message}"),
-                        None => format!("the database refused a change: {message}"),
-                    },
-                    table,
-                    key: None,
-                    column,
-                }))
+            // Stores report refused rows per row; one here is a write the engine did not expect
+            // to fail, and the database's words are not for clients.
+            StoreError::Refused(refused) => {
+                tracing::error!(detail = %refused.detail, "the database refused a row unexpectedly");
+                Refusal::Database
             }
             StoreError::Unavailable(message) => {
                 tracing::warn!(%message, "the database is unavailable");

@@ -17,7 +17,8 @@ use super::error::ApiError;
 use crate::protocol::SyncRequest;
 use crate::store::Store;
 
-/// The user (the JWT subject) of the request's bearer token, recorded in the request's log span.
+/// The user of the request's bearer token (its subject, checked to be a user id of the schema:
+/// see [`Engine::user`](crate::engine::Engine::user)), recorded in the request's log span.
 #[derive(Debug, Clone)]
 pub(super) struct User(pub String);
 
@@ -38,6 +39,7 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for User {
             .await
             .map_err(ApiError::Unauthorized)?;
         tracing::Span::current().record("user", tracing::field::display(&user));
+        let user = state.engine.user(&user).map_err(ApiError::Refused)?;
         Ok(User(user))
     }
 }

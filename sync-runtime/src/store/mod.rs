@@ -28,6 +28,13 @@ pub mod sqlite;
 /// A row, or a primary key, as a JSON object keyed by column name, in wire form.
 pub type Values = Map<String, Value>;
 
+/// A row's primary key as text, to find rows by key: the key values in key order.
+pub(crate) fn key_text(table: &TableMeta, values: &Values) -> String {
+    let key: Vec<&Value> =
+        table.primary_key.iter().map(|c| values.get(*c).unwrap_or(&Value::Null)).collect();
+    serde_json::to_string(&key).expect("JSON values serialize")
+}
+
 /// A database that holds an application's synced tables.
 pub trait Store: Send + Sync + 'static {
     type Tx<'a>: Transaction + 'a
@@ -58,25 +65,37 @@ pub trait Transaction: Send {
         keys: &[Values],
     ) -> impl Future<Output = Result<Vec<Values>, StoreError>> + Send;
 
+    /// The rows of `table` with these primary keys, as [`rows`](Transaction::rows) finds them,
+    /// but only kept from being deleted or re-keyed until the transaction ends (what a foreign
+    /// key check takes), so that rows many users refer to are not locked against each other.
+    fn referenced(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> impl Future<Output = Result<Vec<Values>, StoreError>> + Send;
+
     /// Insert rows whose keys had no row when [`rows`](Transaction::rows) looked. Each row holds
     /// exactly `columns` (which include the primary key); columns left out take their defaults.
     /// A row whose key has been inserted by a concurrent transaction since is skipped, not
     /// overwritten: the result lists the keys actually inserted, and the engine looks again.
+    /// A row the database refuses (a constraint, a value too large for an index) is left out and
+    /// listed with why; the others are written.
     fn insert(
         &mut self,
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> impl Future<Output = Result<Vec<Values>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Overwrite `columns` of rows that exist and that this transaction has locked with
-    /// [`rows`](Transaction::rows). Each row holds exactly `columns`, primary key included.
+    /// [`rows`](Transaction::rows). Each row holds exactly `columns`, primary key included. The
+    /// result lists the rows the database refused, which are left as they were.
     fn update(
         &mut self,
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RefusedRow>, StoreError>> + Send;
 
     /// Delete the rows of `table` with these primary keys, which this transaction has locked
     /// with [`rows`](Transaction::rows): a client's delete of a table with `deletes = "hard"`.
@@ -113,6 +132,46 @@ pub(crate) fn poke_sender() -> broadcast::Sender<Poke> {
     broadcast::Sender::new(POKES_BUFFERED)
 }
 
+/// What an [`insert`](Transaction::insert) did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The keys of the rows inserted.
+    pub inserted: Vec<Values>,
+    /// The rows the database refused.
+    pub refused: Vec<RefusedRow>,
+}
+
+/// A row of a write that the database refused: its index in the rows given, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedRow {
+    pub index: usize,
+    pub why: Refused,
+}
+
+/// Why a database refused a row, as far as it says: the engine names the constraint from the
+/// schema's metadata, so that both stores answer alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub by: RefusedBy,
+    /// The constraint's (or index's) name, when the database reports it (Postgres does).
+    pub constraint: Option<String>,
+    /// The columns, when the database reports them (SQLite's unique and not-null messages).
+    pub columns: Vec<String>,
+    /// What the database said, for the log only.
+    pub detail: String,
+}
+
+/// What refused a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedBy {
+    Unique,
+    ForeignKey,
+    Check,
+    NotNull,
+    /// A value too large for an index entry (Postgres' btree limit).
+    IndexSize,
+}
+
 /// One page of a pull.
 #[derive(Debug)]
 pub struct Page {
@@ -142,14 +201,10 @@ pub enum StoreError {
     /// the whole transaction again is safe.
     #[error("conflict with a concurrent transaction: {0}")]
     Conflict(String),
-    /// The database refused a write (a foreign key, unique or check constraint).
-    #[error("{message}")]
-    Constraint {
-        message: String,
-        table: Option<String>,
-        column: Option<String>,
-        constraint: Option<String>,
-    },
+    /// The database refused a row; stores report it per row ([`RefusedRow`]), so this only
+    /// reaches the engine from a write it did not expect to fail.
+    #[error("the database refused a row: {}", .0.detail)]
+    Refused(Refused),
     /// The database cannot be reached: refused, timed out, the connection lost, the server
     /// shutting down. A later request may succeed; the store reconnects by itself.
     #[error("the database is unavailable: {0}")]

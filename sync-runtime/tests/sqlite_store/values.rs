@@ -145,54 +145,43 @@ async fn inserting_an_existing_key_skips_the_row() {
     assert_eq!(found[0]["name"], "Irish");
 }
 
-/// The error of inserting one row into `table` of the example schema.
-async fn refused(store: &SqliteStore, table_name: &str, row: Value) -> StoreError {
+/// Why the database refused one row inserted into `table` of the example schema.
+async fn refused(store: &SqliteStore, table_name: &str, row: Value) -> Refused {
     let table = table(&generated::SCHEMA, table_name);
     let row = object(row);
     let mut tx = store.begin().await.unwrap();
-    tx.insert(table, &columns_of(table, &row), &[row]).await.unwrap_err()
+    let written = tx.insert(table, &columns_of(table, &row), &[row]).await.unwrap();
+    assert!(written.inserted.is_empty(), "{written:?}");
+    let [RefusedRow { index: 0, why }] = &written.refused[..] else { panic!("{written:?}") };
+    why.clone()
 }
 
 #[tokio::test]
-async fn constraint_violations_name_the_table_and_what_they_can() {
+async fn refused_rows_say_what_refused_them_as_far_as_sqlite_does() {
     let db = Db::new();
     let store = db.tunes();
     let profiles = table(&generated::SCHEMA, "user_profile");
     insert(&store, profiles, vec![json!({ "id": ALICE, "email": "a@example.com" })]).await;
 
-    let error = refused(&store, "tune", json!({ "id": id(1), "user_id": BOB, "title": "x" })).await;
-    let StoreError::Constraint { message, table, column, constraint } = error else {
-        panic!("{error:?}")
-    };
-    assert_eq!(table.as_deref(), Some("tune"));
-    assert!(message.contains("FOREIGN KEY") && message.contains(&id(1)), "{message}");
-    assert_eq!((column, constraint), (None, None));
+    let why = refused(&store, "tune", json!({ "id": id(1), "user_id": BOB, "title": "x" })).await;
+    assert_eq!((why.by, why.constraint, why.columns), (RefusedBy::ForeignKey, None, vec![]));
+    assert!(why.detail.contains("FOREIGN KEY") && why.detail.contains(&id(1)), "{}", why.detail);
 
-    let error =
-        refused(&store, "tune", json!({ "id": id(1), "user_id": ALICE, "title": " " })).await;
-    let StoreError::Constraint { table, constraint, .. } = error else { panic!("{error:?}") };
-    assert_eq!(table.as_deref(), Some("tune"));
-    assert_eq!(constraint.as_deref(), Some("tune_title_not_blank"));
+    let why = refused(&store, "tune", json!({ "id": id(1), "user_id": ALICE, "title": " " })).await;
+    assert_eq!(
+        (why.by, why.constraint.as_deref()),
+        (RefusedBy::Check, Some("tune_title_not_blank"))
+    );
 
-    let error = refused(
-        &store,
-        "tune",
-        json!({ "id": id(1), "user_id": ALICE, "title": "x", "type": "march" }),
-    )
-    .await;
-    let StoreError::Constraint { column, constraint, .. } = error else { panic!("{error:?}") };
-    assert_eq!(column.as_deref(), Some("type"));
-    assert_eq!(constraint.as_deref(), Some("tune_type_check"));
+    let row = json!({ "id": id(1), "user_id": ALICE, "title": "x", "type": "march" });
+    let why = refused(&store, "tune", row).await;
+    assert_eq!((why.by, why.constraint.as_deref()), (RefusedBy::Check, Some("tune_type_check")));
 
-    let error =
-        refused(&store, "user_profile", json!({ "id": BOB, "email": "a@example.com" })).await;
-    let StoreError::Constraint { table, column, .. } = error else { panic!("{error:?}") };
-    assert_eq!(table.as_deref(), Some("user_profile"));
-    assert_eq!(column.as_deref(), Some("email"));
+    let why = refused(&store, "user_profile", json!({ "id": BOB, "email": "a@example.com" })).await;
+    assert_eq!((why.by, why.columns), (RefusedBy::Unique, vec!["email".to_owned()]));
 
-    let error = refused(&store, "genre", json!({ "id": "x", "name": null })).await;
-    let StoreError::Constraint { column, .. } = error else { panic!("{error:?}") };
-    assert_eq!(column.as_deref(), Some("name"));
+    let why = refused(&store, "genre", json!({ "id": "x", "name": null })).await;
+    assert_eq!((why.by, why.columns), (RefusedBy::NotNull, vec!["name".to_owned()]));
 }
 
 #[tokio::test]

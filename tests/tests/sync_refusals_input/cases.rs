@@ -28,10 +28,6 @@ pub struct Case {
     pub column: Option<&'static str>,
     /// Words the message must contain, besides the column's name.
     pub says: Vec<String>,
-    /// Found by a constraint of the database rather than by the engine's validation: the error
-    /// names the key and the column only when the database's own error does, which depends on
-    /// the store (see `check`).
-    pub by_database: bool,
 }
 
 impl Case {
@@ -46,7 +42,6 @@ impl Case {
             key: None,
             column: None,
             says: Vec::new(),
-            by_database: false,
         }
     }
 
@@ -58,14 +53,6 @@ impl Case {
     /// A request pushing the valid change, then `bad`, refused with 400 `code`.
     fn push(name: &'static str, bad: Value, code: &'static str) -> Case {
         Case::request(name, request(None, json!([valid(), bad])), code)
-    }
-
-    /// A request pushing the valid change, then `bad`, which a constraint of the database
-    /// refuses with 409 `constraint_violation` after the valid change was written.
-    fn violates(name: &'static str, bad: Value) -> Case {
-        let mut case = Case::push(name, bad, "constraint_violation").status(StatusCode::CONFLICT);
-        case.by_database = true;
-        case
     }
 
     fn status(mut self, status: StatusCode) -> Case {
@@ -458,29 +445,5 @@ fn change_cases() -> Vec<Case> {
             "duplicate_change",
         )
         .at("tune", key(NEW_TUNE), None),
-        // What only the database checks: the request is refused, and rolled back after the valid
-        // change was written.
-        Case::violates(
-            "a blank title (a check constraint)",
-            edit(tune_of(4), json!({ "title": "  " }), &[]),
-        )
-        .at("tune", key(4), None)
-        .says("tune_title_not_blank"),
-        Case::violates(
-            "a quality out of range (a check constraint)",
-            edit(practice(5), json!({ "quality": 9 }), &[]),
-        )
-        .at("practice_record", key(5), None)
-        .says("practice_record_quality_range"),
-        Case::violates("a reference to a tune that does not exist", note_on(&id(999))).at(
-            "note",
-            key(300),
-            Some("tune_id"),
-        ),
-        Case::violates(
-            "a duplicate of a unique label",
-            tag(&id(301), &me(), &id(TUNE), "fast", &at(50)),
-        )
-        .at("tag", key(301), Some("user_id, tune_id, label")),
     ]
 }

@@ -18,6 +18,7 @@ mod listen;
 mod pool;
 mod pull;
 mod sql;
+mod verdict;
 
 use deadpool_postgres::Object;
 use tokio::sync::broadcast;
@@ -26,8 +27,10 @@ use tokio_postgres::types::{Json, Type};
 
 use self::listen::Listener;
 use self::pool::{Pool, Target};
-use self::sql::PgTable;
-use super::{Horizon, Page, Store, StoreError, Transaction, Values};
+use self::sql::{Lock, PgTable};
+use super::{
+    Horizon, Page, Refused, RefusedBy, RefusedRow, Store, StoreError, Transaction, Values, Written,
+};
 use crate::pokes::Poke;
 use crate::schema::{ColumnMeta, SchemaMeta, TableMeta};
 
@@ -247,7 +250,19 @@ impl Transaction for PgTx<'_> {
             return Ok(Vec::new());
         }
         let table = self.store.table(table)?;
-        self.with_rows(&table.select_for_update(), keys, &table.columns).await
+        self.with_rows(&table.select_locked(Lock::NoKeyUpdate), keys, &table.columns).await
+    }
+
+    async fn referenced(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> Result<Vec<Values>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let table = self.store.table(table)?;
+        self.with_rows(&table.select_locked(Lock::KeyShare), keys, &table.columns).await
     }
 
     async fn insert(
@@ -255,9 +270,9 @@ impl Transaction for PgTx<'_> {
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> Result<Vec<Values>, StoreError> {
+    ) -> Result<Written, StoreError> {
         let table = self.store.table(table)?;
-        self.with_rows(&table.insert(columns), rows, &table.key).await
+        verdict::insert(self, table, columns, rows).await
     }
 
     async fn update(
@@ -265,13 +280,9 @@ impl Transaction for PgTx<'_> {
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> Result<(), StoreError> {
-        let Some(sql) = self.store.table(table)?.update(columns) else { return Ok(()) };
-        self.client()
-            .execute_typed(&sql, &[(&Json(rows), Type::JSON)])
-            .await
-            .map_err(store_error)?;
-        Ok(())
+    ) -> Result<Vec<RefusedRow>, StoreError> {
+        let Some(sql) = self.store.table(table)?.update(columns) else { return Ok(Vec::new()) };
+        verdict::update(self, &sql, rows).await
     }
 
     async fn delete(
@@ -326,8 +337,8 @@ fn parse_object(text: &str) -> Result<Values, StoreError> {
         .map_err(|e| StoreError::Database(format!("a row did not encode as a JSON object: {e}")))
 }
 
-/// A driver error as a [`StoreError`]: conflicts are worth a retry, constraint violations name
-/// what refused the change.
+/// A driver error as a [`StoreError`]: conflicts are worth a retry, a refused row says what
+/// refused it (the engine words it; the detail is for the log).
 fn store_error(error: tokio_postgres::Error) -> StoreError {
     if let Some(unavailable) = pool::unavailable(&error) {
         return unavailable;
@@ -336,22 +347,24 @@ fn store_error(error: tokio_postgres::Error) -> StoreError {
         return StoreError::Database(format!("Postgres: {error}"));
     };
     let code = db.code();
-    if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
-        StoreError::Conflict(db.message().to_owned())
-    } else if code.code().starts_with("23") {
-        // The detail of a unique or foreign key violation names the key; that of a check or
-        // not-null violation lists the whole failing row, bookkeeping included: not for clients.
-        let detail = db.detail().filter(|_| {
-            *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::FOREIGN_KEY_VIOLATION
-        });
-        StoreError::Constraint {
-            message: detail
-                .map_or_else(|| db.message().to_owned(), |d| format!("{}: {d}", db.message())),
-            table: db.table().map(str::to_owned),
-            column: db.column().map(str::to_owned),
-            constraint: db.constraint().map(str::to_owned),
+    let by = match code {
+        c if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
+            return StoreError::Conflict(db.message().to_owned());
         }
-    } else {
-        StoreError::Database(format!("Postgres: {} ({})", db.message(), code.code()))
-    }
+        c if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::EXCLUSION_VIOLATION => {
+            RefusedBy::Unique
+        }
+        c if *c == SqlState::FOREIGN_KEY_VIOLATION => RefusedBy::ForeignKey,
+        c if *c == SqlState::CHECK_VIOLATION => RefusedBy::Check,
+        c if *c == SqlState::NOT_NULL_VIOLATION => RefusedBy::NotNull,
+        // An index row over the btree limit (a value too large to index).
+        c if *c == SqlState::PROGRAM_LIMIT_EXCEEDED => RefusedBy::IndexSize,
+        _ => return StoreError::Database(format!("Postgres: {} ({})", db.message(), code.code())),
+    };
+    StoreError::Refused(Refused {
+        by,
+        constraint: db.constraint().map(str::to_owned),
+        columns: db.column().map(str::to_owned).into_iter().collect(),
+        detail: format!("Postgres: {} ({})", db.message(), code.code()),
+    })
 }

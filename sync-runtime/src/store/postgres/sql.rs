@@ -11,6 +11,22 @@
 use super::encode::select_item;
 use crate::schema::{ColumnMeta, LogicalType, SchemaMeta, Scope, StoredAs, TableMeta};
 
+/// How [`PgTable::select_locked`] locks the rows it reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Lock {
+    NoKeyUpdate,
+    KeyShare,
+}
+
+/// Which conflicting rows [`PgTable::insert`] skips.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Skip {
+    /// Rows whose primary key exists.
+    KeyConflict,
+    /// Rows that conflict with any unique key or index.
+    AnyConflict,
+}
+
 /// A synced table as the Postgres store sees it.
 #[derive(Debug)]
 pub(super) struct PgTable {
@@ -116,32 +132,41 @@ impl PgTable {
         cols.join(", ")
     }
 
-    /// The rows with the keys of `$1` (a JSON array of key objects), locked.
-    pub fn select_for_update(&self) -> String {
+    /// The rows with the keys of `$1` (a JSON array of key objects), locked against writes
+    /// (`NO KEY UPDATE`) or only against deletion and key changes (`KEY SHARE`).
+    pub fn select_locked(&self, lock: Lock) -> String {
         format!(
             "SELECT {row} FROM {table} AS t WHERE ({tk}) IN (SELECT {rk} FROM {rs}) \
-             ORDER BY {tk} FOR NO KEY UPDATE OF t",
+             ORDER BY {tk} FOR {lock} OF t",
             row = self.select_row,
             table = self.name(),
             tk = self.key_columns("t"),
             rk = self.stored_values(self.meta.primary_key),
             rs = self.recordset(self.meta.primary_key),
+            lock = match lock {
+                Lock::NoKeyUpdate => "NO KEY UPDATE",
+                Lock::KeyShare => "KEY SHARE",
+            },
         )
     }
 
-    /// Insert the rows of `$1` with exactly `columns`, skipping keys that exist; returns the
-    /// inserted keys ([`Self::select_key`]).
-    pub fn insert(&self, columns: &[&str]) -> String {
+    /// Insert the rows of `$1` with exactly `columns`, skipping rows whose key exists, or with
+    /// [`Skip::AnyConflict`] rows that conflict with any unique key; returns the inserted keys
+    /// ([`Self::select_key`]).
+    pub fn insert(&self, columns: &[&str], skip: Skip) -> String {
         let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
         let pk: Vec<String> = self.meta.primary_key.iter().map(|c| quote(c)).collect();
         format!(
             "INSERT INTO {table} AS t ({cols}) SELECT {values} FROM {rs} \
-             ON CONFLICT ({pk}) DO NOTHING RETURNING {key}",
+             ON CONFLICT {target}DO NOTHING RETURNING {key}",
             table = self.name(),
             cols = cols.join(", "),
             values = self.stored_values(columns),
             rs = self.recordset(columns),
-            pk = pk.join(", "),
+            target = match skip {
+                Skip::KeyConflict => format!("({}) ", pk.join(", ")),
+                Skip::AnyConflict => String::new(),
+            },
             key = self.select_key,
         )
     }

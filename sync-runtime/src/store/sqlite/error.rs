@@ -1,9 +1,9 @@
-//! SQLite's errors as [`StoreError`]s that say what was being done and where.
+//! SQLite's errors as [`StoreError`]s that say what was being done and where, and the rows a
+//! constraint refused as [`Refused`], by SQLite's extended result codes.
 
-use rusqlite::ErrorCode;
+use rusqlite::{ErrorCode, ffi};
 
-use crate::schema::TableMeta;
-use crate::store::StoreError;
+use crate::store::{Refused, RefusedBy, StoreError};
 
 /// An error of any statement: `doing` says what, such as "reading `tune`".
 pub(super) fn sqlite(doing: &str, error: rusqlite::Error) -> StoreError {
@@ -16,55 +16,42 @@ pub(super) fn sqlite(doing: &str, error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// An error of a write to `table`: a refused constraint names the table, and the column or the
-/// constraint when SQLite's message does.
-pub(super) fn write(table: &TableMeta, doing: &str, error: rusqlite::Error) -> StoreError {
-    if error.sqlite_error_code() != Some(ErrorCode::ConstraintViolation) {
-        return sqlite(doing, error);
-    }
-    let reason = match &error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        other => other.to_string(),
+/// An error of a write of one row: a refused constraint as [`Refused`], anything else as
+/// [`sqlite`]'s error. SQLite undoes the failed statement alone, so the transaction goes on.
+pub(super) fn write(doing: &str, error: rusqlite::Error) -> Result<Refused, StoreError> {
+    let (code, message) = match &error {
+        rusqlite::Error::SqliteFailure(e, message) => (e.extended_code, message.clone()),
+        _ => return Err(sqlite(doing, error)),
     };
-    let (column, constraint) = blame(table, &reason);
-    StoreError::Constraint {
-        message: format!("{doing}: {reason}"),
-        table: Some(table.name.to_owned()),
-        column,
-        constraint,
-    }
+    let message = message.unwrap_or_else(|| error.to_string());
+    let by = match code {
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => RefusedBy::Unique,
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => RefusedBy::ForeignKey,
+        ffi::SQLITE_CONSTRAINT_CHECK => RefusedBy::Check,
+        ffi::SQLITE_CONSTRAINT_NOTNULL => RefusedBy::NotNull,
+        _ => return Err(sqlite(doing, error)),
+    };
+    let (columns, constraint) = blame(&message);
+    Ok(Refused { by, constraint, columns, detail: format!("{doing}: {message}") })
 }
 
-/// The column and the constraint a constraint message of SQLite names.
-fn blame(table: &TableMeta, reason: &str) -> (Option<String>, Option<String>) {
-    // `UNIQUE constraint failed: t.a, t.b` and `NOT NULL constraint failed: t.a`.
+/// The columns and the constraint a constraint message of SQLite names: `UNIQUE constraint
+/// failed: t.a, t.b`, `NOT NULL constraint failed: t.a`, `CHECK constraint failed: name`;
+/// `FOREIGN KEY constraint failed` names nothing.
+fn blame(message: &str) -> (Vec<String>, Option<String>) {
     let columns = |list: &str| {
-        let names: Vec<&str> =
-            list.split(", ").map(|c| c.rsplit_once('.').map_or(c, |(_, name)| name)).collect();
-        Some(names.join(", "))
+        list.split(", ")
+            .map(|c| c.rsplit_once('.').map_or(c, |(_, name)| name).to_owned())
+            .collect()
     };
-    if let Some(list) = reason.strip_prefix("UNIQUE constraint failed: ") {
-        return (columns(list), None);
-    }
-    if let Some(list) = reason.strip_prefix("NOT NULL constraint failed: ") {
-        return (columns(list), None);
-    }
-    // `CHECK constraint failed: name`; the generator names a column's own check
-    // `<table>_<column>_check`.
-    if let Some(name) = reason.strip_prefix("CHECK constraint failed: ") {
-        let column = table
-            .columns
-            .iter()
-            .find(|c| name == format!("{}_{}_check", table.name, c.name))
-            .map(|c| c.name.to_owned());
-        return (column, Some(name.to_owned()));
-    }
-    // A STRICT table: `cannot store TEXT value in INTEGER column t.a`.
-    if let Some((_, column)) =
-        reason.strip_prefix("cannot store ").and_then(|rest| rest.rsplit_once(" column "))
+    if let Some(list) = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .or_else(|| message.strip_prefix("NOT NULL constraint failed: "))
     {
-        return (columns(column), None);
+        return (columns(list), None);
     }
-    // `FOREIGN KEY constraint failed` names nothing.
-    (None, None)
+    match message.strip_prefix("CHECK constraint failed: ") {
+        Some(name) => (Vec::new(), Some(name.to_owned())),
+        None => (Vec::new(), None),
+    }
 }

@@ -10,7 +10,7 @@ use super::error::{sqlite, write};
 use super::pull;
 use crate::pokes::Poke;
 use crate::schema::TableMeta;
-use crate::store::{Page, StoreError, Transaction, Values};
+use crate::store::{Page, RefusedRow, StoreError, Transaction, Values, Written};
 
 /// A transaction of [`SqliteStore`]. Dropping it without [`commit`](Transaction::commit) rolls
 /// back.
@@ -62,32 +62,35 @@ impl<'a> SqliteTx<'a> {
         Ok(found)
     }
 
+    /// Insert `rows` one statement each: SQLite undoes a refused statement alone, so each row
+    /// gets its own verdict without a savepoint.
     fn insert_now(
         &self,
         table: &TableMeta,
         columns: &[&str],
         rows: &[Values],
-    ) -> Result<Vec<Values>, StoreError> {
+    ) -> Result<Written, StoreError> {
         let plan = self.store.plan(table)?;
         let sql = plan.insert_sql(columns)?;
         let mut statement = self
             .conn
             .prepare_cached(&sql)
             .map_err(|e| sqlite(&format!("inserting into `{}`", table.name), e))?;
-        let mut inserted = Vec::new();
-        for row in rows {
+        let mut written = Written::default();
+        for (index, row) in rows.iter().enumerate() {
             let params = plan.params(columns, row)?;
             let key = plan.key_of(row);
-            let changed = statement.execute(params_from_iter(params.iter())).map_err(|e| {
-                let doing =
-                    format!("inserting into `{}` the row with key {}", table.name, json(&key));
-                write(table, &doing, e)
-            })?;
-            if changed == 1 {
-                inserted.push(key);
+            match statement.execute(params_from_iter(params.iter())) {
+                Ok(1) => written.inserted.push(key),
+                Ok(_) => {}
+                Err(e) => {
+                    let doing =
+                        format!("inserting into `{}` the row with key {}", table.name, json(&key));
+                    written.refused.push(RefusedRow { index, why: write(&doing, e)? });
+                }
             }
         }
-        Ok(inserted)
+        Ok(written)
     }
 
     fn update_now(
@@ -95,25 +98,27 @@ impl<'a> SqliteTx<'a> {
         table: &TableMeta,
         columns: &[&str],
         rows: &[Values],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<RefusedRow>, StoreError> {
         let plan = self.store.plan(table)?;
-        let Some((sql, order)) = plan.update_sql(columns)? else { return Ok(()) };
+        let Some((sql, order)) = plan.update_sql(columns)? else { return Ok(Vec::new()) };
         let mut statement = self
             .conn
             .prepare_cached(&sql)
             .map_err(|e| sqlite(&format!("updating `{}`", table.name), e))?;
-        for row in rows {
+        let mut refused = Vec::new();
+        for (index, row) in rows.iter().enumerate() {
             let params = plan.params(&order, row)?;
             let key = plan.key_of(row);
             let doing = || format!("updating in `{}` the row with key {}", table.name, json(&key));
-            let changed = statement
-                .execute(params_from_iter(params.iter()))
-                .map_err(|e| write(table, &doing(), e))?;
-            if changed != 1 {
-                return Err(StoreError::Database(format!("{}: there is no such row", doing())));
+            match statement.execute(params_from_iter(params.iter())) {
+                Ok(1) => {}
+                Ok(_) => {
+                    return Err(StoreError::Database(format!("{}: there is no such row", doing())));
+                }
+                Err(e) => refused.push(RefusedRow { index, why: write(&doing(), e)? }),
             }
         }
-        Ok(())
+        Ok(refused)
     }
 }
 
@@ -127,12 +132,20 @@ impl Transaction for SqliteTx<'_> {
         self.rows_now(table, keys)
     }
 
+    async fn referenced(
+        &mut self,
+        table: &'static TableMeta,
+        keys: &[Values],
+    ) -> Result<Vec<Values>, StoreError> {
+        self.rows_now(table, keys)
+    }
+
     async fn insert(
         &mut self,
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> Result<Vec<Values>, StoreError> {
+    ) -> Result<Written, StoreError> {
         self.insert_now(table, columns, rows)
     }
 
@@ -141,7 +154,7 @@ impl Transaction for SqliteTx<'_> {
         table: &'static TableMeta,
         columns: &[&'static str],
         rows: &[Values],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<RefusedRow>, StoreError> {
         self.update_now(table, columns, rows)
     }
 

@@ -3,7 +3,10 @@
 //! offline at the same time; either way it goes on syncing, the losing change waits in its
 //! quarantine with the constraint's name, and every device ends where the server is.
 
+use std::sync::Arc;
+
 use integration_tests::client::{TestClient, assert_converged, sync};
+use integration_tests::proxy::Proxy;
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
 use serde_json::json;
@@ -13,6 +16,7 @@ use sync_runtime::protocol::{ConstraintKind, RejectReason};
 integration_tests::for_each_store!(
     a_name_freed_by_a_delete_can_be_taken_again,
     two_devices_taking_one_name_offline_both_go_on_syncing,
+    a_pulled_row_taking_a_name_of_a_write_in_flight_quarantines_the_write,
 );
 
 /// Two devices of user 1, both holding the user's profile.
@@ -94,5 +98,43 @@ fn two_devices_taking_one_name_offline_both_go_on_syncing<S: TestStore>() {
     assert_eq!(renamed["name"], "session (B)");
     sync(&served, &a);
     assert_converged(&served, &[&a, &b]);
+    served.stop();
+}
+
+/// B names a list while its sync is in flight, as A's list of that name reaches the server: the
+/// pulled row cannot be stored beside B's pending one, which the server would refuse anyway, so
+/// B's goes to the quarantine and the sync ends well.
+fn a_pulled_row_taking_a_name_of_a_write_in_flight_quarantines_the_write<S: TestStore>() {
+    let served = Served::start::<S>(Options::default());
+    let proxy = served.block_on(Proxy::start(&served.server.url("")));
+    let me = user(1);
+    let (a, b) = (TestClient::open(&proxy.url(), &me), TestClient::open(&proxy.url(), &me));
+    a.execute(&format!(
+        "INSERT INTO user_profile (id, last_modified_at) VALUES ('{me}', '{}')",
+        at(1)
+    ));
+    sync(&served, &a);
+    sync(&served, &b);
+    a.execute(&repertoire(&a, 1, "session", &at(2)));
+    sync(&served, &a);
+
+    let mut hold = proxy.hold_next();
+    let client = Arc::clone(&b.client);
+    let runtime = served.block_on(async { tokio::runtime::Handle::current() });
+    let in_flight = runtime.spawn(async move { client.sync_once().await });
+    served.block_on(hold.answered());
+    b.execute(&repertoire(&b, 2, "session", &at(3)));
+    hold.deliver();
+    let report = served.block_on(in_flight).expect("the sync ends").expect("the sync succeeds");
+    assert_eq!(report.applied.quarantined, 1, "{report:?}");
+    let quarantine = b.client.quarantine().expect("read the quarantine");
+    let [kept] = quarantine.as_slice() else { panic!("one quarantined change: {quarantine:?}") };
+    assert_eq!(kept.key, json!({ "id": id(2) }).as_object().cloned().unwrap());
+    assert_eq!(kept.kind, Some(ConstraintKind::Unique));
+    assert_eq!(kept.constraint.as_deref(), Some("repertoire_user_id_name_key"));
+    assert_eq!(kept.local_row.as_ref().map(|r| r["name"].clone()), Some(json!("session")));
+    assert_eq!(b.outbox_len(), 0, "the quarantined write left the outbox");
+    assert_converged(&served, &[&a, &b]);
+    drop(proxy);
     served.stop();
 }

@@ -102,11 +102,16 @@ fn apply_in_transaction(
     for rejected in response.rejected.into_iter().filter(|r| r.reason != RejectReason::ClockSkew) {
         let plan = applier.plan(&rejected.table)?;
         if quarantine::is_final(rejected.reason) {
-            let key_json = plan.key_json(&tx, &plan.stored_key(&rejected.key)?)?;
-            let entry = sent.iter().find(|e| e.table == rejected.table && e.key_json == key_json);
-            if !quarantine::record(&tx, plan, &key_json, entry, &rejected)? {
+            let key = plan.stored_key(&rejected.key)?;
+            // A newer local write of the row supersedes the refused one: it is pushed next.
+            if plan.pending(&tx, &key)?.is_some() {
                 continue;
             }
+            let key_json = plan.key_json(&tx, &key)?;
+            let deleted = sent.iter().any(|e| {
+                e.table == rejected.table && e.key_json == key_json && e.deleted_at.is_some()
+            });
+            quarantine::keep(&tx, plan, &key_json, deleted, &rejected)?;
             applied.quarantined += 1;
         }
         match rejected.server_row {
@@ -171,7 +176,7 @@ impl Applier<'_> {
             plan.delete(self.conn, &key)?;
             applied.deleted += 1;
         } else {
-            plan.upsert(self.conn, row)?;
+            applied.quarantined += quarantine::store(self.conn, plan, row)?;
             applied.stored += 1;
         }
         Ok(())

@@ -163,15 +163,68 @@ impl TablePlan {
     /// Insert `row` (wire form) or overwrite the row with its key. A column the row leaves out
     /// is stored as NULL.
     pub fn upsert(&self, conn: &Connection, row: &Key) -> Result<(), ClientError> {
+        self.try_upsert(conn, row)?
+            .map_err(db(&format!("storing a pulled row of `{}`", self.meta.name)))
+    }
+
+    /// [`upsert`](Self::upsert), with SQLite's refusal (a unique key another row holds) left
+    /// to the caller.
+    pub fn try_upsert(
+        &self,
+        conn: &Connection,
+        row: &Key,
+    ) -> Result<rusqlite::Result<()>, ClientError> {
         let mut values = Vec::with_capacity(self.columns.len());
         for (column, storage) in &self.columns {
             values.push(stored(self.meta, column.name, *storage, row.get(column.name))?);
         }
         let mut statement = conn.prepare_cached(&self.upsert).map_err(db("preparing an upsert"))?;
+        Ok(statement.execute(params_from_iter(values)).map(drop))
+    }
+
+    /// The outbox keys of the live rows other than `row` that hold `row`'s values in `columns`.
+    pub fn holders(
+        &self,
+        conn: &Connection,
+        columns: &[&str],
+        row: &Key,
+    ) -> Result<Vec<String>, ClientError> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        for name in columns {
+            let (column, storage) = self.column(name)?;
+            values.push(stored(self.meta, column.name, storage, row.get(column.name))?);
+            conditions.push(format!("{} IS ?{}", ident(name), values.len()));
+        }
+        let mut same_key = Vec::new();
+        for (name, storage) in &self.key {
+            values.push(stored(self.meta, name, *storage, row.get(*name))?);
+            same_key.push(format!("{} IS ?{}", ident(name), values.len()));
+        }
+        if let Some(deleted) = self.meta.sync.deleted {
+            conditions.push(format!("{} = 0", ident(deleted)));
+        }
+        let key_object: Vec<String> =
+            self.key.iter().map(|(k, _)| format!("{}, {}", literal(k), ident(k))).collect();
+        let sql = format!(
+            "SELECT json_object({}) FROM {} WHERE {} AND NOT ({})",
+            key_object.join(", "),
+            ident(self.meta.name),
+            conditions.join(" AND "),
+            same_key.join(" AND ")
+        );
+        let mut statement = conn.prepare(&sql).map_err(db("looking for a unique value"))?;
         statement
-            .execute(params_from_iter(values))
-            .map_err(db(&format!("storing a pulled row of `{}`", self.meta.name)))?;
-        Ok(())
+            .query_map(params_from_iter(values), |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(db(&format!("looking for a unique value in `{}`", self.meta.name)))
+    }
+
+    fn column(&self, name: &str) -> Result<(&'static ColumnMeta, Storage), ClientError> {
+        let found = self.columns.iter().find(|(c, _)| c.name == name);
+        found.map(|(c, s)| (*c, *s)).ok_or_else(|| {
+            ClientError::Database(format!("`{}` has no column `{name}`", self.meta.name))
+        })
     }
 
     /// Delete the row with the stored key `key`.

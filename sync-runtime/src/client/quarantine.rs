@@ -12,7 +12,7 @@ use chrono::{SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
-use super::local::{Entry, TablePlan, db};
+use super::local::{TablePlan, db};
 use super::{Client, ClientError};
 use crate::protocol::{ConstraintKind, Key, RejectReason, Rejected};
 
@@ -56,20 +56,15 @@ pub(super) fn is_final(reason: RejectReason) -> bool {
     matches!(reason, RejectReason::Constraint | RejectReason::TooLarge)
 }
 
-/// Quarantine the change `rejected` refused, whose outbox key is `key_json`, as the entry `sent`
-/// pushed it; the local row is still the device's. False when a newer local write of the row is
-/// pending: that write supersedes the refused one and is pushed next, so nothing is kept.
-pub(super) fn record(
+/// Quarantine the change `rejected` refused, of the row whose outbox key is `key_json`: a delete
+/// when `deleted`, else the local row as it still is.
+pub(super) fn keep(
     conn: &Connection,
     plan: &TablePlan,
     key_json: &str,
-    sent: Option<&Entry>,
+    deleted: bool,
     rejected: &Rejected,
-) -> Result<bool, ClientError> {
-    if plan.pending(conn, &plan.stored_key(&rejected.key)?)?.is_some() {
-        return Ok(false);
-    }
-    let deleted = sent.is_some_and(|entry| entry.deleted_at.is_some());
+) -> Result<(), ClientError> {
     let (op, local_row) = if deleted {
         ("delete", None)
     } else {
@@ -94,7 +89,58 @@ pub(super) fn record(
         ],
     )
     .map_err(db("quarantining a refused change"))?;
-    Ok(true)
+    Ok(())
+}
+
+/// Store the pulled `row`. A unique key that refuses it is held by a local row the server does
+/// not have in that state: a pending local write, which the server would refuse, goes to the
+/// quarantine (and leaves the outbox and the table); a row without one is a stale copy, which a
+/// later page brings back as the server has it. Returns how many rows were quarantined.
+pub(super) fn store(conn: &Connection, plan: &TablePlan, row: &Key) -> Result<usize, ClientError> {
+    let refused = match plan.try_upsert(conn, row)? {
+        Ok(()) => return Ok(0),
+        Err(e) if is_unique(&e) => e,
+        Err(e) => return Err(db(&format!("storing a pulled row of `{}`", plan.meta.name))(e)),
+    };
+    let mut quarantined = 0;
+    for unique in plan.meta.constraints.unique {
+        for key_json in plan.holders(conn, unique.columns, row)? {
+            let key = plan.wire_key(&key_json)?;
+            if plan.pending(conn, &plan.stored_key(&key)?)?.is_some() {
+                let columns = unique.columns.join(", ");
+                let verdict = Rejected {
+                    table: plan.meta.name.to_owned(),
+                    key,
+                    reason: RejectReason::Constraint,
+                    message: format!(
+                        "`{}` already has a row with these values of ({columns}) on the server; \
+                         this device's row was not pushed",
+                        plan.meta.name
+                    ),
+                    constraint: Some(unique.name.to_owned()),
+                    kind: Some(ConstraintKind::Unique),
+                    column: (unique.columns.len() == 1).then(|| unique.columns[0].to_owned()),
+                    server_row: None,
+                };
+                keep(conn, plan, &key_json, false, &verdict)?;
+                conn.execute(
+                    "DELETE FROM _sync_outbox WHERE table_name = ?1 AND key = ?2",
+                    (plan.meta.name, &key_json),
+                )
+                .map_err(db("dropping a quarantined outbox entry"))?;
+                quarantined += 1;
+            }
+            plan.delete(conn, &plan.stored_key(&plan.wire_key(&key_json)?)?)?;
+        }
+    }
+    plan.try_upsert(conn, row)?
+        .map_err(|_| db(&format!("storing a pulled row of `{}`", plan.meta.name))(refused))?;
+    Ok(quarantined)
+}
+
+fn is_unique(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, _)
+        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 impl Client {

@@ -143,6 +143,7 @@ mod tests {
             ],
             "cursor": "c", "has_more": false, "server_time": "2026-11-24T10:00:00.000Z",
             "rejected": [ { "table": "tune", "key": { "id": "a" }, "reason": "clock_skew",
+                            "message": "this change of `tune` is dated too far in the future",
                             "server_row": null } ]
         });
         let parsed: SyncResponse = serde_json::from_value(response.clone()).unwrap();

@@ -4,7 +4,7 @@
 
 use integration_tests::sync::*;
 use serde_json::{Value, json};
-use sync_runtime::protocol::ErrorCode;
+use sync_runtime::protocol::{ConstraintKind, ErrorCode};
 
 integration_tests::for_each_store!(
     a_spoofed_owner_is_refused,
@@ -80,6 +80,21 @@ impl<S: TestStore> World<S> {
         }
         assert_eq!(self.server.snapshot(), before, "the refused request {change} wrote something");
     }
+
+    /// Send `change` as the intruder and check that it alone is rejected as a reference to a
+    /// parent that does not exist or that the intruder may not read, and that nothing was
+    /// written: the same answer whichever it is, so it tells nothing of the victim's rows.
+    fn rejected_as_missing_parent(&self, change: Value, constraint: &str) {
+        let before = self.server.snapshot();
+        let response = self.server.push(&self.b, vec![change.clone()]);
+        let [rejected] = response.rejected.as_slice() else {
+            panic!("{change}: one rejection: {response:?}")
+        };
+        assert_eq!(rejected.kind, Some(ConstraintKind::ForeignKey), "{change}: {rejected:?}");
+        assert_eq!(rejected.constraint.as_deref(), Some(constraint), "{change}");
+        assert_eq!(rejected.server_row.as_ref().map(|_| ()), None, "{change}");
+        assert_eq!(self.server.snapshot(), before, "the rejected {change} wrote something");
+    }
 }
 
 fn a_spoofed_owner_is_refused<S: TestStore>() {
@@ -103,8 +118,11 @@ fn another_users_row_cannot_be_updated_or_deleted<S: TestStore>() {
 
 fn a_via_child_cannot_be_put_under_another_users_parent<S: TestStore>() {
     let w = world::<S>();
-    // A new child under the victim's repertoire, even of the intruder's own tune.
-    w.refused(repertoire_tune(&id(RA), &id(TB), &at(1)));
+    // A new child under the victim's repertoire, even of the intruder's own tune, is rejected
+    // alone, exactly as one under a parent that does not exist.
+    let fkey = "repertoire_tune_repertoire_id_fkey";
+    w.rejected_as_missing_parent(repertoire_tune(&id(RA), &id(TB), &at(1)), fkey);
+    w.rejected_as_missing_parent(repertoire_tune(&id(99), &id(TB), &at(1)), fkey);
     // An update and a delete of the victim's child.
     w.refused(repertoire_tune(&id(RA), &id(TA), &at(1)));
     w.refused(delete(
@@ -112,8 +130,6 @@ fn a_via_child_cannot_be_put_under_another_users_parent<S: TestStore>() {
         json!({ "repertoire_id": id(RA), "tune_id": id(TA) }),
         &at(1),
     ));
-    // A child under a parent that does not exist.
-    w.refused(repertoire_tune(&id(99), &id(TB), &at(1)));
 }
 
 /// A `via:` table whose parent column is not part of its key, so a child can move between
@@ -167,11 +183,18 @@ fn a_via_child_cannot_be_moved_across_users<S: TestStore>() {
     assert!(response.rejected.is_empty(), "{:?}", response.rejected);
 
     let before = server.snapshot();
-    for change in [item(20, 1, 2), item(10, 2, 2)] {
-        let refusal = server.try_push(&b, vec![change.clone()]).expect_err("a move across users");
-        assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}");
-        assert_eq!(server.snapshot(), before, "the refused move {change} wrote something");
-    }
+    // B's own item under A's folder: that change is rejected as a reference to a folder B may
+    // not read, and B keeps its row as the server has it.
+    let response = server.push(&b, vec![item(20, 1, 2)]);
+    let [rejected] = response.rejected.as_slice() else { panic!("one rejection: {response:?}") };
+    assert_eq!(rejected.constraint.as_deref(), Some("item_folder_id_fkey"), "{rejected:?}");
+    let kept = serde_json::to_value(&rejected.server_row).expect("a row");
+    assert_eq!(kept["folder_id"], json!(id(3)), "B's item stays in its folder: {rejected:?}");
+    // A's item, moved under B's folder: an update of another user's row refuses the request.
+    let change = item(10, 2, 2);
+    let refusal = server.try_push(&b, vec![change.clone()]).expect_err("a move across users");
+    assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}");
+    assert_eq!(server.snapshot(), before, "the refused moves wrote something");
 }
 
 fn public_rows_are_read_only<S: TestStore>() {

@@ -49,26 +49,34 @@ pub(crate) async fn authorize<T: Transaction>(
             let parent = schema.table(parent_table).expect("via parents are tables of the schema");
             let parent_column = parent.primary_key[0];
             // The parent the change names, and the parent the row has now: both must be the user's.
+            // A named parent that does not exist or that the user may not read is the reference
+            // check's to reject, for that change alone and alike (references.rs); here it only
+            // must not be a row the user may read but not write under (a public one).
             let parents_of = |change: &Change| {
                 let named = match &change.op {
                     Op::Upsert(row) => row.get(column),
                     Op::Delete => None,
                 };
                 let now = row_of(change).and_then(|r| r.get(column));
-                [named, now].into_iter().flatten().cloned().collect::<Vec<Value>>()
+                let named = named.filter(|named| Some(*named) != now).map(|v| (v, true));
+                let now = now.map(|v| (v, false));
+                [named, now].into_iter().flatten().map(|(v, n)| (v.clone(), n)).collect::<Vec<_>>()
             };
             let keys: Vec<Values> = changes
                 .iter()
                 .flat_map(|c| parents_of(c))
-                .map(|v| Values::from_iter([(parent_column.to_owned(), v)]))
+                .map(|(v, _)| Values::from_iter([(parent_column.to_owned(), v)]))
                 .collect();
             let owners =
                 owners(tx, schema, parent, keys, Lock::Write).await.map_err(Refusal::from)?;
             for change in changes {
-                for value in parents_of(change) {
+                for (value, named) in parents_of(change) {
                     let key = Values::from_iter([(parent_column.to_owned(), value)]);
                     let owner =
                         owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
+                    if named && matches!(&owner, Owner::Missing | Owner::User(_)) {
+                        continue;
+                    }
                     let what =
                         format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
                     check(table, change, owner, user, &what, Some(column))?;

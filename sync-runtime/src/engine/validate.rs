@@ -11,9 +11,7 @@ use serde_json::{Number, Value};
 use super::access::key_text;
 use super::refusal::{Invalid, Located, Refusal, place_of};
 use crate::protocol::{DeleteChange, Key, PushChange, UpsertChange};
-use crate::schema::{
-    ColumnMeta, Deletes, LogicalType, PostgresType, SchemaMeta, Scope, TableMeta,
-};
+use crate::schema::{ColumnMeta, Deletes, LogicalType, PostgresType, SchemaMeta, Scope, TableMeta};
 use crate::store::Values;
 use crate::wire;
 

@@ -8,11 +8,13 @@
 // page may hold a child before its parent. A pulled row replaces a pending local write of the
 // same row only if it is newer by the server's own rule: the greater `(modified, device)`, the
 // local write counting as this device's. A deletion the server made by another path always
-// applies.
+// applies. A pulled row that a local row's unique key blocks makes room for itself (src/unique.ts).
 
 import type { SqliteAdapter } from "./adapter.js";
 import { SyncClientError } from "./errors.js";
 import type { PushChange, Rejected, SyncResponse } from "./protocol.js";
+import { quarantineChange } from "./quarantine.js";
+import { makeRoom, uniqueClash } from "./unique.js";
 import type { Entry, Pending, TablePlan } from "./tables.js";
 import { type WireRow, parseTimestamp } from "./values.js";
 
@@ -26,7 +28,8 @@ export interface Applied {
   deleted: number;
   /** Pulled changes skipped because a newer local write of the row is pending. */
   keptLocal: number;
-  /** Refused changes put in quarantine. */
+  /** Refused changes put in quarantine, and pending local rows a pulled row's unique key
+   * displaced into it. */
   quarantined: number;
 }
 
@@ -130,22 +133,18 @@ class Applier {
     const entry = sent.find((s) => s.entry.table === rejected.table && s.entry.key === keyJson)?.entry;
     const deleted = entry !== undefined && entry.deletedAt !== null;
     const localRow = deleted ? undefined : plan.read(this.db, keyJson);
-    this.db.run(
-      `INSERT INTO _sync_quarantine (table_name, key, op, local_row, reason, constraint_name, kind, column_name, message, server_row)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        rejected.table,
-        keyJson,
-        deleted ? "delete" : "upsert",
-        localRow ? JSON.stringify(localRow) : null,
-        rejected.reason,
-        rejected.constraint ?? null,
-        rejected.kind ?? null,
-        rejected.column ?? null,
-        rejected.message,
-        rejected.server_row ? JSON.stringify(rejected.server_row) : null,
-      ],
-    );
+    quarantineChange(this.db, {
+      table: rejected.table,
+      keyJson,
+      op: deleted ? "delete" : "upsert",
+      localRow,
+      reason: rejected.reason,
+      constraint: rejected.constraint ?? null,
+      kind: rejected.kind ?? null,
+      column: rejected.column ?? null,
+      message: rejected.message,
+      serverRow: rejected.server_row ?? undefined,
+    });
     return true;
   }
 
@@ -168,8 +167,26 @@ class Applier {
       plan.delete(this.db, key);
       this.applied.deleted += 1;
     } else {
-      plan.upsert(this.db, row);
+      this.store(plan, row);
       this.applied.stored += 1;
+    }
+  }
+
+  /** Store a pulled row; when a local row holds its values of a unique key, make room
+   * (src/unique.ts) and store it again, once for each unique key it breaks. */
+  private store(plan: TablePlan, row: WireRow): void {
+    for (;;) {
+      try {
+        plan.upsert(this.db, row);
+        return;
+      } catch (error) {
+        const clash = uniqueClash(this.db, plan, error);
+        const room = clash && makeRoom(this.db, plan, row, clash);
+        if (!room || room.removed === 0) throw error;
+        this.applied.quarantined += room.quarantined;
+        this.applied.deleted += room.removed - room.quarantined;
+        this.pending = this.outboxHasEntries();
+      }
     }
   }
 

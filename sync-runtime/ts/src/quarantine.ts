@@ -27,6 +27,39 @@ export interface QuarantinedChange {
   quarantinedAt: string;
 }
 
+/** One change to put in the quarantine, its rows in wire form. */
+export interface Quarantining {
+  table: string;
+  keyJson: string;
+  op: "upsert" | "delete";
+  localRow: WireRow | undefined;
+  reason: string;
+  constraint: string | null;
+  kind: string | null;
+  column: string | null;
+  message: string;
+  serverRow: WireRow | undefined;
+}
+
+export function quarantineChange(db: SqliteAdapter, change: Quarantining): void {
+  db.run(
+    `INSERT INTO _sync_quarantine (table_name, key, op, local_row, reason, constraint_name, kind, column_name, message, server_row)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      change.table,
+      change.keyJson,
+      change.op,
+      change.localRow ? JSON.stringify(change.localRow) : null,
+      change.reason,
+      change.constraint,
+      change.kind,
+      change.column,
+      change.message,
+      change.serverRow ? JSON.stringify(change.serverRow) : null,
+    ],
+  );
+}
+
 export function listQuarantine(db: SqliteAdapter, tables: ReadonlyMap<string, TablePlan>): QuarantinedChange[] {
   return db.all("SELECT * FROM _sync_quarantine ORDER BY id").map((r) => {
     const table = r["table_name"] as string;

@@ -46,6 +46,54 @@ for (const kind of STORES) {
       }
     });
 
+    test("a pending row holding a pulled row's unique values is quarantined, then retried under another name", async () => {
+      const server = await startServer(kind);
+      const me = user();
+      // B pushes one entry a request: its tune goes first (tables in foreign key order), so the
+      // request that pulls A's repertoire has not pushed B's, which is still pending.
+      const [a, b] = [new Device(server, me), new Device(server, me, { pushBatch: 1 })];
+      try {
+        a.insertTune(id(), "seed", at(1));
+        await syncAll(server, [a, b]);
+        b.insertTune(id(), "pending first", at(2));
+        const [theirs, mine] = [id(), id()];
+        const repertoire = (rid: string) =>
+          `INSERT INTO repertoire (id, user_id, name, last_modified_at) VALUES ('${rid}', '${me}', 'session', '${at(2)}')`;
+        a.exec(repertoire(theirs));
+        b.exec(repertoire(mine));
+        await a.client.syncOnce();
+        await server.settle();
+        const report = await b.client.syncOnce();
+        assert.equal(report.applied.quarantined, 1);
+        assert.deepEqual(b.client.rows("repertoire").map((r) => r["id"]), [theirs], "B holds A's repertoire");
+        assert.equal(b.client.rows("tune").length, 2, "B's tune was pushed and kept");
+        assert.equal(b.outboxLen(), 0, "B's row left the outbox");
+        const [entry] = b.client.quarantine();
+        assert.ok(entry);
+        assert.equal(b.client.quarantine().length, 1);
+        assert.equal(entry.table, "repertoire");
+        assert.equal(entry.reason, "constraint");
+        assert.equal(entry.kind, "unique");
+        assert.equal(entry.constraint, "repertoire_user_id_name_key");
+        assert.equal(entry.column, null);
+        assert.deepEqual(entry.key, { id: mine });
+        assert.equal(entry.localRow?.["id"], mine);
+        assert.equal(entry.localRow?.["name"], "session");
+        assert.equal(entry.serverRow, null);
+        assert.match(entry.message, /`repertoire` already has a row with these values of \(user_id, name\)/);
+        b.client.retryQuarantined(entry.id, { name: "session (2)" });
+        await syncAll(server, [a, b]);
+        assert.equal(b.outboxLen(), 0, "the retried row landed on the server");
+        const names = a.client.rows("repertoire").map((r) => r["name"]).sort();
+        assert.deepEqual(names, ["session", "session (2)"]);
+        assert.deepEqual(a.rows(), b.rows());
+      } finally {
+        a.dispose();
+        b.dispose();
+        await server.stop();
+      }
+    });
+
     test("a discarded change leaves the server's version", async () => {
       const server = await startServer(kind);
       const me = user();

@@ -291,6 +291,7 @@ CREATE TABLE "repertoire" (
   CONSTRAINT "repertoire_pkey" PRIMARY KEY ("id"),
   CONSTRAINT "repertoire_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user_profile" ("id") ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX "repertoire_user_id_name_key" ON "repertoire" ("user_id", "name") WHERE "deleted" = false;
 CREATE INDEX "_sync_repertoire_idx" ON "repertoire" ("user_id", "_sync_xid", "id");
 CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "repertoire"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
@@ -311,7 +312,6 @@ CREATE TABLE "repertoire_tune" (
   "repertoire_id" uuid NOT NULL,
   "tune_id" uuid NOT NULL,
   "position" integer NOT NULL DEFAULT 0,
-CREATE UNIQUE INDEX "repertoire_user_id_name_key" ON "repertoire" ("user_id", "name") WHERE "deleted" = false;
   "goal" text NOT NULL DEFAULT 'recall' CONSTRAINT "repertoire_tune_goal_check" CHECK ("goal" IN ('learn', 'recall', 'fluency', 'perform')),
   "deleted" boolean NOT NULL DEFAULT false,
   "sync_version" integer NOT NULL DEFAULT 1,

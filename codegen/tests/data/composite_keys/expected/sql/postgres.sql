@@ -214,6 +214,7 @@ CREATE TABLE "basket" (
   CONSTRAINT "basket_pk" PRIMARY KEY ("owner_id", "number"),
   CONSTRAINT "basket_owner_fk" FOREIGN KEY ("owner_id") REFERENCES "account" ("id") ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX "basket_owner_id_label_key" ON "basket" ("owner_id", "label") WHERE "deleted" = false;
 CREATE INDEX "_sync_basket_idx" ON "basket" ("owner_id", "_sync_xid", "number");
 CREATE TRIGGER _sync_stamp BEFORE INSERT OR UPDATE ON "basket"
   FOR EACH ROW EXECUTE FUNCTION _sync_stamp();
@@ -234,7 +235,6 @@ CREATE TABLE "basket_line" (
   "number" integer NOT NULL,
   "position" integer NOT NULL,
   "sku" text NOT NULL,
-CREATE UNIQUE INDEX "basket_owner_id_label_key" ON "basket" ("owner_id", "label") WHERE "deleted" = false;
   "quantity" integer NOT NULL DEFAULT 1,
   "deleted" boolean NOT NULL DEFAULT false,
   "updated_at" timestamptz(3) NOT NULL DEFAULT (now()),

@@ -199,6 +199,7 @@ CREATE TABLE "event" (
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
   CONSTRAINT "ck_event_interval" CHECK ("interval" >= 0)
 );
+CREATE UNIQUE INDEX "uq_event_live_happened" ON "event" ("user_ref", "happened") WHERE "removed" = 0;
 CREATE INDEX "ix_event_user_changed" ON "event" ("user_ref", "changed" DESC);
 CREATE INDEX "ix_event_open" ON "event" ("type") WHERE removed = 0;
 CREATE INDEX "_sync_event_idx" ON "event" ("user_ref", "_sync_xid", "id");
@@ -216,4 +217,3 @@ CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "event"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
 COMMENT ON TABLE "event" IS 'What happened, as recorded by the old system.';
 COMMENT ON COLUMN "event"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
-CREATE UNIQUE INDEX "uq_event_live_happened" ON "event" ("user_ref", "happened") WHERE "removed" = 0;

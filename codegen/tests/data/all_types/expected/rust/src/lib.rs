@@ -415,6 +415,7 @@ impl ::sync_meta::schema::SyncRow for Sample {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `sample` and its columns.

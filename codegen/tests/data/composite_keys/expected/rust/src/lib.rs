@@ -97,6 +97,7 @@ impl ::sync_meta::schema::SyncRow for Account {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `account` and its columns.
@@ -225,6 +226,7 @@ impl ::sync_meta::schema::SyncRow for Basket {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `basket` and its columns.
@@ -396,6 +398,7 @@ impl ::sync_meta::schema::SyncRow for BasketLine {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `basket_line` and its columns.

@@ -274,6 +274,7 @@ impl ::sync_meta::schema::SyncRow for User {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `user` and its columns.
@@ -430,6 +431,7 @@ impl ::sync_meta::schema::SyncRow for T {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `t` and its columns.
@@ -546,6 +548,7 @@ impl ::sync_meta::schema::SyncRow for Select {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `select` and its columns.
@@ -641,6 +644,7 @@ impl ::sync_meta::schema::SyncRow for Order {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `order` and its columns.

@@ -249,6 +249,7 @@ impl ::sync_meta::schema::SyncRow for Event {
                 },
             ],
         },
+        deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
 /// Names of table `event` and its columns.

@@ -73,6 +73,7 @@ impl ::sync_meta::schema::SyncRow for Item {
             ],
             indexes: &[],
         },
+        deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
 /// Names of table `item` and its columns.

@@ -12,7 +12,7 @@ export type SyncedTableName = (typeof SYNCED_TABLES)[number];
 export declare const WRITABLE_TABLES: readonly [];
 export type WritableTableName = (typeof WRITABLE_TABLES)[number];
 
-/** Writable tables with a soft-delete column; the others refuse client deletes. */
+/** Writable tables whose rows clients delete (soft, or hard with `deletes = "hard"`); the others refuse client deletes. */
 export declare const DELETABLE_TABLES: readonly [];
 export type DeletableTableName = (typeof DELETABLE_TABLES)[number];
 
@@ -44,7 +44,7 @@ export type UpsertChange<T extends WritableTableName = WritableTableName> = {
   };
 }[T];
 
-/** Soft-delete a row: the server sets its deleted flag, never deletes it. */
+/** Delete a row: the server sets its deleted flag, or removes it from a table with `deletes = "hard"`. */
 export type DeleteChange<T extends DeletableTableName = DeletableTableName> = {
   [K in T]: {
     /** The table the change belongs to. */

@@ -6,5 +6,5 @@ export const SYNCED_TABLES = [];
 /** Tables a client may push to (not catalogs, not server-only tables). */
 export const WRITABLE_TABLES = [];
 
-/** Writable tables with a soft-delete column; the others refuse client deletes. */
+/** Writable tables whose rows clients delete (soft, or hard with `deletes = "hard"`); the others refuse client deletes. */
 export const DELETABLE_TABLES = [];

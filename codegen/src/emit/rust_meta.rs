@@ -8,8 +8,8 @@ use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use sync_meta::schema::{
-    CheckMeta, ColumnMeta, Constraints, Deletes, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope, Storage,
-    SyncColumns, TableMeta, Targets, TimestampStorage,
+    CheckMeta, ColumnMeta, Constraints, Deletes, ForeignKeyMeta, KeyMeta, SchemaMeta, Scope,
+    Storage, SyncColumns, TableMeta, Targets, TimestampStorage,
 };
 
 /// `::sync_meta::schema::SchemaMeta { .. }` whose tables are `tables` (expressions of type

@@ -122,8 +122,7 @@ pub(crate) fn default_sql(
 /// A boolean as the column stores it: `0`/`1` in SQLite and in integer storage, else
 /// `false`/`true`.
 fn boolean(col: &Column, dialect: Dialect, value: bool) -> &'static str {
-    let as_integer =
-        dialect == Dialect::Sqlite || col.storage.stored_as == Some(StoredAs::Integer);
+    let as_integer = dialect == Dialect::Sqlite || col.storage.stored_as == Some(StoredAs::Integer);
     match (as_integer, value) {
         (true, true) => "1",
         (true, false) => "0",

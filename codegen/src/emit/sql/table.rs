@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::ir::{FkAction, Table, TimestampStorage};
 
 use super::column::{
-    DefaultSql, check_expr, default_sql, ident, live_predicate, literal, sql_type,
+    DefaultSql, check_expr, default_sql, ident, literal, live_predicate, sql_type,
 };
 use super::statement::Item;
 use super::{Dialect, index_sql};

@@ -35,14 +35,19 @@ export function uniqueClash(db: SqliteAdapter, plan: TablePlan, error: unknown):
   return { columns, constraint: indexName(db, plan.meta.name, columns) };
 }
 
-/** The name of the unique index of `table` over exactly `columns`, unless it is one SQLite named
- * itself (a table's UNIQUE constraint: `sqlite_autoindex_*`). */
+/** The name of the unique key of `table` over exactly `columns`: a unique index's, or a table
+ * constraint's as the generated DDL writes it (`CONSTRAINT "name" UNIQUE ("a", "b")`, whose
+ * index SQLite names `sqlite_autoindex_*`); null when neither is found. */
 function indexName(db: SqliteAdapter, table: string, columns: readonly string[]): string | null {
   for (const index of db.all("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [table])) {
     const name = index["name"] as string;
     const of = db.all("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [name]).map((c) => c["name"]);
     if (of.length === columns.length && of.every((c, i) => c === columns[i])) {
-      return name.startsWith("sqlite_autoindex_") ? null : name;
+      if (!name.startsWith("sqlite_autoindex_")) return name;
+      const sql = db.get("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])?.["sql"];
+      const list = columns.map(ident).join(", ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const found = new RegExp(`CONSTRAINT "((?:[^"]|"")+)" UNIQUE \\(${list}\\)`).exec(String(sql ?? ""));
+      return found?.[1] ? found[1].replaceAll('""', '"') : null;
     }
   }
   return null;

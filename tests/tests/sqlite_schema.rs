@@ -134,7 +134,9 @@ fn check_named_constraints(what: &str, schema: &Schema, table: &Table, conn: &Co
     let sql = stored_sql(conn, "table", &table.name);
     let mut actual = constraint_names(&sql);
     let mut expected: Vec<(String, &str)> = vec![(table.primary_key.name.clone(), "PRIMARY")];
-    expected.extend(table.uniques.iter().map(|u| (u.name.clone(), "UNIQUE")));
+    // A live-only key is a partial unique index, not a constraint: see check_indexes.
+    let constraints = table.uniques.iter().filter(|u| !u.live_only);
+    expected.extend(constraints.map(|u| (u.name.clone(), "UNIQUE")));
     expected.extend(table.foreign_keys.iter().map(|f| (f.name.clone(), "FOREIGN")));
     expected.extend(table.checks.iter().map(|c| (c.name.clone(), "CHECK")));
     expected.extend(
@@ -173,7 +175,8 @@ fn check_uniques(what: &str, table: &Table, conn: &Connection) {
         .iter()
         .map(|n| index_columns(conn, &n[0]).into_iter().map(|(c, _)| c).collect())
         .collect();
-    let mut expected: Vec<Vec<String>> = table.uniques.iter().map(|u| u.columns.clone()).collect();
+    let constraints = table.uniques.iter().filter(|u| !u.live_only);
+    let mut expected: Vec<Vec<String>> = constraints.map(|u| u.columns.clone()).collect();
     actual.sort();
     expected.sort();
     assert_eq!(actual, expected, "{what}: unique constraints' columns");
@@ -202,6 +205,13 @@ fn check_indexes(what: &str, table: &Table, conn: &Connection) {
             (i.name.clone(), i.unique, i.predicate.is_some(), cols, i.predicate.clone())
         })
         .collect();
+    // Live-only unique keys: unique indexes over the rows whose soft-delete flag is 0.
+    for unique in table.uniques.iter().filter(|u| u.live_only) {
+        let deleted = table.sync.deleted.as_deref().expect("live-only keys need a deleted column");
+        let cols = unique.columns.iter().map(|c| (c.clone(), false)).collect();
+        let predicate = Some(format!("\"{deleted}\" = 0"));
+        expected.push((unique.name.clone(), true, true, cols, predicate));
+    }
     expected.sort();
     assert_eq!(actual, expected, "{what}: indexes (name, unique, partial, columns, predicate)");
 }

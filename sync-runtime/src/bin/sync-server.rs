@@ -200,6 +200,8 @@ async fn serve<S: Store>(
         tracing::warn!("{INSECURE_DEV_WARNING}");
     }
     let schema = engine.schema();
+    // Listening for the stop signals before saying so: a SIGTERM from then on is a clean stop.
+    let signal = server::shutdown_signal();
     tracing::info!(
         schema = schema.name,
         version = schema.version,
@@ -218,7 +220,7 @@ async fn serve<S: Store>(
     let router = server::router(Arc::new(AppState { engine, auth, http }));
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel();
     let shutdown = async move {
-        server::shutdown_signal().await;
+        signal.await;
         let _ = stopping_tx.send(());
     };
     let grace = async move {

@@ -194,7 +194,8 @@ impl TablePlan {
         for name in columns {
             let (column, storage) = self.column(name)?;
             values.push(stored(self.meta, column.name, storage, row.get(column.name))?);
-            conditions.push(format!("{} IS ?{}", ident(name), values.len()));
+            // `=`: a NULL never clashes in a unique key.
+            conditions.push(format!("{} = ?{}", ident(name), values.len()));
         }
         let mut same_key = Vec::new();
         for (name, storage) in &self.key {

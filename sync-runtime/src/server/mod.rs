@@ -91,30 +91,35 @@ pub async fn serve(
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what container runtimes send to stop).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for SIGINT; stop the server with SIGTERM");
-            std::future::pending::<()>().await;
-        }
-    };
+/// The SIGTERM handler is installed when this is called, not when the future is first polled,
+/// so a signal sent as soon as the server says it is serving is not the default (a kill).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM; stop the server with SIGINT");
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let interrupt = async {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::error!(%error, "cannot listen for SIGINT; stop the server with SIGTERM");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM; stop the server with SIGINT");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = interrupt => tracing::info!("SIGINT received: finishing requests in flight"),
+            () = terminate => tracing::info!("SIGTERM received: finishing requests in flight"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received: finishing requests in flight"),
-        () = terminate => tracing::info!("SIGTERM received: finishing requests in flight"),
     }
 }

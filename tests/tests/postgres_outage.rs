@@ -16,6 +16,9 @@ const USER: &str = "00000000-0000-4000-8000-000000000001";
 
 /// How long the server may take to serve again once the database is back.
 const RECOVERS_WITHIN: Duration = Duration::from_secs(30);
+/// The poke listener notices a lost session at its next health check (every 30 s, 10 s to
+/// answer) and reconnects with a backoff of at most 30 s.
+const POKES_RECOVER_WITHIN: Duration = Duration::from_secs(90);
 
 fn profile(name: &str) -> Value {
     request(
@@ -71,6 +74,7 @@ fn a_lost_database_answers_503_with_retry_after_and_the_server_reconnects() {
     assert_eq!(health.status(), StatusCode::OK);
 
     // The poke listener lost its session too; it reconnects with backoff, so pushes poke again.
+    let deadline = Instant::now() + POKES_RECOVER_WITHIN;
     rt.block_on(async {
         let mut events =
             PokeStream::connect(server.client(), &server.url("/api/events"), &token(USER))

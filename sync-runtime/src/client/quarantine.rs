@@ -106,7 +106,8 @@ pub(super) fn store(conn: &Connection, plan: &TablePlan, row: &Key) -> Result<us
     for unique in plan.meta.constraints.unique {
         for key_json in plan.holders(conn, unique.columns, row)? {
             let key = plan.wire_key(&key_json)?;
-            if plan.pending(conn, &plan.stored_key(&key)?)?.is_some() {
+            let stored = plan.stored_key(&key)?;
+            if plan.pending(conn, &stored)?.is_some() {
                 let columns = unique.columns.join(", ");
                 let verdict = Rejected {
                     table: plan.meta.name.to_owned(),
@@ -130,7 +131,7 @@ pub(super) fn store(conn: &Connection, plan: &TablePlan, row: &Key) -> Result<us
                 .map_err(db("dropping a quarantined outbox entry"))?;
                 quarantined += 1;
             }
-            plan.delete(conn, &plan.stored_key(&plan.wire_key(&key_json)?)?)?;
+            plan.delete(conn, &stored)?;
         }
     }
     plan.try_upsert(conn, row)?

@@ -268,8 +268,11 @@ pub const MESSAGES: &[Message] = &[
         doc: "Every code an error answer can carry, each always with the same HTTP status: 401 \
               for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema \
               version, 400 for a change that does not fit the schema, 403 for a write the user \
-              may not make, 409 for a constraint of the database, 404 and 405 for the route, 503 \
-              when the database is busy or unavailable, and 500 for the server's own failures.",
+              may not make, 409 for a constraint of the database, 410 for a cursor older than \
+              the history the server keeps (pull again from the start), 404 and 405 for the \
+              route, 429 for a user over the request limit, 503 when the server is at its limit \
+              of requests in flight or the database is busy or unavailable, and 500 for the \
+              server's own failures.",
         shape: Shape::Enum(&[
             // The bearer token (401).
             "missing_authorization",
@@ -302,6 +305,7 @@ pub const MESSAGES: &[Message] = &[
             "too_many_changes",
             "invalid_page_size",
             "bad_cursor",
+            "resync_required",
             // One change.
             "unknown_table",
             "invalid_row",
@@ -319,6 +323,8 @@ pub const MESSAGES: &[Message] = &[
             "not_found",
             "method_not_allowed",
             // The server.
+            "rate_limited",
+            "overloaded",
             "busy",
             "database_unavailable",
             "internal",

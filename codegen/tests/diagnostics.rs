@@ -1,7 +1,7 @@
 //! Error cases: each `tests/data/errors/<case>.toml` is rejected, and every problem in it is
 //! reported at once; the rendered diagnostics (file:line:column, snippet, help) are golden.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Golden tests: every emitter's output for each small schema under `tests/data/<case>/`
 //! equals the committed files in `tests/data/<case>/expected/`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,7 @@
 //! and filled with parents and children, migrated with the planned SQL, has the same catalog as
 //! a fresh database of version N+1 and still every row, on SQLite and on Postgres.
 
+#[path = "migrations_support/mod.rs"]
 mod migrations_support;
 
 use codegen::ir::Schema;

@@ -2,7 +2,7 @@
 //! imported, generated and applied to a fresh database reads back as the very same catalog;
 //! what the format cannot say is reported and kept in the file, never dropped.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

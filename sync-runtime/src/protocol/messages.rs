@@ -199,7 +199,7 @@ pub struct SyncError {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub column: ::std::option::Option<::std::string::String>,
 }
-/// Every code an error answer can carry, each always with the same HTTP status: 401 for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema version, 400 for a change that does not fit the schema, 403 for a write the user may not make, 409 for a constraint of the database, 404 and 405 for the route, 503 when the database is busy or unavailable, and 500 for the server's own failures.
+/// Every code an error answer can carry, each always with the same HTTP status: 401 for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema version, 400 for a change that does not fit the schema, 403 for a write the user may not make, 409 for a constraint of the database, 410 for a cursor older than the history the server keeps (pull again from the start), 404 and 405 for the route, 429 for a user over the request limit, 503 when the server is at its limit of requests in flight or the database is busy or unavailable, and 500 for the server's own failures.
 #[derive(
     Debug,
     Clone,
@@ -267,6 +267,8 @@ pub enum ErrorCode {
     InvalidPageSize,
     #[serde(rename = "bad_cursor")]
     BadCursor,
+    #[serde(rename = "resync_required")]
+    ResyncRequired,
     #[serde(rename = "unknown_table")]
     UnknownTable,
     #[serde(rename = "invalid_row")]
@@ -295,6 +297,10 @@ pub enum ErrorCode {
     NotFound,
     #[serde(rename = "method_not_allowed")]
     MethodNotAllowed,
+    #[serde(rename = "rate_limited")]
+    RateLimited,
+    #[serde(rename = "overloaded")]
+    Overloaded,
     #[serde(rename = "busy")]
     Busy,
     #[serde(rename = "database_unavailable")]
@@ -334,6 +340,7 @@ impl ErrorCode {
             ErrorCode::TooManyChanges => "too_many_changes",
             ErrorCode::InvalidPageSize => "invalid_page_size",
             ErrorCode::BadCursor => "bad_cursor",
+            ErrorCode::ResyncRequired => "resync_required",
             ErrorCode::UnknownTable => "unknown_table",
             ErrorCode::InvalidRow => "invalid_row",
             ErrorCode::UnknownColumn => "unknown_column",
@@ -348,6 +355,8 @@ impl ErrorCode {
             ErrorCode::ConstraintViolation => "constraint_violation",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Overloaded => "overloaded",
             ErrorCode::Busy => "busy",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::Internal => "internal",

@@ -110,7 +110,9 @@ fn status(code: ErrorCode) -> StatusCode {
         Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Busy | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ResyncRequired => StatusCode::GONE,
+        RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Overloaded | Busy | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,0 +1,40 @@
+//! The workspace's integration tests, one test binary (one link instead of one per file); each
+//! module is one suite, and its opening comment says what it shows.
+
+mod demo;
+mod golden_rust_compiles;
+mod legacy_fixture;
+mod macro_rows;
+mod migrations;
+mod pg_sync_machinery;
+mod postgres_outage;
+mod postgres_schema;
+mod postgres_tls;
+mod rust_rows;
+mod server_http;
+mod sqlite_client_ddl;
+mod sqlite_schema;
+mod sync_client;
+mod sync_client_batches;
+mod sync_client_convergence;
+mod sync_client_faults;
+mod sync_client_migrate;
+mod sync_client_removals;
+mod sync_client_unique;
+mod sync_client_visibility;
+mod sync_concurrency;
+mod sync_deletes;
+mod sync_hard_deletes;
+mod sync_horizon;
+mod sync_late_commit;
+mod sync_live_unique;
+mod sync_lww;
+mod sync_old_clients;
+mod sync_pokes;
+mod sync_pull;
+mod sync_refusals_auth;
+mod sync_refusals_input;
+mod sync_tenancy;
+mod sync_verdicts;
+mod sync_visibility;
+mod type_round_trip;

@@ -15,7 +15,7 @@ pub(crate) const SYNC_TABLES_TYPE: &str = "SyncTables";
 pub(crate) const STORED_CONVERTER_TYPE: &str = "StoredConverter";
 
 /// Type names the package declares whatever the schema, besides the protocol's messages. No
-/// table or enum type may take one: `index.ts` re-exports every module with `export *`, which
+/// table or enum type may take one: `index.js` re-exports every module with `export *`, which
 /// refuses a name that two modules export.
 pub(crate) fn fixed_type_names() -> impl Iterator<Item = &'static str> {
     [TABLE_NAME_TYPE, SYNC_TABLES_TYPE, STORED_CONVERTER_TYPE]

@@ -18,9 +18,7 @@ const LOCAL_URL: &str =
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     let database_url = database_url()?;
-    for dir in ["tools/ts-check", "tools/ts-example", "sync-runtime/ts"] {
-        npm_ci(&root.join(dir))?;
-    }
+    npm_ci(root, &["tools/ts-check", "tools/ts-example", "sync-runtime/ts"])?;
     install_chromium()?;
     let nextest = Command::new("cargo")
         .args(["nextest", "--version"])
@@ -94,15 +92,25 @@ fn start_local_postgres() -> Result<String, String> {
     Ok(LOCAL_URL.to_owned())
 }
 
-/// `npm ci` in `dir`, from its committed lock file.
-fn npm_ci(dir: &Path) -> Result<(), String> {
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .status()
-        .map_err(|e| format!("cannot run npm (Node.js 20 or later is needed): {e}"))?;
-    if !status.success() {
-        return Err(format!("npm ci failed in {}", dir.display()));
+/// `npm ci` in each of `dirs`, from its committed lock file, all at once: two of them compile
+/// better-sqlite3's SQLite from source, one core each.
+fn npm_ci(root: &Path, dirs: &[&str]) -> Result<(), String> {
+    let installs = dirs
+        .iter()
+        .map(|dir| {
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(root.join(dir))
+                .spawn()
+                .map(|child| (dir, child))
+                .map_err(|e| format!("cannot run npm (Node.js 20 or later is needed): {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (dir, mut child) in installs {
+        let status = child.wait().map_err(|e| format!("npm ci in {dir}: {e}"))?;
+        if !status.success() {
+            return Err(format!("npm ci failed in {dir}"));
+        }
     }
     Ok(())
 }

@@ -6,7 +6,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use codegen::{Files, SchemaError};
-use similar::TextDiff;
 
 /// A folder of generated files: where it is, how messages name it, and whether the generator
 /// owns all of it (so that a file it does not produce there is an orphan).
@@ -75,8 +74,15 @@ pub fn load_schema(schema_path: &Path) -> Result<Result<codegen::ir::Schema, Sch
     Ok(codegen::load(&name, &text))
 }
 
-/// Every difference between the expected files (by path relative to the folder) and the folder.
+/// Every difference between the expected files (by path relative to the folder) and the folder,
+/// with a diff of each stale file.
 pub fn compare(expected: &Files, folder: Folder<'_>) -> io::Result<Vec<Drift>> {
+    scan(expected, folder, true)
+}
+
+/// [`compare`], with the diffs of stale files only when `diffs` (otherwise empty, and
+/// `first_line` 1): `gen` rewrites them and prints only their paths.
+fn scan(expected: &Files, folder: Folder<'_>, diffs: bool) -> io::Result<Vec<Drift>> {
     let mut drifts = Vec::new();
     for (rel, contents) in expected {
         let target = folder.dir.join(rel);
@@ -85,20 +91,12 @@ pub fn compare(expected: &Files, folder: Folder<'_>) -> io::Result<Vec<Drift>> {
             // A file that is not UTF-8 is stale too (shown with replacement characters), so
             // that `gen` overwrites it instead of failing to read it.
             Ok(bytes) if same_text(&bytes, contents) => {}
+            Ok(_) if !diffs => {
+                drifts.push(Drift::Stale { path, diff: String::new(), first_line: 1 })
+            }
             Ok(bytes) => {
-                let actual = String::from_utf8_lossy(&bytes);
-                let diff = TextDiff::from_lines(actual.as_ref(), contents.as_str());
-                let first_line = diff
-                    .ops()
-                    .iter()
-                    .find(|op| op.tag() != similar::DiffTag::Equal)
-                    .map_or(1, |op| op.old_range().start + 1);
-                let text = diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("{path} (on disk)"), &format!("{path} (from schema.toml)"))
-                    .to_string();
-                drifts.push(Drift::Stale { path, diff: text, first_line });
+                let diff = crate::diff::unified(&path, &String::from_utf8_lossy(&bytes), contents);
+                drifts.push(Drift::Stale { path, diff: diff.text, first_line: diff.first_line });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => drifts.push(Drift::Missing { path }),
             Err(_) if target.is_dir() => drifts.push(Drift::NotAFile { path }),
@@ -211,7 +209,7 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
 /// belongs. Returns the changed paths, as messages show them.
 pub fn write_all(files: &Files, folder: Folder<'_>) -> io::Result<Vec<String>> {
     let mut changed = Vec::new();
-    for drift in compare(files, folder)? {
+    for drift in scan(files, folder, false)? {
         let rel = folder.rel_path(drift.path());
         let target = folder.dir.join(rel);
         if let Drift::NotAFile { .. } = drift {

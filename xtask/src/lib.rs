@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 #[cfg(feature = "db")]
 mod db;
+mod diff;
 pub mod drift;
 pub mod evolve;
 pub mod migrate;

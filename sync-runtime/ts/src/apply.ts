@@ -9,10 +9,12 @@
 // same row only if it is newer by the server's own rule: the greater `(modified, device)`, the
 // local write counting as this device's. A deletion the server made by another path always
 // applies. A pulled row that a local row's unique key blocks makes room for itself (src/unique.ts).
+// Pulled rows are stored many to a statement where they can be (src/batch.ts).
 
 import type { SqliteAdapter } from "./adapter.js";
 import { SyncClientError } from "./errors.js";
 import type { PushChange, Rejected, SyncResponse } from "./protocol.js";
+import { UpsertBatch } from "./batch.js";
 import { quarantineChange } from "./quarantine.js";
 import { makeRoom, uniqueClash } from "./unique.js";
 import type { Entry, Pending, TablePlan } from "./tables.js";
@@ -67,12 +69,16 @@ const FINAL: ReadonlySet<string> = new Set(["constraint", "too_large"]);
 class Applier {
   private pending = false;
   readonly applied = emptyApplied();
+  /** Pulled rows to store, flushed before any other write to a synced table. */
+  private readonly batch: UpsertBatch;
 
   constructor(
     private readonly db: SqliteAdapter,
     private readonly tables: ReadonlyMap<string, TablePlan>,
     private readonly clientId: string,
-  ) {}
+  ) {
+    this.batch = new UpsertBatch(db, (plan, row) => this.store(plan, row));
+  }
 
   run(sent: readonly Sent[], response: SyncResponse): Applied {
     const db = this.db;
@@ -108,6 +114,7 @@ class Applier {
       if ("row" in change) this.row(plan, change.row);
       else this.removed(plan, change.key);
     }
+    this.batch.flush();
     db.run("UPDATE _sync_client SET cursor = ?, applying = 0", [response.cursor]);
     return this.applied;
   }
@@ -151,9 +158,8 @@ class Applier {
   /** Store a row the server sent, or delete it when it is soft-deleted, unless a newer local
    * write of it is pending. */
   private row(plan: TablePlan, row: WireRow): void {
-    const key = plan.storedKey(row);
     if (this.pending) {
-      const local = plan.pending(this.db, key);
+      const local = plan.pending(this.db, plan.storedKey(row));
       if (local) {
         if (this.localIsNewer(plan, local, row)) {
           this.applied.keptLocal += 1;
@@ -164,10 +170,11 @@ class Applier {
     }
     const deleted = plan.meta.deleted;
     if (deleted !== null && row[deleted] === true) {
-      plan.delete(this.db, key);
+      this.batch.flush();
+      plan.delete(this.db, plan.storedKey(row));
       this.applied.deleted += 1;
     } else {
-      this.store(plan, row);
+      this.batch.add(plan, row);
       this.applied.stored += 1;
     }
   }
@@ -192,6 +199,7 @@ class Applier {
 
   /** Delete a row the server removed, pending local write or not. */
   private removed(plan: TablePlan, wireKey: WireRow): void {
+    this.batch.flush();
     const key = plan.storedKey(wireKey);
     if (this.pending) {
       const local = plan.pending(this.db, key);

@@ -29,9 +29,14 @@ export class TablePlan {
   readonly meta: SyncTable;
   readonly columns: readonly { column: SyncColumn; storage: Storage; where: string }[];
   readonly key: readonly { name: string; storage: Storage; where: string }[];
+  /** Whether `upsertMany` stores this table's rows exactly: not when it has a REAL column, since
+   * SQLite's reading of a JSON number is not always the nearest double (1e-300 becomes
+   * 9.999999999999999e-301), while a bound double is stored as it is. */
+  readonly batchable: boolean;
   private readonly selectByKeyJson: string;
   private readonly selectAll: string;
   private readonly upsertSql: string;
+  private readonly upsertManySql: string;
   private readonly deleteSql: string;
   private readonly pendingSql: string;
   private readonly keyJsonSql: string;
@@ -55,6 +60,7 @@ export class TablePlan {
       if (!found) throw new SyncClientError("database", `key column \`${table.name}.${name}\` is not a column`);
       return { name, storage: found.storage, where: found.where };
     });
+    this.batchable = this.columns.every((c) => c.storage !== "real");
     const name = ident(table.name);
     const names = this.columns.map((c) => ident(c.column.name));
     const keyNames = this.key.map((k) => ident(k.name));
@@ -68,6 +74,13 @@ export class TablePlan {
     this.selectAll = `SELECT ${names.join(", ")} FROM ${name} ORDER BY ${keyNames.join(", ")}`;
     this.upsertSql =
       `INSERT INTO ${name} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ` +
+      `ON CONFLICT (${keyNames.join(", ")}) ${onConflict}`;
+    // The same upsert over the rows of one JSON array of stored rows (each an array in column
+    // order): one statement and one bound value for many rows. `WHERE true` lets SQLite parse
+    // the upsert clause after a SELECT.
+    const fromJson = this.columns.map((_, i) => `json_extract(value, '$[${i}]')`);
+    this.upsertManySql =
+      `INSERT INTO ${name} (${names.join(", ")}) SELECT ${fromJson.join(", ")} FROM json_each(?) WHERE true ` +
       `ON CONFLICT (${keyNames.join(", ")}) ${onConflict}`;
     this.deleteSql = `DELETE FROM ${name} WHERE ${byValues.join(" AND ")}`;
     this.pendingSql =
@@ -107,6 +120,18 @@ export class TablePlan {
       db.run(this.upsertSql, values);
     } catch (cause) {
       throw new SyncClientError("database", `storing a row of \`${this.meta.name}\`: ${message(cause)}`, { cause });
+    }
+  }
+
+  /** Insert or overwrite `rows` (wire form) in one statement: all of them, or none when it
+   * fails (SQLite undoes the statement alone). Stored values go through JSON: text, integers and
+   * NULL, which is all `storedRow` makes of a `batchable` table's row. */
+  upsertMany(db: SqliteAdapter, rows: readonly WireRow[]): void {
+    const values = JSON.stringify(rows.map((row) => this.storedRow(row)));
+    try {
+      db.run(this.upsertManySql, [values]);
+    } catch (cause) {
+      throw new SyncClientError("database", `storing ${rows.length} rows of \`${this.meta.name}\`: ${message(cause)}`, { cause });
     }
   }
 

@@ -56,16 +56,18 @@ for (const kind of STORES) {
         a.insertTune(id(), "seed", at(1));
         await syncAll(server, [a, b]);
         b.insertTune(id(), "pending first", at(2));
-        const [theirs, mine] = [id(), id()];
-        const repertoire = (rid: string) =>
-          `INSERT INTO repertoire (id, user_id, name, last_modified_at) VALUES ('${rid}', '${me}', 'session', '${at(2)}')`;
-        a.exec(repertoire(theirs));
+        const [theirs, another, mine] = [id(), id(), id()];
+        const repertoire = (rid: string, name = "session") =>
+          `INSERT INTO repertoire (id, user_id, name, last_modified_at) VALUES ('${rid}', '${me}', '${name}', '${at(2)}')`;
+        // A's two repertoires come in one page and are stored together; the clash of one makes
+        // both be stored one by one.
+        a.exec(`${repertoire(theirs)}; ${repertoire(another, "practice")}`);
         b.exec(repertoire(mine));
         await a.client.syncOnce();
         await server.settle();
         const report = await b.client.syncOnce();
         assert.equal(report.applied.quarantined, 1);
-        assert.deepEqual(b.client.rows("repertoire").map((r) => r["id"]), [theirs], "B holds A's repertoire");
+        assert.deepEqual(b.client.rows("repertoire").map((r) => r["id"]).sort(), [theirs, another].sort(), "B holds A's repertoires");
         assert.equal(b.client.rows("tune").length, 2, "B's tune was pushed and kept");
         assert.equal(b.outboxLen(), 0, "B's row left the outbox");
         const [entry] = b.client.quarantine();
@@ -85,7 +87,7 @@ for (const kind of STORES) {
         await syncAll(server, [a, b]);
         assert.equal(b.outboxLen(), 0, "the retried row landed on the server");
         const names = a.client.rows("repertoire").map((r) => r["name"]).sort();
-        assert.deepEqual(names, ["session", "session (2)"]);
+        assert.deepEqual(names, ["practice", "session", "session (2)"]);
         assert.deepEqual(a.rows(), b.rows());
       } finally {
         a.dispose();

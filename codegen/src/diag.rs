@@ -17,6 +17,9 @@ pub struct Problem {
     pub span: Option<Span>,
     /// The text under the snippet's caret.
     pub label: String,
+    /// Other places the problem involves, each with its own label: the first definition of a
+    /// name defined twice.
+    pub related: Vec<(Span, String)>,
     pub help: Option<String>,
 }
 
@@ -27,12 +30,20 @@ impl Problem {
             message: message.into(),
             span: Some(span),
             label: "here".into(),
+            related: Vec::new(),
             help: None,
         }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
+        self
+    }
+
+    /// Point at another place the problem involves, such as where a duplicated name is first
+    /// defined.
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
         self
     }
 
@@ -64,6 +75,10 @@ impl SchemaError {
                     span.clone(),
                 ));
             }
+            for (span, label) in &problem.related {
+                diag =
+                    diag.and_label(LabeledSpan::new_with_span(Some(label.clone()), span.clone()));
+            }
             if let Some(help) = &problem.help {
                 diag = diag.with_help(help.clone());
             }
@@ -90,8 +105,8 @@ impl SchemaError {
             let _ = writeln!(
                 out,
                 "::error file={},line={line},col={col},title={}::{}",
-                self.file,
-                problem.code,
+                escape_property(&self.file),
+                escape_property(problem.code),
                 escape_annotation(&problem.message)
             );
         }
@@ -128,6 +143,13 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// GitHub's workflow commands need `%`, CR and LF escaped in the message.
 pub(crate) fn escape_annotation(message: &str) -> String {
     message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// GitHub's workflow commands end their properties at the first `::` and split them at `,`, so
+/// a property value (a title such as `schema::invalid_value`, a file name) needs `:` and `,`
+/// escaped as well; the runner shows them unescaped.
+pub fn escape_property(value: &str) -> String {
+    escape_annotation(value).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// The number of single-character edits between two words, to suggest the closest known key or

@@ -153,6 +153,12 @@ impl Column {
     pub fn has_check(&self) -> bool {
         self.values.is_some() || crate::types::may_check(self.ty)
     }
+
+    /// Whether Postgres gets the CHECK named `check_name`: for an enum, and for a storage
+    /// override whose Postgres type does not enforce the logical type (a 0/1 boolean).
+    pub fn postgres_check(&self) -> bool {
+        self.values.is_some() || crate::types::postgres_check(self.ty, self.storage).is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -82,6 +82,7 @@ fn read_document(
     let mut sync = raw::SyncDefaults::default();
     let mut tables = indexmap::IndexMap::new();
     let mut evolution = raw::Evolution::default();
+    let mut scopes = Vec::new();
     let mut ok = true;
     for (key, value) in tree.get_ref().iter() {
         match key.get_ref().as_ref() {
@@ -90,7 +91,7 @@ fn read_document(
                 Some(s) => sync = s,
                 None => ok = false,
             },
-            "tables" => ok &= read_tables(value, &mut tables, problems),
+            "tables" => ok &= read_tables(value, &mut tables, &mut scopes, problems),
             "evolution" => match read(value, "in [evolution]", problems) {
                 Some(e) => evolution = e,
                 None => ok = false,
@@ -111,12 +112,23 @@ fn read_document(
         }
         return None;
     };
-    ok.then_some(raw::Document { schema, sync, tables, evolution })
+    if !ok {
+        // Validation does not run on a document with unreadable parts, so what needs nothing
+        // but a value is checked here: all mistakes are still reported at once.
+        for (table, written) in &scopes {
+            problems.extend(validate::unknown_scope(table, written));
+        }
+        return None;
+    }
+    Some(raw::Document { schema, sync, tables, evolution })
 }
 
+/// Read every table into `tables`, and each table's `sync` value (when it is a string) into
+/// `scopes`, even from a table that cannot be read. False when something could not be read.
 fn read_tables(
     value: &Spanned<DeValue<'_>>,
     tables: &mut indexmap::IndexMap<Spanned<String>, Spanned<raw::Table>>,
+    scopes: &mut Vec<(String, Spanned<String>)>,
     problems: &mut Vec<Problem>,
 ) -> bool {
     let DeValue::Table(entries) = value.get_ref() else {
@@ -139,6 +151,11 @@ fn read_tables(
             ok = false;
             continue;
         };
+        if let Some(sync) = fields.get("sync")
+            && let DeValue::String(scope) = sync.get_ref()
+        {
+            scopes.push((name_str.clone(), Spanned::new(sync.span(), scope.to_string())));
+        }
         // Columns are read one by one below, so take them out of the table's own fields.
         let mut without_columns = fields.clone();
         let columns = without_columns.remove("columns");

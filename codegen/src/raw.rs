@@ -104,7 +104,7 @@ pub struct SyncDefaults {
 pub struct Table {
     pub comment: Option<String>,
     /// `owner` | `owner_or_public` | `public` | `via:<fk column>` | `none` (the default).
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<ScopeSpelling>")]
     pub sync: Option<Spanned<String>>,
     /// Limit a table that is not synced to some databases.
     #[schemars(with = "Option<Vec<Target>>")]
@@ -299,3 +299,30 @@ macro_rules! spelled {
 }
 
 spelled!(LogicalType, PostgresType, StoredAs, TimestampStorage);
+
+/// The JSON Schema of a table's `sync`: one of the fixed scopes, or `via:` and a column name,
+/// so that an editor flags a misspelt scope. Validation reads the string itself
+/// (`validate::sync`), where `via:` also needs the table's foreign keys.
+pub struct ScopeSpelling;
+
+/// The scopes spelt without a column, in the order docs/format.md lists them.
+pub(crate) const FIXED_SCOPES: [&str; 4] = ["owner", "owner_or_public", "public", "none"];
+
+impl JsonSchema for ScopeSpelling {
+    fn schema_name() -> Cow<'static, str> {
+        "SyncScope".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string", "enum": FIXED_SCOPES },
+                {
+                    "type": "string",
+                    "pattern": "^via:[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                    "description": "`via:<fk column>`: owned through the parent row this foreign key column references"
+                }
+            ]
+        })
+    }
+}

@@ -63,9 +63,10 @@ fn github_annotations_point_at_schema_lines() {
     let annotations = error.github_annotations();
     let lines: Vec<&str> = annotations.lines().collect();
     assert_eq!(lines.len(), 2, "{annotations}");
+    // GitHub's runner ends the properties at the first `::`: the code's are escaped.
     assert!(
         lines[0].starts_with(
-            "::error file=unknown_key.toml,line=13,col=43,title=schema::unknown_key::"
+            "::error file=unknown_key.toml,line=13,col=43,title=schema%3A%3Aunknown_key::"
         ),
         "{annotations}"
     );
@@ -79,4 +80,54 @@ fn the_example_schema_is_valid() {
     if let Err(e) = codegen::load("schema.toml", &text) {
         panic!("{}", e.render());
     }
+}
+
+/// A misspelt sync scope is reported beside type errors that keep the file from validating.
+#[test]
+fn a_misspelt_scope_is_reported_beside_type_errors() {
+    let error = load_case(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/errors/wrong_value_type.toml"),
+    );
+    let scopes: Vec<&str> = error
+        .problems
+        .iter()
+        .filter(|p| p.code == "schema::unknown_scope")
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            "unknown sync scope `owner_or_publik` on table `tune`",
+            "unknown sync scope `ownr` on table `album`"
+        ],
+        "{}",
+        error.render()
+    );
+    assert!(error.problems.iter().any(|p| p.code == "schema::invalid_value"));
+}
+
+/// Derived names are held to Postgres's 63 bytes only where Postgres receives them: a uuid's
+/// or a timestamp's CHECK exists in SQLite alone, and a SQLite-only table reaches no Postgres.
+#[test]
+fn names_postgres_never_receives_may_be_long() {
+    let table = "practice_record_with_a_rather_long_legacy_name";
+    let column = "started_at_local_time";
+    let text = format!(
+        "[schema]\nname = 'x'\nversion = 1\n[tables.{table}.columns]\n\
+         id = {{ type = 'uuid', primary_key = true }}\n{column} = {{ type = 'timestamp' }}\n\
+         [tables.{table}_device]\ntargets = ['sqlite']\n[tables.{table}_device.columns]\n\
+         id = {{ type = 'uuid', primary_key = true }}\nkind = {{ type = 'text', values = ['a'] }}\n"
+    );
+    assert!(format!("{table}_{column}_check").len() > 63);
+    if let Err(e) = codegen::load("schema.toml", &text) {
+        panic!("{}", e.render());
+    }
+    // An enum's CHECK does reach Postgres: its derived name is still checked.
+    let enum_text = text.replace(
+        &format!("{column} = {{ type = 'timestamp' }}"),
+        &format!("{column} = {{ type = 'text', values = ['a'] }}"),
+    );
+    let error = codegen::load("schema.toml", &enum_text).unwrap_err();
+    let codes: Vec<&str> = error.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["schema::identifier_too_long"], "{}", error.render());
 }

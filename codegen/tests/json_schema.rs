@@ -78,8 +78,24 @@ fn mistakes_are_rejected() {
             "bad on_delete",
             "[schema]\nname='a'\nversion=1\n[tables.t.columns]\nid={type='uuid',on_delete='explode'}",
         ),
+        (
+            "misspelt sync scope",
+            "[schema]\nname='a'\nversion=1\n[tables.t]\nsync='owner_or_publik'",
+        ),
+        ("via: without a column", "[schema]\nname='a'\nversion=1\n[tables.t]\nsync='via:'"),
     ];
     for (what, text) in cases {
         assert!(!validator.is_valid(&as_json(text)), "{what} was accepted");
+    }
+}
+
+#[test]
+fn every_sync_scope_validates() {
+    let validator = validator();
+    for scope in ["owner", "owner_or_public", "public", "none", "via:parent_id"] {
+        let text = format!("[schema]\nname='a'\nversion=1\n[tables.t]\nsync='{scope}'");
+        let errors: Vec<String> =
+            validator.iter_errors(&as_json(&text)).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{scope}: {errors:#?}");
     }
 }

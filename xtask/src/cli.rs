@@ -270,7 +270,9 @@ fn check(schema_path: &Path, root: &Path, out: &Path, format: Format) -> Result<
     eprint!("{}", drift::render(&drifts));
     if format == Format::Github {
         let name = schema_path.file_name().map_or("schema.toml".into(), |n| n.to_string_lossy());
-        print!("{}", drift::annotations(&drifts, &name));
+        let text = std::fs::read_to_string(schema_path)
+            .map_err(|e| format!("cannot read {}: {e}", schema_path.display()))?;
+        print!("{}", drift::annotations(&drifts, &name, &text));
     }
     Ok(ExitCode::from(1))
 }

@@ -5,6 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use codegen::diag::escape_property;
 use codegen::{Files, SchemaError};
 
 /// A folder of generated files: where it is, how messages name it, and whether the generator
@@ -179,8 +180,9 @@ pub fn render(drifts: &[Drift]) -> String {
     out
 }
 
-/// GitHub Actions annotations for the drift: one on each file, one on `schema.toml`.
-pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
+/// GitHub Actions annotations for the drift: one on each file, one on `schema.toml`'s
+/// `[schema]` section (the first line when the file has none).
+pub fn annotations(drifts: &[Drift], schema_file: &str, schema_text: &str) -> String {
     let mut out = String::new();
     for drift in drifts {
         let (line, what) = match drift {
@@ -192,13 +194,18 @@ pub fn annotations(drifts: &[Drift], schema_file: &str) -> String {
         let _ = writeln!(
             out,
             "::error file={},line={line},title=schema drift::{} {what}; run `cargo xtask gen`",
-            drift.path(),
+            escape_property(drift.path()),
             drift.path()
         );
     }
+    let line = schema_text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[schema]"))
+        .map_or(1, |i| i + 1);
     let _ = writeln!(
         out,
-        "::error file={schema_file},line=1,title=schema drift::{} generated file(s) do not match {schema_file}; run `cargo xtask gen` and commit",
+        "::error file={},line={line},title=schema drift::{} generated file(s) do not match {schema_file}; run `cargo xtask gen` and commit",
+        escape_property(schema_file),
         drifts.len()
     );
     out

@@ -99,7 +99,12 @@ fn an_edited_generated_file_is_drift_with_a_diff() {
         annotations.contains("::error file=generated/schema.schema.json,line=3,"),
         "{annotations}"
     );
-    assert!(annotations.contains("::error file=schema.toml,line=1,"), "{annotations}");
+    // The summary points at the `[schema]` section, not at line 1 (the `#:schema` comment).
+    let schema = std::fs::read_to_string(scratch.path("schema.toml")).unwrap();
+    let line = schema.lines().position(|l| l == "[schema]").unwrap() + 1;
+    assert_ne!(line, 1);
+    let summary = format!("::error file=schema.toml,line={line},title=schema drift::");
+    assert!(annotations.contains(&summary), "{annotations}");
 
     // gen repairs it, and then check is clean.
     assert!(scratch.run("gen", &[]).status.success());
@@ -141,10 +146,13 @@ fn an_invalid_schema_exits_2_with_diagnostics_and_writes_nothing() {
     let report = text(&check);
     assert!(report.contains("unknown variant `txt`"), "{report}");
     assert!(report.contains("╭─[schema.toml:"), "{report}");
-    assert!(
-        String::from_utf8_lossy(&check.stdout).contains("::error file=schema.toml,line="),
-        "{report}"
-    );
+    let annotations = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(annotations.contains("::error file=schema.toml,line="), "{report}");
+    // The runner ends the properties at the first `::`, so the code's is escaped in the title.
+    for line in annotations.lines() {
+        assert_eq!(line.matches("::").count(), 2, "{line}");
+    }
+    assert!(annotations.contains(",title=schema%3A%3Ainvalid_value::"), "{annotations}");
 
     let gen_output = scratch.run("gen", &[]);
     assert_eq!(gen_output.status.code(), Some(2), "{}", text(&gen_output));

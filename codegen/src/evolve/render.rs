@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use miette::{LabeledSpan, MietteDiagnostic, Severity};
 
 use super::{Class, Finding, Place, Report};
-use crate::diag::{escape_annotation, line_col, render_one};
+use crate::diag::{escape_annotation, escape_property, line_col, render_one};
 use crate::ir::Allowance;
 
 const CLASSES: [(Class, &str); 4] = [
@@ -180,7 +180,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "::{level} file={},line={line},title={}::{}",
-                self.new_file,
+                escape_property(&self.new_file),
                 finding.rule.id(),
                 escape_annotation(&message)
             );
@@ -190,7 +190,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "::warning file={},line={line},title=stale_allowance::{}",
-                self.new_file,
+                escape_property(&self.new_file),
                 escape_annotation(&stale_message(allowance))
             );
         }

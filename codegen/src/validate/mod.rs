@@ -14,6 +14,7 @@ use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Span, Table, Targe
 use crate::raw;
 
 pub use columns::MAX_SAFE_INTEGER;
+pub(crate) use sync::unknown_scope;
 
 /// Where an optional key is written, or `otherwise` (the place of the table or section that
 /// would hold it) when it is not.

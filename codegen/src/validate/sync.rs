@@ -134,18 +134,29 @@ fn parse_scope(
                 SyncScope::Via { column: column.to_owned(), parent_table }
             }
             _ => {
-                problems.push(
-                    Problem::new(
-                        "schema::unknown_scope",
-                        written.span(),
-                        format!("unknown sync scope `{other}` on table `{table}`"),
-                    )
-                    .help("use owner, owner_or_public, public, via:<fk column> or none"),
-                );
+                problems.extend(unknown_scope(table, written));
                 SyncScope::None
             }
         },
     }
+}
+
+/// The problem with a `sync` value that is no scope at all (a misspelling), if it is one. It
+/// needs nothing but the value, so it is also reported for a file too broken to validate.
+pub(crate) fn unknown_scope(table: &str, written: &Spanned<String>) -> Option<Problem> {
+    let value = written.get_ref().as_str();
+    let via_column = value.strip_prefix("via:").is_some_and(|column| !column.is_empty());
+    if raw::FIXED_SCOPES.contains(&value) || via_column {
+        return None;
+    }
+    Some(
+        Problem::new(
+            "schema::unknown_scope",
+            written.span(),
+            format!("unknown sync scope `{value}` on table `{table}`"),
+        )
+        .help("use owner, owner_or_public, public, via:<fk column> or none"),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use codegen::diag::line_col;
+use codegen::diag::{escape_property, line_col};
 use codegen::ir::{Schema, Span};
 
 use super::catalog::{Difference, Object};
@@ -85,7 +85,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "::error file={}{place},title=drift {}::{}",
-                self.file,
+                escape_property(&self.file),
                 d.rule(),
                 message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
             );

@@ -1,6 +1,6 @@
 // Failures around a sync, on both stores: an edit made while the request is in flight survives
 // its answer, a lost answer neither duplicates nor regresses, a device killed mid-request loses
-// nothing, and a server that needs a newer app says so.
+// nothing, and a server that needs a newer app says so (and the background loop stops).
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -108,6 +108,14 @@ for (const kind of STORES) {
           token: token(user()),
         });
         await assert.rejects(client.syncOnce(), (e) => e instanceof UpgradeRequiredError && e.status === 426);
+        // Retrying cannot help: the background loop stops and says why.
+        client.start({ backoffMinMs: 10 });
+        const deadline = Date.now() + 10_000;
+        while (!client.status?.stopped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(client.status?.stopped, true, "the loop stopped");
+        assert.equal(client.status?.lastError?.kind, "upgrade_required");
+        assert.equal(client.status?.failures, 1, "and did not retry");
+        await client.stop();
       } finally {
         sqlite.close();
         await server.stop();

@@ -1,6 +1,7 @@
-// Changes the server refuses for good, on both stores: the device's row goes into the quarantine
-// with the verdict, the outbox moves on, the local row becomes the server's; the app discards one
-// or retries it after an edit.
+// Changes the server refuses for good, on both stores (a unique key, a value too large for its
+// index): the device's row goes into the quarantine with the verdict, the outbox moves on, the
+// local row becomes the server's, the device's other changes land; the app discards one or
+// retries it after an edit.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -88,6 +89,47 @@ for (const kind of STORES) {
         assert.equal(b.outboxLen(), 0, "the retried row landed on the server");
         const names = a.client.rows("repertoire").map((r) => r["name"]).sort();
         assert.deepEqual(names, ["practice", "session", "session (2)"]);
+        assert.deepEqual(a.rows(), b.rows());
+      } finally {
+        a.dispose();
+        b.dispose();
+        await server.stop();
+      }
+    });
+
+    test("a value too large for its index is quarantined naming the column, and the other changes land", async () => {
+      const server = await startServer(kind);
+      const me = user();
+      const [a, b] = [new Device(server, me), new Device(server, me)];
+      try {
+        const [kept, large, edited] = [id(), id(), id()];
+        a.insertTune(edited, "short", at(1));
+        await syncAll(server, [a, b]);
+        // `title` is indexed (tune_genre_title_idx): at most 2,000 bytes of UTF-8, here 2,002.
+        const title = "é".repeat(1001);
+        a.insertTune(kept, "fits", at(2));
+        a.insertTune(large, title, at(3));
+        a.exec(`UPDATE tune SET title = '${title}', last_modified_at = '${at(4)}' WHERE id = '${edited}'`);
+        const report = await a.client.syncOnce();
+        assert.equal(report.rejected, 2);
+        assert.equal(report.applied.quarantined, 2);
+        assert.equal(a.outboxLen(), 0, "the refused changes left the outbox");
+        const entries = a.client.quarantine();
+        for (const [key, serverTitle] of [[large, undefined], [edited, "short"]] as const) {
+          const entry = entries.find((e) => e.key["id"] === key);
+          assert.ok(entry, `${key} is quarantined`);
+          assert.equal(entry.reason, "too_large");
+          assert.equal(entry.column, "title");
+          assert.equal(entry.table, "tune");
+          assert.match(entry.message, /puts 2002 bytes in column `title`, which is indexed/);
+          assert.equal(entry.localRow?.["title"], title, "the device's row is kept in the quarantine");
+          assert.equal(entry.serverRow?.["title"], serverTitle);
+          assert.equal(a.tune(key)?.["title"], serverTitle, "the local row became the server's");
+        }
+        await syncAll(server, [a, b]);
+        assert.equal(b.tune(kept)?.["title"], "fits", "the device's other change landed");
+        assert.equal(b.tune(large), undefined);
+        assert.equal(b.tune(edited)?.["title"], "short");
         assert.deepEqual(a.rows(), b.rows());
       } finally {
         a.dispose();

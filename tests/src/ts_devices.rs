@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -98,15 +98,25 @@ impl TsDevices {
 
     /// Start a sync of `device`'s database with the TypeScript client, through `server`.
     pub fn sync(&self, device: &TestClient) -> InFlight {
-        let limits = device.limits();
-        self.send(json!({
-            "op": "sync",
-            "path": device.path(),
-            "server": device.server(),
-            "token": token(&device.user),
-            "pushBatch": limits.push_batch,
-            "pageSize": limits.page_size,
-        }))
+        self.send(sync_request(device))
+    }
+
+    /// Start a sync of `device`'s database as an app of another schema version would make it:
+    /// the client opened (if the driver has not opened the file yet) with the generated
+    /// `sync-meta` module at `schema_module` and the SQLite `migrations` (version, script).
+    pub fn sync_as_app(
+        &self,
+        device: &TestClient,
+        schema_module: &Path,
+        migrations: &[(u32, &str)],
+    ) -> InFlight {
+        let mut request = sync_request(device);
+        request["schemaModule"] = json!(schema_module);
+        request["migrations"] = migrations
+            .iter()
+            .map(|(version, sql)| json!({ "version": version, "sql": sql }))
+            .collect();
+        self.send(request)
     }
 
     /// Kill `device`'s TypeScript client: its database is closed under a sync in flight, which
@@ -115,6 +125,19 @@ impl TsDevices {
         let killed = self.send(json!({ "op": "close", "path": device.path() }));
         killed.wait().expect("the driver closes the device");
     }
+}
+
+/// A sync request for `device` with the driver's own schema.
+fn sync_request(device: &TestClient) -> Value {
+    let limits = device.limits();
+    json!({
+        "op": "sync",
+        "path": device.path(),
+        "server": device.server(),
+        "token": token(&device.user),
+        "pushBatch": limits.push_batch,
+        "pageSize": limits.page_size,
+    })
 }
 
 impl InFlight {

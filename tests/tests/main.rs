@@ -19,6 +19,7 @@ mod sync_client_batches;
 mod sync_client_convergence;
 mod sync_client_faults;
 mod sync_client_migrate;
+mod sync_client_migrate_ts;
 mod sync_client_removals;
 mod sync_client_unique;
 mod sync_client_visibility;

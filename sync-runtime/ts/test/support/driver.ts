@@ -2,13 +2,17 @@
 // device databases with this package's client on request. It reads one JSON request a line on
 // stdin and answers each with one JSON line on stdout, with the request's id, out of order:
 //   {"id", "op": "sync", "path", "server", "token", "pushBatch", "pageSize"} -> {"id", "ok", "report" | "error"}
+//     with "schemaModule" (the path of another schema's generated sync-meta module, loaded in place
+//     of the package's) and "migrations" ([{"version", "sql"}]) when the device's file is opened
+//     as an app of that schema would open it;
 //   {"id", "op": "close", "path"} -> {"id", "ok"}: the device's process dies (a sync in flight
 //   then fails); the next sync opens the file again.
 // The Rust side reads and writes the same files as the app would, through its own connection.
 
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { SyncClient } from "@schema-sync/client";
+import { type Migration, SyncClient, type SyncSchema } from "@schema-sync/client";
 import { betterSqlite3Adapter } from "@schema-sync/client/better-sqlite3";
 import { sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
 
@@ -20,22 +24,39 @@ interface Request {
   token?: string;
   pushBatch?: number;
   pageSize?: number | null;
+  schemaModule?: string;
+  migrations?: Migration[];
 }
 
 const open = new Map<string, { sqlite: Database.Database; client: SyncClient }>();
 
-function device(request: Request): SyncClient {
+/** The schema an app of the request's version is built with. */
+async function schemaOf(request: Request): Promise<{ syncSchema: SyncSchema; sqliteSchemaSql: string }> {
+  if (!request.schemaModule) return { syncSchema, sqliteSchemaSql };
+  return (await import(pathToFileURL(request.schemaModule).href)) as { syncSchema: SyncSchema; sqliteSchemaSql: string };
+}
+
+/** The open client of the request's device, opened now (as `schema`'s app) when it is not. */
+function device(request: Request, schema: { syncSchema: SyncSchema; sqliteSchemaSql: string }): SyncClient {
   let found = open.get(request.path);
   if (!found) {
     const sqlite = new Database(request.path);
-    const client = new SyncClient(betterSqlite3Adapter(sqlite), {
-      schema: syncSchema,
-      schemaSql: sqliteSchemaSql,
-      server: String(request.server),
-      token: String(request.token),
-      ...(request.pushBatch ? { pushBatch: request.pushBatch } : {}),
-      ...(request.pageSize ? { pageSize: request.pageSize } : {}),
-    });
+    let client: SyncClient;
+    try {
+      client = new SyncClient(betterSqlite3Adapter(sqlite), {
+        schema: schema.syncSchema,
+        schemaSql: schema.sqliteSchemaSql,
+        migrations: request.migrations ?? [],
+        server: String(request.server),
+        token: String(request.token),
+        ...(request.pushBatch ? { pushBatch: request.pushBatch } : {}),
+        ...(request.pageSize ? { pageSize: request.pageSize } : {}),
+      });
+    } catch (e) {
+      // A database the client refuses to open (a failed migration) stays closed.
+      sqlite.close();
+      throw e;
+    }
     found = { sqlite, client };
     open.set(request.path, found);
   }
@@ -48,7 +69,8 @@ async function handle(request: Request): Promise<object> {
     open.delete(request.path);
     return {};
   }
-  return { report: await device(request).syncOnce() };
+  const schema = await schemaOf(request);
+  return { report: await device(request, schema).syncOnce() };
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

@@ -6,7 +6,9 @@
 //! cursor; it repeats while the server has more to pull or the outbox more to push.
 //! [`Client::start`] runs syncs in the background: one at start, then one per burst of
 //! [`signal`](Client::signal)s after a debounce, with backoff and jitter after errors, and one per
-//! server poke ([`runner`]).
+//! server poke ([`runner`]). When the server answers `resync_required` (it pruned deletions past
+//! the cursor), the client pulls everything again and drops what the server no longer has
+//! ([`resync`]).
 //!
 //! The app writes through [`Client::with_db`] (or through its own connection to the same file:
 //! the database is in WAL mode with a busy timeout). The client never writes a synced row on the
@@ -16,6 +18,7 @@ mod apply;
 mod local;
 mod migrate;
 mod quarantine;
+mod resync;
 mod runner;
 
 use std::path::Path;
@@ -31,8 +34,8 @@ pub use self::migrate::Migration;
 pub use self::quarantine::{Quarantined, QuarantinedOp};
 pub use self::runner::{RunOptions, RunStatus, SyncHandle};
 use crate::protocol::{
-    DeleteChange, Key, PushChange, SyncError, SyncErrorResponse, SyncRequest, SyncResponse,
-    UpsertChange,
+    DeleteChange, ErrorCode, Key, PushChange, SyncError, SyncErrorResponse, SyncRequest,
+    SyncResponse, UpsertChange,
 };
 use crate::schema::SchemaMeta;
 use crate::wire::parse_timestamp;
@@ -108,6 +111,9 @@ pub struct SyncReport {
     pub rejected: usize,
     /// What was applied locally.
     pub applied: Applied,
+    /// Times the server answered `resync_required` and the client started pulling everything
+    /// again ([`resync`]).
+    pub resyncs: usize,
 }
 
 /// A device's database and its sync.
@@ -250,7 +256,20 @@ impl Client {
                 page_size: self.config.page_size.map(|n| n as i64),
                 changes,
             };
-            let response = self.post(&request).await?;
+            let response = match self.post(&request).await {
+                // The server forgot deletions past the cursor: pull everything again, keeping
+                // the outbox (nothing of the refused request was written) and the quarantine.
+                Err(ClientError::Refused { error, .. })
+                    if error.code == ErrorCode::ResyncRequired && request.cursor.is_some() =>
+                {
+                    tracing::info!("the server asks for a resync: pulling everything again");
+                    resync::begin(&mut self.lock(), &self.plans)?;
+                    report.requests += 1;
+                    report.resyncs += 1;
+                    continue;
+                }
+                response => response?,
+            };
             report.requests += 1;
             report.rejected += response.rejected.len();
             let more_to_pull = response.has_more;

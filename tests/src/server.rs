@@ -12,8 +12,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
@@ -23,7 +24,7 @@ use sync_runtime::engine::{self, Engine};
 use sync_runtime::protocol::{SyncError, SyncErrorResponse, SyncResponse};
 use sync_runtime::schema::SchemaMeta;
 use sync_runtime::server::{self, AppState, HttpConfig};
-use sync_runtime::store::Store;
+use sync_runtime::store::{Store, StoreError};
 use sync_runtime::store::postgres::PgStore;
 use sync_runtime::store::sqlite::SqliteStore;
 use tokio::runtime::Runtime;
@@ -143,10 +144,30 @@ impl TestServer {
 /// call it and drop it outside any async runtime, since the Postgres snapshot client blocks.
 pub struct Served {
     pub server: TestServer,
+    /// One batch of the store's tombstone pruning, as the server's retention task runs it.
+    prune: Pruner,
     rt: Runtime,
     // Dropped after the runtime, whose tasks hold connections to it.
     db: Database,
     schema: Schema,
+}
+
+/// A batch of pruning of a store that a [`Served`] shares with its server.
+type Pruner = Box<
+    dyn Fn(Duration, usize) -> Pin<Box<dyn Future<Output = Result<usize, StoreError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// `store` shared between the server and a [`Pruner`].
+fn shared<S: Store>(store: S) -> (Arc<S>, Pruner) {
+    let store = Arc::new(store);
+    let pruned = Arc::clone(&store);
+    let prune: Pruner = Box::new(move |older_than, batch| {
+        let store = Arc::clone(&pruned);
+        Box::pin(async move { store.prune(older_than, batch).await })
+    });
+    (store, prune)
 }
 
 /// An answer of the server: status, headers and the body as JSON.
@@ -165,8 +186,9 @@ impl Served {
         let ddl = Ddl::of(&ir);
         let schema = Schema { meta: SCHEMA, ir };
         let (store, db) = S::create(&rt, &schema, &ddl);
+        let (store, prune) = shared(store);
         let server = rt.block_on(TestServer::start(store, options));
-        Served { server, rt, db, schema }
+        Served { server, prune, rt, db, schema }
     }
 
     /// A server with `options` over a fresh store of kind `S` holding `ir`, another schema than
@@ -176,8 +198,15 @@ impl Served {
         let ddl = Ddl::of(&ir);
         let schema = Schema { meta: codegen::meta::schema_meta(&ir), ir };
         let (store, db) = S::create(&rt, &schema, &ddl);
+        let (store, prune) = shared(store);
         let server = rt.block_on(TestServer::start_with(schema.meta, store, options));
-        Served { server, rt, db, schema }
+        Served { server, prune, rt, db, schema }
+    }
+
+    /// Prune at most `batch` of the store's tombstones older than `older_than`, as the server's
+    /// retention task does (docs/server.md); how many were pruned.
+    pub fn prune(&self, older_than: Duration, batch: usize) -> usize {
+        self.rt.block_on((self.prune)(older_than, batch)).expect("the prune succeeds")
     }
 
     /// Run `future` (a request to the server, say) to completion.
@@ -291,8 +320,10 @@ impl Served {
 
     /// Stop the server gracefully, then drop the database.
     pub fn stop(self) {
-        let Served { server, rt, db, .. } = self;
+        let Served { server, prune, rt, db, .. } = self;
         rt.block_on(server.stop());
+        // The pruner shares the store, whose connections must close before the database goes.
+        drop(prune);
         drop(rt);
         drop(db);
     }

@@ -161,6 +161,7 @@ impl InFlight {
                 kept_local: n(&applied["keptLocal"]),
                 quarantined: n(&applied["quarantined"]),
             },
+            resyncs: n(&report["resyncs"]),
         })
     }
 }

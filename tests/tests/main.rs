@@ -35,6 +35,7 @@ mod sync_pokes;
 mod sync_pull;
 mod sync_refusals_auth;
 mod sync_refusals_input;
+mod sync_retention;
 mod sync_tenancy;
 mod sync_verdicts;
 mod sync_visibility;

@@ -21,6 +21,7 @@ use sync_runtime::auth::{
 use sync_runtime::engine::{self, Engine};
 use sync_runtime::server::{self, AppState, ConfigError, HttpConfig};
 use sync_runtime::store::Store;
+use sync_runtime::store::retention::{self, Retention};
 use sync_runtime::store::postgres::PgStore;
 use sync_runtime::store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -84,10 +85,20 @@ struct Args {
     /// The most changes one request may push; more get 413.
     #[arg(long, default_value_t = engine::Config::default().max_changes, value_name = "N")]
     max_changes: usize,
+    /// How long deletions are remembered for devices that have not synced yet: tombstones
+    /// older than this are pruned, and a device whose cursor is older gets 410 resync_required
+    /// and pulls everything again. A whole number and s, m, h or d; `off` keeps them for ever.
+    #[arg(long, env = "SYNC_TOMBSTONE_RETENTION", default_value = "90d", value_name = "DURATION",
+        value_parser = |text: &str| retention::parse_window(text).map(Keep))]
+    tombstone_retention: Keep,
     /// How log lines are written, to standard error. RUST_LOG filters them (default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     log_format: LogFormat,
 }
+
+/// `--tombstone-retention`: how long tombstones are kept, `None` for ever.
+#[derive(Debug, Clone, Copy)]
+struct Keep(Option<Duration>);
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
@@ -160,6 +171,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             let store = PgStore::connect_with_listener(url.as_str(), listen_url, schema.meta).await;
             let store = store
                 .map_err(|e| Failure::Config(format!("cannot use the database {database}: {e}")))?;
+            let store = pruned(store, args.tombstone_retention.0);
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
         }
         DatabaseUrl::Sqlite(_) if args.listen_database_url.is_some() => Err(Failure::Config(
@@ -168,7 +180,7 @@ async fn run(args: Args) -> Result<(), Failure> {
                 .to_owned(),
         )),
         DatabaseUrl::Sqlite(path) => {
-            let store = open_sqlite(path, &schema)?;
+            let store = pruned(open_sqlite(path, &schema)?, args.tombstone_retention.0);
             serve(Engine::new(schema.meta, store, engine_config), auth, http, settings).await
         }
     }
@@ -178,6 +190,16 @@ fn open_sqlite(path: &Path, schema: &LoadedSchema) -> Result<SqliteStore, Failur
     SqliteStore::open(path, schema.meta, &schema.sqlite_server_ddl).map_err(|e| {
         Failure::Config(format!("cannot use the SQLite database {}: {e}", path.display()))
     })
+}
+
+/// `store`, shared with a task that prunes its tombstones older than `keep` (none: kept for
+/// ever).
+fn pruned<S: Store>(store: S, keep: Option<Duration>) -> Arc<S> {
+    let store = Arc::new(store);
+    if let Some(keep) = keep {
+        retention::spawn(Arc::clone(&store), Retention::keeping(keep));
+    }
+    store
 }
 
 /// What startup messages mention.

@@ -8,6 +8,9 @@
 //! again (an equal resend is a no-op on the server), and the cursor still points before the
 //! page, which is pulled again.
 //!
+//! During a [resync](super::resync), every row served and every write acknowledged comes off the
+//! resync list, and the page that ends the full pull removes what is left on it.
+//!
 //! While it applies, `_sync_client.applying` is set, so the generated outbox triggers do not
 //! record pulled rows as local writes. Foreign keys are not enforced while applying: the device
 //! mirrors what the server has, in the server's order, and a page may hold a child before its
@@ -22,12 +25,13 @@
 //! server made by another path (an admin's, a cascade) has no conflict time and always applies.
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, TransactionBehavior};
 use serde_json::Value;
 
 use super::ClientError;
 use super::local::{Entry, TablePlan, db};
-use super::quarantine;
+use super::{quarantine, resync};
 use crate::protocol::{Key, PulledChange, RejectReason, SyncResponse};
 use crate::wire::parse_timestamp;
 
@@ -72,7 +76,8 @@ fn apply_in_transaction(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db("starting to apply a sync"))?;
     tx.execute("UPDATE _sync_client SET applying = 1", []).map_err(db("silencing the outbox"))?;
-    let applier = Applier { conn: &tx, plans, client_id };
+    let resyncing = resync::under_way(&tx)?;
+    let applier = Applier { conn: &tx, plans, client_id, resyncing };
     let mut applied = Applied::default();
 
     // A change refused for a clock too far ahead is sent again: in time the server accepts it.
@@ -90,9 +95,14 @@ fn apply_in_transaction(
             if retry.iter().any(|(t, k)| *t == entry.table && *k == entry.key_json) {
                 continue;
             }
-            applied.acknowledged += acknowledge
+            let acknowledged = acknowledge
                 .execute((&entry.table, &entry.key_json, entry.seq))
                 .map_err(db("removing sent outbox entries"))?;
+            // The server has the row now (or removed it), though this pull may not serve it.
+            if resyncing && acknowledged > 0 {
+                resync::served(&tx, &entry.table, &entry.key_json)?;
+            }
+            applied.acknowledged += acknowledged;
         }
     }
     let mut pending = tx
@@ -132,6 +142,9 @@ fn apply_in_transaction(
         }
     }
 
+    if resyncing && !response.has_more {
+        applied.deleted += resync::finish(&tx, plans)?;
+    }
     tx.execute("UPDATE _sync_client SET cursor = ?1, applying = 0", [&response.cursor])
         .map_err(db("storing the cursor"))?;
     tx.commit().map_err(db("committing a sync"))?;
@@ -142,6 +155,8 @@ struct Applier<'a> {
     conn: &'a Connection,
     plans: &'a [TablePlan],
     client_id: &'a str,
+    /// Whether a resync is under way: served rows come off its list.
+    resyncing: bool,
 }
 
 impl Applier<'_> {
@@ -163,6 +178,7 @@ impl Applier<'_> {
         applied: &mut Applied,
     ) -> Result<(), ClientError> {
         let key = plan.stored_key(row)?;
+        self.served(plan, &key)?;
         if *pending && let Some(local) = plan.pending(self.conn, &key)? {
             if self.local_is_newer(plan, &local, row)? {
                 applied.kept_local += 1;
@@ -191,12 +207,21 @@ impl Applier<'_> {
         applied: &mut Applied,
     ) -> Result<(), ClientError> {
         let key = plan.stored_key(key)?;
+        self.served(plan, &key)?;
         if *pending && let Some(local) = plan.pending(self.conn, &key)? {
             self.forget(plan, &local.key_json, pending)?;
         }
         plan.delete(self.conn, &key)?;
         applied.deleted += 1;
         Ok(())
+    }
+
+    /// Take a row the server sent off the resync list, when a resync is under way.
+    fn served(&self, plan: &TablePlan, key: &[SqlValue]) -> Result<(), ClientError> {
+        if !self.resyncing {
+            return Ok(());
+        }
+        resync::served(self.conn, plan.meta.name, &plan.key_json(self.conn, key)?)
     }
 
     /// Whether the pending local write `local` wins over the server's `row` by the server's rule.

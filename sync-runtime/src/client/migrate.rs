@@ -7,8 +7,8 @@
 //! database at the version before it, and the client refuses to open rather than sync a schema it
 //! does not have. Local rows and the outbox stay as they are across a migration.
 //!
-//! Machinery a later release of the client added (the quarantine) is created on open when a
-//! database made by an earlier release lacks it, from the same generated DDL.
+//! Machinery a later release of the client added (the quarantine, the resync list) is created on
+//! open when a database made by an earlier release lacks it, from the same generated DDL.
 
 use rusqlite::Connection;
 
@@ -95,32 +95,36 @@ fn version_of(conn: &Connection) -> Result<u32, ClientError> {
         .map_err(db("reading the database's version"))
 }
 
-/// The statement of the client's quarantine table in the generated DDL, from its `CREATE TABLE`
-/// to the end of the statement.
-const QUARANTINE: &str = "CREATE TABLE \"_sync_quarantine\"";
+/// The tables of the client's machinery that later releases added (the quarantine, the resync
+/// list), created on open in a database made before them.
+const ADDED_TABLES: [&str; 2] = ["_sync_quarantine", "_sync_resync"];
 
-/// Create the quarantine of a database made before the client kept one, from `ddl`.
+/// Create the machinery tables of `ddl` that a database made by an earlier release lacks.
 pub(super) fn add_machinery(conn: &Connection, ddl: &str) -> Result<(), ClientError> {
-    let exists: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_sync_quarantine')",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(db("looking for the quarantine"))?;
-    if exists {
-        return Ok(());
+    for name in ADDED_TABLES {
+        let exists: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = ?1)",
+                [name],
+                |row| row.get(0),
+            )
+            .map_err(db(&format!("looking for `{name}`")))?;
+        if exists {
+            continue;
+        }
+        // From its `CREATE TABLE` to the end of the statement, after its options.
+        let statement = ddl.find(&format!("CREATE TABLE \"{name}\"")).and_then(|start| {
+            let options = start + ddl[start..].find(") STRICT")?;
+            let end = options + ddl[options..].find(';')?;
+            Some(&ddl[start..=end])
+        });
+        let statement = statement.ok_or_else(|| {
+            ClientError::Database(format!(
+                "the database has no `{name}` table and the DDL given to the client does not \
+                 create one: regenerate sqlite.sql with this release (`cargo xtask gen`)"
+            ))
+        })?;
+        conn.execute_batch(statement).map_err(db(&format!("creating `{name}`")))?;
     }
-    let statement = ddl.find(QUARANTINE).and_then(|start| {
-        let end = ddl[start..].find(") STRICT;")?;
-        Some(&ddl[start..start + end + ") STRICT;".len()])
-    });
-    let statement = statement.ok_or_else(|| {
-        ClientError::Database(
-            "the database has no `_sync_quarantine` table and the DDL given to the client does not \
-             create one: regenerate sqlite.sql with this release (`cargo xtask gen`)"
-                .to_owned(),
-        )
-    })?;
-    conn.execute_batch(statement).map_err(db("creating the quarantine"))
+    Ok(())
 }

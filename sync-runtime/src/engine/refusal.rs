@@ -111,6 +111,9 @@ pub enum Refusal {
     /// The cursor was not made by this server; the store's sentence says so.
     #[error("{0}")]
     BadCursor(String),
+    /// The cursor is older than the history the server keeps; the store's sentence says so.
+    #[error("{0}")]
+    ResyncRequired(String),
     /// Concurrent writes kept conflicting, however often the transaction ran again.
     #[error("concurrent writes to the same rows kept conflicting; retry the sync")]
     Busy,
@@ -148,6 +151,7 @@ impl Refusal {
             Refusal::BadChange { why, .. } => why.code(),
             Refusal::Forbidden(_) => ErrorCode::Forbidden,
             Refusal::BadCursor(_) => ErrorCode::BadCursor,
+            Refusal::ResyncRequired(_) => ErrorCode::ResyncRequired,
             Refusal::Busy => ErrorCode::Busy,
             Refusal::InvalidSubject { .. } => ErrorCode::InvalidClaim,
             Refusal::Unavailable => ErrorCode::DatabaseUnavailable,
@@ -168,6 +172,7 @@ impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::BadCursor(_) => Refusal::BadCursor(error.to_string()),
+            StoreError::ResyncRequired(_) => Refusal::ResyncRequired(error.to_string()),
             StoreError::Conflict(_) => Refusal::Busy,
             // Stores report refused rows per row; one here is a write the engine did not expect
             // to fail, and the database's words are not for clients.

@@ -14,6 +14,8 @@
 //! commits.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -23,6 +25,7 @@ use crate::protocol::PulledChange;
 use crate::schema::TableMeta;
 
 pub mod postgres;
+pub mod retention;
 pub mod sqlite;
 
 /// A row, or a primary key, as a JSON object keyed by column name, in wire form.
@@ -51,6 +54,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// The pokes of committed transactions from now on, of every user.
     fn subscribe(&self) -> broadcast::Receiver<Poke>;
+
+    /// Delete at most `batch` tombstones recorded more than `older_than` ago (docs/server.md,
+    /// tombstone retention), in a transaction of its own, and record how far history was pruned,
+    /// so that a pull from a cursor that may need one of them fails with
+    /// [`StoreError::ResyncRequired`]. Returns how many were deleted; safe to run from several
+    /// server instances at once.
+    fn prune(
+        &self,
+        older_than: Duration,
+        batch: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// One transaction of a [`Store`]. Dropping it without [`commit`](Transaction::commit) rolls
@@ -122,6 +136,31 @@ pub trait Transaction: Send {
 
     /// Make everything written visible to others.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A store shared with another owner (the server's pruning task) is a store.
+impl<S: Store> Store for Arc<S> {
+    type Tx<'a> = S::Tx<'a>;
+
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx<'_>, StoreError>> + Send {
+        S::begin(self)
+    }
+
+    fn horizon(&self) -> impl Future<Output = Result<Horizon, StoreError>> + Send {
+        S::horizon(self)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Poke> {
+        S::subscribe(self)
+    }
+
+    fn prune(
+        &self,
+        older_than: Duration,
+        batch: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        S::prune(self, older_than, batch)
+    }
 }
 
 /// How many pokes a subscriber may fall behind by before it gets one poke for all it missed.
@@ -197,6 +236,13 @@ pub enum StoreError {
     /// The cursor was not made by this store.
     #[error("invalid cursor `{0}`: send the cursor of the last response, or null to start over")]
     BadCursor(String),
+    /// The cursor is older than the history the store keeps: tombstones it still needs may
+    /// have been pruned (docs/server.md).
+    #[error(
+        "cursor `{0}` is older than the history the server keeps (deletions were forgotten past \
+         it): pull everything again from a null cursor"
+    )]
+    ResyncRequired(String),
     /// A concurrent transaction got in the way (a serialization failure or a deadlock); running
     /// the whole transaction again is safe.
     #[error("conflict with a concurrent transaction: {0}")]

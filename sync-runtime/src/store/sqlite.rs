@@ -30,6 +30,7 @@ use crate::store::{Horizon, Store, StoreError};
 mod error;
 mod plan;
 mod pull;
+mod retention;
 mod scope;
 mod tx;
 
@@ -96,6 +97,13 @@ impl SqliteStore {
             }
             tables.push(TablePlan::new(schema, table, &declared)?);
         }
+        if !retention::present(&tx)? {
+            return Err(StoreError::Database(format!(
+                "{where_} was made by an earlier release of the sync server, without tombstone \
+                 retention (_sync_tombstone.deleted_at, _sync_pruned): export its rows and let \
+                 this release create a new file"
+            )));
+        }
         tx.commit().map_err(|e| sqlite(&format!("creating the tables of {where_}"), e))?;
 
         let tombstone_pull = tombstone_pull(schema, &tables)?;
@@ -136,6 +144,10 @@ impl Store for SqliteStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Poke> {
         self.pokes.subscribe()
+    }
+
+    async fn prune(&self, older_than: Duration, batch: usize) -> Result<usize, StoreError> {
+        retention::prune(&mut *self.conn.lock().await, older_than, batch)
     }
 }
 

@@ -30,6 +30,8 @@ pub(super) const STATE: &str = "_sync_client";
 pub(super) const OUTBOX: &str = "_sync_outbox";
 /// The changes the server refused for good, kept with the device's version of the row.
 pub(super) const QUARANTINE: &str = "_sync_quarantine";
+/// The local rows a full pull after `resync_required` has not served yet.
+pub(super) const RESYNC: &str = "_sync_resync";
 
 /// What the template needs of one synced SQLite table.
 #[derive(Debug, Serialize)]
@@ -77,6 +79,7 @@ pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
         state => STATE,
         outbox => OUTBOX,
         quarantine => QUARANTINE,
+        resync => RESYNC,
         version => schema.version,
         random_uuid => column::SQLITE_RANDOM_UUID,
         now => format!("strftime('{}', 'now')", column::TIMESTAMP_FORMAT),
@@ -96,6 +99,7 @@ pub(super) fn machinery(schema: &Schema, s: &mut Statements) -> Option<Value> {
             s.call(StatementKind::Table(Vec::new()), Some(OUTBOX), "outbox", &constants),
             s.call(index, Some(OUTBOX), "outbox_index", &constants),
             s.call(StatementKind::Table(Vec::new()), Some(QUARANTINE), "quarantine", &constants),
+            s.call(StatementKind::Table(Vec::new()), Some(RESYNC), "resync", &constants),
         ],
     };
     let tables: Vec<Group> = synced

@@ -24,6 +24,8 @@ use super::{index_sql, sqlite_table, table_statements};
 const CURSOR: &str = "_sync_seq";
 const COUNTER: &str = "_sync_counter";
 const TOMBSTONE: &str = "_sync_tombstone";
+/// The one-row table that records how far tombstones were pruned.
+const PRUNED: &str = "_sync_pruned";
 
 /// What the trigger macros need of one synced table.
 #[derive(Debug, Serialize)]
@@ -101,7 +103,7 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
         let counter_row = s.call(StatementKind::Row, Some(COUNTER), "counter_row", &[]);
         let tombstone = s.call(table, Some(TOMBSTONE), "server_tombstone", &[]);
         let tombstone_indexes: Vec<String> =
-            [("key", "table_name, key"), ("owner", "owner, _sync_seq")]
+            [("key", "table_name, key"), ("owner", "owner, _sync_seq"), ("age", "deleted_at")]
                 .into_iter()
                 .map(|(what, columns)| {
                     let name = format!("{TOMBSTONE}_{what}_idx");
@@ -109,7 +111,9 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
                     s.call(kind, Some(TOMBSTONE), "tombstone_index", &[name.into(), columns.into()])
                 })
                 .collect();
-        context! { counter, counter_row, tombstone, tombstone_indexes }
+        let pruned = s.call(StatementKind::Table(Vec::new()), Some(PRUNED), "pruned", &[]);
+        let pruned_row = s.call(StatementKind::Row, Some(PRUNED), "pruned_row", &[]);
+        context! { counter, counter_row, tombstone, tombstone_indexes, pruned, pruned_row }
     });
     let tables: Vec<Group> = schema
         .tables

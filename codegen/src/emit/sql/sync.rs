@@ -25,6 +25,8 @@ pub(super) mod moves;
 const CURSOR: &str = "_sync_xid";
 /// The table that records rows deleted by any path.
 const TOMBSTONE: &str = "_sync_tombstone";
+/// The one-row table that records how far tombstones were pruned.
+const PRUNED: &str = "_sync_pruned";
 /// The comment on every cursor column, for whoever finds it in a database.
 const CURSOR_COMMENT: &str = "Sync cursor: the transaction that last wrote this row, \
      set by the _sync_stamp trigger on every insert and update; see _sync_horizon().";
@@ -61,13 +63,19 @@ pub(super) struct MoveSql {
 pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
     let synced = schema.tables.iter().any(|t| t.targets.postgres && t.is_synced());
     let machinery = synced.then(|| {
-        let c = [Value::from_serialize(context! { cursor => CURSOR, tombstone => TOMBSTONE })];
+        let c = [Value::from_serialize(
+            context! { cursor => CURSOR, tombstone => TOMBSTONE, pruned => PRUNED },
+        )];
         let function = |name: &str| StatementKind::Function(name.to_owned());
         let table = Some(TOMBSTONE);
         let stamp = s.call(function("_sync_stamp"), None, "stamp_function", &c);
         let tombstone = s.call(StatementKind::Table(Vec::new()), table, "tombstone", &c);
         let index = StatementKind::Index(format!("{TOMBSTONE}_idx"));
         let tombstone_index = s.call(index, table, "tombstone_index", &c);
+        let age_index = StatementKind::Index(format!("{TOMBSTONE}_age_idx"));
+        let tombstone_age_index = s.call(age_index, table, "tombstone_age_index", &c);
+        let pruned = s.call(StatementKind::Table(Vec::new()), Some(PRUNED), "pruned", &c);
+        let pruned_row = s.call(StatementKind::Row, Some(PRUNED), "pruned_row", &c);
         let record_delete =
             s.call(function("_sync_record_delete"), None, "record_delete_function", &c);
         let record_move = s.call(function("_sync_record_move"), None, "record_move_function", &c);
@@ -75,7 +83,8 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
             s.call(function("_sync_refuse_truncate"), None, "refuse_truncate_function", &c);
         let horizon = s.call(function("_sync_horizon"), None, "horizon_function", &c);
         context! {
-            stamp, tombstone, tombstone_index, record_delete, record_move, refuse_truncate, horizon
+            stamp, tombstone, tombstone_index, tombstone_age_index, pruned, pruned_row,
+            record_delete, record_move, refuse_truncate, horizon
         }
     });
     let tables: Vec<Group> = schema
@@ -84,7 +93,7 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
         .filter(|t| t.targets.postgres)
         .map(|t| Group { comment: None, statements: table(schema, t, s) })
         .collect();
-    context! { machinery, tables, cursor => CURSOR, tombstone => TOMBSTONE }
+    context! { machinery, tables, cursor => CURSOR, tombstone => TOMBSTONE, pruned => PRUNED }
 }
 
 /// A table's statements: the table, its indexes, its sync machinery, its comments.

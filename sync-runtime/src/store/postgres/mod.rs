@@ -17,8 +17,11 @@ mod encode;
 mod listen;
 mod pool;
 mod pull;
+mod retention;
 mod sql;
 mod verdict;
+
+use std::time::Duration;
 
 use deadpool_postgres::Object;
 use tokio::sync::broadcast;
@@ -79,6 +82,9 @@ impl PgStore {
                 "the sync machinery (_sync_tombstone) is missing: apply generated/sql/postgres.sql"
                     .into(),
             ));
+        }
+        if let Some(missing) = retention::missing(&client).await? {
+            return Err(StoreError::Database(missing));
         }
         let pokes = super::poke_sender();
         let listener = Listener::start(listen_target, pokes.clone()).await?;
@@ -192,6 +198,10 @@ impl Store for PgStore {
     fn subscribe(&self) -> broadcast::Receiver<Poke> {
         self.pokes.subscribe()
     }
+
+    async fn prune(&self, older_than: Duration, batch: usize) -> Result<usize, StoreError> {
+        retention::prune(&connection(&self.pool).await?, older_than, batch).await
+    }
 }
 
 /// A transaction on one pooled connection.
@@ -303,7 +313,11 @@ impl Transaction for PgTx<'_> {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit).await
+        let page =
+            pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit)
+                .await?;
+        retention::check(self.client(), cursor).await?;
+        Ok(page)
     }
 
     async fn announce(&mut self, poke: &Poke) -> Result<(), StoreError> {

@@ -180,7 +180,9 @@ impl Transaction for SqliteTx<'_> {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        pull::page(&self.conn, self.store, user, cursor, limit, self.snapshot)
+        let page = pull::page(&self.conn, self.store, user, cursor, limit, self.snapshot)?;
+        super::retention::check(&self.conn, cursor)?;
+        Ok(page)
     }
 
     async fn announce(&mut self, poke: &Poke) -> Result<(), StoreError> {

@@ -32,10 +32,19 @@ CREATE TABLE _sync_tombstone (
   table_name TEXT NOT NULL,
   key TEXT NOT NULL,
   owner TEXT,
-  kept_by TEXT
+  kept_by TEXT,
+  deleted_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
 CREATE INDEX _sync_tombstone_key_idx ON _sync_tombstone (table_name, key);
 CREATE INDEX _sync_tombstone_owner_idx ON _sync_tombstone (owner, _sync_seq);
+CREATE INDEX _sync_tombstone_age_idx ON _sync_tombstone (deleted_at);
+
+-- Tombstone retention (docs/server.md): the server deletes tombstones older than its retention
+-- window (deleted_at) in small batches, and records in _sync_pruned the greatest _sync_seq it
+-- deleted. A pull whose cursor is below it may have lost deletions, and is answered
+-- resync_required.
+CREATE TABLE _sync_pruned (through INTEGER NOT NULL) STRICT;
+INSERT INTO _sync_pruned (through) VALUES (0);
 
 -- One column per logical type.
 CREATE TABLE "sample" (

@@ -34,11 +34,23 @@ CREATE TABLE _sync_tombstone (
   table_name text NOT NULL,
   key jsonb NOT NULL,
   owner text,
-  kept_by text
+  kept_by text,
+  deleted_at timestamptz NOT NULL DEFAULT now()
 );
 -- Pull reads by cursor; the rest serves the lookup of a parent deleted earlier in the same
 -- transaction (see _sync_record_delete).
 CREATE INDEX _sync_tombstone_idx ON _sync_tombstone (_sync_xid, table_name, key);
+
+-- Tombstone retention (docs/server.md): the server deletes tombstones older than its retention
+-- window (deleted_at, the deleting transaction's start) in small batches, and records in the one
+-- row of _sync_pruned the greatest _sync_xid it deleted. A pull whose cursor is not above it may
+-- have lost deletions, and is answered resync_required.
+CREATE INDEX _sync_tombstone_age_idx ON _sync_tombstone (deleted_at);
+CREATE TABLE _sync_pruned (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  through xid8
+);
+INSERT INTO _sync_pruned DEFAULT VALUES;
 
 -- The trigger of every synced table: BEFORE DELETE (a row that Postgres locks and will delete)
 -- and BEFORE UPDATE OF its primary key (the row leaves its old key: clients must drop it)

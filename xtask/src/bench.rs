@@ -1,17 +1,20 @@
 //! `cargo xtask bench`: figures printed as `name: value` lines (docs/bench.md).
 //!
-//! The generator's own speed: `gen` (load, validate, emit, write) on the example schema and on a
-//! synthetic 500-table schema, the median of several runs in one process. Then the sync figures,
+//! The generator's own speed ([`generator`]): `gen` (load, validate, emit, write) on the example
+//! schema and on a synthetic 500-table schema, the median of several runs in one process, the
+//! first `gen` after a big schema change, and the whole process against drizzle-kit; how long
+//! the generated Rust crate takes to check ([`compile`]). Then the sync figures,
 //! the server's and the client's, measured by `sync-bench` (in `tests/src/bin/`) against the
 //! `sync-server` binary on the Postgres of `TEST_DATABASE_URL` (the local cluster when unset, as
 //! for `cargo xtask test`) and on the embedded SQLite store.
 
-use std::fmt::Write as _;
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod compile;
+mod generator;
 
-use crate::drift;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
 /// A valid schema with `tables` synced tables, each with a foreign key to the previous one and
 /// every logical type, for measuring the generator at scale.
@@ -51,38 +54,46 @@ pub fn synthetic_schema(tables: usize) -> String {
     toml
 }
 
-/// Median wall time of `runs` full `gen` runs of `schema_text` into a scratch folder.
-fn time_gen(schema_text: &str, runs: usize) -> Result<Duration, String> {
-    let scratch = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
-    let schema_path = scratch.join("schema.toml");
-    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    std::fs::write(&schema_path, schema_text).map_err(|e| e.to_string())?;
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        // Each run writes into an empty folder, as a first `gen` does.
-        let out = scratch.join("generated");
-        let _ = std::fs::remove_dir_all(&out);
-        let start = Instant::now();
-        let schema = drift::load_schema(&schema_path)?.map_err(|e| e.render())?;
-        let folder = drift::Folder { dir: &out, shown: "generated", owned: true };
-        drift::write_all(&codegen::generate(&schema), folder).map_err(|e| e.to_string())?;
-        times.push(start.elapsed());
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
+/// The middle value of `times` (the upper one of an even count); `times` is not empty.
+fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    Ok(times[times.len() / 2])
+    times[times.len() / 2]
+}
+
+/// A scratch folder in the temporary directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Result<Self, String> {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+
+    /// Write `text` to `rel`; its path.
+    fn write(&self, rel: &str, text: &str) -> Result<PathBuf, String> {
+        let path = self.path(rel);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn run(root: &Path, quick: bool) -> Result<(), String> {
-    let runs = if quick { 3 } else { 11 };
-    let example = std::fs::read_to_string(root.join("schema.toml")).map_err(|e| e.to_string())?;
-    let figures = [
-        ("gen_example_ms", time_gen(&example, runs)?),
-        ("gen_500_tables_ms", time_gen(&synthetic_schema(500), runs)?),
-    ];
-    for (name, time) in figures {
-        println!("{name}: {:.1}", time.as_secs_f64() * 1000.0);
-    }
+    generator::in_process(root, quick)?;
+    generator::versus_drizzle_kit(root, quick)?;
+    compile::check_generated(root, quick)?;
     sync_figures(root, quick)
 }
 

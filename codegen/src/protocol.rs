@@ -223,7 +223,7 @@ pub const MESSAGES: &[Message] = &[
                     "column",
                     Wire::String,
                     "The column at fault: always for `too_large`, for `constraint` when it \
-                     concerns one column.",
+                     concerns one column, for `forbidden` the one that says whose the row is.",
                 ),
                 field(
                     "server_row",
@@ -239,8 +239,9 @@ pub const MESSAGES: &[Message] = &[
               `clock_skew` when the change's time is too far in the future, `constraint` when \
               the database refuses it (a unique key taken, a referenced row missing or not \
               the user's to reference, a check), `too_large` when a value is larger than the \
-              database can index.",
-        shape: Shape::Enum(&["stale", "clock_skew", "constraint", "too_large"]),
+              database can index, `forbidden` when the row is not the user's to write (any \
+              longer: it changed hands, or became public, since the device last pulled it).",
+        shape: Shape::Enum(&["stale", "clock_skew", "constraint", "too_large", "forbidden"]),
     },
     Message {
         name: "ConstraintKind",

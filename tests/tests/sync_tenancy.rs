@@ -1,10 +1,13 @@
 //! Conformance, tenancy (docs/sync.md), on both stores: a second user tries every way into the
-//! first user's rows. Each write is refused with 403 and writes nothing, not even the valid
-//! changes that came with it in the same request; each read finds nothing it may not see.
+//! first user's rows. A request that claims another owner or writes a public table is refused
+//! with 403 and writes nothing, not even the valid changes that came with it; a change of a row
+//! that is not the user's (any longer) is rejected alone as `forbidden`, with the server's row
+//! only when the user may read it, and the rest of the request is written; each read finds
+//! nothing it may not see.
 
 use integration_tests::sync::*;
 use serde_json::{Value, json};
-use sync_runtime::protocol::{ConstraintKind, ErrorCode};
+use sync_runtime::protocol::{ConstraintKind, ErrorCode, RejectReason};
 
 integration_tests::for_each_store!(
     a_spoofed_owner_is_refused,
@@ -81,6 +84,26 @@ impl<S: TestStore> World<S> {
         assert_eq!(self.server.snapshot(), before, "the refused request {change} wrote something");
     }
 
+    /// Send `change` as the intruder, after a valid change of their own in the same request,
+    /// and check that it alone is rejected as `forbidden`, carrying the server's row only when
+    /// the intruder may read it (`readable`), and that only the valid change was written.
+    fn forbidden(&self, change: Value, readable: bool) {
+        let before = self.server.snapshot();
+        let valid = profile(&self.b.user, &at(100));
+        let response = self.server.push(&self.b, vec![valid, change.clone()]);
+        let [rejected] = response.rejected.as_slice() else {
+            panic!("{change}: one rejection: {response:?}")
+        };
+        assert_eq!(rejected.reason, RejectReason::Forbidden, "{change}: {rejected:?}");
+        assert_eq!(rejected.server_row.is_some(), readable, "{change}: {rejected:?}");
+        assert!(!rejected.message.contains(&self.a.user), "{change} names the owner: {rejected:?}");
+        let after = self.server.snapshot();
+        let written: Vec<&(String, String)> =
+            after.rows.keys().filter(|k| before.rows.get(*k) != after.rows.get(*k)).collect();
+        let profile = ("user_profile".to_owned(), json!([self.b.user]).to_string());
+        assert_eq!(written, [&profile], "{change}: only the valid change is written");
+    }
+
     /// Send `change` as the intruder and check that it alone is rejected as a reference to a
     /// parent that does not exist or that the intruder may not read, and that nothing was
     /// written: the same answer whichever it is, so it tells nothing of the victim's rows.
@@ -108,12 +131,14 @@ fn a_spoofed_owner_is_refused<S: TestStore>() {
 fn another_users_row_cannot_be_updated_or_deleted<S: TestStore>() {
     let w = world::<S>();
     let me = &w.b.user;
-    // Claiming the row as one's own does not make it so: the row in the database decides.
-    w.refused(tune(&id(TA), me, "stolen", &at(1)));
-    w.refused(note(&id(NA), me, &id(TA), "stolen", &at(1)));
-    w.refused(repertoire(&id(RA), me, "stolen", &at(1)));
-    w.refused(delete("tune", json!({ "id": id(TA) }), &at(1)));
-    w.refused(delete("note", json!({ "id": id(NA) }), &at(1)));
+    // Claiming the row as one's own does not make it so: the row in the database decides. A
+    // device can send such a change honestly (it edited a row an admin gave away since), so it
+    // is rejected alone, and tells nothing of the row.
+    w.forbidden(tune(&id(TA), me, "stolen", &at(1)), false);
+    w.forbidden(note(&id(NA), me, &id(TA), "stolen", &at(1)), false);
+    w.forbidden(repertoire(&id(RA), me, "stolen", &at(1)), false);
+    w.forbidden(delete("tune", json!({ "id": id(TA) }), &at(1)), false);
+    w.forbidden(delete("note", json!({ "id": id(NA) }), &at(1)), false);
 }
 
 fn a_via_child_cannot_be_put_under_another_users_parent<S: TestStore>() {
@@ -124,12 +149,11 @@ fn a_via_child_cannot_be_put_under_another_users_parent<S: TestStore>() {
     w.rejected_as_missing_parent(repertoire_tune(&id(RA), &id(TB), &at(1)), fkey);
     w.rejected_as_missing_parent(repertoire_tune(&id(99), &id(TB), &at(1)), fkey);
     // An update and a delete of the victim's child.
-    w.refused(repertoire_tune(&id(RA), &id(TA), &at(1)));
-    w.refused(delete(
-        "repertoire_tune",
-        json!({ "repertoire_id": id(RA), "tune_id": id(TA) }),
-        &at(1),
-    ));
+    w.forbidden(repertoire_tune(&id(RA), &id(TA), &at(1)), false);
+    w.forbidden(
+        delete("repertoire_tune", json!({ "repertoire_id": id(RA), "tune_id": id(TA) }), &at(1)),
+        false,
+    );
 }
 
 /// A `via:` table whose parent column is not part of its key, so a child can move between
@@ -190,11 +214,14 @@ fn a_via_child_cannot_be_moved_across_users<S: TestStore>() {
     assert_eq!(rejected.constraint.as_deref(), Some("item_folder_id_fkey"), "{rejected:?}");
     let kept = serde_json::to_value(&rejected.server_row).expect("a row");
     assert_eq!(kept["folder_id"], json!(id(3)), "B's item stays in its folder: {rejected:?}");
-    // A's item, moved under B's folder: an update of another user's row refuses the request.
-    let change = item(10, 2, 2);
-    let refusal = server.try_push(&b, vec![change.clone()]).expect_err("a move across users");
-    assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}");
-    assert_eq!(server.snapshot(), before, "the refused moves wrote something");
+    // A's item, moved under B's folder: an update of another user's row, rejected alone and
+    // without the row, which B may not read.
+    let response = server.push(&b, vec![item(10, 2, 2)]);
+    let [rejected] = response.rejected.as_slice() else { panic!("one rejection: {response:?}") };
+    assert_eq!(rejected.reason, RejectReason::Forbidden, "{rejected:?}");
+    assert_eq!(rejected.column.as_deref(), Some("folder_id"), "{rejected:?}");
+    assert!(rejected.server_row.is_none(), "{rejected:?}");
+    assert_eq!(server.snapshot(), before, "the rejected moves wrote something");
 }
 
 fn public_rows_are_read_only<S: TestStore>() {
@@ -204,12 +231,14 @@ fn public_rows_are_read_only<S: TestStore>() {
     w.refused(upsert("genre", genre));
     w.refused(upsert("genre", json!({ "id": "new", "name": "New", "last_modified_at": at(1) })));
     w.refused(delete("genre", json!({ "id": GENRE }), &at(1)));
-    // A public tune can neither be taken over nor edited as public, nor deleted.
-    w.refused(tune(&id(TP), me, "taken over", &at(1)));
+    // A public tune can neither be taken over nor deleted (rejected alone, with the public row,
+    // which the user may read: a device may have edited it before an admin made it public),
+    // nor written as public (no device writes a row without its owner: refused whole).
+    w.forbidden(tune(&id(TP), me, "taken over", &at(1)), true);
+    w.forbidden(delete("tune", json!({ "id": id(TP) }), &at(1)), true);
     let mut public = tune(&id(TP), me, "edited", &at(1));
     public["row"]["user_id"] = Value::Null;
     w.refused(public);
-    w.refused(delete("tune", json!({ "id": id(TP) }), &at(1)));
 }
 
 fn a_user_pulls_only_what_they_may_read<S: TestStore>() {

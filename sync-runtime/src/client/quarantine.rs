@@ -1,6 +1,6 @@
 //! The quarantine (docs/sync.md): changes the server refused for good (`constraint`,
-//! `too_large`), kept with the device's version of the row so nothing the user typed is lost,
-//! and what an app does with them: list, discard, or retry after editing.
+//! `too_large`, `forbidden`), kept with the device's version of the row so nothing the user
+//! typed is lost, and what an app does with them: list, discard, or retry after editing.
 //!
 //! A refused change leaves the outbox like an acknowledged one, so the rest of the outbox keeps
 //! syncing; the device's row goes into the generated `_sync_quarantine` table with the server's
@@ -53,7 +53,7 @@ pub struct Quarantined {
 /// Whether a rejection puts the change in the quarantine: the server will refuse it again as it
 /// is. (`stale` is last write wins doing its job; `clock_skew` is sent again later.)
 pub(super) fn is_final(reason: RejectReason) -> bool {
-    matches!(reason, RejectReason::Constraint | RejectReason::TooLarge)
+    matches!(reason, RejectReason::Constraint | RejectReason::TooLarge | RejectReason::Forbidden)
 }
 
 /// Quarantine the change `rejected` refused, of the row whose outbox key is `key_json`: a delete

@@ -7,7 +7,6 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::refusal::{Located, Refusal, place_of};
 use super::validate::{Change, Op};
 use crate::schema::{SchemaMeta, Scope, TableMeta};
 use crate::store::{StoreError, Transaction, Values};
@@ -24,8 +23,19 @@ pub(super) enum Owner {
     Missing,
 }
 
-/// Refuse the request unless `user` may make every one of `changes` to `table`, whose current
-/// rows (by [`key_text`]) are `current`.
+/// A change of a row the user may not write: the row (or the parent it is owned through) is
+/// another user's or public now, though the device may have written it when it was the user's.
+/// Such a change is rejected alone (reason `forbidden`), so the device keeps syncing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Forbidden {
+    /// Whether the user may read the server's row as it is now (a public row): the rejection
+    /// then carries it, else `null`, as for any row the user cannot read.
+    pub readable: bool,
+}
+
+/// The changes of `table`, by key text, that `user` may not make, given its current rows (by
+/// [`key_text`]) `current`. A pushed row's owner column was checked to be the user's by
+/// validation; here the rows as they are in the database decide.
 pub(crate) async fn authorize<T: Transaction>(
     tx: &mut T,
     schema: &'static SchemaMeta,
@@ -33,58 +43,69 @@ pub(crate) async fn authorize<T: Transaction>(
     table: &'static TableMeta,
     changes: &[&Change],
     current: &HashMap<String, Values>,
-) -> Result<(), Refusal> {
+) -> Result<HashMap<String, Forbidden>, StoreError> {
     let row_of = |change: &Change| current.get(&change.key_text);
+    let mut forbidden = HashMap::new();
     match table.scope {
         Scope::Owner | Scope::OwnerOrPublic => {
             let owner = table.sync.owner.expect("owner scopes have an owner column");
             for change in changes {
                 if let Some(row) = row_of(change) {
-                    check(table, change, owner_of(row.get(owner)), user, "the row", None)?;
+                    let owner = owner_of(row.get(owner));
+                    if owner != Owner::User(user.to_owned()) {
+                        let readable = readable(schema, table, &owner, user);
+                        forbidden.insert(change.key_text.clone(), Forbidden { readable });
+                    }
                 }
             }
-            Ok(())
         }
         Scope::Via { column, parent_table } => {
             let parent = schema.table(parent_table).expect("via parents are tables of the schema");
             let parent_column = parent.primary_key[0];
+            let parent_key =
+                |value: &Value| Values::from_iter([(parent_column.to_owned(), value.clone())]);
             // The parent the change names, and the parent the row has now: both must be the user's.
             // A named parent that does not exist or that the user may not read is the reference
             // check's to reject, for that change alone and alike (references.rs); here it only
             // must not be a row the user may read but not write under (a public one).
-            let parents_of = |change: &Change| {
-                let named = match &change.op {
-                    Op::Upsert(row) => row.get(column),
-                    Op::Delete => None,
-                };
-                let now = row_of(change).and_then(|r| r.get(column));
-                let named = named.filter(|named| Some(*named) != now).map(|v| (v, true));
-                let now = now.map(|v| (v, false));
-                [named, now].into_iter().flatten().map(|(v, n)| (v.clone(), n)).collect::<Vec<_>>()
+            let named_of = |change: &Change| match &change.op {
+                Op::Upsert(row) => row.get(column).cloned(),
+                Op::Delete => None,
             };
+            let now_of = |change: &Change| row_of(change).and_then(|r| r.get(column)).cloned();
             let keys: Vec<Values> = changes
                 .iter()
-                .flat_map(|c| parents_of(c))
-                .map(|(v, _)| Values::from_iter([(parent_column.to_owned(), v)]))
+                .flat_map(|c| [named_of(c), now_of(c)])
+                .flatten()
+                .map(|value| parent_key(&value))
                 .collect();
-            let owners =
-                owners(tx, schema, parent, keys, Lock::Write).await.map_err(Refusal::from)?;
+            let owners = owners(tx, schema, parent, keys, Lock::Write).await?;
+            let owner_of = |value: &Value| {
+                owners.get(&key_text(parent, &parent_key(value))).cloned().unwrap_or(Owner::Missing)
+            };
+            let mine = |owner: &Owner| *owner == Owner::User(user.to_owned());
             for change in changes {
-                for (value, named) in parents_of(change) {
-                    let key = Values::from_iter([(parent_column.to_owned(), value)]);
-                    let owner =
-                        owners.get(&key_text(parent, &key)).cloned().unwrap_or(Owner::Missing);
-                    if named && matches!(&owner, Owner::Missing | Owner::User(_)) {
-                        continue;
-                    }
-                    let what =
-                        format!("its parent row in table `{}` ({})", parent.name, Value::from(key));
-                    check(table, change, owner, user, &what, Some(column))?;
+                let now = now_of(change).map(|value| owner_of(&value));
+                let named = named_of(change).map(|value| owner_of(&value));
+                let named_ok = named.is_none_or(|o| matches!(o, Owner::Missing | Owner::User(_)));
+                if now.as_ref().is_none_or(mine) && named_ok {
+                    continue;
                 }
+                let readable = now.is_some_and(|owner| readable(schema, parent, &owner, user));
+                forbidden.insert(change.key_text.clone(), Forbidden { readable });
             }
-            Ok(())
         }
         Scope::Public | Scope::None => unreachable!("validation refuses writes to these tables"),
+    }
+    Ok(forbidden)
+}
+
+/// Whether `user` may read a row of `table` whose owner is `owner`.
+pub(super) fn readable(schema: &SchemaMeta, table: &TableMeta, owner: &Owner, user: &str) -> bool {
+    match owner {
+        Owner::User(owner) => owner == user,
+        Owner::Public => schema.public_when_unowned(table),
+        Owner::Missing => false,
     }
 }
 
@@ -94,29 +115,6 @@ fn owner_of(value: Option<&Value>) -> Owner {
     match value {
         Some(Value::String(s)) => Owner::User(s.clone()),
         _ => Owner::Public,
-    }
-}
-
-/// Refuse `change` unless `user` is the owner of `what` (the row, or its parent through
-/// `column`).
-fn check(
-    table: &TableMeta,
-    change: &Change,
-    owner: Owner,
-    user: &str,
-    what: &str,
-    column: Option<&str>,
-) -> Result<(), Refusal> {
-    let place = place_of(table.name, Some(&change.key));
-    let refuse = |why: &str| {
-        let at = Located::table(table.name, format!("{place}: {what} {why}")).key(&change.key);
-        Err(Refusal::forbidden(Located { column: column.map(str::to_owned), ..at }))
-    };
-    match owner {
-        Owner::User(owner) if owner == user => Ok(()),
-        Owner::User(_) => refuse("belongs to another user"),
-        Owner::Public => refuse("is public, and public rows are read-only"),
-        Owner::Missing => refuse("does not exist"),
     }
 }
 

@@ -59,12 +59,8 @@ pub(super) async fn unreadable<T: Transaction>(
         let owners = access::owners(tx, schema, target, keys, Lock::Reference).await?;
         for p in pending {
             let Some(key) = reference(p) else { continue };
-            let readable = match owners.get(&key_text(target, &key)) {
-                Some(Owner::User(owner)) => owner == user,
-                Some(Owner::Public) => schema.public_when_unowned(target),
-                Some(Owner::Missing) | None => false,
-            };
-            if !readable {
+            let owner = owners.get(&key_text(target, &key)).unwrap_or(&Owner::Missing);
+            if !access::readable(schema, target, owner, user) {
                 broken.entry(p.key_text.to_owned()).or_insert(fk);
             }
         }

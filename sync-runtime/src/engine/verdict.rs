@@ -1,15 +1,15 @@
 //! The verdict on one change that is not written, worded here from the schema's metadata so
 //! that both stores answer alike (docs/sync.md): last write wins (`stale`, `clock_skew`), a
 //! constraint the database refused it by (`constraint`, named as the generated DDL names it,
-//! whether the database said the name as Postgres does or only the columns as SQLite does), or a
-//! value too large to index (`too_large`).
+//! whether the database said the name as Postgres does or only the columns as SQLite does), a
+//! value too large to index (`too_large`), or a row that is not the user's to write (`forbidden`).
 
 use serde_json::Value;
 
 use super::decide;
 use super::validate::{Change, Op};
 use crate::protocol::{ConstraintKind, RejectReason, Rejected, Row};
-use crate::schema::{ForeignKeyMeta, KeyMeta, LogicalType, SchemaMeta, TableMeta};
+use crate::schema::{ForeignKeyMeta, KeyMeta, LogicalType, SchemaMeta, Scope, TableMeta};
 use crate::store::{Refused, RefusedBy, Values};
 
 /// The most bytes (of UTF-8 text, or of JSON as sent) a value of an indexed column may hold:
@@ -39,8 +39,8 @@ impl Verdict {
         }
     }
 
-    /// The rejection of `change`, with the server's row at its key where there is one (the
-    /// engine only gets this far with a row the user may read).
+    /// The rejection of `change`, with the server's row at its key where there is one that the
+    /// user may read (the engine passes no other).
     pub(super) fn rejected(self, change: &Change, server_row: Option<&Values>) -> Rejected {
         Rejected {
             table: change.table.name.to_owned(),
@@ -51,6 +51,31 @@ impl Verdict {
             kind: self.kind,
             column: self.column,
             server_row: server_row.cloned().map(Row::from_values),
+        }
+    }
+
+    /// A change of a row the user may not write (any longer): one sentence for every such row of
+    /// `table`, whoever holds it, so that it tells nothing of rows the user cannot read.
+    pub(super) fn forbidden(table: &TableMeta) -> Self {
+        let column = match table.scope {
+            Scope::Via { column, .. } => Some(column),
+            _ => table.sync.owner,
+        };
+        let whose = match column {
+            Some(column) => format!(" (column `{column}` says whose a row is)"),
+            None => String::new(),
+        };
+        Verdict {
+            reason: RejectReason::Forbidden,
+            message: format!(
+                "this change of `{}` writes a row that is not yours to write: it belongs to \
+                 another user or is public (public rows are read-only), though it may have been \
+                 yours when this device wrote it{whose}",
+                table.name
+            ),
+            constraint: None,
+            kind: None,
+            column: column.map(str::to_owned),
         }
     }
 

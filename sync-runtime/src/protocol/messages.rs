@@ -100,13 +100,13 @@ pub struct Rejected {
     /// For `constraint`: its kind.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub kind: ::std::option::Option<ConstraintKind>,
-    /// The column at fault: always for `too_large`, for `constraint` when it concerns one column.
+    /// The column at fault: always for `too_large`, for `constraint` when it concerns one column, for `forbidden` the one that says whose the row is.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub column: ::std::option::Option<::std::string::String>,
     /// The server's current row; `null` when it has none the user may read.
     pub server_row: Option<crate::protocol::Row>,
 }
-/// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index.
+/// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index, `forbidden` when the row is not the user's to write (any longer: it changed hands, or became public, since the device last pulled it).
 #[derive(
     Debug,
     Clone,
@@ -126,6 +126,8 @@ pub enum RejectReason {
     Constraint,
     #[serde(rename = "too_large")]
     TooLarge,
+    #[serde(rename = "forbidden")]
+    Forbidden,
 }
 impl RejectReason {
     /// The value as it is on the wire.
@@ -135,6 +137,7 @@ impl RejectReason {
             RejectReason::ClockSkew => "clock_skew",
             RejectReason::Constraint => "constraint",
             RejectReason::TooLarge => "too_large",
+            RejectReason::Forbidden => "forbidden",
         }
     }
 }

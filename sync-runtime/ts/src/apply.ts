@@ -64,7 +64,7 @@ export function apply(
 
 /** The reasons that put a change in the quarantine: the server would refuse it again as it is.
  * (`stale` is last write wins doing its job; `clock_skew` is sent again later.) */
-const FINAL: ReadonlySet<string> = new Set(["constraint", "too_large"]);
+const FINAL: ReadonlySet<string> = new Set(["constraint", "too_large", "forbidden"]);
 
 class Applier {
   private pending = false;

@@ -39,7 +39,7 @@ export interface PulledDelete {
 
 export type PulledChange = PulledRow | PulledDelete;
 
-export type RejectReason = "stale" | "clock_skew" | "constraint" | "too_large";
+export type RejectReason = "stale" | "clock_skew" | "constraint" | "too_large" | "forbidden";
 
 export interface Rejected {
   table: string;

@@ -1,7 +1,7 @@
 // The device's refused changes (`_sync_quarantine`): changes the server refused for good
-// (reasons `constraint` and `too_large`), kept with the verdict and the server's row while the
-// device took the server's version. The app lists them, discards one, or retries one: the
-// device's row is written back as a new local write (the app may edit it first), which the
+// (reasons `constraint`, `too_large` and `forbidden`), kept with the verdict and the server's row
+// while the device took the server's version. The app lists them, discards one, or retries one:
+// the device's row is written back as a new local write (the app may edit it first), which the
 // triggers record and the next sync pushes.
 
 import type { SqliteAdapter } from "./adapter.js";

@@ -63,8 +63,8 @@ CREATE TABLE "_sync_quarantine" (
   "op" TEXT NOT NULL CHECK ("op" IN ('upsert', 'delete')),
   -- The device's row as it was pushed, a JSON object in wire form; NULL for a delete.
   "local_row" TEXT,
-  -- The server's verdict: reason ('constraint', 'too_large'), the constraint's name and kind, the
-  -- column at fault, and a sentence for people.
+  -- The server's verdict: reason ('constraint', 'too_large', 'forbidden'), the constraint's name and
+  -- kind, the column at fault, and a sentence for people.
   "reason" TEXT NOT NULL,
   "constraint_name" TEXT,
   "kind" TEXT,

@@ -114,15 +114,15 @@ export type Rejected<T extends SyncedTableName = SyncedTableName> = {
     constraint?: string;
     /** For `constraint`: its kind. */
     kind?: ConstraintKind;
-    /** The column at fault: always for `too_large`, for `constraint` when it concerns one column. */
+    /** The column at fault: always for `too_large`, for `constraint` when it concerns one column, for `forbidden` the one that says whose the row is. */
     column?: string;
     /** The server's current row; `null` when it has none the user may read. */
     server_row: SyncTables[K]["row"] | null;
   };
 }[T];
 
-/** Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index. */
-export type RejectReason = "stale" | "clock_skew" | "constraint" | "too_large";
+/** Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index, `forbidden` when the row is not the user's to write (any longer: it changed hands, or became public, since the device last pulled it). */
+export type RejectReason = "stale" | "clock_skew" | "constraint" | "too_large" | "forbidden";
 
 /** The kind of constraint a change breaks. */
 export type ConstraintKind = "unique" | "foreign_key" | "check" | "not_null";

@@ -68,10 +68,15 @@ impl Lit {
             Lit::Bool(b) => b.to_string(),
             Lit::Null => "null".into(),
             Lit::List(items) => {
-                let inline: Vec<String> = items.iter().map(|i| i.render(form, indent)).collect();
-                let one_line = format!("{readonly}[{}]", inline.join(", "));
-                if items.iter().all(Lit::is_scalar) && one_line.len() <= INLINE_WIDTH {
-                    return one_line;
+                // Only scalars may share a line; trying the line for nested values too would
+                // render every level twice per level above it.
+                if items.iter().all(Lit::is_scalar) {
+                    let inline: Vec<String> =
+                        items.iter().map(|i| i.render(form, indent)).collect();
+                    let one_line = format!("{readonly}[{}]", inline.join(", "));
+                    if one_line.len() <= INLINE_WIDTH {
+                        return one_line;
+                    }
                 }
                 let lines: String = items
                     .iter()
@@ -82,14 +87,16 @@ impl Lit {
             Lit::Obj(fields) if fields.is_empty() => "{}".into(),
             Lit::Obj(fields) => {
                 let end = if form == Form::Type { ";" } else { "," };
-                let inline: Vec<String> = fields
-                    .iter()
-                    .map(|(k, v)| format!("{readonly}{k}: {}", v.render(form, indent)))
-                    .collect();
-                let separator = if form == Form::Type { "; " } else { ", " };
-                let one_line = format!("{{ {} }}", inline.join(separator));
-                if fields.iter().all(|(_, v)| v.is_scalar()) && one_line.len() <= INLINE_WIDTH {
-                    return one_line;
+                if fields.iter().all(|(_, v)| v.is_scalar()) {
+                    let inline: Vec<String> = fields
+                        .iter()
+                        .map(|(k, v)| format!("{readonly}{k}: {}", v.render(form, indent)))
+                        .collect();
+                    let separator = if form == Form::Type { "; " } else { ", " };
+                    let one_line = format!("{{ {} }}", inline.join(separator));
+                    if one_line.len() <= INLINE_WIDTH {
+                        return one_line;
+                    }
                 }
                 let lines: String = fields
                     .iter()

@@ -24,12 +24,9 @@ use serde_json::Value;
 use sync_runtime::client::{Client, ClientConfig};
 use tokio::task::JoinHandle;
 
-use crate::fixture::{Error, Fixture, User, request};
+use crate::fixture::{Error, Fixture, Paired, User, request};
 use crate::pull::PAGE_SIZE;
-use crate::{Sizes, figure};
-
-/// Runs of each measurement; the fastest counts.
-const RUNS: usize = 3;
+use crate::{Sizes, figure, figure_spread};
 
 /// Recorded response bodies by the cursor of the request they answer (`None` for the first).
 type Pages = HashMap<Option<String>, Bytes>;
@@ -50,15 +47,16 @@ pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
 
     // The measurements alternate, so that a busy moment of the machine (the disk, mostly) weighs
     // on each.
-    let (mut ours, mut raw) = (Duration::MAX, Duration::MAX);
-    for _ in 0..RUNS {
-        ours = ours.min(client_sync(&replay, &user, &ddl, expected).await?);
-        raw = raw.min(raw_inserts(&inserts, &ddl)?);
+    let mut paired = Paired::default();
+    for _ in 0..sizes.repetitions {
+        paired.ours.push(client_sync(&replay, &user, &ddl, expected).await?);
+        paired.raw.push(raw_inserts(&inserts, &ddl)?);
     }
+    let (ours_ms, raw_ms) = paired.median_ms();
     figure("apply_rows", sizes.apply_rows as f64);
-    figure("apply_ms", ours.as_secs_f64() * 1e3);
-    figure("apply_raw_ms", raw.as_secs_f64() * 1e3);
-    figure("apply_vs_raw", raw.as_secs_f64() / ours.as_secs_f64());
+    figure("apply_ms", ours_ms);
+    figure("apply_raw_ms", raw_ms);
+    figure_spread("apply_vs_raw", &paired.ratios());
     Ok(())
 }
 

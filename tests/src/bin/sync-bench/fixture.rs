@@ -163,20 +163,65 @@ pub fn request(cursor: Option<&str>, page_size: usize, changes: Vec<Value>) -> V
     serde_json::to_vec(&body).expect("JSON")
 }
 
-/// The fastest of `runs` runs of `f`, each after `reset`.
-pub async fn fastest<R, F>(runs: usize, mut reset: R, mut f: F) -> Result<Duration, Error>
+/// Wall times of our way and of its baseline, measured in turn, so that a busy moment of the
+/// machine weighs on both alike.
+#[derive(Debug, Default)]
+pub struct Paired {
+    pub ours: Vec<Duration>,
+    pub raw: Vec<Duration>,
+}
+
+impl Paired {
+    /// `runs` times `ours` then `raw`, each after `reset`.
+    pub async fn measure<R, O, B>(
+        runs: usize,
+        mut reset: R,
+        mut ours: O,
+        mut raw: B,
+    ) -> Result<Self, Error>
+    where
+        R: AsyncFnMut() -> Result<(), Error>,
+        O: AsyncFnMut() -> Result<(), Error>,
+        B: AsyncFnMut() -> Result<(), Error>,
+    {
+        let mut paired = Paired::default();
+        for _ in 0..runs {
+            reset().await?;
+            paired.ours.push(timed(&mut ours).await?);
+            reset().await?;
+            paired.raw.push(timed(&mut raw).await?);
+        }
+        Ok(paired)
+    }
+
+    /// The baseline's time over ours, repetition by repetition (higher is better).
+    pub fn ratios(&self) -> Vec<f64> {
+        self.raw
+            .iter()
+            .zip(&self.ours)
+            .map(|(raw, ours)| raw.as_secs_f64() / ours.as_secs_f64())
+            .collect()
+    }
+
+    /// The median of our times and of the baseline's, in milliseconds.
+    pub fn median_ms(&self) -> (f64, f64) {
+        (median_ms(&self.ours), median_ms(&self.raw))
+    }
+}
+
+/// The wall time of one run of `f`.
+pub async fn timed<F>(f: &mut F) -> Result<Duration, Error>
 where
-    R: AsyncFnMut() -> Result<(), Error>,
     F: AsyncFnMut() -> Result<(), Error>,
 {
-    let mut best = Duration::MAX;
-    for _ in 0..runs {
-        reset().await?;
-        let start = Instant::now();
-        f().await?;
-        best = best.min(start.elapsed());
-    }
-    Ok(best)
+    let start = Instant::now();
+    f().await?;
+    Ok(start.elapsed())
+}
+
+/// The median of `times` in milliseconds; `times` is not empty.
+pub fn median_ms(times: &[Duration]) -> f64 {
+    crate::median(&times.iter().map(|t| t.as_secs_f64() * 1e3).collect::<Vec<_>>())
 }
 
 /// A `sync-server` process on a free loopback port.

@@ -46,6 +46,8 @@ struct Sizes {
     memory_rows: (usize, usize),
     apply_rows: usize,
     initial_rows: usize,
+    /// How often each figure against a baseline is measured (its median and spread are printed).
+    repetitions: usize,
 }
 
 impl Sizes {
@@ -57,6 +59,7 @@ impl Sizes {
             memory_rows: (100_000, 1_000_000),
             apply_rows: 100_000,
             initial_rows: 100_000,
+            repetitions: 5,
         };
         if !quick {
             return full;
@@ -68,6 +71,7 @@ impl Sizes {
             memory_rows: (full.memory_rows.0 / 10, full.memory_rows.1 / 10),
             apply_rows: full.apply_rows / 10,
             initial_rows: full.initial_rows / 10,
+            repetitions: 3,
         }
     }
 }
@@ -133,4 +137,21 @@ fn fail(error: &dyn std::error::Error) -> ExitCode {
 /// Print one figure as `name: value`.
 fn figure(name: &str, value: f64) {
     println!("{name}: {value:.2}");
+}
+
+/// Print a figure measured several times as `name: median (min-max, n=N)`: the line starts as
+/// [`figure`]'s `name: value` does.
+fn figure_spread(name: &str, values: &[f64]) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let (low, high) = (sorted[0], sorted[sorted.len() - 1]);
+    println!("{name}: {:.2} ({low:.2}-{high:.2}, n={})", median(&sorted), sorted.len());
+}
+
+/// The median of `values` (the mean of the middle two of an even count); not empty.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
 }

@@ -5,10 +5,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_postgres::SimpleQueryMessage;
 
-use crate::fixture::{Error, Fixture, User, fastest, request};
-use crate::{Sizes, figure};
-
-const RUNS: usize = 3;
+use crate::fixture::{Error, Fixture, Paired, User, request};
+use crate::{Sizes, figure, figure_spread};
 
 /// The page size the bench client asks for: the engine's default maximum.
 pub const PAGE_SIZE: usize = 10_000;
@@ -26,28 +24,24 @@ pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
     let user = fixture.user(2).await?;
     fixture.seed_records(&user, sizes.pull_rows).await?;
     let expected = sizes.pull_rows + 2; // the user's profile and tune come too
-    let ours = fastest(
-        RUNS,
+    let paired = Paired::measure(
+        sizes.repetitions,
         async || Ok(()),
         async || {
             let pulled = pull_all(fixture, &fixture.base, &user).await?;
             check(pulled, expected)
         },
-    )
-    .await?;
-    let raw = fastest(
-        RUNS,
-        async || Ok(()),
         async || {
             let rows = raw_select(fixture, &user).await?;
             check(rows, sizes.pull_rows)
         },
     )
     .await?;
+    let (ours_ms, raw_ms) = paired.median_ms();
     figure("pull_rows", sizes.pull_rows as f64);
-    figure("pull_ms", ours.as_secs_f64() * 1e3);
-    figure("pull_raw_ms", raw.as_secs_f64() * 1e3);
-    figure("pull_vs_raw", raw.as_secs_f64() / ours.as_secs_f64());
+    figure("pull_ms", ours_ms);
+    figure("pull_raw_ms", raw_ms);
+    figure_spread("pull_vs_raw", &paired.ratios());
     Ok(())
 }
 

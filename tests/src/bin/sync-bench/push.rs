@@ -3,11 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::fixture::{Error, Fixture, User, fastest, request};
-use crate::{Sizes, figure};
-
-/// Runs of each measurement; the fastest counts, so a noisy moment does not.
-const RUNS: usize = 3;
+use crate::fixture::{Error, Fixture, Paired, User, median_ms, request, timed};
+use crate::{Sizes, figure, figure_spread};
 
 /// The columns of the pushed practice records, with their Postgres types.
 const COLUMNS: &[(&str, &str)] = &[
@@ -27,41 +24,41 @@ const COLUMNS: &[(&str, &str)] = &[
 
 pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
     let user = fixture.user(1).await?;
-    let ours = |rows: usize| {
-        let body = request(None, 1, upserts(&user, rows));
-        let user = &user;
-        async move {
-            fastest(
-                RUNS,
-                async || fixture.clear_records().await,
-                async || fixture.sync(user, body.clone()).await.map(drop),
-            )
-            .await
-        }
-    };
-    let ours_push = ours(sizes.push_rows).await?;
+    let body = request(None, 1, upserts(&user, sizes.push_rows));
     let rows = Value::Array(user.records(sizes.push_rows));
-    let raw = fastest(
-        RUNS,
+    let paired = Paired::measure(
+        sizes.repetitions,
         async || fixture.clear_records().await,
+        async || fixture.sync(&user, body.clone()).await.map(drop),
         async || raw_upsert(fixture, &rows).await,
     )
     .await?;
+    let (ours_ms, raw_ms) = paired.median_ms();
     figure("push_rows", sizes.push_rows as f64);
-    figure("push_ms", ours_push.as_secs_f64() * 1e3);
-    figure("push_raw_ms", raw.as_secs_f64() * 1e3);
-    figure("push_vs_raw", raw.as_secs_f64() / ours_push.as_secs_f64());
+    figure("push_ms", ours_ms);
+    figure("push_raw_ms", raw_ms);
+    figure_spread("push_vs_raw", &paired.ratios());
 
-    let ours_naive_size = ours(sizes.naive_rows).await?;
+    // The naive push takes seconds: one run, against the median of ours at its size.
+    let ours_naive_size_ms = if sizes.naive_rows == sizes.push_rows {
+        ours_ms
+    } else {
+        let body = request(None, 1, upserts(&user, sizes.naive_rows));
+        let mut times = Vec::with_capacity(sizes.repetitions);
+        for _ in 0..sizes.repetitions {
+            fixture.clear_records().await?;
+            times.push(
+                timed(&mut async || fixture.sync(&user, body.clone()).await.map(drop)).await?,
+            );
+        }
+        median_ms(&times)
+    };
     let records = user.records(sizes.naive_rows);
-    let naive = fastest(
-        1,
-        async || fixture.clear_records().await,
-        async || naive_push(fixture, &records).await,
-    )
-    .await?;
-    figure("push_naive_ms", naive.as_secs_f64() * 1e3);
-    figure("push_vs_naive", naive.as_secs_f64() / ours_naive_size.as_secs_f64());
+    fixture.clear_records().await?;
+    let naive = timed(&mut async || naive_push(fixture, &records).await).await?;
+    let naive_ms = naive.as_secs_f64() * 1e3;
+    figure("push_naive_ms", naive_ms);
+    figure("push_vs_naive", naive_ms / ours_naive_size_ms);
     fixture.clear_records().await
 }
 

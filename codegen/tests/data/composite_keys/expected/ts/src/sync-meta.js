@@ -164,6 +164,13 @@ CREATE TABLE "_sync_quarantine" (
   -- When the change was quarantined (RFC 3339 UTC).
   "quarantined_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
+CREATE TABLE "_sync_resync" (
+  "table_name" TEXT NOT NULL,
+  -- A local row's primary key as in _sync_outbox: the rows the device held when the server
+  -- answered resync_required and that the full pull since has not served yet.
+  "key" TEXT NOT NULL,
+  PRIMARY KEY ("table_name", "key")
+) STRICT, WITHOUT ROWID;
 
 CREATE TRIGGER "_sync_client_account_insert" AFTER INSERT ON "account"
 WHEN (SELECT "applying" FROM "_sync_client") = 0

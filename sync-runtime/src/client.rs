@@ -87,8 +87,10 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// `retry_after` is the answer's `Retry-After` (429 and 503 carry one): the background loop
+    /// waits at least that long before it tries again.
     #[error("the sync server refused the sync ({status} {}): {}", .error.code, .error.message)]
-    Refused { status: u16, error: Box<SyncError> },
+    Refused { status: u16, error: Box<SyncError>, retry_after: Option<std::time::Duration> },
     /// The server no longer syncs this schema version: the app must be updated. Retrying does
     /// not help; the local data and the outbox stay as they are.
     #[error("the sync server needs a newer app: {0}")]
@@ -341,6 +343,7 @@ impl Client {
             .await
             .map_err(http)?;
         let status = response.status();
+        let retry_after = crate::pokes::retry_after(response.headers());
         let body = response.bytes().await.map_err(http)?;
         if status.is_success() {
             return serde_json::from_slice(&body)
@@ -353,6 +356,7 @@ impl Client {
             Ok(refusal) => Err(ClientError::Refused {
                 status: status.as_u16(),
                 error: Box::new(refusal.error),
+                retry_after,
             }),
             Err(_) => Err(ClientError::Protocol(format!(
                 "status {status} with the body {}",

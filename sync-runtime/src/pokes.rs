@@ -26,6 +26,8 @@ mod reader;
 mod sse;
 #[cfg(feature = "client")]
 pub use self::reader::{PokeError, PokeStream};
+#[cfg(feature = "client")]
+pub(crate) use self::reader::retry_after;
 
 /// The name of `GET /api/events`' events that mean "your data changed: sync".
 pub const POKE_EVENT: &str = "poke";

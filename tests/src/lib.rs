@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod pg;
 pub mod proxy;
 pub mod server;
+pub mod server_process;
 pub mod sqlite;
 pub mod sync;
 pub mod ts_devices;

@@ -1,13 +1,16 @@
 //! A loopback HTTP proxy in front of a test server, with faults a test switches while it runs:
 //! the answer of a sync reaches the client, or it is lost (the server answered and committed, the
 //! client's connection is cut halfway through the body), or it is held until the test lets it go,
-//! so the test can act (edit the device, stop the server) while the request is in flight.
+//! so the test can act (edit the device, stop the server) while the request is in flight; or the
+//! proxy refuses it itself, as a server at its limits does (429 or 503 with `Retry-After`). It
+//! notes when each sync arrived.
 //!
 //! Faults touch `POST /api/sync` only; any other request (the event stream of pokes) is passed
 //! through as it streams. Requests the upstream does not answer get a 502.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -40,6 +43,8 @@ struct Shared {
     upstream: Mutex<String>,
     fault: Mutex<Fault>,
     hold: Mutex<Option<Holding>>,
+    refusal: Mutex<Option<Response>>,
+    arrivals: Mutex<Vec<Instant>>,
 }
 
 /// The proxy's side of a [`Hold`].
@@ -87,6 +92,8 @@ impl Proxy {
             upstream: Mutex::new(upstream.trim_end_matches('/').to_owned()),
             fault: Mutex::new(Fault::Pass),
             hold: Mutex::new(None),
+            refusal: Mutex::new(None),
+            arrivals: Mutex::new(Vec::new()),
         });
         let router = Router::new().fallback(forward).with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -121,6 +128,23 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// Answer the next sync request here with `status`, the protocol's error body of `code` and
+    /// `Retry-After: <retry_after>`, without passing it on.
+    pub fn refuse_next(&self, status: StatusCode, code: &str, retry_after: u32) {
+        let body =
+            serde_json::json!({ "error": { "code": code, "message": "refused by the proxy" } });
+        let headers = [(header::RETRY_AFTER, retry_after.to_string())];
+        let refusal = (status, headers, axum::Json(body)).into_response();
+        *lock(&self.shared.refusal) = Some(refusal);
+    }
+
+    /// When each sync request reached the proxy, in order.
+    pub fn sync_arrivals(&self) -> Vec<Instant> {
+        lock(&self.shared.arrivals).clone()
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
@@ -133,6 +157,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let is_sync = request.method() == Method::POST && request.uri().path() == "/api/sync";
+    if is_sync {
+        lock(&shared.arrivals).push(Instant::now());
+        if let Some(refusal) = lock(&shared.refusal).take() {
+            return refusal;
+        }
+    }
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let url = format!("{}{path}", lock(&shared.upstream));
     let (parts, body) = request.into_parts();

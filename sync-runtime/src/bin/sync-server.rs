@@ -7,6 +7,7 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use sync_runtime::auth::{
     AuthConfig, AuthConfigError, Authenticator, INSECURE_DEV_WARNING, JwksSource,
 };
 use sync_runtime::engine::{self, Engine};
-use sync_runtime::server::{self, AppState, ConfigError, HttpConfig};
+use sync_runtime::server::{self, AppState, ConfigError, HttpConfig, Limits, UserRate};
 use sync_runtime::store::Store;
 use sync_runtime::store::retention::{self, Retention};
 use sync_runtime::store::postgres::PgStore;
@@ -94,6 +95,69 @@ struct Args {
     /// How log lines are written, to standard error. RUST_LOG filters them (default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     log_format: LogFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Timeouts, caps and per-user limits (docs/server.md, "Connections and limits").
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Connections and limits")]
+struct LimitArgs {
+    /// Seconds a client has to send a request's head, from the connection's opening or the end
+    /// of its previous answer (so also how long an idle kept-alive connection stays open).
+    #[arg(long, env = "SYNC_HEADER_READ_TIMEOUT", value_name = "SECONDS",
+        default_value_t = Limits::default().header_read_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a client has to send a request's body, from the end of its head.
+    #[arg(long, env = "SYNC_BODY_READ_TIMEOUT", value_name = "SECONDS",
+        default_value_t = Limits::default().body_read_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout: u64,
+    /// The most connections open at once; more wait in the listen backlog. Lowered at startup
+    /// to what the descriptor limit (ulimit -n) allows.
+    #[arg(long, env = "SYNC_MAX_CONNECTIONS", value_name = "N",
+        default_value_t = NonZeroUsize::new(Limits::default().max_connections).expect("a default above 0")
+    )]
+    max_connections: NonZeroUsize,
+    /// The most sync requests served at once; more get 503 overloaded with Retry-After.
+    #[arg(long, env = "SYNC_MAX_IN_FLIGHT", value_name = "N",
+        default_value_t = NonZeroUsize::new(Limits::default().max_in_flight).expect("a default above 0")
+    )]
+    max_in_flight: NonZeroUsize,
+    /// Requests per second each user may make on average; more get 429 rate_limited with
+    /// Retry-After. 0: no per-user limit.
+    #[arg(long, env = "SYNC_USER_RATE", value_name = "PER_SECOND",
+        default_value_t = UserRate::default().per_second.get())]
+    user_rate: u32,
+    /// Requests each user may make at once above the average rate.
+    #[arg(long, env = "SYNC_USER_BURST", value_name = "N",
+        default_value_t = UserRate::default().burst
+    )]
+    user_burst: NonZeroU32,
+}
+
+impl LimitArgs {
+    /// The limits, with the cap of connections fitted to the descriptor limit.
+    fn limits(&self) -> Limits {
+        let (max_connections, lowered) = server::fit_to_descriptors(self.max_connections.get());
+        if let Some(descriptors) = lowered {
+            tracing::warn!(
+                "the descriptor limit (ulimit -n) is {descriptors}: at most {max_connections} \
+                 connections are served at once instead of --max-connections {}; raise the \
+                 limit to serve more",
+                self.max_connections
+            );
+        }
+        Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout),
+            max_connections,
+            max_in_flight: self.max_in_flight.get(),
+            per_user: NonZeroU32::new(self.user_rate)
+                .map(|per_second| UserRate { per_second, burst: self.user_burst }),
+        }
+    }
 }
 
 /// `--tombstone-retention`: how long tombstones are kept, `None` for ever.
@@ -163,7 +227,8 @@ async fn run(args: Args) -> Result<(), Failure> {
         ))
     })?;
     let engine_config = engine::Config { max_changes: args.max_changes, ..Default::default() };
-    let http = HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins };
+    let limits = args.limits.limits();
+    let http = HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins, limits };
     let settings = Settings { listen: args.listen, database: &database };
     match &database {
         DatabaseUrl::Postgres(url) => {
@@ -239,6 +304,7 @@ async fn serve<S: Store>(
             path.display()
         );
     }
+    let limits = http.limits.clone();
     let router = server::router(Arc::new(AppState { engine, auth, http }));
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel();
     let shutdown = async move {
@@ -253,7 +319,7 @@ async fn serve<S: Store>(
         }
     };
     tokio::select! {
-        result = server::serve(listener, router, shutdown) => result.map_err(Failure::Serve)?,
+        result = server::serve_with(listener, router, &limits, shutdown) => result.map_err(Failure::Serve)?,
         () = grace => {
             tracing::warn!(
                 "requests still in flight {} s after the shutdown signal; exiting without them",

@@ -1,7 +1,8 @@
 //! The background loop of a client: a sync at start, then one per burst of signals after a
-//! debounce, retried with exponential backoff and jitter after a failure, until stopped. Next to
-//! it, a listener turns the server's pokes (`GET /api/events`, see [`crate::pokes`]) into signals,
-//! and reconnects with the same backoff when the stream ends or fails.
+//! debounce, retried with exponential backoff and jitter after a failure (never sooner than the
+//! server's `Retry-After`), until stopped. Next to it, a listener turns the server's pokes
+//! (`GET /api/events`, see [`crate::pokes`]) into signals, and reconnects with the same backoff
+//! when the stream ends or fails.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +11,8 @@ use rand::Rng;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Client, SyncReport};
-use crate::pokes::PokeStream;
+use super::{Client, ClientError, SyncReport};
+use crate::pokes::{PokeError, PokeStream};
 
 /// How the background loop paces syncs.
 #[derive(Debug, Clone, Copy)]
@@ -142,7 +143,13 @@ async fn run(
                     s.last_error = Some(error.to_string());
                     failures = s.failures;
                 });
-                if !pause(&mut stopped, backoff(&options, failures)).await {
+                // A server at its limits says how long to stay away; the backoff may be longer.
+                let at_least = match &error {
+                    ClientError::Refused { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let wait = backoff(&options, failures).max(at_least.unwrap_or_default());
+                if !pause(&mut stopped, wait).await {
                     return;
                 }
                 due = true;
@@ -166,6 +173,7 @@ async fn listen(
     let url = format!("{}/api/events", client.config.server);
     let me = client.client_id.parse().unwrap_or_default();
     let (mut failures, mut reconnect) = (0, false);
+    let mut wait_at_least = Duration::ZERO;
     loop {
         let token = (client.config.token)();
         let connected = tokio::select! {
@@ -200,9 +208,13 @@ async fn listen(
             Err(error) => {
                 failures += 1;
                 tracing::debug!(%error, "cannot listen to pokes; retrying after a backoff");
+                if let PokeError::Status { retry_after: Some(at_least), .. } = error {
+                    wait_at_least = at_least;
+                }
             }
         }
-        if !pause(&mut stopped, backoff(&options, failures.max(1))).await {
+        let wait = backoff(&options, failures.max(1)).max(std::mem::take(&mut wait_at_least));
+        if !pause(&mut stopped, wait).await {
             return;
         }
     }

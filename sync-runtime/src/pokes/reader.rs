@@ -2,9 +2,10 @@
 //! come.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 
 use super::sse::{Event, Parser};
 use super::{POKE_EVENT, PokeEvent};
@@ -15,8 +16,10 @@ use super::{POKE_EVENT, PokeEvent};
 pub enum PokeError {
     #[error("cannot reach the event stream {url}: {source}")]
     Connect { url: String, source: reqwest::Error },
+    /// `retry_after` is the answer's `Retry-After`: the client's listener waits at least that
+    /// long before it connects again.
     #[error("GET {url} answered {status}: {body}")]
-    Status { url: String, status: StatusCode, body: String },
+    Status { url: String, status: StatusCode, body: String, retry_after: Option<Duration> },
     #[error(
         "GET {url} answered `{content_type}`, not `text/event-stream`: is it the sync server's \
          /api/events?"
@@ -26,6 +29,14 @@ pub enum PokeError {
     Read { url: String, source: reqwest::Error },
     #[error("a poke of {url} is not `{{\"client_id\": <uuid or null>}}` ({reason}): {data}")]
     Malformed { url: String, data: String, reason: serde_json::Error },
+}
+
+/// The wait an answer's `Retry-After` asks for, in its delta-seconds form (what the sync server
+/// sends with 429 and 503); an HTTP date or a malformed value is ignored, and the client's
+/// backoff alone applies. The sync requests of the client read it too.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse().ok().map(Duration::from_secs)
 }
 
 /// The most of an error answer's body a [`PokeError::Status`] quotes.
@@ -62,13 +73,14 @@ impl PokeStream {
         };
         let status = response.status();
         if !status.is_success() {
+            let retry_after = retry_after(response.headers());
             let mut body = response.text().await.unwrap_or_default();
             if body.len() > QUOTED_BODY {
                 let end = (0..=QUOTED_BODY).rev().find(|&i| body.is_char_boundary(i)).unwrap_or(0);
                 body.truncate(end);
                 body.push_str("...");
             }
-            return Err(PokeError::Status { url, status, body });
+            return Err(PokeError::Status { url, status, body, retry_after });
         }
         let content_type = response
             .headers()
@@ -100,5 +112,23 @@ impl PokeStream {
                 Err(source) => return Some(Err(PokeError::Read { url: self.url.clone(), source })),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_delta_seconds_only() {
+        let headers = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, value.parse().unwrap());
+            headers
+        };
+        assert_eq!(retry_after(&headers("3")), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(&headers(" 0 ")), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
     }
 }

@@ -24,6 +24,12 @@ pub(crate) enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the body could not be read: {0}")]
     BodyUnreadable(String),
+    #[error(
+        "the body did not arrive within {} s of the request's head: send it faster, or in \
+         smaller requests",
+        .0.as_secs_f64()
+    )]
+    BodyTimeout(std::time::Duration),
     #[error("the body is not valid JSON: {0}")]
     InvalidJson(serde_json::Error),
     /// JSON that is not a sync request; the path names the field (`changes[3].op`).
@@ -44,6 +50,15 @@ pub(crate) enum ApiError {
     Refused(Refusal),
     #[error("the server failed while handling the request; it is logged with the request id")]
     Panic,
+    #[error(
+        "this user sent more requests than the server allows each user; retry in {retry_after} s"
+    )]
+    RateLimited { retry_after: u32 },
+    #[error(
+        "the server is serving as many requests as it takes at once; retry in {} s",
+        super::limits::OVERLOADED_RETRY_AFTER_SECS
+    )]
+    Overloaded,
 }
 
 impl ApiError {
@@ -52,7 +67,7 @@ impl ApiError {
             ApiError::Unauthorized(error) => error.code(),
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
-            ApiError::BodyUnreadable(_) => ErrorCode::BodyUnreadable,
+            ApiError::BodyUnreadable(_) | ApiError::BodyTimeout(_) => ErrorCode::BodyUnreadable,
             ApiError::InvalidJson(_) => ErrorCode::InvalidJson,
             ApiError::InvalidRequest { .. } => ErrorCode::InvalidRequest,
             ApiError::NotFound { .. } => ErrorCode::NotFound,
@@ -60,6 +75,8 @@ impl ApiError {
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             ApiError::Refused(refusal) => refusal.code(),
             ApiError::Panic => ErrorCode::Internal,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::Overloaded => ErrorCode::Overloaded,
         }
     }
 
@@ -118,10 +135,12 @@ fn status(code: ErrorCode) -> StatusCode {
 }
 
 /// How many seconds a client should wait before it tries again after an answer with `code`: a
-/// moment after a conflict, longer while the database cannot be reached.
+/// moment after a conflict or when the server is full, longer while the database cannot be
+/// reached. A per-user limit says itself when the user may send again.
 fn retry_after(code: ErrorCode) -> Option<u32> {
     match code {
         ErrorCode::Busy => Some(1),
+        ErrorCode::Overloaded => Some(super::limits::OVERLOADED_RETRY_AFTER_SECS),
         ErrorCode::DatabaseUnavailable => Some(5),
         _ => None,
     }
@@ -136,6 +155,10 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(_) => Some("Bearer error=\"invalid_token\""),
             _ => None,
         };
+        let retry = match &self {
+            ApiError::RateLimited { retry_after } => Some(*retry_after),
+            _ => retry_after(code),
+        };
         let mut response =
             (status(code), Json(SyncErrorResponse { error: self.into_body() })).into_response();
         if let Some(challenge) = challenge {
@@ -143,7 +166,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
-        if let Some(seconds) = retry_after(code) {
+        if let Some(seconds) = retry {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response

@@ -5,6 +5,7 @@
 //! body is read.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -14,11 +15,13 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::AppState;
 use super::error::ApiError;
+use super::limits::UserLimiter;
 use crate::protocol::SyncRequest;
 use crate::store::Store;
 
 /// The user of the request's bearer token (its subject, checked to be a user id of the schema:
-/// see [`Engine::user`](crate::engine::Engine::user)), recorded in the request's log span.
+/// see [`Engine::user`](crate::engine::Engine::user)), recorded in the request's log span, and
+/// counted against the user's request limit when the router has one.
 #[derive(Debug, Clone)]
 pub(super) struct User(pub String);
 
@@ -39,6 +42,9 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for User {
             .await
             .map_err(ApiError::Unauthorized)?;
         tracing::Span::current().record("user", tracing::field::display(&user));
+        if let Some(limiter) = parts.extensions.get::<Arc<UserLimiter>>() {
+            limiter.check(&user)?;
+        }
         let user = state.engine.user(&user).map_err(ApiError::Refused)?;
         Ok(User(user))
     }
@@ -56,7 +62,8 @@ impl<S: Store> FromRequest<Arc<AppState<S>>> for SyncBody {
     async fn from_request(request: Request, state: &Arc<AppState<S>>) -> Result<Self, ApiError> {
         require_json(request.headers())?;
         let (parts, body) = request.into_parts();
-        let body = read_body(&parts.headers, body, state.http.max_body_bytes).await?;
+        let (limit, timeout) = (state.http.max_body_bytes, state.http.limits.body_read_timeout);
+        let body = read_body(&parts.headers, body, limit, timeout).await?;
         // The bytes are dropped here, before the engine's transaction rather than after it: the
         // body can be megabytes.
         parse(&body).map(SyncBody)
@@ -78,9 +85,15 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// The whole body, refused unread when its declared length is over `limit`, and as soon as it
-/// passes `limit` when it is streamed without one.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// The whole body, refused unread when its declared length is over `limit`, as soon as it
+/// passes `limit` when it is streamed without one, and when it has not all arrived within
+/// `timeout` (a client trickling its body would hold its connection and a slot for ever).
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -88,7 +101,8 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::BodyTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect());
+    match read.await.map_err(|_| ApiError::BodyTimeout(timeout))? {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<LengthLimitError>() => Err(ApiError::BodyTooLarge { limit }),
         Err(error) => Err(ApiError::BodyUnreadable(error.to_string())),

@@ -11,11 +11,13 @@
 //! [`ErrorCode`]: crate::protocol::ErrorCode
 
 mod config;
+mod conn;
 mod error;
 mod events;
 mod extract;
 mod handlers;
 mod layers;
+mod limits;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use self::config::{ConfigError, cors_origin};
+pub use self::limits::{Limits, UserRate, fit_to_descriptors};
 use crate::auth::Authenticator;
 use crate::engine::Engine;
 use crate::store::Store;
@@ -43,11 +46,17 @@ pub struct HttpConfig {
     /// Origins that browsers may call from (`https://app.example`). Empty: no CORS headers at
     /// all, so browsers only call from the server's own origin.
     pub cors_origins: Vec<HeaderValue>,
+    /// Timeouts, caps and per-user limits (docs/server.md, "Connections and limits").
+    pub limits: Limits,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: DEFAULT_MAX_BODY_BYTES, cors_origins: Vec::new() }
+        HttpConfig {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            cors_origins: Vec::new(),
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -64,20 +73,38 @@ pub struct AppState<S> {
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     let http = state.http.clone();
     let routes = Router::new()
-        .route("/api/sync", post(handlers::sync::<S>))
+        .route(
+            "/api/sync",
+            limits::cap_in_flight(post(handlers::sync::<S>), http.limits.max_in_flight),
+        )
         .route("/api/events", get(events::events::<S>))
         .route("/healthz", get(handlers::healthz::<S>))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state);
+    let routes = match http.limits.per_user {
+        Some(rate) => routes.layer(Extension(Arc::new(limits::UserLimiter::new(rate)))),
+        None => routes,
+    };
     layers::wrap(routes, &http)
 }
 
-/// Serve `router` on `listener` until `shutdown` completes, then stop accepting connections, end
-/// the open event streams, and return once every request in flight has been answered.
+/// [`serve_with`] the default [`Limits`] of connections.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, router, &Limits::default(), shutdown).await
+}
+
+/// Serve `router` on `listener` with the connection settings of `limits` (the header read
+/// timeout, the cap of connections) until `shutdown` completes, then stop accepting connections,
+/// end the open event streams, and return once every request in flight has been answered.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // An event stream never ends on its own: graceful shutdown would wait for it for ever.
@@ -87,7 +114,7 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_streams.send(true);
     };
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    conn::serve(listener, router, limits, shutdown).await
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what container runtimes send to stop).

@@ -5,7 +5,7 @@
 // into signals, reconnecting with the same backoff. As the Rust client's runner.rs.
 
 import { SyncClientError, UpgradeRequiredError } from "./errors.js";
-import type { Transport } from "./http.js";
+import { type Transport, retryAfter } from "./http.js";
 import { SseParser } from "./sse.js";
 
 export interface RunOptions {
@@ -154,6 +154,8 @@ export class Runner {
     let failures = 0;
     let reconnect = false;
     let refresh = false;
+    // A refusal's Retry-After (429, 503): the next attempt waits at least that long.
+    let atLeastMs = 0;
     while (!this.stopped) {
       try {
         const response: Response = await transport.fetch(`${transport.server}/api/events`, {
@@ -161,7 +163,11 @@ export class Runner {
           signal: this.abort.signal,
         });
         refresh = response.status === 401;
-        if (!response.ok || !response.body) throw new Error(`GET /api/events answered ${response.status}`);
+        if (!response.ok || !response.body) {
+          atLeastMs = retryAfter(response.headers.get("retry-after")) ?? 0;
+          await response.body?.cancel();
+          throw new Error(`GET /api/events answered ${response.status}`);
+        }
         failures = 0;
         this.update({ listening: true });
         if (reconnect) this.signal();
@@ -180,7 +186,9 @@ export class Runner {
         failures += 1;
       }
       this.update({ listening: false });
-      if (!(await this.pause(this.backoff(Math.max(failures, 1))))) return;
+      const wait = Math.max(this.backoff(Math.max(failures, 1)), atLeastMs);
+      atLeastMs = 0;
+      if (!(await this.pause(wait))) return;
     }
   }
 

@@ -1,11 +1,13 @@
 // The background loop against a real server, on both stores: a poke makes another device sync
-// within the debounce and a second, the status follows, a 401 asks for a fresh token once, and
-// failures back off until the server is back.
+// within the debounce and a second, the status follows, a 401 asks for a fresh token once,
+// failures back off until the server is back, and a 429 or 503 with Retry-After is retried no
+// sooner than it asks.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { SyncStatus } from "@schema-sync/client";
 import { Device, at, id, user } from "./support/device.js";
+import { FaultProxy } from "./support/proxy.js";
 import { STORES, startServer, token } from "./support/server.js";
 
 /** Wait until `check` holds, polling; fail after `ms`. */
@@ -48,6 +50,30 @@ for (const kind of STORES) {
         assert.equal(a.client.status?.stopped, true);
         a.dispose();
         b.dispose();
+        await server.stop();
+      }
+    });
+
+    test("after a 429 or 503 with Retry-After the loop waits at least as long", async () => {
+      const server = await startServer(kind);
+      const proxy = await FaultProxy.start(server.url);
+      const device = new Device({ url: proxy.url }, user());
+      try {
+        proxy.refuseNext(429, "rate_limited", 2);
+        device.client.start({ debounceMs: 10, backoffMinMs: 20, backoffMaxMs: 100, pokes: false });
+        await until(10_000, "the first sync is refused", () => (device.client.status?.failures ?? 0) === 1);
+        assert.equal(device.client.status?.lastError?.retryAfterMs, 2000);
+        proxy.refuseNext(503, "overloaded", 1);
+        await until(20_000, "a sync is served", () => (device.client.status?.syncs ?? 0) >= 1);
+        const arrivals = proxy.syncArrivals;
+        assert.ok(arrivals.length >= 3, `three syncs arrived: ${arrivals.join(", ")}`);
+        const [first, second, third] = arrivals as [number, number, number];
+        assert.ok(second - first >= 2000, `retried ${second - first} ms after Retry-After: 2`);
+        assert.ok(third - second >= 1000, `retried ${third - second} ms after Retry-After: 1`);
+      } finally {
+        await device.client.stop();
+        device.dispose();
+        await proxy.close();
         await server.stop();
       }
     });

@@ -1,15 +1,23 @@
 // A loopback HTTP proxy in front of the sync server that can lose or hold the next answer of
 // `POST /api/sync`: the server has applied the request, the device never hears back (lost) or
-// hears back only when the test lets it (held), so a test can write meanwhile.
+// hears back only when the test lets it (held), so a test can write meanwhile; or refuse the
+// next sync itself, as a server at its limits does (429 or 503 with Retry-After). It notes when
+// each sync arrived.
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 
-type Mode = { kind: "pass" } | { kind: "drop" } | { kind: "hold"; release: Promise<void>; arrived: () => void };
+type Mode =
+  | { kind: "pass" }
+  | { kind: "drop" }
+  | { kind: "hold"; release: Promise<void>; arrived: () => void }
+  | { kind: "refuse"; status: number; code: string; retryAfterSeconds: number };
 
 export class FaultProxy {
   readonly url: string;
   private mode: Mode = { kind: "pass" };
+  /** When each sync reached the proxy (epoch ms), in order. */
+  readonly syncArrivals: number[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -41,6 +49,12 @@ export class FaultProxy {
     return { arrived: answered, release };
   }
 
+  /** Answer the next sync here with `status`, the protocol's error body of `code` and
+   * `Retry-After: <retryAfterSeconds>`, without passing it on. */
+  refuseNext(status: number, code: string, retryAfterSeconds: number): void {
+    this.mode = { kind: "refuse", status, code, retryAfterSeconds };
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((done) => this.server.close(() => done()));
@@ -48,7 +62,15 @@ export class FaultProxy {
 
   private forward(target: URL, req: IncomingMessage, res: ServerResponse): void {
     const mode = req.url === "/api/sync" ? this.mode : ({ kind: "pass" } as Mode);
+    if (req.url === "/api/sync") this.syncArrivals.push(Date.now());
     if (mode.kind !== "pass") this.mode = { kind: "pass" };
+    if (mode.kind === "refuse") {
+      req.resume();
+      const body = JSON.stringify({ error: { code: mode.code, message: "refused by the proxy" } });
+      res.writeHead(mode.status, { "content-type": "application/json", "retry-after": String(mode.retryAfterSeconds) });
+      res.end(body);
+      return;
+    }
     const upstream = request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
       async (answer) => {

@@ -5,6 +5,8 @@
 //!   raw SQL statement (raw time / our time; the target is at least 0.5).
 //! - `push_vs_naive`: the seed plan's row-by-row push (look at each row, then write it) versus
 //!   ours (its time / ours; the target is at least 10).
+//! - `push_1pct_refused_vs_clean`: a push of which 1% of the changes break a unique key versus the
+//!   same push all valid (the clean time / the refused time; the target is at least 0.5).
 //! - `pull_vs_raw`: every row of a user pulled through HTTP, page after page, versus one raw
 //!   `SELECT` of the same rows (raw time / ours; the target is at least 0.5).
 //! - `pull_mem_1m_over_100k`: the server's peak memory while a client pulls 1,000,000 rows over
@@ -31,6 +33,7 @@ mod initial;
 mod memory;
 mod pull;
 mod push;
+mod refused;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         let fixture = fixture::Fixture::start(&db, &server).await?;
         push::run(&fixture, &sizes).await?;
+        refused::run(&fixture, &sizes).await?;
         pull::run(&fixture, &sizes).await?;
         apply::run(&fixture, &sizes).await?;
         initial::run(&fixture, &server, &sizes).await?;

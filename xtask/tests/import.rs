@@ -66,6 +66,22 @@ fn scope(schema: &codegen::ir::Schema, table: &str) -> String {
     schema.table(table).unwrap_or_else(|| panic!("no table {table}")).scope.as_toml()
 }
 
+/// The unique keys of `table` among live rows only (`live_only = true`), as (name, columns);
+/// none of them is left among the table's indexes.
+fn live_only(schema: &codegen::ir::Schema, table: &str) -> Vec<(String, Vec<String>)> {
+    let table = schema.table(table).unwrap_or_else(|| panic!("no table {table}"));
+    let keys: Vec<(String, Vec<String>)> = table
+        .uniques
+        .iter()
+        .filter(|u| u.live_only)
+        .map(|u| (u.name.clone(), u.columns.clone()))
+        .collect();
+    for (name, _) in &keys {
+        assert!(table.indexes.iter().all(|i| &i.name != name), "{name} is also an index");
+    }
+    keys
+}
+
 #[test]
 fn a_supabase_style_schema_round_trips_through_import_and_gen() {
     let fixture = std::fs::read_to_string(root().join("xtask/tests/fixtures/import.sql")).unwrap();
@@ -99,6 +115,10 @@ fn a_supabase_style_schema_round_trips_through_import_and_gen() {
     ];
     assert_eq!(scopes, expected.map(|(t, s)| (t, s.to_owned())));
     let tasks = schema.table("tasks").unwrap();
+    // A unique index over the rows not soft-deleted is a live-only key again, under its name.
+    let live =
+        [("tasks_project_id_title_idx".to_owned(), vec!["project_id".into(), "title".into()])];
+    assert_eq!(live_only(&schema, "tasks"), live);
     assert_eq!(tasks.sync.version.as_deref(), Some("sync_version"));
     assert_eq!(tasks.sync.device.as_deref(), Some("device_id"));
     // Server-only tables stay out of devices; tables synced ones reference go along.
@@ -123,6 +143,17 @@ fn the_example_schemas_own_database_round_trips() {
     assert_eq!(scope(&schema, "repertoire_tune"), "via:repertoire_id");
     assert_eq!(scope(&schema, "tune"), "owner_or_public");
     assert!(matches!(schema.table("note").unwrap().scope, SyncScope::Owner));
+    // `live_only = true` comes back as it was written, not as an index with a `where`.
+    for table in example.tables.iter() {
+        let declared: Vec<(String, Vec<String>)> = table
+            .uniques
+            .iter()
+            .filter(|u| u.live_only)
+            .map(|u| (u.name.clone(), u.columns.clone()))
+            .collect();
+        assert_eq!(live_only(&schema, &table.name), declared, "table {}", table.name);
+    }
+    assert!(!live_only(&schema, "repertoire").is_empty());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use codegen::types;
 use sync_meta::schema::LogicalType;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Key, Value, value};
 
-use super::introspect::{Column, Table};
+use super::introspect::{Column, Index, Table};
 use super::map::{self, Mapped, Type};
 use super::portable;
 use super::scope::Scope;
@@ -115,6 +115,8 @@ struct ImportedColumn<'a> {
 struct TableWriter<'a> {
     table: &'a Table,
     notes: &'a mut Vec<Note>,
+    /// The soft-delete column of the table's sync scope, if it has one.
+    deleted: Option<&'a str>,
     columns: Vec<ImportedColumn<'a>>,
     lines: Vec<(&'static str, Value)>,
     left_out: Vec<String>,
@@ -122,7 +124,14 @@ struct TableWriter<'a> {
 
 impl<'a> TableWriter<'a> {
     fn new(table: &'a Table, notes: &'a mut Vec<Note>) -> Self {
-        TableWriter { table, notes, columns: Vec::new(), lines: Vec::new(), left_out: Vec::new() }
+        TableWriter {
+            table,
+            notes,
+            deleted: None,
+            columns: Vec::new(),
+            lines: Vec::new(),
+            left_out: Vec::new(),
+        }
     }
 
     fn note(&mut self, column: Option<&str>, message: String) {
@@ -148,8 +157,9 @@ impl<'a> TableWriter<'a> {
     }
 
     /// The section; a table that is not `on_devices` exists only in Postgres.
-    fn write(mut self, scope: Option<&Scope>, on_devices: bool) -> toml_edit::Table {
+    fn write(mut self, scope: Option<&'a Scope>, on_devices: bool) -> toml_edit::Table {
         let t = self.table;
+        self.deleted = scope.and_then(|s| s.deleted.as_deref());
         let mut section = toml_edit::Table::new();
         if let Some(comment) = &t.comment {
             section.insert("comment", value(comment));
@@ -256,7 +266,44 @@ impl<'a> TableWriter<'a> {
             }
             specs.push(spec);
         }
+        // A unique index over the live rows only is what `live_only = true` emits.
+        for index in table.indexes.iter().filter(|i| self.live_only(i)) {
+            let columns: Vec<String> = index.columns.iter().map(|(c, _)| c.clone()).collect();
+            let mut spec = InlineTable::new();
+            spec.insert("columns", list(&columns));
+            if index.name != format!("{name}_{}_key", columns.join("_")) {
+                spec.insert("name", index.name.as_str().into());
+            }
+            spec.insert("live_only", true.into());
+            specs.push(spec);
+        }
         self.push_specs("unique", specs);
+    }
+
+    /// Whether `index` is a unique key among live rows: a plain unique btree over imported
+    /// columns, in ascending order, whose predicate is that the table's soft-delete column is
+    /// false (`live_only = true` emits `WHERE deleted = false`; `NOT deleted` and `deleted IS
+    /// FALSE` say the same of a NOT NULL column, which the soft-delete column is).
+    fn live_only(&self, index: &Index) -> bool {
+        let (Some(deleted), Some(predicate)) = (self.deleted, &index.predicate) else {
+            return false;
+        };
+        let names: Vec<String> = index.columns.iter().map(|(c, _)| c.clone()).collect();
+        let plain = index.unique
+            && index.plain
+            && index.columns.iter().all(|(c, desc)| !c.is_empty() && !desc)
+            && self.all_in(&names);
+        let mut predicate = predicate.trim();
+        while let Some(inner) = predicate.strip_prefix('(').and_then(|p| p.strip_suffix(')')) {
+            predicate = inner.trim();
+        }
+        let column = [deleted.to_owned(), format!("\"{deleted}\"")];
+        let is_column = |text: &str| column.iter().any(|c| c == text.trim());
+        let falsy =
+            predicate.strip_suffix("= false").or_else(|| predicate.strip_suffix("IS FALSE"));
+        plain
+            && (falsy.is_some_and(is_column)
+                || predicate.strip_prefix("NOT ").is_some_and(is_column))
     }
 
     /// A check that lists a text column's values becomes its `values`; others are `checks`.
@@ -378,6 +425,9 @@ impl<'a> TableWriter<'a> {
         let name = &table.name;
         let mut specs = Vec::new();
         for index in &table.indexes {
+            if self.live_only(index) {
+                continue; // a unique key, written with the others
+            }
             let names: Vec<String> = index.columns.iter().map(|(c, _)| c.clone()).collect();
             if !index.plain || names.iter().any(String::is_empty) || !self.all_in(&names) {
                 let why = "is not a btree over imported columns with default orderings";

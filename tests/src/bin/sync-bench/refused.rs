@@ -12,7 +12,8 @@ use crate::{Sizes, figure, figure_spread};
 const REFUSED_EVERY: usize = 100;
 
 pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
-    let user = fixture.user(3).await?;
+    // Users 1 to 7 are the other figures'.
+    let user = fixture.user(8).await?;
     let rows = sizes.push_rows;
     let clean = request(None, 1, repertoires(&user, rows, false));
     let refused = request(None, 1, repertoires(&user, rows, true));

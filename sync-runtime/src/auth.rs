@@ -34,6 +34,7 @@ use std::sync::Arc;
 use jsonwebtoken::DecodingKey;
 
 pub use error::{AuthConfigError, AuthError};
+pub(crate) use token::bearer_token;
 use jwks::KeySet;
 use remote::RemoteJwks;
 use token::{Alg, ClaimRules};

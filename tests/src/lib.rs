@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod client;
 pub mod cluster;
+pub mod instances;
 pub mod pg;
 pub mod proxy;
 pub mod server;

@@ -59,6 +59,9 @@ pub(crate) enum ApiError {
         super::limits::OVERLOADED_RETRY_AFTER_SECS
     )]
     Overloaded,
+    /// `GET /metrics` with a bearer token that is not the server's metrics token.
+    #[error("the bearer token is not this server's metrics token (--metrics-token)")]
+    WrongMetricsToken,
 }
 
 impl ApiError {
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::Panic => ErrorCode::Internal,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::Overloaded => ErrorCode::Overloaded,
+            ApiError::WrongMetricsToken => ErrorCode::BadSignature,
         }
     }
 
@@ -152,7 +156,9 @@ impl IntoResponse for ApiError {
         tracing::Span::current().record("error", tracing::field::display(code));
         let challenge = match &self {
             ApiError::Unauthorized(AuthError::MissingHeader) => Some("Bearer"),
-            ApiError::Unauthorized(_) => Some("Bearer error=\"invalid_token\""),
+            ApiError::Unauthorized(_) | ApiError::WrongMetricsToken => {
+                Some("Bearer error=\"invalid_token\"")
+            }
             _ => None,
         };
         let retry = match &self {
@@ -169,6 +175,8 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = retry {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        // For the request counts of `/metrics`, by code.
+        response.extensions_mut().insert(code);
         response
     }
 }

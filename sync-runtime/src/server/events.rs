@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::AppState;
 use super::extract::User;
+use super::metrics::Metrics;
 use crate::pokes::POKE_EVENT;
 use crate::store::Store;
 
@@ -30,19 +31,24 @@ pub(super) async fn events<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     User(user): User,
     stopping: Option<Extension<Stopping>>,
+    Extension(metrics): Extension<Arc<Metrics>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let pokes = state.engine.pokes(&user);
     // A router served without `serve` has no shutdown signal: its streams end with their client.
     let stopping = stopping.map(|Extension(Stopping(stopping))| stopping);
-    let stream =
-        futures_util::stream::unfold((pokes, stopping), |(mut pokes, mut stopping)| async move {
+    // Counted as open until the stream is dropped, however it ends.
+    let open = metrics.event_stream();
+    let stream = futures_util::stream::unfold(
+        (pokes, stopping, open),
+        |(mut pokes, mut stopping, open)| async move {
             let poke = tokio::select! {
                 poke = pokes.next() => poke?,
                 () = stopped(&mut stopping) => return None,
             };
             let data = serde_json::to_string(&poke).expect("a poke serializes");
-            Some((Ok(Event::default().event(POKE_EVENT).data(data)), (pokes, stopping)))
-        });
+            Some((Ok(Event::default().event(POKE_EVENT).data(data)), (pokes, stopping, open)))
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
 

@@ -10,14 +10,15 @@
 
 use std::error::Error as _;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, PoolError, RecyclingMethod};
 use pg_tls::MakeRustlsConnect;
 use sync_meta::database_url::PostgresUrl;
 use tokio_postgres::error::SqlState;
 
-use crate::store::StoreError;
+use crate::store::{PoolStats, StoreError};
 
 /// The most connections one server instance opens (besides the poke listener's).
 pub(super) const POOL_SIZE: usize = 16;
@@ -61,11 +62,14 @@ impl Target {
     }
 }
 
-/// The pool, with the URL its connections are made from.
+/// The pool, with the URL its connections are made from and how its requests waited.
 #[derive(Debug)]
 pub(super) struct Pool {
     pool: deadpool_postgres::Pool,
     target: Target,
+    acquired: AtomicU64,
+    waited: AtomicU64,
+    wait_micros: AtomicU64,
 }
 
 impl Pool {
@@ -79,17 +83,41 @@ impl Pool {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Database(format!("cannot build the connection pool: {e}")))?;
-        Ok(Pool { pool, target })
+        let (acquired, waited, wait_micros) = Default::default();
+        Ok(Pool { pool, target, acquired, waited, wait_micros })
     }
 
     /// A pooled connection, or why none can be had: the database is unavailable.
     pub(super) async fn get(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
+        let idle = self.pool.status().available > 0;
+        let start = Instant::now();
+        let got = self.pool.get().await;
+        self.acquired.fetch_add(1, Ordering::Relaxed);
+        if !idle {
+            let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.waited.fetch_add(1, Ordering::Relaxed);
+            self.wait_micros.fetch_add(micros, Ordering::Relaxed);
+        }
+        got.map_err(|e| match e {
             PoolError::Backend(error) => StoreError::Unavailable(self.target.explain(&error)),
             other => {
                 StoreError::Unavailable(format!("cannot connect to {}: {other}", self.target.url))
             }
         })
+    }
+
+    /// The pool's connections now, and its waits so far.
+    pub(super) fn stats(&self) -> PoolStats {
+        let status = self.pool.status();
+        PoolStats {
+            max_size: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+            acquired: self.acquired.load(Ordering::Relaxed),
+            waited: self.waited.load(Ordering::Relaxed),
+            wait_seconds: self.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
     }
 }
 

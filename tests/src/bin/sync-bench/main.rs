@@ -19,6 +19,9 @@
 //!   `client_peak_mib_postgres`: a new device's initial sync of 100,000 rows end to end, through
 //!   the embedded SQLite store and through Postgres: seconds, and the client process's peak
 //!   memory.
+//! - `sync_rtt_p50_ms_sqlite`, `sync_rtt_p99_ms_sqlite`, `sync_rtt_p50_ms_postgres`,
+//!   `sync_rtt_p99_ms_postgres`: 100 clients syncing with empty outboxes for 20 s, the median and
+//!   99th percentile round trip on each store ([`latency`]).
 //!
 //! The server under test is the `sync-server` binary given by `--server`, run as its own process
 //! for every figure, so its code is built as a deployment's is.
@@ -30,6 +33,7 @@ mod apply;
 mod device;
 mod fixture;
 mod initial;
+mod latency;
 mod memory;
 mod pull;
 mod push;
@@ -37,6 +41,7 @@ mod refused;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use integration_tests::pg::TestDb;
 
@@ -51,6 +56,8 @@ struct Sizes {
     initial_rows: usize,
     /// How often each figure against a baseline is measured (its median and spread are printed).
     repetitions: usize,
+    /// Clients syncing at once, and for how long.
+    latency: (usize, Duration),
 }
 
 impl Sizes {
@@ -63,6 +70,7 @@ impl Sizes {
             apply_rows: 100_000,
             initial_rows: 100_000,
             repetitions: 5,
+            latency: (100, Duration::from_secs(20)),
         };
         if !quick {
             return full;
@@ -75,6 +83,7 @@ impl Sizes {
             apply_rows: full.apply_rows / 10,
             initial_rows: full.initial_rows / 10,
             repetitions: 3,
+            latency: (20, Duration::from_secs(2)),
         }
     }
 }
@@ -116,6 +125,7 @@ fn main() -> ExitCode {
         pull::run(&fixture, &sizes).await?;
         apply::run(&fixture, &sizes).await?;
         initial::run(&fixture, &server, &sizes).await?;
+        latency::run(&fixture, &server, &sizes).await?;
         memory::run(&fixture, &server, &sizes).await
     });
     drop(runtime);

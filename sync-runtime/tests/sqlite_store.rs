@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sync_runtime::protocol::PulledChange;
 use sync_runtime::schema::{SchemaMeta, TableMeta};
 use sync_runtime::store::sqlite::SqliteStore;
 use sync_runtime::store::{
-    Page, Refused, RefusedBy, RefusedRow, Store, StoreError, Transaction, Values,
+    Page, PageLimit, Refused, RefusedBy, RefusedRow, Store, StoreError, Transaction, Values,
 };
 use tempfile::TempDir;
 
@@ -139,7 +138,7 @@ async fn pull_page(
     limit: usize,
 ) -> Result<Page, StoreError> {
     let mut tx = store.begin().await.unwrap();
-    let page = tx.pull(user, cursor, limit).await;
+    let page = tx.pull(user, cursor, PageLimit { changes: limit, bytes: usize::MAX }).await;
     tx.commit().await.unwrap();
     page
 }
@@ -170,8 +169,8 @@ async fn pull_all(
 }
 
 /// A pulled change as its JSON.
-fn change(change: &PulledChange) -> Value {
-    serde_json::to_value(change).unwrap()
+fn change(change: &str) -> Value {
+    serde_json::from_str(change).unwrap()
 }
 
 /// The JSON of a pulled deletion.

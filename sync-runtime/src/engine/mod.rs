@@ -4,16 +4,16 @@
 //! 1. [`validate`] checks the request against the schema (tables, columns, types, keys, owners)
 //!    before the database is touched.
 //! 2. For each table in foreign key order, the rows the changes touch are read and locked in one
-//!    statement; every change is authorized against them (an update of a row that is another
-//!    user's or public now is rejected alone, as `forbidden`); [`decide`] applies last write
-//!    wins; the winners are written in one statement per table and column set, and a change the
-//!    database refuses is rejected alone ([`verdict`]).
+//!    statement; every change is authorized against them (an update of another user's row, a
+//!    `via:` child under another user's parent: the whole request is refused); [`decide`] applies
+//!    last write wins; the winners are written in one statement per table and column set.
 //! 3. One page of what the user may read since the cursor is pulled, and the transaction commits;
 //!    if the push wrote a row, the user's devices are [poked](crate::pokes) once it has.
 //!
 //! A store conflict (a deadlock, a serialization failure) runs the whole transaction again.
 
 mod access;
+mod answer;
 mod decide;
 mod references;
 mod refusal;
@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+pub use self::answer::{Answer, Body};
 use self::decide::Outcome;
 use self::references::Pending;
 pub use self::refusal::{Invalid, Located, Refusal};
@@ -36,7 +37,7 @@ use self::verdict::Verdict;
 use crate::pokes::{Poke, UserPokes};
 use crate::protocol::{Rejected, SyncRequest, SyncResponse};
 use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
-use crate::store::{Horizon, RefusedRow, Store, StoreError, Transaction, Values};
+use crate::store::{Horizon, PageLimit, RefusedRow, Store, StoreError, Transaction, Values};
 
 /// Limits of the engine.
 #[derive(Debug, Clone)]
@@ -49,7 +50,13 @@ pub struct Config {
     pub max_page_size: usize,
     /// How far in the future a change's conflict time may be, by the server's clock.
     pub max_clock_skew: Duration,
+    /// The most bytes of changes' JSON in a pull page: a page stops there even before
+    /// `page_size` changes, unless its first change alone is larger.
+    pub max_page_bytes: usize,
 }
+
+/// The default of [`Config::max_page_bytes`]: 4 MiB.
+pub const DEFAULT_MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -58,6 +65,7 @@ impl Default for Config {
             default_page_size: 1_000,
             max_page_size: 10_000,
             max_clock_skew: Duration::from_secs(60),
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
         }
     }
 }
@@ -84,6 +92,15 @@ impl<S: Store> Engine<S> {
 
     /// Push `request.changes` as `user` (the JWT subject), then pull one page.
     pub async fn sync(&self, user: &str, request: SyncRequest) -> Result<SyncResponse, Refusal> {
+        self.answer(user, request).await?.into_response().map_err(|error| {
+            tracing::error!(%error, "a pulled change the store wrote does not parse");
+            Refusal::Database
+        })
+    }
+
+    /// [`sync`](Self::sync), with the pulled changes as the JSON the store wrote, for the
+    /// server to send as they are.
+    pub async fn answer(&self, user: &str, request: SyncRequest) -> Result<Answer, Refusal> {
         // Clients of an older version the schema still admits sync as they are: what they do
         // not send takes its default, what they do not know they ignore (docs/sync.md).
         let (oldest, newest) = (self.schema.min_client_version, self.schema.version);
@@ -197,7 +214,7 @@ impl From<Failure> for Refusal {
 
 impl<S: Store> Engine<S> {
     /// One attempt: push and pull in one transaction.
-    async fn run(&self, push: &Push<'_>) -> Result<SyncResponse, Failure> {
+    async fn run(&self, push: &Push<'_>) -> Result<Answer, Failure> {
         let now = Utc::now().trunc_subsecs(3);
         let skew =
             chrono::Duration::from_std(self.config.max_clock_skew).unwrap_or(chrono::Duration::MAX);
@@ -223,9 +240,10 @@ impl<S: Store> Engine<S> {
         if wrote {
             tx.announce(&push.poke).await?;
         }
-        let page = tx.pull(push.user, push.cursor, push.page_size).await?;
+        let limit = PageLimit { changes: push.page_size, bytes: self.config.max_page_bytes };
+        let page = tx.pull(push.user, push.cursor, limit).await?;
         tx.commit().await?;
-        Ok(SyncResponse {
+        Ok(Answer {
             changes: page.changes,
             cursor: page.cursor,
             has_more: page.has_more,
@@ -268,16 +286,7 @@ impl<S: Store> TablePush<'_, '_, S> {
                 .map(|row| (access::key_text(table, &row), row))
                 .collect();
             let found = |c: &Change| current.get(&c.key_text);
-            let forbidden =
-                access::authorize(tx, schema, self.push.user, table, &changes, &current).await?;
-            changes.retain(|&change| match forbidden.get(&change.key_text) {
-                Some(access::Forbidden { readable }) => {
-                    let server_row = found(change).filter(|_| *readable);
-                    self.reject(change, Verdict::forbidden(table), server_row);
-                    false
-                }
-                None => true,
-            });
+            access::authorize(tx, schema, self.push.user, table, &changes, &current).await?;
             // What last write wins would write, before the checks the database cannot make alike.
             let mut writes: Vec<(&Change, Values, bool)> = Vec::new();
             let mut deletes: Vec<Values> = Vec::new();

@@ -1,29 +1,41 @@
 //! The request handlers: `POST /api/sync` (run the engine on the authenticated user's request)
 //! and `GET /healthz` (the database answers, and how far pulls are held back).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Method, Uri};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{SyncBody, User};
-use crate::protocol::SyncResponse;
+use crate::engine::Refusal;
 use crate::store::Store;
 
 /// `POST /api/sync`: the user is taken before the body, so a request without valid credentials
-/// is refused before its body is read.
+/// is refused before its body is read. The answer is streamed: the pulled changes go out as the
+/// store wrote them, in pieces, each freed once sent (see [`crate::engine::Answer::into_body`]).
 pub(super) async fn sync<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     User(user): User,
     SyncBody(request): SyncBody,
-) -> Result<Json<SyncResponse>, ApiError> {
-    let response = state.engine.sync(&user, request).await.map_err(ApiError::Refused)?;
-    Ok(Json(response))
+) -> Result<Response, ApiError> {
+    let answer = state.engine.answer(&user, request).await.map_err(ApiError::Refused)?;
+    let body = answer.into_body().map_err(|error| {
+        tracing::error!(%error, "a sync answer cannot be written as JSON");
+        ApiError::Refused(Refusal::Database)
+    })?;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (header::CONTENT_LENGTH, HeaderValue::from(body.len())),
+    ];
+    let pieces = futures_util::stream::iter(body.map(Ok::<_, Infallible>));
+    Ok((headers, Body::from_stream(pieces)).into_response())
 }
 
 /// `GET /healthz`: 200 when the database answers, with the pull horizon (docs/server.md) so that

@@ -21,12 +21,14 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use crate::pokes::Poke;
-use crate::protocol::PulledChange;
 use crate::schema::TableMeta;
 
+pub mod page;
 pub mod postgres;
 pub mod retention;
 pub mod sqlite;
+
+pub use self::page::{Changes, PageLimit};
 
 /// A row, or a primary key, as a JSON object keyed by column name, in wire form.
 pub type Values = Map<String, Value>;
@@ -65,6 +67,11 @@ pub trait Store: Send + Sync + 'static {
         older_than: Duration,
         batch: usize,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The connections of the store's pool now, for `/metrics`; `None` for a store without one.
+    fn pool(&self) -> Option<PoolStats> {
+        None
+    }
 }
 
 /// One transaction of a [`Store`]. Dropping it without [`commit`](Transaction::commit) rolls
@@ -120,14 +127,15 @@ pub trait Transaction: Send {
         keys: &[Values],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// One page of at most `limit` changes that `user` may read (docs/sync.md), after `cursor`
-    /// (`None`: from the beginning), in commit order: rows written and rows deleted by any path.
+    /// One page of changes that `user` may read (docs/sync.md), after `cursor` (`None`: from
+    /// the beginning), in commit order: rows written and rows deleted by any path. It holds at
+    /// most `limit.changes` changes and `limit.bytes` bytes of JSON, or one larger change.
     /// Rows this transaction wrote itself come in a later pull.
     fn pull(
         &mut self,
         user: &str,
         cursor: Option<&str>,
-        limit: usize,
+        limit: PageLimit,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 
     /// Poke the subscribers of the store with `poke` once this transaction commits (never if it
@@ -160,6 +168,10 @@ impl<S: Store> Store for Arc<S> {
         batch: usize,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send {
         S::prune(self, older_than, batch)
+    }
+
+    fn pool(&self) -> Option<PoolStats> {
+        S::pool(self)
     }
 }
 
@@ -214,7 +226,8 @@ pub enum RefusedBy {
 /// One page of a pull.
 #[derive(Debug)]
 pub struct Page {
-    pub changes: Vec<PulledChange>,
+    /// The changes, in order, as the JSON the response carries.
+    pub changes: Changes,
     /// Where the next pull starts; opaque to clients.
     pub cursor: String,
     /// Whether more changes were waiting beyond this page when it was read.
@@ -228,6 +241,26 @@ pub struct Horizon {
     pub waiting_transactions: i64,
     /// How long the oldest open writing transaction has been open, in seconds, when known.
     pub oldest_transaction_age_secs: Option<f64>,
+}
+
+/// A connection pool's state (docs/server.md, Metrics): its connections now, and how often and
+/// how long requests waited for one since the store opened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolStats {
+    /// The most connections the pool opens.
+    pub max_size: usize,
+    /// The connections open now, idle or in use.
+    pub open: usize,
+    /// The open connections no request holds.
+    pub idle: usize,
+    /// The requests waiting for a connection now.
+    pub waiting: usize,
+    /// The connections handed out since the store opened.
+    pub acquired: u64,
+    /// Of those, the ones that found no idle connection and waited for one (opened or returned).
+    pub waited: u64,
+    /// How long those waits took together, in seconds.
+    pub wait_seconds: f64,
 }
 
 /// Why a store could not do what the engine asked.

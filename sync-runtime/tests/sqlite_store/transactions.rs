@@ -17,7 +17,7 @@ async fn own_writes_are_served_by_the_next_pull_not_this_one() {
     insert_in(&mut tx, genre(), vec![json!({ "id": "breton", "name": "Breton" })]).await;
     let update = object(json!({ "id": "irish", "name": "Irish trad" }));
     tx.update(genre(), &["id", "name"], &[update]).await.unwrap();
-    let page = tx.pull(ALICE, None, 10).await.unwrap();
+    let page = tx.pull(ALICE, None, PageLimit { changes: 10, bytes: usize::MAX }).await.unwrap();
     tx.commit().await.unwrap();
     // The row updated here is served in its new version by the next pull, not in its old one
     // by this pull.

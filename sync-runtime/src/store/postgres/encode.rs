@@ -46,7 +46,9 @@ pub(super) fn object(
     offset: usize,
     columns: &[&ColumnMeta],
 ) -> Result<String, StoreError> {
-    write(row, offset, columns, true)
+    let mut out = Vec::with_capacity(64 * columns.len());
+    write(&mut out, row, offset, columns, true)?;
+    text(out)
 }
 
 /// `[1,"x"]` from `row`'s values `offset..`, one per column of `columns`.
@@ -55,29 +57,51 @@ pub(super) fn array(
     offset: usize,
     columns: &[&ColumnMeta],
 ) -> Result<String, StoreError> {
-    write(row, offset, columns, false)
+    let mut out = Vec::with_capacity(64 * columns.len());
+    write(&mut out, row, offset, columns, false)?;
+    text(out)
+}
+
+/// A pulled row as the response carries it, `{"table":"t","row":{...}}`, where `prefix` is
+/// `{"table":"t","row":` and the row is `row`'s values `offset..`, one per column of `columns`.
+pub(super) fn pulled_row(
+    prefix: &str,
+    row: &Row,
+    offset: usize,
+    columns: &[&ColumnMeta],
+) -> Result<String, StoreError> {
+    let mut out = Vec::with_capacity(prefix.len() + 1 + 64 * columns.len());
+    out.extend_from_slice(prefix.as_bytes());
+    write(&mut out, row, offset, columns, true)?;
+    out.push(b'}');
+    text(out)
+}
+
+/// Text this module wrote: every piece of it is UTF-8 already.
+fn text(out: Vec<u8>) -> Result<String, StoreError> {
+    String::from_utf8(out).map_err(|e| StoreError::Database(e.to_string()))
 }
 
 fn write(
+    out: &mut Vec<u8>,
     row: &Row,
     offset: usize,
     columns: &[&ColumnMeta],
     named: bool,
-) -> Result<String, StoreError> {
-    let mut out = Vec::with_capacity(64 * columns.len());
+) -> Result<(), StoreError> {
     out.push(if named { b'{' } else { b'[' });
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         if named {
-            serde_json::to_writer(&mut out, column.name).map_err(json)?;
+            serde_json::to_writer(&mut *out, column.name).map_err(json)?;
             out.push(b':');
         }
-        write_value(&mut out, row, offset + i, column)?;
+        write_value(out, row, offset + i, column)?;
     }
     out.push(if named { b'}' } else { b']' });
-    String::from_utf8(out).map_err(|e| StoreError::Database(e.to_string()))
+    Ok(())
 }
 
 fn write_value(

@@ -32,7 +32,8 @@ use self::listen::Listener;
 use self::pool::{Pool, Target};
 use self::sql::{Lock, PgTable};
 use super::{
-    Horizon, Page, Refused, RefusedBy, RefusedRow, Store, StoreError, Transaction, Values, Written,
+    Horizon, Page, PageLimit, PoolStats, Refused, RefusedBy, RefusedRow, Store, StoreError,
+    Transaction, Values, Written,
 };
 use crate::pokes::Poke;
 use crate::schema::{ColumnMeta, SchemaMeta, TableMeta};
@@ -202,6 +203,10 @@ impl Store for PgStore {
     async fn prune(&self, older_than: Duration, batch: usize) -> Result<usize, StoreError> {
         retention::prune(&connection(&self.pool).await?, older_than, batch).await
     }
+
+    fn pool(&self) -> Option<PoolStats> {
+        Some(self.pool.stats())
+    }
 }
 
 /// A transaction on one pooled connection.
@@ -311,7 +316,7 @@ impl Transaction for PgTx<'_> {
         &mut self,
         user: &str,
         cursor: Option<&str>,
-        limit: usize,
+        limit: PageLimit,
     ) -> Result<Page, StoreError> {
         let page =
             pull::page(self.client(), self.store.schema, &self.store.tables, user, cursor, limit)

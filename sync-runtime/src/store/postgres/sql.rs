@@ -42,6 +42,9 @@ pub(super) struct PgTable {
     /// [`super::encode`].
     pub select_row: String,
     pub select_key: String,
+    /// The average size of a row of this table in the JSON of recent pulls (0: none yet), so a
+    /// pull asks Postgres for about as many rows as a page's bytes hold.
+    pub row_bytes: std::sync::atomic::AtomicUsize,
 }
 
 pub(super) use crate::sql::{quote_ident as quote, quote_literal as literal};
@@ -65,7 +68,8 @@ impl PgTable {
             items.join(", ")
         };
         let (select_row, select_key) = (items(&columns), items(&key));
-        PgTable { meta, index, types, columns, key, select_row, select_key }
+        let row_bytes = std::sync::atomic::AtomicUsize::new(0);
+        PgTable { meta, index, types, columns, key, select_row, select_key, row_bytes }
     }
 
     fn column_type(&self, name: &str) -> &str {

@@ -2,16 +2,21 @@
 //!
 //! Every change has its own counter value (see the `machinery` module), so a position
 //! is one number and the cursor is that number, written `s<number>`. Each table and the
-//! tombstones give at most `limit + 1` candidates, read through the pull indexes; the page is
-//! the first `limit` of them merged, so memory stays bounded by the page size times the number
-//! of tables, and `has_more` is exact.
+//! tombstones are read in turn through the pull indexes, each only below the page's ceiling, and
+//! each change is written as the response's JSON as it is read; a source stops as soon as the
+//! page cannot take more of it ([`crate::store::page`]), so memory stays bounded by the page's
+//! bytes, and `has_more` is exact.
 
 use rusqlite::{Connection, params};
 
 use super::SqliteStore;
 use super::error::sqlite;
 use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
+use crate::store::page::{Builder, Changes, PageLimit};
 use crate::store::{Page, StoreError};
+
+/// A change's place: its counter value (unique), then its source, for the merge.
+type At = (i64, usize);
 
 /// Read one page for `user` after `cursor`, serving only changes at or below `snapshot` (the
 /// counter when the transaction began: later values are this transaction's own writes).
@@ -20,31 +25,42 @@ pub(super) fn page(
     store: &SqliteStore,
     user: &str,
     cursor: Option<&str>,
-    limit: usize,
+    limit: PageLimit,
     snapshot: i64,
 ) -> Result<Page, StoreError> {
     let after = parse_cursor(cursor, snapshot)?;
-    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1).saturating_add(1);
-    let mut candidates: Vec<(i64, &'static str, PulledChange)> = Vec::new();
-    for plan in &store.tables {
+    let fetch = i64::try_from(limit.changes).unwrap_or(i64::MAX - 1).saturating_add(1);
+    let mut builder = Builder::<At>::new(limit);
+    // Counter values are unique, so below the ceiling is below its value, whatever the source.
+    let upto = |builder: &Builder<At>| builder.ceiling().map_or(snapshot, |(seq, _)| seq - 1);
+    for (index, plan) in store.tables.iter().enumerate() {
         let table = plan.meta.name;
         let doing = format!("pulling `{table}`");
         let mut statement = conn.prepare_cached(&plan.pull).map_err(|e| sqlite(&doing, e))?;
         let mut rows = statement
-            .query(params![after, snapshot, user, fetch])
+            .query(params![after, upto(&builder), user, fetch])
             .map_err(|e| sqlite(&doing, e))?;
+        let mut taken = builder.source();
         while let Some(row) = rows.next().map_err(|e| sqlite(&doing, e))? {
-            let values = plan.read_row(row)?;
             let seq: i64 = row.get(plan.meta.columns.len()).map_err(|e| sqlite(&doing, e))?;
-            let row = Row::from_values(values);
+            let at = (seq, index + 1);
+            if !taken.wants(at) {
+                break;
+            }
+            let row = Row::from_values(plan.read_row(row)?);
             let change = PulledChange::PulledRow(PulledRow { table: table.to_owned(), row });
-            candidates.push((seq, table, change));
+            if !taken.push(at, json(&change)?) {
+                break;
+            }
         }
+        taken.finish();
     }
     let doing = "pulling deleted rows";
     let mut statement = conn.prepare_cached(&store.tombstone_pull).map_err(|e| sqlite(doing, e))?;
-    let mut rows =
-        statement.query(params![after, snapshot, user, fetch]).map_err(|e| sqlite(doing, e))?;
+    let mut rows = statement
+        .query(params![after, upto(&builder), user, fetch])
+        .map_err(|e| sqlite(doing, e))?;
+    let mut taken = builder.source();
     while let Some(row) = rows.next().map_err(|e| sqlite(doing, e))? {
         let seq: i64 = row.get(0).map_err(|e| sqlite(doing, e))?;
         let table_name: String = row.get(1).map_err(|e| sqlite(doing, e))?;
@@ -53,24 +69,35 @@ pub(super) fn page(
         let Some(plan) = store.tables.iter().find(|p| p.meta.name == table_name) else {
             continue;
         };
-        let key = plan.tombstone_key(&stored_key)?;
-        let table = plan.meta.name;
+        let at = (seq, 0);
+        if !taken.wants(at) {
+            break;
+        }
         let change = PulledChange::PulledDelete(PulledDelete {
-            table: table.to_owned(),
-            key,
+            table: plan.meta.name.to_owned(),
+            key: plan.tombstone_key(&stored_key)?,
             deleted: True,
         });
-        candidates.push((seq, table, change));
+        if !taken.push(at, json(&change)?) {
+            break;
+        }
     }
-    candidates.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let has_more = candidates.len() > limit;
-    candidates.truncate(limit);
-    let next = if has_more { candidates.last().map_or(after, |c| c.0) } else { snapshot };
+    taken.finish();
+    let (entries, has_more) = builder.finish();
+    let next = match entries.last() {
+        Some(last) if has_more => last.at.0,
+        _ => snapshot,
+    };
     Ok(Page {
-        changes: candidates.into_iter().map(|(_, _, change)| change).collect(),
+        changes: Changes::new(entries.into_iter().map(|e| e.json).collect()),
         cursor: format!("s{next}"),
         has_more,
     })
+}
+
+fn json(change: &PulledChange) -> Result<String, StoreError> {
+    serde_json::to_string(change)
+        .map_err(|e| StoreError::Database(format!("writing a pulled change as JSON: {e}")))
 }
 
 /// The counter value a cursor stands for; `None` is the beginning. A cursor beyond the counter

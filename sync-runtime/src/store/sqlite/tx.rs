@@ -10,7 +10,7 @@ use super::error::{sqlite, write};
 use super::pull;
 use crate::pokes::Poke;
 use crate::schema::TableMeta;
-use crate::store::{Page, RefusedRow, StoreError, Transaction, Values, Written};
+use crate::store::{Page, PageLimit, RefusedRow, StoreError, Transaction, Values, Written};
 
 /// A transaction of [`SqliteStore`]. Dropping it without [`commit`](Transaction::commit) rolls
 /// back.
@@ -178,7 +178,7 @@ impl Transaction for SqliteTx<'_> {
         &mut self,
         user: &str,
         cursor: Option<&str>,
-        limit: usize,
+        limit: PageLimit,
     ) -> Result<Page, StoreError> {
         let page = pull::page(&self.conn, self.store, user, cursor, limit, self.snapshot)?;
         super::retention::check(&self.conn, cursor)?;

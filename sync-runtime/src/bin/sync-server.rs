@@ -86,6 +86,12 @@ struct Args {
     /// The most changes one request may push; more get 413.
     #[arg(long, default_value_t = engine::Config::default().max_changes, value_name = "N")]
     max_changes: usize,
+    /// The most bytes of changes' JSON in one pull page (default 4 MiB): a page stops there
+    /// even before its page_size, unless its first change alone is larger, which comes alone.
+    #[arg(long, env = "SYNC_MAX_PAGE_BYTES", value_name = "BYTES",
+        default_value_t = NonZeroUsize::new(engine::DEFAULT_MAX_PAGE_BYTES).expect("a default above 0")
+    )]
+    max_page_bytes: NonZeroUsize,
     /// How long deletions are remembered for devices that have not synced yet: tombstones
     /// older than this are pruned, and a device whose cursor is older gets 410 resync_required
     /// and pulls everything again. A whole number and s, m, h or d; `off` keeps them for ever.
@@ -226,7 +232,11 @@ async fn run(args: Args) -> Result<(), Failure> {
             "{e}\nhint: pass --schema <path to the schema.toml of the database>"
         ))
     })?;
-    let engine_config = engine::Config { max_changes: args.max_changes, ..Default::default() };
+    let engine_config = engine::Config {
+        max_changes: args.max_changes,
+        max_page_bytes: args.max_page_bytes.get(),
+        ..Default::default()
+    };
     let limits = args.limits.limits();
     let http = HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins, limits };
     let settings = Settings { listen: args.listen, database: &database };

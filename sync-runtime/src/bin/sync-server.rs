@@ -101,6 +101,10 @@ struct Args {
     /// How log lines are written, to standard error. RUST_LOG filters them (default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     log_format: LogFormat,
+    /// Serve GET /metrics (Prometheus text) to requests bearing this token
+    /// (`Authorization: Bearer <TOKEN>`). Without it there is no /metrics.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    metrics_token: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -238,7 +242,10 @@ async fn run(args: Args) -> Result<(), Failure> {
         ..Default::default()
     };
     let limits = args.limits.limits();
-    let http = HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins, limits };
+    // An empty METRICS_TOKEN is as good as none: a deployment template left blank.
+    let metrics_token = args.metrics_token.as_deref().and_then(server::MetricsToken::new);
+    let http =
+        HttpConfig { max_body_bytes: args.max_body_bytes, cors_origins, metrics_token, limits };
     let settings = Settings { listen: args.listen, database: &database };
     match &database {
         DatabaseUrl::Postgres(url) => {

@@ -4,9 +4,10 @@
 //! 1. [`validate`] checks the request against the schema (tables, columns, types, keys, owners)
 //!    before the database is touched.
 //! 2. For each table in foreign key order, the rows the changes touch are read and locked in one
-//!    statement; every change is authorized against them (an update of another user's row, a
-//!    `via:` child under another user's parent: the whole request is refused); [`decide`] applies
-//!    last write wins; the winners are written in one statement per table and column set.
+//!    statement; every change is authorized against them (an update of a row that is another
+//!    user's or public now is rejected alone, as `forbidden`); [`decide`] applies last write
+//!    wins; the winners are written in one statement per table and column set, and a change the
+//!    database refuses is rejected alone ([`verdict`]).
 //! 3. One page of what the user may read since the cursor is pulled, and the transaction commits;
 //!    if the push wrote a row, the user's devices are [poked](crate::pokes) once it has.
 //!
@@ -150,6 +151,11 @@ impl<S: Store> Engine<S> {
         Ok(self.store.horizon().await?)
     }
 
+    /// The store's connection pool now, for `/metrics`; `None` when it has none.
+    pub fn pool(&self) -> Option<crate::store::PoolStats> {
+        self.store.pool()
+    }
+
     /// The user id of the token's subject `sub`, as rows hold it: `sub` itself, checked once.
     /// When an owner column of the schema is a `uuid`, `sub` must be a UUID spelled as the
     /// databases write it (lower-case, hyphenated): other spellings of the same UUID would
@@ -286,7 +292,16 @@ impl<S: Store> TablePush<'_, '_, S> {
                 .map(|row| (access::key_text(table, &row), row))
                 .collect();
             let found = |c: &Change| current.get(&c.key_text);
-            access::authorize(tx, schema, self.push.user, table, &changes, &current).await?;
+            let forbidden =
+                access::authorize(tx, schema, self.push.user, table, &changes, &current).await?;
+            changes.retain(|&change| match forbidden.get(&change.key_text) {
+                Some(access::Forbidden { readable }) => {
+                    let server_row = found(change).filter(|_| *readable);
+                    self.reject(change, Verdict::forbidden(table), server_row);
+                    false
+                }
+                None => true,
+            });
             // What last write wins would write, before the checks the database cannot make alike.
             let mut writes: Vec<(&Change, Values, bool)> = Vec::new();
             let mut deletes: Vec<Values> = Vec::new();

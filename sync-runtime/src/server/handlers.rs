@@ -4,16 +4,17 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{SyncBody, User};
+use super::metrics::Metrics;
 use crate::engine::Refusal;
 use crate::store::Store;
 
@@ -22,10 +23,13 @@ use crate::store::Store;
 /// store wrote them, in pieces, each freed once sent (see [`crate::engine::Answer::into_body`]).
 pub(super) async fn sync<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    Extension(metrics): Extension<Arc<Metrics>>,
     User(user): User,
     SyncBody(request): SyncBody,
 ) -> Result<Response, ApiError> {
+    let pushed = request.changes.len();
     let answer = state.engine.answer(&user, request).await.map_err(ApiError::Refused)?;
+    metrics.sync(pushed, answer.changes.len(), &answer.rejected);
     let body = answer.into_body().map_err(|error| {
         tracing::error!(%error, "a sync answer cannot be written as JSON");
         ApiError::Refused(Refusal::Database)

@@ -18,18 +18,20 @@ mod extract;
 mod handlers;
 mod layers;
 mod limits;
+mod metrics;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::{Extension, Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use self::config::{ConfigError, cors_origin};
 pub use self::limits::{Limits, UserRate, fit_to_descriptors};
+pub use self::metrics::MetricsToken;
 use crate::auth::Authenticator;
 use crate::engine::Engine;
 use crate::store::Store;
@@ -46,6 +48,8 @@ pub struct HttpConfig {
     /// Origins that browsers may call from (`https://app.example`). Empty: no CORS headers at
     /// all, so browsers only call from the server's own origin.
     pub cors_origins: Vec<HeaderValue>,
+    /// The bearer token `GET /metrics` asks for; `None`: no `/metrics` route at all.
+    pub metrics_token: Option<MetricsToken>,
     /// Timeouts, caps and per-user limits (docs/server.md, "Connections and limits").
     pub limits: Limits,
 }
@@ -55,6 +59,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cors_origins: Vec::new(),
+            metrics_token: None,
             limits: Limits::default(),
         }
     }
@@ -72,16 +77,23 @@ pub struct AppState<S> {
 /// protocol's error shape for unknown paths, wrong methods and panics.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
     let http = state.http.clone();
-    let routes = Router::new()
+    let metrics = Arc::new(metrics::Metrics::new(state.engine.pool().is_some()));
+    let mut routes = Router::new()
         .route(
             "/api/sync",
             limits::cap_in_flight(post(handlers::sync::<S>), http.limits.max_in_flight),
         )
         .route("/api/events", get(events::events::<S>))
-        .route("/healthz", get(handlers::healthz::<S>))
+        .route("/healthz", get(handlers::healthz::<S>));
+    if http.metrics_token.is_some() {
+        routes = routes.route("/metrics", get(metrics::metrics::<S>));
+    }
+    let routes = routes
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .with_state(state);
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(Arc::clone(&metrics), metrics::track))
+        .layer(Extension(metrics));
     let routes = match http.limits.per_user {
         Some(rate) => routes.layer(Extension(Arc::new(limits::UserLimiter::new(rate)))),
         None => routes,

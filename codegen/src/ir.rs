@@ -144,6 +144,8 @@ pub struct Column {
     pub storage: Storage,
     /// The name of the CHECK that `values`, a boolean or a storage rule puts on this column.
     pub check_name: String,
+    /// What Postgres gets as that CHECK: the generated one, or a legacy table's own.
+    pub postgres_check: PostgresCheck,
     pub span: Span,
 }
 
@@ -157,8 +159,30 @@ impl Column {
     /// Whether Postgres gets the CHECK named `check_name`: for an enum, and for a storage
     /// override whose Postgres type does not enforce the logical type (a 0/1 boolean).
     pub fn postgres_check(&self) -> bool {
+        match self.postgres_check {
+            PostgresCheck::Generated => self.generates_postgres_check(),
+            PostgresCheck::Omitted => false,
+            PostgresCheck::Verbatim(_) => true,
+        }
+    }
+
+    /// Whether the generator writes a CHECK for this column in Postgres, unless overridden.
+    pub fn generates_postgres_check(&self) -> bool {
         self.values.is_some() || crate::types::postgres_check(self.ty, self.storage).is_some()
     }
+}
+
+/// A column's CHECK in Postgres (`postgres_check` in `schema.toml`): a legacy table keeps its
+/// exact constraint, or none, while the column keeps its logical type everywhere else.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PostgresCheck {
+    /// The generated CHECK (the enum's values, a 0/1 boolean's range), if the column has one.
+    #[default]
+    Generated,
+    /// No CHECK (`postgres_check = false`).
+    Omitted,
+    /// This expression, as written.
+    Verbatim(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]

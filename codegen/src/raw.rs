@@ -270,6 +270,18 @@ pub struct Column {
     /// `integer` for a 0/1 boolean, `text` for JSON kept in text.
     #[schemars(with = "Option<Spelled<StoredAs>>")]
     pub storage: Option<Spanned<StoredAs>>,
+    /// A legacy column's own CHECK in Postgres, in place of the generated one (`values`, a 0/1
+    /// boolean): its exact expression, or `false` for none.
+    #[schemars(with = "Option<CheckSetting>")]
+    pub postgres_check: Option<Spanned<CheckSetting>>,
+}
+
+/// An expression, or `false` for none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged, expecting = "an SQL expression or `false`")]
+pub enum CheckSetting {
+    Expr(String),
+    Off(bool),
 }
 
 /// A flag that is not written is `false`, and has no place in the file: validation only points

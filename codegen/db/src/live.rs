@@ -7,13 +7,14 @@ mod catalog;
 pub(crate) mod postgres;
 mod report;
 mod sqlite;
+mod sqlite_text;
 
 use std::path::{Path, PathBuf};
 
 use codegen::SchemaError;
 use sync_meta::database_url::{DatabaseUrl, UrlError};
 
-pub use catalog::{Catalog, Change, Difference, Object};
+pub use catalog::{Catalog, Change, Difference, Named, Object};
 pub use report::Report;
 
 /// Why the live database could not be compared; `cargo xtask` exits 2 on each.

@@ -96,7 +96,8 @@ pub(crate) fn column(
         .as_ref()
         .map_or_else(|| format!("{table}_{name}_check"), |n| n.get_ref().clone());
 
-    ir::Column {
+    let postgres_check = postgres_check(table, name, raw, problems);
+    let column = ir::Column {
         name: name.to_owned(),
         ty,
         nullable: *raw.nullable.get_ref(),
@@ -105,7 +106,51 @@ pub(crate) fn column(
         values: raw.values.as_ref().map(|v| v.get_ref().clone()),
         storage,
         check_name,
+        postgres_check,
         span,
+    };
+    if let Some(written) = &raw.postgres_check
+        && !column.generates_postgres_check()
+    {
+        problems.push(
+            Problem::new(
+                "schema::postgres_check_without_check",
+                written.span(),
+                format!("`{table}.{name}` has no generated CHECK in Postgres to replace"),
+            )
+            .help("`postgres_check` replaces the CHECK of `values` or of a boolean with `storage = \"integer\"`; use the table's `checks` for any other"),
+        );
+    }
+    column
+}
+
+/// A legacy column's own CHECK in Postgres: an expression (one, without `;` or comments) or
+/// `false` for none.
+fn postgres_check(
+    table: &str,
+    name: &str,
+    raw: &raw::Column,
+    problems: &mut Vec<Problem>,
+) -> ir::PostgresCheck {
+    let Some(written) = &raw.postgres_check else { return ir::PostgresCheck::Generated };
+    match written.get_ref() {
+        raw::CheckSetting::Off(false) => ir::PostgresCheck::Omitted,
+        raw::CheckSetting::Expr(expr)
+            if !expr.trim().is_empty() && !["--", "/*", ";"].iter().any(|t| expr.contains(t)) =>
+        {
+            ir::PostgresCheck::Verbatim(expr.clone())
+        }
+        _ => {
+            problems.push(
+                Problem::new(
+                    "schema::invalid_value",
+                    written.span(),
+                    format!("`postgres_check` of `{table}.{name}` must be one SQL expression or `false`"),
+                )
+                .help("write the legacy constraint's expression without comments or `;`, or `false` for none"),
+            );
+            ir::PostgresCheck::Generated
+        }
     }
 }
 

@@ -22,8 +22,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// The primary key's columns; empty when there is none.
     pub primary_key: Vec<String>,
-    /// The columns of each unique constraint (unique indexes are indexes).
-    pub uniques: Vec<Vec<String>>,
+    /// The primary key constraint's name; `None` when it has none (SQLite's unnamed keys).
+    pub primary_key_name: Option<String>,
+    /// Unique constraints, in column order (unique indexes are indexes).
+    pub uniques: Vec<Unique>,
     pub foreign_keys: Vec<ForeignKey>,
     /// Check (and exclusion) constraints: name -> definition. An unnamed one (SQLite) is keyed
     /// by its definition.
@@ -44,8 +46,17 @@ pub struct Column {
     pub default: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unique {
+    pub columns: Vec<String>,
+    /// `None` for an unnamed constraint (SQLite).
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignKey {
+    /// `None` for an unnamed constraint (SQLite).
+    pub name: Option<String>,
     pub columns: Vec<String>,
     pub ref_table: String,
     pub ref_columns: Vec<String>,
@@ -79,13 +90,22 @@ pub enum Object {
     ColumnType(String),
     Nullability(String),
     Default(String),
-    PrimaryKey,
-    Unique(Vec<String>),
-    ForeignKey(Vec<String>),
+    /// The key's name when the difference is about it (a rename).
+    PrimaryKey(Option<String>),
+    Unique(Named),
+    ForeignKey(Named),
     Check(String),
     Index(String),
     Trigger(String),
     Function(String),
+}
+
+/// A constraint known by its columns, and by its name when the difference is about the name
+/// (a rename): a missing or extra key is shown by its columns, a renamed one by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub columns: Vec<String>,
+    pub name: Option<String>,
 }
 
 /// How the live database differs from what `schema.toml` makes.
@@ -97,6 +117,9 @@ pub enum Change {
     Extra(String),
     /// Both have it, defined differently.
     Differs { expected: String, actual: String },
+    /// Both have it, defined alike, under another name: the database's (`None` when it is
+    /// unnamed). The object names it by `schema.toml`'s name.
+    Renamed { actual: Option<String> },
 }
 
 /// One difference between the expected and the live catalog.
@@ -117,7 +140,7 @@ impl Difference {
             Object::ColumnType(_) => return "column_type".into(),
             Object::Nullability(_) => return "column_nullability".into(),
             Object::Default(_) => return "column_default".into(),
-            Object::PrimaryKey => "primary_key",
+            Object::PrimaryKey(_) => "primary_key",
             Object::Unique(_) => "unique",
             Object::ForeignKey(_) => "foreign_key",
             Object::Check(_) => "check",
@@ -129,6 +152,7 @@ impl Difference {
             Change::Missing(_) => format!("missing_{noun}"),
             Change::Extra(_) => format!("extra_{noun}"),
             Change::Differs { .. } => format!("changed_{noun}"),
+            Change::Renamed { .. } => format!("renamed_{noun}"),
         }
     }
 
@@ -141,9 +165,20 @@ impl Difference {
             Object::ColumnType(c) => format!("the type of {table}.{c}"),
             Object::Nullability(c) => format!("{table}.{c}"),
             Object::Default(c) => format!("the default of {table}.{c}"),
-            Object::PrimaryKey => format!("the primary key of {table}"),
-            Object::Unique(cols) => format!("unique constraint {table} ({})", cols.join(", ")),
-            Object::ForeignKey(cols) => format!("foreign key {table} ({})", cols.join(", ")),
+            Object::PrimaryKey(Some(name)) => format!("primary key {name} on {table}"),
+            Object::PrimaryKey(None) => format!("the primary key of {table}"),
+            Object::Unique(Named { name: Some(name), .. }) => {
+                format!("unique constraint {name} on {table}")
+            }
+            Object::Unique(Named { columns, .. }) => {
+                format!("unique constraint {table} ({})", columns.join(", "))
+            }
+            Object::ForeignKey(Named { name: Some(name), .. }) => {
+                format!("foreign key {name} on {table}")
+            }
+            Object::ForeignKey(Named { columns, .. }) => {
+                format!("foreign key {table} ({})", columns.join(", "))
+            }
             Object::Check(name) => format!("check {name} on {table}"),
             Object::Index(name) => format!("index {name} on {table}"),
             Object::Trigger(name) => format!("trigger {name} on {table}"),
@@ -163,6 +198,10 @@ impl Difference {
             Change::Differs { expected, actual } => {
                 format!("{what} is {actual} in the database, {expected} from schema.toml")
             }
+            Change::Renamed { actual: Some(actual) } => {
+                format!("{what} is named {actual} in the database")
+            }
+            Change::Renamed { actual: None } => format!("{what} is unnamed in the database"),
         }
     }
 }
@@ -228,13 +267,29 @@ fn diff_table(name: &str, want: &Table, have: &Table, out: &mut Vec<Difference>)
         };
         let change =
             Change::Differs { expected: show(&want.primary_key), actual: show(&have.primary_key) };
-        push(Object::PrimaryKey, change);
+        push(Object::PrimaryKey(None), change);
+    } else if let Some(expected) = renamed(&want.primary_key_name, &have.primary_key_name) {
+        let change = Change::Renamed { actual: have.primary_key_name.clone() };
+        push(Object::PrimaryKey(Some(expected)), change);
     }
-    for cols in want.uniques.iter().filter(|u| !have.uniques.contains(u)) {
-        push(Object::Unique(cols.clone()), Change::Missing(String::new()));
+    let by_columns = |columns: &[String]| Named { columns: columns.to_vec(), name: None };
+    for unique in &want.uniques {
+        match have.uniques.iter().find(|h| h.columns == unique.columns) {
+            None => {
+                push(Object::Unique(by_columns(&unique.columns)), Change::Missing(String::new()))
+            }
+            Some(live) => {
+                if let Some(expected) = renamed(&unique.name, &live.name) {
+                    let named = Named { columns: unique.columns.clone(), name: Some(expected) };
+                    push(Object::Unique(named), Change::Renamed { actual: live.name.clone() });
+                }
+            }
+        }
     }
-    for cols in have.uniques.iter().filter(|u| !want.uniques.contains(u)) {
-        push(Object::Unique(cols.clone()), Change::Extra(String::new()));
+    for unique in
+        have.uniques.iter().filter(|h| !want.uniques.iter().any(|w| w.columns == h.columns))
+    {
+        push(Object::Unique(by_columns(&unique.columns)), Change::Extra(String::new()));
     }
     // Foreign keys are matched by their columns and referenced table, so a changed action is
     // one difference and a reference moved to another table is a missing and an extra one.
@@ -242,19 +297,25 @@ fn diff_table(name: &str, want: &Table, have: &Table, out: &mut Vec<Difference>)
         a.columns == b.columns && a.ref_table == b.ref_table && a.ref_columns == b.ref_columns
     };
     for fk in &want.foreign_keys {
-        match have.foreign_keys.iter().find(|h| same_target(fk, h)) {
-            Some(live) if live != fk => push(
-                Object::ForeignKey(fk.columns.clone()),
+        let Some(live) = have.foreign_keys.iter().find(|h| same_target(fk, h)) else {
+            push(Object::ForeignKey(by_columns(&fk.columns)), Change::Missing(fk.describe()));
+            continue;
+        };
+        if live.describe() != fk.describe() {
+            push(
+                Object::ForeignKey(by_columns(&fk.columns)),
                 Change::Differs { expected: fk.describe(), actual: live.describe() },
-            ),
-            Some(_) => {}
-            None => push(Object::ForeignKey(fk.columns.clone()), Change::Missing(fk.describe())),
+            );
+        }
+        if let Some(expected) = renamed(&fk.name, &live.name) {
+            let named = Named { columns: fk.columns.clone(), name: Some(expected) };
+            push(Object::ForeignKey(named), Change::Renamed { actual: live.name.clone() });
         }
     }
     for fk in
         have.foreign_keys.iter().filter(|h| !want.foreign_keys.iter().any(|w| same_target(w, h)))
     {
-        push(Object::ForeignKey(fk.columns.clone()), Change::Extra(fk.describe()));
+        push(Object::ForeignKey(by_columns(&fk.columns)), Change::Extra(fk.describe()));
     }
     let table = Some(name);
     keyed(table, &want.checks, &have.checks, Object::Check, out);
@@ -262,7 +323,13 @@ fn diff_table(name: &str, want: &Table, have: &Table, out: &mut Vec<Difference>)
     keyed(table, &want.triggers, &have.triggers, Object::Trigger, out);
 }
 
-/// Differences between two maps of named definitions.
+/// `schema.toml`'s name of a constraint whose live name differs from it, if it does.
+fn renamed(expected: &Option<String>, actual: &Option<String>) -> Option<String> {
+    expected.clone().filter(|_| expected != actual)
+}
+
+/// Differences between two maps of named definitions. A missing one defined exactly like an
+/// extra one, but for the name, is one renamed object.
 fn keyed(
     table: Option<&str>,
     want: &BTreeMap<String, String>,
@@ -271,18 +338,43 @@ fn keyed(
     out: &mut Vec<Difference>,
 ) {
     let table = table.map(str::to_owned);
+    let mut extra: Vec<(&String, &String)> =
+        have.iter().filter(|(n, _)| !want.contains_key(*n)).collect();
     for (name, def) in want {
         let change = match have.get(name) {
             Some(live) if live == def => continue,
             Some(live) => Change::Differs { expected: def.clone(), actual: live.clone() },
-            None => Change::Missing(def.clone()),
+            None => {
+                let anonymous = without_name(name, def);
+                match extra.iter().position(|(n, d)| without_name(n, d) == anonymous) {
+                    Some(i) => {
+                        let (live, live_def) = extra.remove(i);
+                        // SQLite keys an unnamed check by its definition.
+                        let actual = (live != live_def).then(|| live.clone());
+                        Change::Renamed { actual }
+                    }
+                    None => Change::Missing(def.clone()),
+                }
+            }
         };
         out.push(Difference { table: table.clone(), object: object(name.clone()), change });
     }
-    for (name, def) in have.iter().filter(|(n, _)| !want.contains_key(*n)) {
+    for (name, def) in extra {
         let change = Change::Extra(def.clone());
         out.push(Difference { table: table.clone(), object: object(name.clone()), change });
     }
+}
+
+/// A definition with its object's own name taken out (an index's and a trigger's definition
+/// repeat it, quoted or not; a check's does not), so that two objects that differ only by
+/// name compare equal.
+fn without_name(name: &str, def: &str) -> String {
+    for spelled in [format!(" \"{}\" ", name.replace('"', "\"\"")), format!(" {name} ")] {
+        if let Some(at) = def.find(&spelled) {
+            return format!("{} ? {}", &def[..at], &def[at + spelled.len()..]);
+        }
+    }
+    def.to_owned()
 }
 
 /// `incipit text NOT NULL DEFAULT ''`, as a column reads in DDL.

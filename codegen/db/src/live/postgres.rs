@@ -17,7 +17,7 @@ use postgres::{Client, Config, Transaction};
 use sync_meta::database_url::PostgresUrl;
 
 use super::LiveError;
-use super::catalog::{Catalog, Column, ForeignKey, Table};
+use super::catalog::{Catalog, Column, ForeignKey, Table, Unique};
 
 /// Read the live schema `schema` and the one `ddl` makes, in one transaction that is rolled
 /// back: nothing is written to the database. Returns `(expected, actual)`.
@@ -202,9 +202,13 @@ fn read(tx: &mut Transaction<'_>, schema: &str) -> Result<Catalog, LiveError> {
         let name: String = row.get(1);
         let columns: Vec<String> = row.get(3);
         match row.get::<_, String>(2).as_str() {
-            "p" => t.primary_key = columns,
-            "u" => t.uniques.push(columns),
+            "p" => {
+                t.primary_key = columns;
+                t.primary_key_name = Some(name);
+            }
+            "u" => t.uniques.push(Unique { columns, name: Some(name) }),
             "f" => t.foreign_keys.push(ForeignKey {
+                name: Some(name),
                 columns,
                 ref_table: row.get(4),
                 ref_columns: row.get(5),

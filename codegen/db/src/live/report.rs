@@ -108,13 +108,15 @@ fn span<'s>(schema: &'s Schema, difference: &Difference) -> Option<&'s Span> {
     let table = schema.table(difference.table.as_deref()?)?;
     let column = |name: &str| table.column(name).map(|c| &c.span);
     let own = match &difference.object {
-        Object::Table | Object::PrimaryKey | Object::Trigger(_) | Object::Function(_) => None,
+        Object::Table | Object::PrimaryKey(_) | Object::Trigger(_) | Object::Function(_) => None,
         Object::Column(c) | Object::ColumnType(c) | Object::Nullability(c) | Object::Default(c) => {
             column(c)
         }
-        Object::Unique(cols) => table.uniques.iter().find(|u| &u.columns == cols).map(|u| &u.span),
-        Object::ForeignKey(cols) => {
-            table.foreign_keys.iter().find(|f| &f.columns == cols).map(|f| &f.span)
+        Object::Unique(key) => {
+            table.uniques.iter().find(|u| u.columns == key.columns).map(|u| &u.span)
+        }
+        Object::ForeignKey(key) => {
+            table.foreign_keys.iter().find(|f| f.columns == key.columns).map(|f| &f.span)
         }
         Object::Check(name) => table.checks.iter().find(|c| &c.name == name).map_or_else(
             || table.columns.iter().find(|c| &c.check_name == name).map(|c| &c.span),

@@ -12,7 +12,8 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::LiveError;
-use super::catalog::{Catalog, Column, ForeignKey, Table};
+use super::catalog::{Catalog, Column, ForeignKey, Table, Unique};
+use super::sqlite_text::{checks, constraint_names, squeeze};
 
 /// Whether a name belongs to the sync machinery (names in `schema.toml` cannot start so).
 fn machinery(name: &str) -> bool {
@@ -118,12 +119,25 @@ fn read_table(conn: &Connection, name: &str, sql: &str) -> Result<Table, LiveErr
     }
     key.sort();
     table.primary_key = key.into_iter().map(|(_, c)| c).collect();
+    // SQLite keeps constraint names only in the statement's text.
+    let names = constraint_names(sql);
+    let named = |list: &[(Vec<String>, String)], columns: &[String]| {
+        list.iter().find(|(c, _)| c == columns).map(|(_, name)| name.clone())
+    };
+    if !table.primary_key.is_empty() {
+        table.primary_key_name = names.primary_key;
+    }
     let uniques = rows(conn, "SELECT name FROM pragma_index_list(?1) WHERE origin = 'u'", [name])?;
     for row in uniques {
-        table.uniques.push(index_columns(conn, &text(&row[0]))?);
+        let columns = index_columns(conn, &text(&row[0]))?;
+        let name = named(&names.uniques, &columns);
+        table.uniques.push(Unique { columns, name });
     }
     table.uniques.sort();
     table.foreign_keys = foreign_keys(conn, name)?;
+    for fk in &mut table.foreign_keys {
+        fk.name = named(&names.foreign_keys, &fk.columns);
+    }
     for (check_name, definition) in checks(sql) {
         if !machinery(&check_name) {
             table.checks.insert(check_name, definition);
@@ -166,6 +180,7 @@ fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>, LiveE
         let id = text(&row[0]);
         if out.last().is_none_or(|(last, _)| *last != id) {
             let fk = ForeignKey {
+                name: None,
                 columns: Vec::new(),
                 ref_table: text(&row[1]),
                 ref_columns: Vec::new(),
@@ -195,144 +210,4 @@ fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>, LiveE
     }
     fks.sort_by(|a, b| (&a.columns, &a.ref_table).cmp(&(&b.columns, &b.ref_table)));
     Ok(fks)
-}
-
-/// Whitespace runs as one space, so that line breaks in stored SQL do not count.
-fn squeeze(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A token of SQL text and its byte range.
-#[derive(Debug)]
-struct Token {
-    start: usize,
-    end: usize,
-    kind: Kind,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Kind {
-    /// A keyword or an unquoted name.
-    Word,
-    /// A quoted name (`"a"`, `` `a` ``, `[a]`), unquoted.
-    Quoted(String),
-    /// A string literal.
-    Literal,
-    /// Any other character.
-    Punct,
-}
-
-/// Tokens of an SQL statement, comments skipped.
-fn tokens(sql: &str) -> Vec<Token> {
-    let bytes = sql.as_bytes();
-    let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let start = i;
-        let kind = match c {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
-                continue;
-            }
-            c if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            b'\'' | b'"' | b'`' | b'[' => {
-                let close = if c == b'[' { b']' } else { c };
-                i += 1;
-                // A doubled quote inside a quoted run is the quote itself.
-                while i < bytes.len() {
-                    if bytes[i] == close && (close == b']' || bytes.get(i + 1) != Some(&close)) {
-                        break;
-                    }
-                    i += if bytes[i] == close { 2 } else { 1 };
-                }
-                let inner = &sql[start + 1..i.min(bytes.len())];
-                i = (i + 1).min(bytes.len());
-                if c == b'\'' {
-                    Kind::Literal
-                } else {
-                    let quote = char::from(close).to_string();
-                    Kind::Quoted(inner.replace(&quote.repeat(2), &quote))
-                }
-            }
-            c if word_byte(c) => {
-                while i < bytes.len() && word_byte(bytes[i]) {
-                    i += 1;
-                }
-                Kind::Word
-            }
-            _ => {
-                i += sql[i..].chars().next().map_or(1, char::len_utf8);
-                Kind::Punct
-            }
-        };
-        out.push(Token { start, end: i, kind });
-    }
-    out
-}
-
-/// Every CHECK of a `CREATE TABLE` statement: `(name, "CHECK (expression)")`, the name being
-/// the definition itself for an unnamed one. SQLite keeps checks only in this text.
-fn checks(sql: &str) -> Vec<(String, String)> {
-    let tokens = tokens(sql);
-    let text = |t: &Token| &sql[t.start..t.end];
-    let keyword = |t: &Token, kw: &str| t.kind == Kind::Word && text(t).eq_ignore_ascii_case(kw);
-    let punct = |t: &Token, p: &str| t.kind == Kind::Punct && text(t) == p;
-    let mut out = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if !keyword(token, "CHECK") {
-            continue;
-        }
-        let Some(open) = tokens.get(i + 1).filter(|t| punct(t, "(")) else { continue };
-        let mut depth = 0;
-        let close = tokens[i + 1..].iter().find(|t| {
-            if punct(t, "(") {
-                depth += 1;
-            } else if punct(t, ")") {
-                depth -= 1;
-            }
-            depth == 0
-        });
-        let Some(close) = close else { continue };
-        let definition = format!("CHECK ({})", squeeze(&sql[open.end..close.start]));
-        let name = match (i.checked_sub(2).map(|j| &tokens[j]), tokens.get(i.wrapping_sub(1))) {
-            (Some(kw), Some(name)) if keyword(kw, "CONSTRAINT") => match &name.kind {
-                Kind::Quoted(name) => Some(name.clone()),
-                Kind::Word => Some(text(name).to_owned()),
-                _ => None,
-            },
-            _ => None,
-        };
-        out.push((name.unwrap_or_else(|| definition.clone()), definition));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checks_are_read_with_their_names_through_quotes_and_comments() {
-        let sql = "CREATE TABLE \"t\" (\n  -- a comment with CHECK (1) in it\n  \
-                   \"a\" TEXT CONSTRAINT \"t_a_check\" CHECK (\"a\" IN ('x)', 'y''s')),\n  \
-                   b INTEGER CHECK (b > (1 + 2)),\n  \"check\" TEXT,\n  \
-                   CONSTRAINT [t b] CHECK (length(b)  >\n 0)\n) STRICT";
-        assert_eq!(
-            checks(sql),
-            vec![
-                ("t_a_check".into(), "CHECK (\"a\" IN ('x)', 'y''s'))".into()),
-                ("CHECK (b > (1 + 2))".into(), "CHECK (b > (1 + 2))".into()),
-                ("t b".into(), "CHECK (length(b) > 0)".into()),
-            ]
-        );
-    }
 }

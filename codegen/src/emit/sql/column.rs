@@ -4,7 +4,9 @@
 //! docs/types.md); the SQL text that comes out of here is handed to sea-query as custom types
 //! and expressions, so every dialect difference about columns lives in this file.
 
-use crate::ir::{Column, DefaultValue, LogicalType, StoredAs, Table, TimestampStorage};
+use crate::ir::{
+    Column, DefaultValue, LogicalType, PostgresCheck, StoredAs, Table, TimestampStorage,
+};
 use crate::types::{self, TypeCheck};
 
 use super::Dialect;
@@ -43,6 +45,12 @@ pub(crate) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> 
 /// enforces everything. Every condition is NULL (so the CHECK passes) or true for a NULL
 /// value, so nullable columns need no special case.
 pub(crate) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -> Option<String> {
+    // A legacy table's own constraint replaces the generated one in Postgres.
+    match (&col.postgres_check, dialect) {
+        (PostgresCheck::Omitted, Dialect::Postgres) => return None,
+        (PostgresCheck::Verbatim(expr), Dialect::Postgres) => return Some(expr.clone()),
+        _ => {}
+    }
     let name = ident(&col.name);
     let mut conditions = Vec::new();
     if let Some(values) = &col.values {

@@ -9,7 +9,7 @@ pub(super) mod sqlite;
 use std::collections::BTreeSet;
 
 use super::{constant_key, field_name, header, string_lit, template_text};
-use crate::ir::{Column, DefaultValue, FkAction, LogicalType, Schema, Table};
+use crate::ir::{Column, DefaultValue, FkAction, LogicalType, PostgresCheck, Schema, Table};
 use crate::names::table_var;
 use crate::types::{DrizzleBuilder, DrizzleColumn, TypeCheck};
 
@@ -116,6 +116,14 @@ fn builder(
 /// The SQL (with `${t.column}` placeholders) of the CHECK named `column.check_name`, when this
 /// database puts one on the column: its type's, else its enum's.
 fn column_check(schema: &Schema, column: &Column, dialect: &Dialect) -> Option<String> {
+    // A legacy column's own CHECK (`postgres_check`) is Postgres's, as the SQL DDL has it.
+    if dialect.sql == crate::emit::sql::Dialect::Postgres {
+        match &column.postgres_check {
+            PostgresCheck::Omitted => return None,
+            PostgresCheck::Verbatim(expr) => return Some(template_text(expr)),
+            PostgresCheck::Generated => {}
+        }
+    }
     let column_ref = column_ref(&column.name);
     (dialect.type_check)(schema, column)
         .and_then(|check| type_check(check, &column_ref))

@@ -204,9 +204,10 @@ CREATE TABLE "event" (
   "payload" text NOT NULL DEFAULT '{"kind":"none"}',
   "happened" timestamp NOT NULL DEFAULT '2020-01-01T00:00:00.000Z',
   "changed" timestamptz NOT NULL DEFAULT (now()),
-  "removed" integer NOT NULL DEFAULT 0 CONSTRAINT "event_removed_check" CHECK ("removed" IN (0, 1)),
+  "removed" integer NOT NULL DEFAULT 0,
   "sync_version" bigint NOT NULL DEFAULT 0,
   "device_id" text,
+  "mood" text CONSTRAINT "ck_event_mood" CHECK (mood IN ('calm', 'tense') OR mood IS NULL),
   "_sync_xid" xid8 NOT NULL DEFAULT (pg_current_xact_id()),
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
   CONSTRAINT "ck_event_interval" CHECK ("interval" >= 0)

@@ -60,6 +60,7 @@ CREATE TABLE "event" (
   "removed" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_removed_check" CHECK ("removed" IN (0, 1)),
   "sync_version" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_sync_version_check" CHECK ("sync_version" BETWEEN -9007199254740991 AND 9007199254740991),
   "device_id" TEXT,
+  "mood" TEXT CONSTRAINT "ck_event_mood" CHECK ("mood" IN ('calm', 'tense')),
   -- Sync cursor: the _sync_counter value of the row's last insert or update, set by its _sync_insert_ and _sync_update_ triggers.
   "_sync_seq" INTEGER,
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
@@ -74,7 +75,7 @@ BEGIN
   UPDATE _sync_counter SET seq = seq + 1;
   UPDATE "event" SET _sync_seq = (SELECT seq FROM _sync_counter) WHERE "id" = NEW."id";
 END;
-CREATE TRIGGER "_sync_update_event" AFTER UPDATE OF "id", "user_ref", "type", "interval", "current", "score", "payload", "happened", "changed", "removed", "sync_version", "device_id" ON "event"
+CREATE TRIGGER "_sync_update_event" AFTER UPDATE OF "id", "user_ref", "type", "interval", "current", "score", "payload", "happened", "changed", "removed", "sync_version", "device_id", "mood" ON "event"
 BEGIN
   -- Only the table's own columns fire it: the stamp below must not fire it again.
   UPDATE _sync_counter SET seq = seq + 1;

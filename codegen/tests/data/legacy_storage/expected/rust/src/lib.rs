@@ -32,6 +32,7 @@ pub struct Event {
     #[serde(with = "::sync_meta::wire::bigint")]
     pub sync_version: i64,
     pub device_id: ::std::option::Option<::std::string::String>,
+    pub mood: ::std::option::Option<event::Mood>,
 }
 impl ::sync_meta::schema::SyncRow for Event {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
@@ -169,6 +170,17 @@ impl ::sync_meta::schema::SyncRow for Event {
                     stored_as: None,
                 },
             },
+            ::sync_meta::schema::ColumnMeta {
+                name: "mood",
+                ty: ::sync_meta::schema::LogicalType::Text,
+                nullable: true,
+                has_default: false,
+                values: Some(&["calm", "tense"]),
+                storage: ::sync_meta::schema::Storage {
+                    postgres: None,
+                    stored_as: None,
+                },
+            },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
@@ -234,6 +246,10 @@ impl ::sync_meta::schema::SyncRow for Event {
                     column: Some("sync_version"),
                 },
                 ::sync_meta::schema::CheckMeta {
+                    name: "ck_event_mood",
+                    column: Some("mood"),
+                },
+                ::sync_meta::schema::CheckMeta {
                     name: "ck_event_interval",
                     column: None,
                 },
@@ -267,6 +283,7 @@ pub mod event {
     pub const REMOVED: &str = "removed";
     pub const SYNC_VERSION: &str = "sync_version";
     pub const DEVICE_ID: &str = "device_id";
+    pub const MOOD: &str = "mood";
     /// The values of column `type`.
     #[derive(
         Debug,
@@ -292,6 +309,34 @@ pub mod event {
             match self {
                 Self::Start => "start",
                 Self::Stop => "stop",
+            }
+        }
+    }
+    /// The values of column `mood`.
+    #[derive(
+        Debug,
+        Clone,
+        Copy,
+        PartialEq,
+        Eq,
+        Hash,
+        ::serde::Serialize,
+        ::serde::Deserialize
+    )]
+    pub enum Mood {
+        #[serde(rename = "calm")]
+        Calm,
+        #[serde(rename = "tense")]
+        Tense,
+    }
+    impl Mood {
+        /// Every value, in the order of `schema.toml`.
+        pub const ALL: [Self; 2] = [Self::Calm, Self::Tense];
+        /// The value as stored and sent on the wire.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Calm => "calm",
+                Self::Tense => "tense",
             }
         }
     }

@@ -24,6 +24,7 @@ export declare const COL: {
     readonly REMOVED: "removed";
     readonly SYNC_VERSION: "sync_version";
     readonly DEVICE_ID: "device_id";
+    readonly MOOD: "mood";
   };
 };
 
@@ -31,5 +32,6 @@ export declare const COL: {
 export declare const VALUES: {
   readonly event: {
     readonly TYPE: readonly ["start", "stop"];
+    readonly MOOD: readonly ["calm", "tense"];
   };
 };

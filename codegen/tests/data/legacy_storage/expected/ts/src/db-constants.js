@@ -22,6 +22,7 @@ export const COL = {
     REMOVED: "removed",
     SYNC_VERSION: "sync_version",
     DEVICE_ID: "device_id",
+    MOOD: "mood",
   },
 };
 
@@ -29,5 +30,6 @@ export const COL = {
 export const VALUES = {
   event: {
     TYPE: ["start", "stop"],
+    MOOD: ["calm", "tense"],
   },
 };

@@ -10,6 +10,8 @@ export interface StoredConverter<Row, Stored> {
 
 export type EventType = (typeof VALUES.event.TYPE)[number];
 
+export type EventMood = (typeof VALUES.event.MOOD)[number];
+
 /**
  * A `event` row on the wire: what the sync protocol carries, with booleans, parsed JSON
  * and timestamps as RFC 3339 text. `eventToStored` gives the row SQLite holds.
@@ -27,6 +29,7 @@ export interface EventRow {
   removed: boolean;
   sync_version: number;
   device_id: string | null;
+  mood: EventMood | null;
 }
 
 /**
@@ -47,6 +50,7 @@ export interface EventStored {
   removed: number;
   sync_version: number;
   device_id: string | null;
+  mood: EventMood | null;
 }
 
 /**
@@ -67,6 +71,7 @@ export interface Event {
   removed: boolean;
   syncVersion: number;
   deviceId: string | null;
+  mood: EventMood | null;
 }
 
 /** The primary key of a `event` row. */

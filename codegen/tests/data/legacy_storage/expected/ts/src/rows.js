@@ -14,6 +14,7 @@ export function eventFromRow(row) {
     removed: row.removed,
     syncVersion: row.sync_version,
     deviceId: row.device_id,
+    mood: row.mood,
   };
 }
 
@@ -31,6 +32,7 @@ export function eventToRow(value) {
     removed: value.removed,
     sync_version: value.syncVersion,
     device_id: value.deviceId,
+    mood: value.mood,
   };
 }
 
@@ -48,6 +50,7 @@ export function eventToStored(row) {
     removed: row.removed ? 1 : 0,
     sync_version: row.sync_version,
     device_id: row.device_id,
+    mood: row.mood,
   };
 }
 
@@ -65,6 +68,7 @@ export function eventFromStored(stored) {
     removed: stored.removed !== 0,
     sync_version: stored.sync_version,
     device_id: stored.device_id,
+    mood: stored.mood,
   };
 }
 

@@ -108,6 +108,13 @@ export declare const syncSchema: {
           readonly hasDefault: false;
           readonly sqlite: "text";
         },
+        {
+          readonly name: "mood";
+          readonly type: "text";
+          readonly nullable: true;
+          readonly hasDefault: false;
+          readonly sqlite: "text";
+        },
       ];
     },
   ];

@@ -36,6 +36,7 @@ export const syncSchema = {
         { name: "removed", type: "boolean", nullable: false, hasDefault: true, sqlite: "integer" },
         { name: "sync_version", type: "bigint", nullable: false, hasDefault: true, sqlite: "integer" },
         { name: "device_id", type: "text", nullable: true, hasDefault: false, sqlite: "text" },
+        { name: "mood", type: "text", nullable: true, hasDefault: false, sqlite: "text" },
       ],
     },
   ],
@@ -58,6 +59,7 @@ CREATE TABLE "event" (
   "removed" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_removed_check" CHECK ("removed" IN (0, 1)),
   "sync_version" INTEGER NOT NULL DEFAULT 0 CONSTRAINT "event_sync_version_check" CHECK ("sync_version" BETWEEN -9007199254740991 AND 9007199254740991),
   "device_id" TEXT,
+  "mood" TEXT CONSTRAINT "ck_event_mood" CHECK ("mood" IN ('calm', 'tense')),
   CONSTRAINT "pk_event" PRIMARY KEY ("id"),
   CONSTRAINT "ck_event_interval" CHECK ("interval" >= 0)
 ) STRICT;

@@ -19,6 +19,7 @@ export declare const event: PgTableWithColumns<{
     removed: HasDefault<NotNull<PgCustomColumnBuilder<ConvertCustomConfig<"removed", { data: boolean; driverData: number }>>>>;
     syncVersion: HasDefault<NotNull<PgBigInt53BuilderInitial<"sync_version">>>;
     deviceId: PgTextBuilderInitial<"device_id", [string, ...string[]]>;
+    mood: PgTextBuilderInitial<"mood", ["calm", "tense"]>;
   }, "pg">;
   dialect: "pg";
 }>;

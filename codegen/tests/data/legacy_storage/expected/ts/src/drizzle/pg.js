@@ -33,6 +33,7 @@ export const event = pgTable(
     removed: intBoolean(COL.event.REMOVED).notNull().default(false),
     syncVersion: bigint(COL.event.SYNC_VERSION, { mode: "number" }).notNull().default(0),
     deviceId: text(COL.event.DEVICE_ID),
+    mood: text(COL.event.MOOD, { enum: VALUES.event.MOOD }),
   },
   (t) => [
     primaryKey({ name: "pk_event", columns: [t.id] }),
@@ -42,6 +43,6 @@ export const event = pgTable(
     check("ck_event_interval", sql`"interval" >= 0`),
     check("ck_event_type", sql`${t.type} IN ('start', 'stop')`),
     check("ck_event_current", sql`${t.current} IN (0, 1)`),
-    check("event_removed_check", sql`${t.removed} IN (0, 1)`),
+    check("ck_event_mood", sql`mood IN ('calm', 'tense') OR mood IS NULL`),
   ],
 );

@@ -19,6 +19,7 @@ export declare const event: SQLiteTableWithColumns<{
     removed: HasDefault<NotNull<SQLiteBooleanBuilderInitial<"removed">>>;
     syncVersion: HasDefault<NotNull<SQLiteIntegerBuilderInitial<"sync_version">>>;
     deviceId: SQLiteTextBuilderInitial<"device_id", [string, ...string[]], number | undefined>;
+    mood: SQLiteTextBuilderInitial<"mood", ["calm", "tense"], number | undefined>;
   }, "sqlite">;
   dialect: "sqlite";
 }>;

@@ -19,6 +19,7 @@ export const event = sqliteTable(
     removed: integer(COL.event.REMOVED, { mode: "boolean" }).notNull().default(false),
     syncVersion: integer(COL.event.SYNC_VERSION).notNull().default(0),
     deviceId: text(COL.event.DEVICE_ID),
+    mood: text(COL.event.MOOD, { enum: VALUES.event.MOOD }),
   },
   (t) => [
     primaryKey({ name: "pk_event", columns: [t.id] }),
@@ -30,5 +31,6 @@ export const event = sqliteTable(
     check("ck_event_current", sql`${t.current} IN (0, 1)`),
     check("event_payload_check", sql`json_valid(${t.payload})`),
     check("event_removed_check", sql`${t.removed} IN (0, 1)`),
+    check("ck_event_mood", sql`${t.mood} IN ('calm', 'tense')`),
   ],
 );

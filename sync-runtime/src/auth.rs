@@ -34,9 +34,9 @@ use std::sync::Arc;
 use jsonwebtoken::DecodingKey;
 
 pub use error::{AuthConfigError, AuthError};
-pub(crate) use token::bearer_token;
 use jwks::KeySet;
 use remote::RemoteJwks;
+pub(crate) use token::bearer_token;
 use token::{Alg, ClaimRules};
 
 /// The audience of Supabase's user tokens.

@@ -25,9 +25,9 @@ mod reader;
 #[cfg(feature = "client")]
 mod sse;
 #[cfg(feature = "client")]
-pub use self::reader::{PokeError, PokeStream};
-#[cfg(feature = "client")]
 pub(crate) use self::reader::retry_after;
+#[cfg(feature = "client")]
+pub use self::reader::{PokeError, PokeStream};
 
 /// The name of `GET /api/events`' events that mean "your data changed: sync".
 pub const POKE_EVENT: &str = "poke";

@@ -22,8 +22,8 @@ use sync_runtime::auth::{
 use sync_runtime::engine::{self, Engine};
 use sync_runtime::server::{self, AppState, ConfigError, HttpConfig, Limits, UserRate};
 use sync_runtime::store::Store;
-use sync_runtime::store::retention::{self, Retention};
 use sync_runtime::store::postgres::PgStore;
+use sync_runtime::store::retention::{self, Retention};
 use sync_runtime::store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 

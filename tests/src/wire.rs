@@ -2,7 +2,9 @@
 //! stored type per database, which columns carry a CHECK, and values in their wire form.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use codegen::ir::{Column, DefaultValue, LogicalType, PostgresType, StoredAs, TimestampStorage};
+use codegen::ir::{
+    Column, DefaultValue, LogicalType, PostgresCheck, PostgresType, StoredAs, TimestampStorage,
+};
 use serde_json::Value;
 
 /// A column default, as the database should produce it.
@@ -130,8 +132,16 @@ pub fn sqlite_has_check(col: &Column, ts: TimestampStorage) -> bool {
         || (col.ty == LogicalType::Timestamp && ts == TimestampStorage::Text)
 }
 
-/// Whether Postgres needs a CHECK: its types enforce everything but enums and 0/1 booleans.
+/// Whether Postgres has a CHECK on the column: its types enforce everything but enums and 0/1
+/// booleans, and a legacy column may keep its own CHECK or none (`postgres_check`).
 pub fn postgres_has_check(col: &Column) -> bool {
-    col.values.is_some()
-        || (col.ty == LogicalType::Boolean && col.storage.stored_as == Some(StoredAs::Integer))
+    match col.postgres_check {
+        PostgresCheck::Omitted => false,
+        PostgresCheck::Verbatim(_) => true,
+        PostgresCheck::Generated => {
+            col.values.is_some()
+                || (col.ty == LogicalType::Boolean
+                    && col.storage.stored_as == Some(StoredAs::Integer))
+        }
+    }
 }

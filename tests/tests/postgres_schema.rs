@@ -36,7 +36,7 @@ fn check_schema(name: &str, schema: &Schema, db: &mut TestDb) {
     let pg_tables = || schema.tables.iter().filter(|t| t.targets.postgres);
     let mut expected: Vec<String> = pg_tables().map(|t| t.name.clone()).collect();
     if pg_tables().any(Table::is_synced) {
-        expected.push(TOMBSTONE.into());
+        expected.extend([TOMBSTONE.into(), PRUNED.into()]);
     }
     expected.sort();
     assert_eq!(actual, expected, "{name}: tables");
@@ -50,9 +50,10 @@ fn check_schema(name: &str, schema: &Schema, db: &mut TestDb) {
     }
 }
 
-/// The sync machinery's cursor column and tombstone table.
+/// The sync machinery's cursor column, tombstone table and the record of pruned tombstones.
 const CURSOR: &str = "_sync_xid";
 const TOMBSTONE: &str = "_sync_tombstone";
+const PRUNED: &str = "_sync_pruned";
 
 /// The table's oid, for catalog queries.
 const OID: &str = "to_regclass(quote_ident($1))";

@@ -26,6 +26,9 @@ struct World<S> {
     a: Device,
     /// The intruder, user 2.
     b: Device,
+    /// The time of the intruder's next valid change: each must be newer than the last to be
+    /// written at all.
+    clock: std::cell::Cell<i64>,
 }
 
 // Row ids: the victim's tune, repertoire and note; the intruder's tune and repertoire; a public
@@ -67,16 +70,23 @@ fn world<S: TestStore>() -> World<S> {
         t = at(0),
         tp = id(TP),
     ));
-    World { server, a, b }
+    World { server, a, b, clock: std::cell::Cell::new(100) }
 }
 
 impl<S: TestStore> World<S> {
+    /// A valid change of the intruder's own, newer than any before it.
+    fn valid(&self) -> Value {
+        let time = self.clock.get() + 1;
+        self.clock.set(time);
+        profile(&self.b.user, &at(time))
+    }
+
     /// Send `change` as the intruder, after a valid change of their own in the same request
     /// (to a table written before any other, so it was applied when the refusal came), and
     /// check that the request is refused with 403 and wrote nothing.
     fn refused(&self, change: Value) {
         let before = self.server.snapshot();
-        let valid = profile(&self.b.user, &at(100));
+        let valid = self.valid();
         match self.server.try_push(&self.b, vec![valid, change.clone()]) {
             Ok(response) => panic!("{change} was accepted: {response:?}"),
             Err(refusal) => assert_eq!(refusal.code(), ErrorCode::Forbidden, "{change}: {refusal}"),
@@ -89,7 +99,7 @@ impl<S: TestStore> World<S> {
     /// the intruder may read it (`readable`), and that only the valid change was written.
     fn forbidden(&self, change: Value, readable: bool) {
         let before = self.server.snapshot();
-        let valid = profile(&self.b.user, &at(100));
+        let valid = self.valid();
         let response = self.server.push(&self.b, vec![valid, change.clone()]);
         let [rejected] = response.rejected.as_slice() else {
             panic!("{change}: one rejection: {response:?}")

@@ -94,7 +94,7 @@ async fn integer_timestamps_are_epoch_milliseconds_in_storage_and_strings_on_the
         "id": id(1), "user_ref": ALICE, "type": "start", "interval": 3, "current": false,
         "score": 0.5, "payload": { "kind": "x" }, "happened": "2026-11-24T10:00:00.123Z",
         "changed": "2026-11-24T11:00:00.000+01:00", "removed": false, "sync_version": 7,
-        "device_id": null
+        "device_id": null, "mood": null
     });
     insert(&store, event, vec![row.clone()]).await;
     let (happened, changed, current): (i64, i64, i64) = db

@@ -28,6 +28,7 @@ mod sync_client_retry_after;
 mod sync_client_unique;
 mod sync_client_visibility;
 mod sync_concurrency;
+mod sync_delete_restrict;
 mod sync_deletes;
 mod sync_hard_deletes;
 mod sync_horizon;

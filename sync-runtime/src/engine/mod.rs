@@ -38,7 +38,9 @@ use self::verdict::Verdict;
 use crate::pokes::{Poke, UserPokes};
 use crate::protocol::{Rejected, SyncRequest, SyncResponse};
 use crate::schema::{LogicalType, SchemaMeta, Scope, TableMeta};
-use crate::store::{Horizon, PageLimit, RefusedRow, Store, StoreError, Transaction, Values};
+use crate::store::{
+    Horizon, PageLimit, Refused, RefusedRow, Store, StoreError, Transaction, Values,
+};
 
 /// Limits of the engine.
 #[derive(Debug, Clone)]
@@ -305,12 +307,16 @@ impl<S: Store> TablePush<'_, '_, S> {
             // What last write wins would write, before the checks the database cannot make alike.
             let mut writes: Vec<(&Change, Values, bool)> = Vec::new();
             let mut deletes: Vec<Values> = Vec::new();
+            let mut deleted_by: Vec<&Change> = Vec::new();
             for &change in &changes {
                 let now = found(change);
                 match decide::decide(change, now, self.push.client_id, self.latest_allowed) {
                     Outcome::Insert(row) => writes.push((change, row, true)),
                     Outcome::Update(row) => writes.push((change, row, false)),
-                    Outcome::Delete(key) => deletes.push(key),
+                    Outcome::Delete(key) => {
+                        deletes.push(key);
+                        deleted_by.push(change);
+                    }
                     Outcome::Noop => {}
                     Outcome::Reject(reason) => {
                         self.reject(change, Verdict::last_write_wins(reason, table), now)
@@ -347,13 +353,15 @@ impl<S: Store> TablePush<'_, '_, S> {
                 }
             }
             if !deletes.is_empty() {
-                tx.delete(table, &deletes).await?;
-                self.wrote = true;
+                let refused = tx.delete(table, &deletes).await?;
+                self.wrote |= refused.len() < deletes.len();
+                let word = Verdict::delete_refused;
+                self.refused(table, &deletes, &deleted_by, &refused, &current, word);
             }
             for (columns, (rows, owners)) in &updates {
                 let refused = tx.update(table, columns, rows).await?;
                 self.wrote |= refused.len() < rows.len();
-                self.refused(table, rows, owners, &refused, &current);
+                self.refused(table, rows, owners, &refused, &current, Verdict::refused);
             }
             for (columns, (rows, owners)) in &inserts {
                 let written = tx.insert(table, columns, rows).await?;
@@ -364,7 +372,8 @@ impl<S: Store> TablePush<'_, '_, S> {
                 for refused in &written.refused {
                     inserted_by.remove(&owners[refused.index].key_text);
                 }
-                self.refused(table, rows, owners, &written.refused, &current);
+                let word = Verdict::refused;
+                self.refused(table, rows, owners, &written.refused, &current, word);
             }
             // What is left was inserted by a concurrent transaction since we looked: look again.
             if inserted_by.is_empty() {
@@ -382,7 +391,8 @@ impl<S: Store> TablePush<'_, '_, S> {
         self.rejected.push(verdict.rejected(change, server_row));
     }
 
-    /// Reject the changes whose `rows` the database refused.
+    /// Reject the changes whose `rows` (or keys, for deletes) the database refused, in the
+    /// words of `word`.
     fn refused(
         &mut self,
         table: &'static TableMeta,
@@ -390,11 +400,12 @@ impl<S: Store> TablePush<'_, '_, S> {
         owners: &[&Change],
         refused: &[RefusedRow],
         current: &HashMap<String, Values>,
+        word: fn(&SchemaMeta, &TableMeta, &Values, &Refused) -> Verdict,
     ) {
         for RefusedRow { index, why } in refused {
             let change = owners[*index];
             tracing::debug!(detail = %why.detail, table = table.name, "the database refused a row");
-            let verdict = Verdict::refused(self.engine.schema, table, &rows[*index], why);
+            let verdict = word(self.engine.schema, table, &rows[*index], why);
             self.reject(change, verdict, current.get(&change.key_text));
         }
     }

@@ -189,6 +189,46 @@ impl Verdict {
             RefusedBy::IndexSize => Verdict::too_large(table, largest_indexed(table, row)),
         }
     }
+
+    /// What the database refused the delete of the row with key `key` for: rows of another table
+    /// still refer to it through a foreign key that does not let it go (`ON DELETE RESTRICT` or
+    /// `NO ACTION`). The key is named when it refers to `table` itself; one further down a
+    /// cascade is not, on either store (SQLite names none, so the store finds a direct one).
+    pub(super) fn delete_refused(
+        schema: &SchemaMeta,
+        table: &TableMeta,
+        key: &Values,
+        refused: &Refused,
+    ) -> Self {
+        if refused.by != RefusedBy::ForeignKey {
+            return Verdict::refused(schema, table, key, refused);
+        }
+        let name = refused.constraint.as_deref();
+        let referring = schema
+            .tables
+            .iter()
+            .flat_map(|t| t.constraints.foreign_keys.iter().map(move |fk| (t, fk)))
+            .find(|(_, fk)| fk.ref_table == table.name && Some(fk.name) == name);
+        let what = match referring {
+            Some((child, fk)) => format!(
+                "rows of `{}` still refer to through foreign key `{}` ({})",
+                child.name,
+                fk.name,
+                fk.columns.join(", ")
+            ),
+            None => "other rows still refer to through a foreign key".to_owned(),
+        };
+        Verdict {
+            reason: RejectReason::Constraint,
+            message: format!(
+                "this change of `{}` deletes a row that {what}, which does not let it go",
+                table.name
+            ),
+            constraint: referring.map(|(_, fk)| fk.name.to_owned()),
+            kind: Some(ConstraintKind::ForeignKey),
+            column: None,
+        }
+    }
 }
 
 /// The column of an indexed text or JSON value of `change` over [`INDEXED_BYTES`], if any.

@@ -120,12 +120,14 @@ pub trait Transaction: Send {
 
     /// Delete the rows of `table` with these primary keys, which this transaction has locked
     /// with [`rows`](Transaction::rows): a client's delete of a table with `deletes = "hard"`.
-    /// The tombstone machinery of the database records each for pull.
+    /// The tombstone machinery of the database records each for pull. The result lists the keys
+    /// whose delete the database refused (a foreign key of rows that still refer to the row,
+    /// named when it refers to `table`), which are left as they were; the others are deleted.
     fn delete(
         &mut self,
         table: &'static TableMeta,
         keys: &[Values],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RefusedRow>, StoreError>> + Send;
 
     /// One page of changes that `user` may read (docs/sync.md), after `cursor` (`None`: from
     /// the beginning), in commit order: rows written and rows deleted by any path. It holds at

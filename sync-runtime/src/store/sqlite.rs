@@ -30,6 +30,7 @@ use crate::store::{Horizon, Store, StoreError};
 mod error;
 mod plan;
 mod pull;
+mod restrict;
 mod retention;
 mod scope;
 mod tx;
@@ -95,7 +96,8 @@ impl SqliteStore {
                     table.name
                 )));
             }
-            tables.push(TablePlan::new(schema, table, &declared)?);
+            let restrictors = restrict::of(&tx, schema, table)?;
+            tables.push(TablePlan::new(schema, table, &declared, restrictors)?);
         }
         if !retention::present(&tx)? {
             return Err(StoreError::Database(format!(

@@ -297,19 +297,19 @@ impl Transaction for PgTx<'_> {
         rows: &[Values],
     ) -> Result<Vec<RefusedRow>, StoreError> {
         let Some(sql) = self.store.table(table)?.update(columns) else { return Ok(Vec::new()) };
-        verdict::update(self, &sql, rows).await
+        verdict::each(self, &sql, rows).await
     }
 
     async fn delete(
         &mut self,
         table: &'static TableMeta,
         keys: &[Values],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<RefusedRow>, StoreError> {
         if keys.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let sql = self.store.table(table)?.delete();
-        self.with_rows(&sql, keys, &[]).await.map(drop)
+        verdict::each(self, &sql, keys).await
     }
 
     async fn pull(

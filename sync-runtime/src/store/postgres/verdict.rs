@@ -42,8 +42,9 @@ pub(super) async fn insert(
     Ok(written)
 }
 
-/// Run the update `sql` over `rows`; the rows it refuses.
-pub(super) async fn update(
+/// Run `sql`, an update or a delete that returns nothing, over `rows` (or keys); the rows it
+/// refuses.
+pub(super) async fn each(
     tx: &PgTx<'_>,
     sql: &str,
     rows: &[Values],

@@ -27,6 +27,8 @@ pub(super) fn write(doing: &str, error: rusqlite::Error) -> Result<Refused, Stor
     let by = match code {
         ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => RefusedBy::Unique,
         ffi::SQLITE_CONSTRAINT_FOREIGNKEY => RefusedBy::ForeignKey,
+        // `ON DELETE RESTRICT` fails from the trigger program SQLite runs for the key.
+        ffi::SQLITE_CONSTRAINT_TRIGGER if message == FOREIGN_KEY_FAILED => RefusedBy::ForeignKey,
         ffi::SQLITE_CONSTRAINT_CHECK => RefusedBy::Check,
         ffi::SQLITE_CONSTRAINT_NOTNULL => RefusedBy::NotNull,
         _ => return Err(sqlite(doing, error)),
@@ -34,6 +36,9 @@ pub(super) fn write(doing: &str, error: rusqlite::Error) -> Result<Refused, Stor
     let (columns, constraint) = blame(&message);
     Ok(Refused { by, constraint, columns, detail: format!("{doing}: {message}") })
 }
+
+/// SQLite's message for every foreign key it refuses a write by.
+const FOREIGN_KEY_FAILED: &str = "FOREIGN KEY constraint failed";
 
 /// The columns and the constraint a constraint message of SQLite names: `UNIQUE constraint
 /// failed: t.a, t.b`, `NOT NULL constraint failed: t.a`, `CHECK constraint failed: name`;

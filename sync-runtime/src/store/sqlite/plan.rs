@@ -4,6 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
+use super::restrict::Restrictor;
 use super::{ident, scope};
 use crate::schema::{SchemaMeta, TableMeta};
 use crate::sqlite_value::Storage;
@@ -19,6 +20,8 @@ pub(super) struct TablePlan {
     /// Rows user `?3` may read with `?1 < _sync_seq <= ?2`, in cursor order, at most `?4`; every
     /// metadata column, then `_sync_seq`.
     pub(super) pull: String,
+    /// The foreign keys that may refuse a delete of the table's rows.
+    pub(super) restrictors: Vec<Restrictor>,
 }
 
 impl TablePlan {
@@ -28,6 +31,7 @@ impl TablePlan {
         schema: &SchemaMeta,
         meta: &'static TableMeta,
         declared: &[(String, String)],
+        restrictors: Vec<Restrictor>,
     ) -> Result<TablePlan, StoreError> {
         let storage = meta
             .columns
@@ -65,7 +69,7 @@ impl TablePlan {
             )
         });
         let pull = merged(branches.collect());
-        Ok(TablePlan { meta, storage, select_by_key, pull })
+        Ok(TablePlan { meta, storage, select_by_key, pull, restrictors })
     }
 
     /// How column `name` is stored.

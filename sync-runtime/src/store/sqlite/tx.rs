@@ -7,10 +7,12 @@ use tokio::sync::MutexGuard;
 
 use super::SqliteStore;
 use super::error::{sqlite, write};
-use super::pull;
+use super::{pull, restrict};
 use crate::pokes::Poke;
 use crate::schema::TableMeta;
-use crate::store::{Page, PageLimit, RefusedRow, StoreError, Transaction, Values, Written};
+use crate::store::{
+    Page, PageLimit, RefusedBy, RefusedRow, StoreError, Transaction, Values, Written,
+};
 
 /// A transaction of [`SqliteStore`]. Dropping it without [`commit`](Transaction::commit) rolls
 /// back.
@@ -162,16 +164,27 @@ impl Transaction for SqliteTx<'_> {
         &mut self,
         table: &'static TableMeta,
         keys: &[Values],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<RefusedRow>, StoreError> {
         let plan = self.store.plan(table)?;
         let doing = format!("deleting from `{}`", table.name);
         let mut statement =
             self.conn.prepare_cached(&plan.delete_sql()).map_err(|e| sqlite(&doing, e))?;
-        for key in keys {
+        let mut refused = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
             let params = plan.key_params(key)?;
-            statement.execute(params_from_iter(params.iter())).map_err(|e| sqlite(&doing, e))?;
+            // SQLite undoes a refused statement alone: the other deletes go on.
+            if let Err(e) = statement.execute(params_from_iter(params.iter())) {
+                let doing =
+                    format!("deleting from `{}` the row with key {}", table.name, json(key));
+                let mut why = write(&doing, e)?;
+                if why.by == RefusedBy::ForeignKey {
+                    why.constraint =
+                        restrict::blame(&self.conn, &plan.restrictors, &params)?.map(str::to_owned);
+                }
+                refused.push(RefusedRow { index, why });
+            }
         }
-        Ok(())
+        Ok(refused)
     }
 
     async fn pull(

@@ -1,6 +1,6 @@
 //! A `sync-server` process on loopback with flags of the test's, optionally under a lower
 //! descriptor limit (`ulimit -n`), and its log kept for the test to read: for what only a
-//! process shows, such as running out of descriptors.
+//! process shows, such as running out of descriptors, or its peak memory.
 //!
 //! `ServerProcess::start(&url, &["--header-read-timeout", "2"], Some(256))`, then requests to
 //! [`ServerProcess::url`]; dropping it kills the process.
@@ -96,6 +96,21 @@ impl ServerProcess {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// The process's peak resident memory so far, in KiB.
+    pub fn peak_kib(&self) -> u64 {
+        peak_kib(self.child.id()).unwrap_or_else(|e| panic!("the server's peak memory: {e}"))
+    }
+}
+
+/// The peak resident memory (VmHWM of `/proc/<pid>/status`) of process `pid` so far, in KiB.
+pub fn peak_kib(pid: u32) -> std::io::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no VmHWM in /proc/{pid}/status")))
 }
 
 impl Drop for ServerProcess {

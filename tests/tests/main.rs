@@ -38,6 +38,7 @@ mod sync_lww;
 mod sync_old_clients;
 mod sync_pokes;
 mod sync_pull;
+mod sync_pull_memory;
 mod sync_refusals_auth;
 mod sync_refusals_input;
 mod sync_retention;

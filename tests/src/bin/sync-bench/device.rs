@@ -8,9 +8,10 @@
 
 use std::time::Instant;
 
+use integration_tests::server_process::peak_kib;
 use sync_runtime::client::{Client, ClientConfig};
 
-use crate::fixture::{Error, peak_kib};
+use crate::fixture::Error;
 
 /// The table whose rows the initial sync is made of.
 pub const TABLE: &str = "practice_record";

@@ -2,17 +2,22 @@
 //! `sync-server` binary serving it on loopback (its own process, built like a deployment's), and
 //! users with tokens.
 
+use std::fmt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::pg::{self, TestDb};
+use integration_tests::server_process::peak_kib;
 use serde_json::{Value, json};
 
 pub type Error = Box<dyn std::error::Error>;
 
 /// The HS256 secret the bench server and its tokens share.
 pub const SECRET: &str = "sync-bench-secret-of-at-least-32-bytes";
+
+/// How long seeded rows may wait behind the pull horizon before the bench gives up.
+const HORIZON_WAIT: Duration = Duration::from_secs(120);
 
 pub struct Fixture {
     pub url: String,
@@ -90,7 +95,54 @@ impl Fixture {
         // What autovacuum would do soon after a bulk load; without it the planner believes
         // the table is nearly empty and pages through it with a sort instead of the index.
         self.sql.batch_execute("ANALYZE practice_record").await?;
-        Ok(())
+        self.await_horizon().await
+    }
+
+    /// Where the pull horizon stands now.
+    pub async fn horizon(&self) -> Result<Horizon, Error> {
+        let row = self
+            .sql
+            .query_one(
+                "SELECT horizon::text, xid_age, extract(epoch FROM oldest_xact_age)::float8, \
+                 oldest_xact_pid FROM _sync_horizon()",
+                &[],
+            )
+            .await?;
+        Ok(Horizon {
+            xid: row.get::<_, &str>(0).parse()?,
+            waiting_transactions: row.get(1),
+            oldest_age_secs: row.get(2),
+            oldest_pid: row.get(3),
+        })
+    }
+
+    /// Wait until pulls serve every transaction committed so far (a transaction open elsewhere
+    /// in the cluster may hold them back, docs/sync.md), saying so when that took a while; an
+    /// error naming the horizon when it does not move on within [`HORIZON_WAIT`].
+    async fn await_horizon(&self) -> Result<(), Error> {
+        let row =
+            self.sql.query_one("SELECT pg_snapshot_xmax(pg_current_snapshot())::text", &[]).await?;
+        let committed: u64 = row.get::<_, &str>(0).parse()?;
+        let started = Instant::now();
+        loop {
+            let horizon = self.horizon().await?;
+            let waited = started.elapsed();
+            if horizon.xid >= committed {
+                if waited > Duration::from_secs(1) {
+                    eprintln!("sync-bench: waited {:.1} s for {horizon}", waited.as_secs_f64());
+                }
+                return Ok(());
+            }
+            if waited > HORIZON_WAIT {
+                return Err(format!(
+                    "the seeded rows (below transaction {committed}) were still not served after \
+                     {} s: {horizon}",
+                    HORIZON_WAIT.as_secs()
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Empty the practice records, and the deletion records that leaves (TRUNCATE is refused
@@ -99,6 +151,33 @@ impl Fixture {
         self.sql.batch_execute("DELETE FROM practice_record; DELETE FROM _sync_tombstone").await?;
         self.sql.batch_execute("VACUUM ANALYZE practice_record, _sync_tombstone").await?;
         Ok(())
+    }
+}
+
+/// Where pulls stand (`_sync_horizon()` of the generated DDL, docs/server.md "The pull horizon").
+pub struct Horizon {
+    /// Pulls serve the transactions below this one.
+    pub xid: u64,
+    /// Transactions that ended but wait behind the horizon.
+    pub waiting_transactions: i64,
+    /// How long the oldest open writing transaction of the database has been open, and its
+    /// backend (none for a prepared transaction); `None` when none is seen.
+    pub oldest_age_secs: Option<f64>,
+    pub oldest_pid: Option<i32>,
+}
+
+impl fmt::Display for Horizon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the pull horizon at transaction {}, {} transactions waiting behind it, ",
+            self.xid, self.waiting_transactions
+        )?;
+        match (self.oldest_age_secs, self.oldest_pid) {
+            (Some(age), Some(pid)) => write!(f, "the oldest open one {age:.1} s old (pid {pid})"),
+            (Some(age), None) => write!(f, "the oldest open one {age:.1} s old (prepared)"),
+            (None, _) => write!(f, "no open one of this database seen"),
+        }
     }
 }
 
@@ -232,6 +311,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start(binary: &Path, database_url: &str) -> Result<Self, Error> {
+        Self::start_with(binary, database_url, &[]).await
+    }
+
+    /// [`Server::start`] with more flags, `args`.
+    pub async fn start_with(
+        binary: &Path,
+        database_url: &str,
+        args: &[&str],
+    ) -> Result<Self, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let root = integration_tests::workspace_root();
         let child = Command::new(binary)
@@ -240,6 +328,7 @@ impl Server {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--schema")
             .arg(root.join("schema.toml"))
+            .args(args)
             .env("RUST_LOG", std::env::var("SYNC_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::inherit())
             .spawn()
@@ -258,18 +347,8 @@ impl Server {
 
     /// The process's peak resident memory so far, in KiB.
     pub fn peak_kib(&self) -> Result<u64, Error> {
-        peak_kib(self.child.id())
+        Ok(peak_kib(self.child.id())?)
     }
-}
-
-/// The peak resident memory (VmHWM) of process `pid` so far, in KiB.
-pub fn peak_kib(pid: u32) -> Result<u64, Error> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status").into())
 }
 
 /// Stopping the server with the fixture (or the measurement) that started it.

@@ -29,11 +29,11 @@ pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
         async || Ok(()),
         async || {
             let pulled = pull_all(fixture, &fixture.base, &user).await?;
-            check(pulled, expected)
+            check(fixture, pulled, expected).await
         },
         async || {
             let rows = raw_select(fixture, &user).await?;
-            check(rows, sizes.pull_rows)
+            check(fixture, rows, sizes.pull_rows).await
         },
     )
     .await?;
@@ -45,12 +45,14 @@ pub async fn run(fixture: &Fixture, sizes: &Sizes) -> Result<(), Error> {
     Ok(())
 }
 
-fn check(got: usize, expected: usize) -> Result<(), Error> {
+/// `got` rows where `expected` were due; when they differ, an error that says where the pull
+/// horizon stands, which holds back rows that a transaction open meanwhile kept from pulls.
+pub async fn check(fixture: &Fixture, got: usize, expected: usize) -> Result<(), Error> {
     if got == expected {
-        Ok(())
-    } else {
-        Err(format!("pulled {got} rows, expected {expected}").into())
+        return Ok(());
     }
+    let horizon = fixture.horizon().await?;
+    Err(format!("pulled {got} rows, expected {expected}; {horizon}").into())
 }
 
 /// Pull from the start until nothing is left, from the server at `base`; the number of changes

@@ -124,12 +124,14 @@ impl Fixture {
             self.sql.query_one("SELECT pg_snapshot_xmax(pg_current_snapshot())::text", &[]).await?;
         let committed: u64 = row.get::<_, &str>(0).parse()?;
         let started = Instant::now();
+        // The horizon as first seen behind the rows: what the wait was for.
+        let mut held: Option<Horizon> = None;
         loop {
             let horizon = self.horizon().await?;
             let waited = started.elapsed();
             if horizon.xid >= committed {
-                if waited > Duration::from_secs(1) {
-                    eprintln!("sync-bench: waited {:.1} s for {horizon}", waited.as_secs_f64());
+                if let Some(held) = held.filter(|_| waited > Duration::from_secs(1)) {
+                    eprintln!("sync-bench: waited {:.1} s for {held}", waited.as_secs_f64());
                 }
                 return Ok(());
             }
@@ -141,6 +143,7 @@ impl Fixture {
                 )
                 .into());
             }
+            held.get_or_insert(horizon);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

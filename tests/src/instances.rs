@@ -1,14 +1,13 @@
 //! Several `sync-server` processes on one Postgres, for the scale-out tests (docs/server.md,
-//! Several instances): the binary built once per test process, each [`Instance`] on a free
+//! Several instances): each [`Instance`] on a free
 //! loopback port and stopped with SIGTERM as a container runtime stops it, and a round-robin
 //! [`Balancer`] in front of them that moves a request to the next instance when one refuses the
 //! connection, as a load balancer's connect-failure retry does.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -19,33 +18,13 @@ use axum::response::{IntoResponse, Response};
 use tokio::task::JoinHandle;
 
 use crate::server::SECRET;
+use crate::server_process::sync_server_binary;
 
 /// How long an instance may take to answer `/healthz` after it starts.
 const START_WITHIN: Duration = Duration::from_secs(30);
 
 /// How long an instance may take to exit after SIGTERM: its 30 s grace, and a little more.
 const STOP_WITHIN: Duration = Duration::from_secs(40);
-
-/// The `sync-server` binary of this build, built (or found up to date) once per test process by
-/// `cargo build -p sync-runtime --bin sync-server` into the target directory of this test binary.
-pub fn sync_server_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "sync-runtime", "--bin", "sync-server"])
-            .current_dir(crate::workspace_root())
-            .status()
-            .expect("run cargo build for sync-server");
-        assert!(status.success(), "cargo build -p sync-runtime --bin sync-server failed");
-        // This test binary is <target>/debug/deps/<name>; the server is <target>/debug/sync-server.
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps");
-        let binary = profile_dir.join("sync-server");
-        assert!(binary.is_file(), "{} was not built", binary.display());
-        binary
-    })
-}
 
 /// A `sync-server` process over `database_url`, verifying tokens signed with [`SECRET`].
 pub struct Instance {

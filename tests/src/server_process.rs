@@ -131,11 +131,17 @@ fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
-/// The `sync-server` binary of this test run's profile, built by cargo the first time it is
-/// asked for (integration tests of another package do not get it built).
+/// The `sync-server` binary the tests run: `SYNC_SERVER_BIN` when set (`cargo xtask test` sets
+/// it to the binary its workspace build made, as it does for the TypeScript tests), otherwise
+/// built by cargo the first time a test process asks for it (integration tests of another
+/// package do not get it built; that build selects its own features, so it may compile
+/// sync-runtime again).
 pub fn sync_server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(binary) = std::env::var_os("SYNC_SERVER_BIN") {
+            return PathBuf::from(binary);
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--quiet", "-p", "sync-runtime", "--bin", "sync-server"])
@@ -146,7 +152,9 @@ pub fn sync_server_binary() -> &'static Path {
         // This test binary is `<target>/<profile>/deps/integration-<hash>`.
         let exe = std::env::current_exe().expect("the test binary's path");
         let profile = exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps");
-        profile.join("sync-server")
+        let binary = profile.join("sync-server");
+        assert!(binary.is_file(), "{} was not built", binary.display());
+        binary
     })
 }
 

@@ -110,11 +110,8 @@ fn sync_figures(root: &Path, quick: bool) -> Result<(), String> {
     if !build.success() {
         return Err("building sync-server and sync-bench failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), std::path::PathBuf::from)
-        .join("debug");
-    let mut bench = Command::new(target.join("sync-bench"));
-    bench.arg("--server").arg(target.join("sync-server"));
+    let mut bench = Command::new(crate::root::debug_binary(root, "sync-bench"));
+    bench.arg("--server").arg(crate::root::debug_binary(root, "sync-server"));
     if quick {
         bench.arg("--quick");
     }
@@ -137,9 +134,7 @@ fn typescript_figures(root: &Path, quick: bool) -> Result<(), String> {
         return Err(format!("{} has no node_modules: run `npm ci` there first", dir.display()));
     }
     // The apply in Node, then the browser's initial sync through the sync-server cargo built.
-    let server = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), std::path::PathBuf::from)
-        .join("debug/sync-server");
+    let server = crate::root::debug_binary(root, "sync-server");
     for script in ["bench", "bench:browser"] {
         let mut bench = Command::new("npm");
         bench.args(["run", "--silent", script]).env("SYNC_SERVER_BIN", &server);

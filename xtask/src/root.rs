@@ -24,6 +24,16 @@ pub fn workspace_root() -> Result<PathBuf, String> {
     })
 }
 
+/// Cargo's target directory for the workspace at `root`: `CARGO_TARGET_DIR` when set.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// A binary of the one (dev) profile, as cargo builds it for the workspace at `root`.
+pub fn debug_binary(root: &Path, name: &str) -> PathBuf {
+    target_dir(root).join("debug").join(name)
+}
+
 /// `dir` or the nearest folder above it that holds a workspace's `Cargo.toml`.
 fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
     dir.ancestors().find(|d| is_workspace(d)).map(Path::to_owned)

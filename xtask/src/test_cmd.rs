@@ -30,7 +30,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     } else {
         cmd.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    cmd.args(args).current_dir(root).env("TEST_DATABASE_URL", &database_url);
+    // The tests that run sync-server as a process take the binary this workspace build makes
+    // (the TypeScript tests get it from cargo; the integration tests of another package would
+    // otherwise build it again, with that package's features).
+    cmd.args(args)
+        .current_dir(root)
+        .env("TEST_DATABASE_URL", &database_url)
+        .env("SYNC_SERVER_BIN", crate::root::debug_binary(root, "sync-server"));
     println!("running the tests against {}", sync_meta::database_url::redact(&database_url));
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })

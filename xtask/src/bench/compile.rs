@@ -7,12 +7,13 @@
 //! dependencies are the very builds the workspace's own checks made. A first check of the crate
 //! for one table builds what is missing, untimed; the timed check is the 500-table crate's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use super::generator::timed;
 use super::{median, synthetic_schema};
+use crate::root::target_dir;
 
 pub fn check_generated(root: &Path, quick: bool) -> Result<(), String> {
     let (tables, runs) = if quick { (50, 1) } else { (500, 3) };
@@ -80,8 +81,4 @@ fn manifest(root: &Path) -> Result<String, String> {
     let root = root.to_string_lossy().replace('\\', "/");
     let text = format!("{}members = [\"generated/rust\"{}", &text[..start], &text[end..]);
     Ok(text.replace("path = \"", &format!("path = \"{root}/")))
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

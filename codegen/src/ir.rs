@@ -28,6 +28,8 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// Changes from the previous version that the breaking-change gate lets through.
     pub allowances: Vec<Allowance>,
+    /// Row-level security policies from the sync scopes in Postgres, when asked for.
+    pub rls: Option<Rls>,
     /// Where `[schema] version` is written.
     pub version_span: Span,
     /// Where `[schema] min_client_version` is written (`version`'s place when it is not).
@@ -40,6 +42,16 @@ impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
+}
+
+/// `[postgres] rls`: every synced table gets row-level security and policies equivalent to its
+/// sync scope (docs/rls.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rls {
+    /// The SQL expression for the current user's id, as written (validated: one expression).
+    pub user: String,
+    /// `FORCE ROW LEVEL SECURITY` as well, which holds the tables' owner to the policies.
+    pub force: bool,
 }
 
 /// A change from the previous version of the schema made on purpose: `[[evolution.allow]]`.

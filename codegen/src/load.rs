@@ -82,6 +82,7 @@ fn read_document(
     let mut sync = raw::SyncDefaults::default();
     let mut tables = indexmap::IndexMap::new();
     let mut evolution = raw::Evolution::default();
+    let mut postgres = raw::PostgresSettings::default();
     let mut scopes = Vec::new();
     let mut ok = true;
     for (key, value) in tree.get_ref().iter() {
@@ -96,8 +97,12 @@ fn read_document(
                 Some(e) => evolution = e,
                 None => ok = false,
             },
+            "postgres" => match read(value, "in [postgres]", problems) {
+                Some(p) => postgres = p,
+                None => ok = false,
+            },
             other => {
-                let known = ["schema", "sync", "tables", "evolution"];
+                let known = ["schema", "sync", "tables", "evolution", "postgres"];
                 problems.push(unknown_key(key.span(), other, &known));
                 ok = false;
             }
@@ -120,7 +125,7 @@ fn read_document(
         }
         return None;
     }
-    Some(raw::Document { schema, sync, tables, evolution })
+    Some(raw::Document { schema, sync, tables, evolution, postgres })
 }
 
 /// Read every table into `tables`, and each table's `sync` value (when it is a string) into

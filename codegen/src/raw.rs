@@ -34,6 +34,31 @@ pub struct Document {
     /// How this version may differ from the previous one (`cargo xtask check --against`).
     #[serde(default)]
     pub evolution: Evolution,
+    /// Settings of the Postgres target alone.
+    #[serde(default)]
+    pub postgres: PostgresSettings,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// Row-level security policies generated from the sync scopes, for clients that reach the
+    /// tables other than through the sync server (PostgREST, Supabase); docs/rls.md.
+    #[schemars(with = "Option<Rls>")]
+    pub rls: Option<Spanned<Rls>>,
+}
+
+/// `[postgres] rls = { user = "auth.uid()", force = false }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rls {
+    /// The SQL expression for the current user's id, compared with owner columns:
+    /// `auth.uid()` on Supabase, or `current_setting('request.jwt.claim.sub', true)`.
+    #[schemars(with = "String", length(min = 1))]
+    pub user: Spanned<String>,
+    /// `true`: `FORCE ROW LEVEL SECURITY`, so that the tables' owner is held to the policies too.
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -134,6 +134,13 @@ fn alter(
             StatementKind::Trigger(trigger) => {
                 p.drop.push(format!("DROP TRIGGER {} ON {name};", ident(trigger)))
             }
+            StatementKind::Policy(policy) => {
+                p.drop.push(format!("DROP POLICY {} ON {name};", ident(policy)))
+            }
+            StatementKind::RowSecurity { force } => {
+                let undo = if *force { "NO FORCE" } else { "DISABLE" };
+                p.drop.push(alter(format!("{undo} ROW LEVEL SECURITY")));
+            }
             _ => {}
         }
     }

@@ -66,6 +66,7 @@ pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Opti
             .unwrap_or_default(),
         tables,
         allowances,
+        rls: rls(&doc.postgres, problems),
         version_span: meta.version.span(),
         min_client_version_span,
         timestamp_storage_span: written_at(&meta.timestamp_storage, doc.schema.span()),
@@ -413,6 +414,42 @@ fn check_explicit_names(raw: &raw::Table, problems: &mut Vec<Problem>) {
         for name in [&spec.unique_name, &spec.fk_name, &spec.check_name].into_iter().flatten() {
             check(Some(name.get_ref()), name.span());
         }
+    }
+}
+
+/// `[postgres] rls`. The user expression is pasted into every policy, so it must be one SQL
+/// expression: no comment, no `;`, and its parentheses balanced (it is wrapped in a cast).
+fn rls(settings: &raw::PostgresSettings, problems: &mut Vec<Problem>) -> Option<ir::Rls> {
+    let rls = settings.rls.as_ref()?.get_ref();
+    let user = rls.user.get_ref().trim();
+    let mut depth: i32 = 0;
+    let unbalanced = user.chars().any(|c| {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        depth < 0
+    }) || depth != 0;
+    let token = ["--", "/*", ";"].into_iter().find(|t| user.contains(t));
+    let problem = if user.is_empty() {
+        Some("the rls user expression is empty".to_owned())
+    } else if let Some(token) = token {
+        Some(format!("the rls user expression contains `{token}`"))
+    } else if unbalanced {
+        Some("the rls user expression has unbalanced parentheses".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            problems.push(Problem::new("schema::rls_user", rls.user.span(), message).help(
+                "write one SQL expression for the current user's id, such as `auth.uid()` or \
+                     `current_setting('request.jwt.claim.sub', true)`",
+            ));
+            None
+        }
+        None => Some(ir::Rls { user: user.to_owned(), force: rls.force }),
     }
 }
 

@@ -4,6 +4,7 @@
 //! helpers are here, the cases per database in the modules.
 
 mod postgres;
+mod rls;
 mod sqlite;
 
 use std::path::{Path, PathBuf};

@@ -34,6 +34,30 @@ pub struct Table {
     pub indexes: BTreeMap<String, String>,
     /// Triggers that are compared (Postgres's sync machinery): name -> definition.
     pub triggers: BTreeMap<String, String>,
+    pub row_security: RowSecurity,
+    /// Row-level security policies: name -> command, roles and conditions.
+    pub policies: BTreeMap<String, String>,
+}
+
+/// Postgres's row-level security on a table (SQLite has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RowSecurity {
+    #[default]
+    Off,
+    /// `ENABLE ROW LEVEL SECURITY`: policies hold for every role but the table's owner.
+    Enabled,
+    /// `FORCE ROW LEVEL SECURITY` too: they hold for the owner as well.
+    Forced,
+}
+
+impl RowSecurity {
+    fn as_str(self) -> &'static str {
+        match self {
+            RowSecurity::Off => "off",
+            RowSecurity::Enabled => "enabled",
+            RowSecurity::Forced => "enabled and forced",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +122,9 @@ pub enum Object {
     Index(String),
     Trigger(String),
     Function(String),
+    /// Whether row-level security is on, and forced.
+    RowSecurity,
+    Policy(String),
 }
 
 /// A constraint known by its columns, and by its name when the difference is about the name
@@ -147,6 +174,8 @@ impl Difference {
             Object::Index(_) => "index",
             Object::Trigger(_) => "trigger",
             Object::Function(_) => "function",
+            Object::RowSecurity => "row_security",
+            Object::Policy(_) => "policy",
         };
         match self.change {
             Change::Missing(_) => format!("missing_{noun}"),
@@ -183,6 +212,8 @@ impl Difference {
             Object::Index(name) => format!("index {name} on {table}"),
             Object::Trigger(name) => format!("trigger {name} on {table}"),
             Object::Function(name) => format!("function {name}"),
+            Object::RowSecurity => format!("row-level security on {table}"),
+            Object::Policy(name) => format!("policy {name} on {table}"),
         };
         match &self.change {
             Change::Missing(def) if def.is_empty() => {
@@ -321,6 +352,16 @@ fn diff_table(name: &str, want: &Table, have: &Table, out: &mut Vec<Difference>)
     keyed(table, &want.checks, &have.checks, Object::Check, out);
     keyed(table, &want.indexes, &have.indexes, Object::Index, out);
     keyed(table, &want.triggers, &have.triggers, Object::Trigger, out);
+    if want.row_security != have.row_security {
+        let (expected, actual) =
+            (want.row_security.as_str().to_owned(), have.row_security.as_str().to_owned());
+        out.push(Difference {
+            table: Some(name.to_owned()),
+            object: Object::RowSecurity,
+            change: Change::Differs { expected, actual },
+        });
+    }
+    keyed(table, &want.policies, &have.policies, Object::Policy, out);
 }
 
 /// `schema.toml`'s name of a constraint whose live name differs from it, if it does.

@@ -9,7 +9,8 @@
 //! The sync machinery is compared too (its `_sync*` tables, the `_sync_xid` columns, indexes,
 //! the `_sync*` triggers and functions): a database whose triggers are missing or older than
 //! the generated ones serves pulls wrongly. Other triggers and functions are not compared
-//! (`schema.toml` cannot declare them), and neither is what an extension owns.
+//! (`schema.toml` cannot declare them), and neither is what an extension owns. Row-level
+//! security and every policy of the schema's tables are compared: `[postgres] rls` makes them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +18,7 @@ use postgres::{Client, Config, Transaction};
 use sync_meta::database_url::PostgresUrl;
 
 use super::LiveError;
-use super::catalog::{Catalog, Column, ForeignKey, Table, Unique};
+use super::catalog::{Catalog, Column, ForeignKey, RowSecurity, Table, Unique};
 
 /// Read the live schema `schema` and the one `ddl` makes, in one transaction that is rolled
 /// back: nothing is written to the database. Returns `(expected, actual)`.
@@ -103,7 +104,7 @@ pub(crate) fn db_message(error: &postgres::Error) -> String {
 
 /// The tables of a schema, extension-owned ones left out.
 const TABLES: &str = "
-SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                    AND d.objid = c.oid AND d.deptype = 'e')";
@@ -174,6 +175,15 @@ SELECT p.oid::regprocedure::text,
   JOIN pg_language l ON l.oid = p.prolang
  WHERE n.nspname = $1 AND p.proname LIKE '\\_sync%'";
 
+/// Row-level security policies: whether permissive, the command, the roles and the conditions,
+/// as Postgres prints them.
+const POLICIES: &str = "
+SELECT tablename, policyname,
+       permissive || ' FOR ' || cmd || ' TO ' || array_to_string(roles, ', ')
+         || coalesce(' USING (' || qual || ')', '')
+         || coalesce(' WITH CHECK (' || with_check || ')', '')
+  FROM pg_policies WHERE schemaname = $1";
+
 /// The catalog of schema `schema`, read with it alone on the search path so that names in it
 /// print unqualified, as they do in the shadow.
 fn read(tx: &mut Transaction<'_>, schema: &str) -> Result<Catalog, LiveError> {
@@ -184,7 +194,12 @@ fn read(tx: &mut Transaction<'_>, schema: &str) -> Result<Catalog, LiveError> {
         .map_err(fail("setting the search path"))?;
     let mut catalog = Catalog::default();
     for row in tx.query(TABLES, &[&schema]).map_err(fail("reading tables"))? {
-        catalog.tables.insert(row.get(0), Table::default());
+        let row_security = match (row.get(1), row.get(2)) {
+            (false, _) => RowSecurity::Off,
+            (true, false) => RowSecurity::Enabled,
+            (true, true) => RowSecurity::Forced,
+        };
+        catalog.tables.insert(row.get(0), Table { row_security, ..Table::default() });
     }
     // Rows of tables left out above (partitions, extension-owned tables) find no table.
     for row in tx.query(COLUMNS, &[&schema]).map_err(fail("reading columns"))? {
@@ -228,6 +243,14 @@ fn read(tx: &mut Transaction<'_>, schema: &str) -> Result<Catalog, LiveError> {
     for row in tx.query(TRIGGERS, &[&schema]).map_err(fail("reading triggers"))? {
         if let Some(t) = catalog.tables.get_mut(&row.get::<_, String>(0)) {
             t.triggers.insert(row.get(1), row.get(2));
+        }
+    }
+    for row in tx.query(POLICIES, &[&schema]).map_err(fail("reading policies"))? {
+        if let Some(t) = catalog.tables.get_mut(&row.get::<_, String>(0)) {
+            // Postgres prints a condition over several lines; one line reads in a report.
+            let definition: String = row.get(2);
+            let definition = definition.split_whitespace().collect::<Vec<_>>().join(" ");
+            t.policies.insert(row.get(1), definition);
         }
     }
     for row in tx.query(FUNCTIONS, &[&schema]).map_err(fail("reading functions"))? {

@@ -108,7 +108,12 @@ fn span<'s>(schema: &'s Schema, difference: &Difference) -> Option<&'s Span> {
     let table = schema.table(difference.table.as_deref()?)?;
     let column = |name: &str| table.column(name).map(|c| &c.span);
     let own = match &difference.object {
-        Object::Table | Object::PrimaryKey(_) | Object::Trigger(_) | Object::Function(_) => None,
+        Object::Table
+        | Object::PrimaryKey(_)
+        | Object::Trigger(_)
+        | Object::Function(_)
+        | Object::RowSecurity
+        | Object::Policy(_) => None,
         Object::Column(c) | Object::ColumnType(c) | Object::Nullability(c) | Object::Default(c) => {
             column(c)
         }

@@ -5,14 +5,16 @@
 //! creates and its table, and only then laid out as text. The migration planner takes the
 //! statements; nothing reads the SQL back. One path for both databases: the IR becomes sea-query
 //! statements (`table`), built with `SqliteQueryBuilder` or `PostgresQueryBuilder`; what
-//! sea-query cannot say (comments, SQLite's `STRICT`, `COMMENT ON`, triggers, functions) is a
+//! sea-query cannot say (comments, SQLite's `STRICT`, `COMMENT ON`, triggers, functions, row security) is a
 //! macro of a small minijinja template per dialect (`sqlite.jinja`, `postgres.jinja`), kept next
 //! to this file, and each file's own template lays the statements out with the comments that
 //! explain them. The machinery of sync is the rest: the client's outbox (`client`), the
-//! embedded server's counter and tombstones (`server`) and Postgres's (`sync`).
+//! embedded server's counter and tombstones (`server`) and Postgres's (`sync`), with its row
+//! security policies (`rls`).
 
 mod client;
 mod column;
+mod rls;
 mod server;
 mod statement;
 mod sync;

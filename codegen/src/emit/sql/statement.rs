@@ -29,6 +29,12 @@ pub(crate) enum StatementKind {
         column: Option<String>,
     },
     Function(String),
+    /// `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`, or with `force` `FORCE ROW LEVEL SECURITY`.
+    RowSecurity {
+        force: bool,
+    },
+    /// `CREATE POLICY`, by its name.
+    Policy(String),
     /// An `INSERT` of the machinery's initial row.
     Row,
 }

@@ -96,7 +96,8 @@ pub(super) fn layout(schema: &Schema, s: &mut Statements) -> Value {
     context! { machinery, tables, cursor => CURSOR, tombstone => TOMBSTONE, pruned => PRUNED }
 }
 
-/// A table's statements: the table, its indexes, its sync machinery, its comments.
+/// A table's statements: the table, its indexes, its sync machinery and row security, its
+/// comments.
 fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
     let sync = table_sync(schema, table);
     let sql = postgres_table(schema, table, sync.as_ref().map(|_| cursor()));
@@ -121,6 +122,7 @@ fn table(schema: &Schema, table: &Table, s: &mut Statements) -> Vec<String> {
             let kind = StatementKind::Trigger(trigger.to_owned());
             statements.push(s.call(kind, name, call, &[t.clone(), sync.clone()]));
         }
+        statements.extend(super::rls::statements(schema, table, &t, s));
     }
     if table.comment.is_some() {
         let kind = StatementKind::Comment { column: None };

@@ -214,6 +214,15 @@ CREATE TRIGGER _sync_move AFTER UPDATE OF "id" ON "account"
   EXECUTE FUNCTION _sync_record_move('{id}', 'private', 'SELECT ($1)."id"::text', 'WITH moved AS (UPDATE "basket_line" AS d SET _sync_xid = pg_current_xact_id() WHERE d."owner_id" = ($1)."id" RETURNING d."owner_id", d."number", d."position") INSERT INTO _sync_tombstone (_sync_xid, table_name, key, owner, kept_by) SELECT pg_current_xact_id(), ''basket_line'', to_jsonb(moved), $2, $3 FROM moved WHERE $4');
 CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "account"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
+ALTER TABLE "account" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "account" FORCE ROW LEVEL SECURITY;
+CREATE POLICY _sync_select ON "account" FOR SELECT
+  USING ("account"."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
+CREATE POLICY _sync_insert ON "account" FOR INSERT
+  WITH CHECK ("account"."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
+CREATE POLICY _sync_update ON "account" FOR UPDATE
+  USING ("account"."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid))
+  WITH CHECK ("account"."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
 COMMENT ON COLUMN "account"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 
 CREATE TABLE "basket" (
@@ -240,6 +249,15 @@ CREATE TRIGGER _sync_move AFTER UPDATE OF "owner_id" ON "basket"
   EXECUTE FUNCTION _sync_record_move('{owner_id,number}', 'private', 'SELECT ($1)."owner_id"::text');
 CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "basket"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
+ALTER TABLE "basket" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "basket" FORCE ROW LEVEL SECURITY;
+CREATE POLICY _sync_select ON "basket" FOR SELECT
+  USING ("basket"."owner_id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
+CREATE POLICY _sync_insert ON "basket" FOR INSERT
+  WITH CHECK ("basket"."owner_id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
+CREATE POLICY _sync_update ON "basket" FOR UPDATE
+  USING ("basket"."owner_id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid))
+  WITH CHECK ("basket"."owner_id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid));
 COMMENT ON COLUMN "basket"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
 
 CREATE TABLE "basket_line" (
@@ -269,5 +287,14 @@ CREATE TRIGGER _sync_move AFTER UPDATE OF "owner_id" ON "basket_line"
   EXECUTE FUNCTION _sync_record_move('{owner_id,number,position}', 'private', 'SELECT p1."id"::text FROM "account" p1 WHERE p1."id" = ($1)."owner_id" UNION ALL SELECT t.owner FROM _sync_tombstone t WHERE t._sync_xid = pg_current_xact_id() AND t.table_name = ''account'' AND t.key = jsonb_build_object(''id'', ($1)."owner_id") AND t.kept_by IS NULL LIMIT 1');
 CREATE TRIGGER _sync_truncate BEFORE TRUNCATE ON "basket_line"
   FOR EACH STATEMENT EXECUTE FUNCTION _sync_refuse_truncate();
+ALTER TABLE "basket_line" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "basket_line" FORCE ROW LEVEL SECURITY;
+CREATE POLICY _sync_select ON "basket_line" FOR SELECT
+  USING (EXISTS (SELECT 1 FROM "account" AS p1 WHERE p1."id" = "basket_line"."owner_id" AND p1."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid)));
+CREATE POLICY _sync_insert ON "basket_line" FOR INSERT
+  WITH CHECK (EXISTS (SELECT 1 FROM "account" AS p1 WHERE p1."id" = "basket_line"."owner_id" AND p1."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid)));
+CREATE POLICY _sync_update ON "basket_line" FOR UPDATE
+  USING (EXISTS (SELECT 1 FROM "account" AS p1 WHERE p1."id" = "basket_line"."owner_id" AND p1."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid)))
+  WITH CHECK (EXISTS (SELECT 1 FROM "account" AS p1 WHERE p1."id" = "basket_line"."owner_id" AND p1."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid)));
 COMMENT ON TABLE "basket_line" IS 'A line of a basket, owned through the basket''s owner column.';
 COMMENT ON COLUMN "basket_line"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';

@@ -300,7 +300,7 @@ impl Read<'_> {
             if below <= position.xid {
                 break;
             }
-            let per_row = if rows > 0 { bytes / rows } else { known };
+            let per_row = bytes.checked_div(rows).unwrap_or(known);
             let room = self.limit.bytes.saturating_sub(bytes);
             let batch = match per_row {
                 0 => FIRST_BATCH,

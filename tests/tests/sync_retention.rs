@@ -1,8 +1,8 @@
 //! Tombstone retention on both stores (docs/server.md): tombstones are pruned in batches, a
 //! request whose cursor is older than the history kept is answered 410 `resync_required` and
 //! writes nothing, and the Rust client then pulls everything again: it keeps its pending edits,
-//! drops the rows deleted on the server meanwhile, and converges; a device that synced after the
-//! deletions is not affected.
+//! drops the rows deleted on the server meanwhile, and converges (its background loop's status
+//! counting the resync); a device that synced after the deletions is not affected.
 
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use integration_tests::client::{Limits, TestClient, assert_converged, sync};
 use integration_tests::server::{Options, Served};
 use integration_tests::sync::*;
+use sync_runtime::client::RunOptions;
 
 integration_tests::for_each_store!(
     tombstones_are_pruned_in_batches_of_the_size_asked,
@@ -96,8 +97,11 @@ fn a_device_behind_the_pruned_history_resyncs_keeping_its_pending_edits<S: TestS
     let (a, b) = (TestClient::open(&served.server.url(""), &me), {
         TestClient::open_with(&served.server.url(""), &me, small)
     });
+    // C syncs only through the background loop, from the deletions' pruning on.
+    let c = TestClient::open(&served.server.url(""), &me);
     sync(&served, &a);
     sync(&served, &b);
+    sync(&served, &c);
 
     // B edits offline: tune 2 retitled, tune 5 new. Meanwhile the admin removes tune 3, A hears
     // of it, and the server prunes the tombstone.
@@ -128,10 +132,24 @@ fn a_device_behind_the_pruned_history_resyncs_keeping_its_pending_edits<S: TestS
         assert_eq!(left, 0, "the resync ended");
     });
 
-    // A device that synced after the deletion is not affected, and both converge.
+    let options = RunOptions { pokes: false, ..RunOptions::default() };
+    let handle = served.block_on(async { c.client.start(options) });
+    let mut status = handle.status();
+    let status = served.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| s.syncs >= 1))
+            .await
+            .expect("C syncs within 10 s")
+            .expect("the loop runs")
+            .clone()
+    });
+    assert_eq!(status.resyncs, 1, "{status:?}");
+    served.block_on(handle.stop());
+    assert_eq!(has(&c, 3), None);
+
+    // A device that synced after the deletion is not affected, and all converge.
     let report = sync(&served, &a);
     assert_eq!(report.resyncs, 0);
     assert_eq!(has(&a, 2), Some(json!("edited by B")));
-    assert_converged(&served, &[&a, &b]);
+    assert_converged(&served, &[&a, &b, &c]);
     served.stop();
 }

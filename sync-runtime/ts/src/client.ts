@@ -181,7 +181,7 @@ export class SyncClient {
       try {
         response = await postSync(this.transport, request);
       } catch (error) {
-        if (!(request.cursor !== null && isResyncRequired(error))) throw error;
+        if (request.cursor === null || !isResyncRequired(error)) throw error;
         // The server forgot deletions past the cursor: pull everything again, keeping the outbox
         // (nothing of the refused request was written) and the quarantine.
         beginResync(this.db, this.tables.values());

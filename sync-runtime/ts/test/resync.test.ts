@@ -3,7 +3,8 @@
 // 410 `resync_required`; the device pulls everything again, keeps its pending edits, drops the
 // row removed on the server and converges, its report and the background loop's status counting
 // the resync; a device that synced after the deletion is not affected; a device that crashes while
-// it applies its resync's pull continues the resync after a restart and converges too. And a
+// it applies its resync's pull continues the resync after a restart and converges too; a resync
+// of many small pages, all but the last below the pruned deletion, converges with one 410. And a
 // database made before the resync list gets it on open.
 
 import assert from "node:assert/strict";
@@ -109,6 +110,39 @@ for (const kind of STORES) {
       } finally {
         await c.client.stop();
         for (const device of [a, b, c]) device.dispose();
+        await server.stop();
+      }
+    });
+
+    test("a resync over many small pages converges, and so does a new device", async () => {
+      const server = await startServer(kind, { tombstoneRetention: RETENTION });
+      const me = user();
+      // Two changes a page: the resync takes several requests whose cursors stand below the
+      // pruned deletion.
+      const small = { pageSize: 2 };
+      const [a, b] = [new Device(server, me), new Device(server, me, small)];
+      let fresh: Device | undefined;
+      try {
+        const tunes = Array.from({ length: 9 }, () => id());
+        tunes.forEach((tuneId, i) => a.insertTune(tuneId, `tune ${i + 1}`, at(1)));
+        await syncAll(server, [a, b]);
+        server.admin(`DELETE FROM tune WHERE id = '${tunes[0]}'`);
+        await server.settle();
+        await a.client.syncOnce();
+        await untilPruned(server, b);
+
+        const report = await b.client.syncOnce();
+        assert.equal(report.resyncs, 1, JSON.stringify(report));
+        assert.ok(report.requests >= 5, `a resync of several pages: ${JSON.stringify(report)}`);
+        assert.equal(b.tune(tunes[0]!), undefined, "the row removed on the server is gone from B");
+        assert.equal(resyncListed(b), 0, "the resync ended");
+        fresh = new Device(server, me, small);
+        assert.equal((await fresh.client.syncOnce()).resyncs, 0, "a new device pages through with no 410");
+        await syncAll(server, [a, b, fresh]);
+        assert.deepEqual(b.rows(), a.rows());
+        assert.deepEqual(fresh.rows(), a.rows());
+      } finally {
+        for (const device of [a, b, fresh]) device?.dispose();
         await server.stop();
       }
     });

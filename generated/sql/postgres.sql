@@ -43,12 +43,14 @@ CREATE INDEX _sync_tombstone_idx ON _sync_tombstone (_sync_xid, table_name, key)
 
 -- Tombstone retention (docs/server.md): the server deletes tombstones older than its retention
 -- window (deleted_at, the deleting transaction's start) in small batches, and records in the one
--- row of _sync_pruned the greatest _sync_xid it deleted. A pull whose cursor is not above it may
--- have lost deletions, and is answered resync_required.
+-- row of _sync_pruned the greatest _sync_xid it deleted, and how many batches deleted any
+-- (prunes, which every cursor carries). A pull whose cursor is not above `through` and was issued
+-- before the last prune may have lost deletions, and is answered resync_required.
 CREATE INDEX _sync_tombstone_age_idx ON _sync_tombstone (deleted_at);
 CREATE TABLE _sync_pruned (
   id boolean PRIMARY KEY DEFAULT true CHECK (id),
-  through xid8
+  through xid8,
+  prunes bigint NOT NULL DEFAULT 0
 );
 INSERT INTO _sync_pruned DEFAULT VALUES;
 

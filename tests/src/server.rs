@@ -246,9 +246,21 @@ impl Served {
         cursor: &Value,
         changes: Vec<Value>,
     ) -> Answer {
+        self.sync_paged_as(user, client_id, cursor, changes, 10_000)
+    }
+
+    /// As [`Served::sync_as`], asking for pages of at most `page_size` changes.
+    pub fn sync_paged_as(
+        &self,
+        user: &str,
+        client_id: &str,
+        cursor: &Value,
+        changes: Vec<Value>,
+        page_size: i64,
+    ) -> Answer {
         let body = json!({
             "schema_version": self.schema.meta.version, "client_id": client_id,
-            "cursor": cursor, "page_size": 10_000, "changes": changes,
+            "cursor": cursor, "page_size": page_size, "changes": changes,
         });
         self.post(Some(&format!("Bearer {}", token(user))), body.to_string())
     }

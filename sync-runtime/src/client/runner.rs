@@ -55,6 +55,9 @@ pub struct RunStatus {
     /// Whether the poke stream is open: from then on every push of the user by another device
     /// signals a sync.
     pub listening: bool,
+    /// Times the server answered `resync_required` and the client pulled everything again, over
+    /// every sync of the loop (`last_report` has the last sync's).
+    pub resyncs: u64,
 }
 
 /// The running loop; dropping it stops the loop too.
@@ -127,6 +130,7 @@ async fn run(
                 let quarantined = client.quarantined_count();
                 status.send_modify(|s| {
                     s.syncs += 1;
+                    s.resyncs += report.resyncs as u64;
                     s.last_report = Some(report);
                     s.failures = 0;
                     match quarantined {

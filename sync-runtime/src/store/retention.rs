@@ -5,11 +5,33 @@
 //! `resync_required` (see `postgres/retention.rs` and `sqlite/retention.rs` for what "older" means
 //! with each store's cursors); clients then pull everything again. The window is therefore how
 //! long a device may stay offline and still catch up by pulling only what changed.
+//!
+//! Every batch that deletes a tombstone also counts one prune (`_sync_pruned.prunes`), and every
+//! cursor carries the count read before its page was read ([`tag`]): a cursor older than the
+//! pruned point is still served while no prune happened since it was issued, which lets a pull
+//! from a null cursor (a resync, a new device) page through old rows without being refused.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Store, StoreError};
+
+/// A cursor as a store issues it: its position, `~`, and the store's prune count read before the
+/// page's rows were read.
+pub(crate) fn tag(position: &str, prunes: i64) -> String {
+    format!("{position}~{prunes}")
+}
+
+/// A cursor's position and prune count; a cursor issued before the count existed has none, and
+/// is all position. Positions never end in `~` and digits, so the split is unambiguous.
+pub(crate) fn untag(cursor: &str) -> (&str, Option<i64>) {
+    match cursor.rsplit_once('~') {
+        Some((position, count)) if count.bytes().all(|b| b.is_ascii_digit()) => {
+            count.parse().map_or((cursor, None), |count| (position, Some(count)))
+        }
+        _ => (cursor, None),
+    }
+}
 
 /// How long tombstones are kept by default: 90 days.
 pub const DEFAULT_KEEP: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -112,6 +134,18 @@ pub fn parse_window(text: &str) -> Result<Option<Duration>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tagged_cursor_splits_back_into_its_position_and_count() {
+        for position in ["s0", "1234", r#"77:3:["a~1",1]"#] {
+            assert_eq!(untag(&tag(position, 7)), (position, Some(7)));
+        }
+        for untagged in
+            ["s5", r#"9:0:["t",{"id":"x~1"}]"#, "s5~", "s5~x", "s5~99999999999999999999"]
+        {
+            assert_eq!(untag(untagged), (untagged, None), "{untagged}");
+        }
+    }
 
     #[test]
     fn windows_are_a_number_and_a_unit_or_off() {

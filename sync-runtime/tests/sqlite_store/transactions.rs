@@ -48,7 +48,7 @@ async fn a_dropped_transaction_rolls_back() {
     assert!(rows(&store, genre(), vec![json!({ "id": "irish" })]).await.is_empty());
     let page = pull_page(&store, ALICE, None, 10).await.unwrap();
     assert!(page.changes.is_empty());
-    assert_eq!(page.cursor, "s0", "the counter went back too");
+    assert_eq!(page.cursor, "s0~0", "the counter went back too (no prune yet)");
     // A refused row leaves the transaction usable, and dropping it still rolls back.
     let mut tx = store.begin().await.unwrap();
     insert_in(&mut tx, genre(), vec![json!({ "id": "scottish", "name": "Scottish" })]).await;

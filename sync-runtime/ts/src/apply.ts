@@ -9,13 +9,16 @@
 // same row only if it is newer by the server's own rule: the greater `(modified, device)`, the
 // local write counting as this device's. A deletion the server made by another path always
 // applies. A pulled row that a local row's unique key blocks makes room for itself (src/unique.ts).
-// Pulled rows are stored many to a statement where they can be (src/batch.ts).
+// Pulled rows are stored many to a statement where they can be (src/batch.ts). During a resync
+// (src/resync.ts), every row served and every write acknowledged comes off the resync list, and
+// the page that ends the full pull removes what is left on it.
 
-import type { SqliteAdapter } from "./adapter.js";
+import type { SqlValue, SqliteAdapter } from "./adapter.js";
 import { SyncClientError } from "./errors.js";
 import type { PushChange, Rejected, SyncResponse } from "./protocol.js";
 import { UpsertBatch } from "./batch.js";
 import { quarantineChange } from "./quarantine.js";
+import { finishResync, resyncServed, resyncUnderWay } from "./resync.js";
 import { makeRoom, uniqueClash } from "./unique.js";
 import type { Entry, Pending, TablePlan } from "./tables.js";
 import { type WireRow, parseTimestamp } from "./values.js";
@@ -68,6 +71,8 @@ const FINAL: ReadonlySet<string> = new Set(["constraint", "too_large", "forbidde
 
 class Applier {
   private pending = false;
+  /** Whether a resync is under way: served rows come off its list. */
+  private resyncing = false;
   readonly applied = emptyApplied();
   /** Pulled rows to store, flushed before any other write to a synced table. */
   private readonly batch: UpsertBatch;
@@ -83,6 +88,7 @@ class Applier {
   run(sent: readonly Sent[], response: SyncResponse): Applied {
     const db = this.db;
     db.run("UPDATE _sync_client SET applying = 1");
+    this.resyncing = resyncUnderWay(db);
     // A change refused for a clock too far ahead is sent again: in time the server accepts it.
     const retry = new Set<string>();
     for (const rejected of response.rejected) {
@@ -92,10 +98,13 @@ class Applier {
     }
     for (const { entry } of sent) {
       if (retry.has(`${entry.table}\u0000${entry.key}`)) continue;
-      this.applied.acknowledged += db.run(
+      const acknowledged = db.run(
         "DELETE FROM _sync_outbox WHERE table_name = ? AND key = ? AND seq = ?",
         [entry.table, entry.key, entry.seq],
       );
+      // The server has the row now (or removed it), though this pull may not serve it.
+      if (this.resyncing && acknowledged > 0) resyncServed(db, entry.table, entry.key);
+      this.applied.acknowledged += acknowledged;
     }
     this.pending = this.outboxHasEntries();
 
@@ -115,6 +124,7 @@ class Applier {
       else this.removed(plan, change.key);
     }
     this.batch.flush();
+    if (this.resyncing && !response.has_more) this.applied.deleted += finishResync(db, this.tables.values());
     db.run("UPDATE _sync_client SET cursor = ?, applying = 0", [response.cursor]);
     return this.applied;
   }
@@ -158,8 +168,10 @@ class Applier {
   /** Store a row the server sent, or delete it when it is soft-deleted, unless a newer local
    * write of it is pending. */
   private row(plan: TablePlan, row: WireRow): void {
+    const key = plan.storedKey(row);
+    this.served(plan, key);
     if (this.pending) {
-      const local = plan.pending(this.db, plan.storedKey(row));
+      const local = plan.pending(this.db, key);
       if (local) {
         if (this.localIsNewer(plan, local, row)) {
           this.applied.keptLocal += 1;
@@ -171,7 +183,7 @@ class Applier {
     const deleted = plan.meta.deleted;
     if (deleted !== null && row[deleted] === true) {
       this.batch.flush();
-      plan.delete(this.db, plan.storedKey(row));
+      plan.delete(this.db, key);
       this.applied.deleted += 1;
     } else {
       this.batch.add(plan, row);
@@ -201,12 +213,18 @@ class Applier {
   private removed(plan: TablePlan, wireKey: WireRow): void {
     this.batch.flush();
     const key = plan.storedKey(wireKey);
+    this.served(plan, key);
     if (this.pending) {
       const local = plan.pending(this.db, key);
       if (local) this.forget(plan, local.key);
     }
     plan.delete(this.db, key);
     this.applied.deleted += 1;
+  }
+
+  /** Take a row the server sent off the resync list, when a resync is under way. */
+  private served(plan: TablePlan, key: readonly SqlValue[]): void {
+    if (this.resyncing) resyncServed(this.db, plan.meta.name, plan.keyJson(this.db, key));
   }
 
   /** Whether the pending local write `local` wins over the server's `row` by the server's rule. */

@@ -5,7 +5,9 @@
 // of a synced table in an outbox. `syncOnce` pushes the rows the outbox names (parents first, in
 // batches) and applies what the server answers in one transaction with the new cursor; it
 // repeats while the server has more to pull or the outbox more to push. `start` runs syncs in
-// the background (signals, debounce, backoff, pokes). The app reads and writes the same database
+// the background (signals, debounce, backoff, pokes). When the server answers 410
+// `resync_required` (it pruned deletions past the cursor), the client pulls everything again and
+// drops what the server no longer has (src/resync.ts). The app reads and writes the same database
 // through its own queries (Drizzle); the client writes a synced row only to apply what the
 // server sent.
 
@@ -14,7 +16,8 @@ import { type Applied, type Sent, apply, emptyApplied } from "./apply.js";
 import { SyncClientError } from "./errors.js";
 import { type TokenProvider, type Transport, postSync } from "./http.js";
 import { prepare } from "./open.js";
-import type { PushChange, SyncRequest } from "./protocol.js";
+import type { PushChange, SyncRequest, SyncResponse } from "./protocol.js";
+import { beginResync } from "./resync.js";
 import { type QuarantinedChange, discard, listQuarantine, quarantinedCount, retry } from "./quarantine.js";
 import { type RunOptions, Runner, type SyncStatus } from "./runner.js";
 import type { Migration, SyncSchema } from "./schema.js";
@@ -48,6 +51,9 @@ export interface SyncReport {
   pushed: number;
   rejected: number;
   applied: Applied;
+  /** Times the server answered `resync_required` and the client started pulling everything
+   * again (src/resync.ts). */
+  resyncs: number;
 }
 
 export class SyncClient {
@@ -159,7 +165,7 @@ export class SyncClient {
   }
 
   private async syncNow(): Promise<SyncReport> {
-    const report: SyncReport = { requests: 0, pushed: 0, rejected: 0, applied: emptyApplied() };
+    const report: SyncReport = { requests: 0, pushed: 0, rejected: 0, applied: emptyApplied(), resyncs: 0 };
     for (;;) {
       const sent = this.db.transaction(() => this.toSend());
       const changes = sent.flatMap((s) => (s.change ? [s.change] : []));
@@ -171,7 +177,18 @@ export class SyncClient {
         changes,
       };
       report.pushed += changes.length;
-      const response = await postSync(this.transport, request);
+      let response: SyncResponse;
+      try {
+        response = await postSync(this.transport, request);
+      } catch (error) {
+        if (request.cursor === null || !isResyncRequired(error)) throw error;
+        // The server forgot deletions past the cursor: pull everything again, keeping the outbox
+        // (nothing of the refused request was written) and the quarantine.
+        beginResync(this.db, this.tables.values());
+        report.requests += 1;
+        report.resyncs += 1;
+        continue;
+      }
       report.requests += 1;
       report.rejected += response.rejected.length;
       const applied = apply(this.db, this.tables, this.clientId, sent, response);
@@ -208,4 +225,9 @@ export class SyncClient {
     if (!plan) throw new SyncClientError("database", `\`${table}\` is not a synced table of this schema`);
     return plan;
   }
+}
+
+/** Whether `error` is the server's 410 `resync_required`. */
+function isResyncRequired(error: unknown): boolean {
+  return error instanceof SyncClientError && error.kind === "refused" && error.error?.code === "resync_required";
 }

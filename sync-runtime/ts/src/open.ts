@@ -28,19 +28,27 @@ export function prepare(db: SqliteAdapter, schema: SyncSchema, ddl: string, migr
   return row["client_id"];
 }
 
-/** Create the quarantine of a database made before the clients kept one (by an earlier Rust
- * client), from the same generated DDL. */
+/** The tables of the client's machinery that later releases added (the quarantine, the resync
+ * list), created on open in a database made before them. */
+const ADDED_TABLES = ["_sync_quarantine", "_sync_resync"] as const;
+
+/** Create the machinery tables of `ddl` that a database made by an earlier release lacks, as the
+ * Rust client does (sync-runtime/src/client/migrate.rs). */
 function addMachinery(db: SqliteAdapter, ddl: string): void {
-  if (count(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = '_sync_quarantine'") > 0) return;
-  const start = ddl.indexOf('CREATE TABLE "_sync_quarantine"');
-  const end = start < 0 ? -1 : ddl.indexOf(") STRICT;", start);
-  if (end < 0) {
-    throw new SyncClientError(
-      "database",
-      "the database has no `_sync_quarantine` table and the DDL given to the client does not create one: regenerate sqlite.sql (`cargo xtask gen`)",
-    );
+  for (const name of ADDED_TABLES) {
+    if (count(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = ?", [name]) > 0) continue;
+    // From its `CREATE TABLE` to the end of the statement, after its options.
+    const start = ddl.indexOf(`CREATE TABLE "${name}"`);
+    const options = start < 0 ? -1 : ddl.indexOf(") STRICT", start);
+    const end = options < 0 ? -1 : ddl.indexOf(";", options);
+    if (end < 0) {
+      throw new SyncClientError(
+        "database",
+        `the database has no \`${name}\` table and the DDL given to the client does not create one: regenerate sqlite.sql (\`cargo xtask gen\`)`,
+      );
+    }
+    db.exec(ddl.slice(start, end + 1));
   }
-  db.exec(ddl.slice(start, end + ") STRICT;".length));
 }
 
 /** Run the scripts above the database's version up to the schema's; fail unless the database

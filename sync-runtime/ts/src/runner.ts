@@ -35,6 +35,9 @@ export interface SyncStatus {
   pending: number;
   /** Refused changes waiting for the app (`quarantine()`). */
   quarantined: number;
+  /** Times the server answered `resync_required` and the client pulled everything again, over
+   * every sync of the loop. */
+  resyncs: number;
   /** The poke stream is open. */
   listening: boolean;
   /** The loop stopped for good: `stop()`, or a server that needs a newer app. */
@@ -45,7 +48,7 @@ export interface SyncStatus {
 export interface RunTarget {
   readonly clientId: string;
   readonly transport: Transport;
-  syncOnce(): Promise<unknown>;
+  syncOnce(): Promise<{ resyncs: number }>;
   counts(): { pending: number; quarantined: number };
 }
 
@@ -74,6 +77,7 @@ export class Runner {
       failures: 0,
       lastError: undefined,
       lastSyncAt: undefined,
+      resyncs: 0,
       listening: false,
       stopped: false,
       ...target.counts(),
@@ -127,8 +131,16 @@ export class Runner {
       this.signalled = false;
       this.update({ syncing: true });
       try {
-        await this.target.syncOnce();
-        this.update({ syncing: false, syncs: this.status.syncs + 1, failures: 0, lastError: undefined, lastSyncAt: Date.now(), ...this.target.counts() });
+        const { resyncs } = await this.target.syncOnce();
+        this.update({
+          syncing: false,
+          syncs: this.status.syncs + 1,
+          failures: 0,
+          lastError: undefined,
+          lastSyncAt: Date.now(),
+          resyncs: this.status.resyncs + resyncs,
+          ...this.target.counts(),
+        });
       } catch (e) {
         const error = e instanceof SyncClientError ? e : new SyncClientError("database", String(e), { cause: e });
         const failures = this.status.failures + 1;

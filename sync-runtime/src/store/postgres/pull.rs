@@ -39,6 +39,7 @@ use super::sql::{PgTable, literal, quote};
 use super::store_error;
 use crate::schema::SchemaMeta;
 use crate::store::page::{Builder, Changes, PageLimit, Source as Taken};
+use crate::store::retention;
 use crate::store::{Page, StoreError};
 
 /// A change's place in the pull's order, as far as sources are merged: its transaction, then
@@ -97,19 +98,22 @@ pub(super) async fn page(
     limit: PageLimit,
 ) -> Result<Page, StoreError> {
     let from = match cursor {
-        Some(cursor) => Position::parse(cursor, tables.len())?,
+        Some(cursor) => Position::parse(retention::untag(cursor).0, tables.len())
+            .map_err(|_| StoreError::BadCursor(cursor.to_owned()))?,
         None => Position { xid: 0, after: None },
     };
+    // The prune count the next cursor carries, read before any row of the page
+    // ([`super::retention`]): in READ COMMITTED, a statement before the sources' queries.
     let row = client
         .query_typed_one(
-            "SELECT horizon::text, pg_snapshot_xmax(pg_current_snapshot())::text \
-             FROM _sync_horizon()",
+            "SELECT horizon::text, pg_snapshot_xmax(pg_current_snapshot())::text, \
+             coalesce((SELECT prunes FROM _sync_pruned), 0) FROM _sync_horizon()",
             &[],
         )
         .await
         .map_err(store_error)?;
     let xid_at = |i: usize| xid(row.get::<_, &str>(i));
-    let (horizon, next_xid) = (xid_at(0)?, xid_at(1)?);
+    let (horizon, next_xid, prunes) = (xid_at(0)?, xid_at(1)?, row.get::<_, i64>(2));
     // No transaction id at or above the next one to be assigned exists yet, so a cursor there
     // was not made by this cluster (it was restored from a backup, or is another one); following
     // it would skip the rows below it.
@@ -139,7 +143,7 @@ pub(super) async fn page(
     };
     Ok(Page {
         changes: Changes::new(entries.into_iter().map(|e| e.json).collect()),
-        cursor: cursor.render(),
+        cursor: retention::tag(&cursor.render(), prunes),
         has_more,
     })
 }

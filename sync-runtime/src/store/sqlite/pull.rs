@@ -1,8 +1,8 @@
 //! One pull page: the rows and tombstones a user may read, after a cursor, in counter order.
 //!
 //! Every change has its own counter value (see the `machinery` module), so a position
-//! is one number and the cursor is that number, written `s<number>`. Each table and the
-//! tombstones are read in turn through the pull indexes, each only below the page's ceiling, and
+//! is one number and the cursor is that number, written `s<number>`, then `~` and the prune
+//! count (`retention.rs`). Each table and the tombstones are read in turn through the pull indexes, each only below the page's ceiling, and
 //! each change is written as the response's JSON as it is read; a source stops as soon as the
 //! page cannot take more of it ([`crate::store::page`]), so memory stays bounded by the page's
 //! bytes, and `has_more` is exact.
@@ -13,6 +13,7 @@ use super::SqliteStore;
 use super::error::sqlite;
 use crate::protocol::{PulledChange, PulledDelete, PulledRow, Row, True};
 use crate::store::page::{Builder, Changes, PageLimit};
+use crate::store::retention;
 use crate::store::{Page, StoreError};
 
 /// A change's place: its counter value (unique), then its source, for the merge.
@@ -29,6 +30,7 @@ pub(super) fn page(
     snapshot: i64,
 ) -> Result<Page, StoreError> {
     let after = parse_cursor(cursor, snapshot)?;
+    let prunes = super::retention::prunes(conn)?;
     let fetch = i64::try_from(limit.changes).unwrap_or(i64::MAX - 1).saturating_add(1);
     let mut builder = Builder::<At>::new(limit);
     // Counter values are unique, so below the ceiling is below its value, whatever the source.
@@ -90,7 +92,7 @@ pub(super) fn page(
     };
     Ok(Page {
         changes: Changes::new(entries.into_iter().map(|e| e.json).collect()),
-        cursor: format!("s{next}"),
+        cursor: retention::tag(&format!("s{next}"), prunes),
         has_more,
     })
 }
@@ -105,7 +107,8 @@ fn json(change: &PulledChange) -> Result<String, StoreError> {
 /// following it would skip rows.
 fn parse_cursor(cursor: Option<&str>, snapshot: i64) -> Result<i64, StoreError> {
     let Some(text) = cursor else { return Ok(0) };
-    let value = text
+    let value = retention::untag(text)
+        .0
         .strip_prefix('s')
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|digits| digits.parse::<i64>().ok())
@@ -125,7 +128,10 @@ mod tests {
         assert_eq!(parse_cursor(None, 5).unwrap(), 0);
         assert_eq!(parse_cursor(Some("s0"), 5).unwrap(), 0);
         assert_eq!(parse_cursor(Some("s5"), 5).unwrap(), 5);
-        for bad in ["", "s", "5", "s-1", "s+1", "s 1", "s6", "s99999999999999999999", "x5"] {
+        assert_eq!(parse_cursor(Some("s5~3"), 5).unwrap(), 5);
+        for bad in
+            ["", "s", "5", "s-1", "s+1", "s 1", "s6", "s99999999999999999999", "x5", "s5~", "s6~1"]
+        {
             assert!(
                 matches!(parse_cursor(Some(bad), 5), Err(StoreError::BadCursor(c)) if c == bad),
                 "{bad}"

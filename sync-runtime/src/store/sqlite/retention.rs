@@ -6,9 +6,15 @@
 //! pull serves those above it, so it still needs every tombstone with `_sync_seq > N`. The
 //! pruner records in `_sync_pruned.through` the greatest `_sync_seq` it ever deleted, in the
 //! transaction that deletes it; every tombstone above `through` is kept. A cursor with
-//! `N >= through` is served; one with `N < through` may miss a deletion and is refused, and the
-//! device pulls everything again. Transactions take turns on this store, so a pull and a prune
-//! never interleave.
+//! `N >= through` is served; one with `N < through` may miss a deletion, unless no prune
+//! happened since it was issued. Every prune that deletes a tombstone adds one to
+//! `_sync_pruned.prunes` in its transaction, and every cursor carries the count read in the
+//! transaction of its page (`s<N>~<count>`, [`crate::store::retention::tag`]): while the count
+//! is unchanged, every tombstone that existed when the cursor was issued still exists, so the
+//! pull is served (this lets a pull from a null cursor page through old rows). One whose count
+//! differs, or that has none (issued before the count existed), is refused, and the device pulls
+//! everything again. Transactions take turns on this store, so a pull and a prune never
+//! interleave.
 
 use std::time::Duration;
 
@@ -17,10 +23,11 @@ use rusqlite::{Connection, params};
 
 use super::error::sqlite;
 use crate::store::StoreError;
+use crate::store::retention::untag;
 
 /// Delete at most `batch` tombstones recorded more than `older_than` ago, oldest first, and
-/// raise `_sync_pruned.through` to the greatest `_sync_seq` deleted, in one transaction; returns
-/// how many were deleted.
+/// raise `_sync_pruned.through` to the greatest `_sync_seq` deleted and count one prune if any
+/// was, in one transaction; returns how many were deleted.
 pub(super) fn prune(
     conn: &mut Connection,
     older_than: Duration,
@@ -51,20 +58,35 @@ pub(super) fn prune(
             params![cutoff, batch],
         )
         .map_err(|e| sqlite(doing, e))?;
+    if deleted > 0 {
+        tx.execute("UPDATE _sync_pruned SET prunes = prunes + 1", [])
+            .map_err(|e| sqlite(doing, e))?;
+    }
     tx.commit().map_err(|e| sqlite(doing, e))?;
     Ok(deleted)
+}
+
+/// How many prunes deleted a tombstone so far: what the cursors of a page read now carry.
+pub(super) fn prunes(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("SELECT coalesce(max(prunes), 0) FROM _sync_pruned", [], |row| row.get(0))
+        .map_err(|e| sqlite("reading how often tombstones were pruned", e))
 }
 
 /// Refuse a pull from `cursor` with [`StoreError::ResyncRequired`] when tombstones it still
 /// needs may have been pruned (see the module's comment).
 pub(super) fn check(conn: &Connection, cursor: Option<&str>) -> Result<(), StoreError> {
     let Some(cursor) = cursor else { return Ok(()) };
+    let (position, count) = untag(cursor);
     // The page was read from this cursor, so it parsed.
-    let at: i64 = cursor.trim_start_matches('s').parse().unwrap_or(0);
-    let through: i64 = conn
-        .query_row("SELECT coalesce(max(through), 0) FROM _sync_pruned", [], |row| row.get(0))
+    let at: i64 = position.trim_start_matches('s').parse().unwrap_or(0);
+    let (through, prunes): (i64, i64) = conn
+        .query_row(
+            "SELECT coalesce(max(through), 0), coalesce(max(prunes), 0) FROM _sync_pruned",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .map_err(|e| sqlite("reading how far tombstones were pruned", e))?;
-    if at < through {
+    if at < through && count != Some(prunes) {
         return Err(StoreError::ResyncRequired(cursor.to_owned()));
     }
     Ok(())
@@ -75,7 +97,8 @@ pub(super) fn check(conn: &Connection, cursor: Option<&str>) -> Result<(), Store
 pub(super) fn present(conn: &Connection) -> Result<bool, StoreError> {
     conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sync_pruned') \
-         AND EXISTS (SELECT 1 FROM pragma_table_info('_sync_tombstone') WHERE name = 'deleted_at')",
+         AND EXISTS (SELECT 1 FROM pragma_table_info('_sync_tombstone') WHERE name = 'deleted_at') \
+         AND EXISTS (SELECT 1 FROM pragma_table_info('_sync_pruned') WHERE name = 'prunes')",
         [],
         |row| row.get(0),
     )

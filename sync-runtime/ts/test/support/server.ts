@@ -19,6 +19,9 @@ const SECRET = "typescript-client-tests-hs256-secret-0123456789";
 export interface ServerOptions {
   /** Origins browsers may call the server from (`--cors-origin`). */
   corsOrigins?: readonly string[];
+  /** How long tombstones are kept (`--tombstone-retention`, such as `2s`); the server prunes
+   * every quarter of that, at least a second apart. */
+  tombstoneRetention?: string;
 }
 
 export interface TestServer {
@@ -94,6 +97,7 @@ export async function startServer(kind: StoreKind, options: ServerOptions = {}):
     "--listen", "127.0.0.1:0",
     "--schema", process.env["SYNC_SERVER_SCHEMA"] ?? join(ROOT, "schema.toml"),
     ...(options.corsOrigins ?? []).flatMap((o) => ["--cors-origin", o]),
+    ...(options.tombstoneRetention === undefined ? [] : ["--tombstone-retention", options.tombstoneRetention]),
   ];
   const child = spawn(serverBinary(), args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, RUST_LOG: "warn,sync_server=info" } });
   const url = await listening(child);

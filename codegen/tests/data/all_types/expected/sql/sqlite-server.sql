@@ -41,9 +41,10 @@ CREATE INDEX _sync_tombstone_age_idx ON _sync_tombstone (deleted_at);
 
 -- Tombstone retention (docs/server.md): the server deletes tombstones older than its retention
 -- window (deleted_at) in small batches, and records in _sync_pruned the greatest _sync_seq it
--- deleted. A pull whose cursor is below it may have lost deletions, and is answered
--- resync_required.
-CREATE TABLE _sync_pruned (through INTEGER NOT NULL) STRICT;
+-- deleted and how many batches deleted any (prunes, which every cursor carries). A pull whose
+-- cursor is below `through` and was issued before the last prune may have lost deletions, and is
+-- answered resync_required.
+CREATE TABLE _sync_pruned (through INTEGER NOT NULL, prunes INTEGER NOT NULL DEFAULT 0) STRICT;
 INSERT INTO _sync_pruned (through) VALUES (0);
 
 -- One column per logical type.

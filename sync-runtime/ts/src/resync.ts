@@ -21,7 +21,7 @@ export function beginResync(db: SqliteAdapter, plans: Iterable<TablePlan>): void
     db.run("DELETE FROM _sync_resync");
     for (const plan of plans) {
       db.run(
-        `INSERT INTO _sync_resync (table_name, key) SELECT ${literal(plan.meta.name)}, ${keyObject(plan)} FROM ${ident(plan.meta.name)}`,
+        `INSERT INTO _sync_resync (table_name, key) SELECT ${literal(plan.meta.name)}, ${plan.rowKeyObject} FROM ${ident(plan.meta.name)}`,
       );
     }
     db.run("UPDATE _sync_client SET cursor = NULL");
@@ -46,16 +46,10 @@ export function finishResync(db: SqliteAdapter, plans: Iterable<TablePlan>): num
   for (const plan of plans) {
     const label = literal(plan.meta.name);
     deleted += db.run(
-      `DELETE FROM ${ident(plan.meta.name)} WHERE ${keyObject(plan)} IN (SELECT key FROM _sync_resync WHERE table_name = ${label} ` +
+      `DELETE FROM ${ident(plan.meta.name)} WHERE ${plan.rowKeyObject} IN (SELECT key FROM _sync_resync WHERE table_name = ${label} ` +
         `EXCEPT SELECT key FROM _sync_outbox WHERE table_name = ${label})`,
     );
   }
   db.run("DELETE FROM _sync_resync");
   return deleted;
-}
-
-/** `json_object(...)` of a row's stored key columns: the outbox's form of its key, as the
- * generated triggers write it. */
-function keyObject(plan: TablePlan): string {
-  return `json_object(${plan.meta.primaryKey.map((k) => `${literal(k)}, ${ident(k)}`).join(", ")})`;
 }

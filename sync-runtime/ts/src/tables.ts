@@ -33,6 +33,9 @@ export class TablePlan {
    * SQLite's reading of a JSON number is not always the nearest double (1e-300 becomes
    * 9.999999999999999e-301), while a bound double is stored as it is. */
   readonly batchable: boolean;
+  /** `json_object(...)` of a stored row's key columns, for SQL over the table's rows: the outbox's
+   * form of its key, as the generated triggers write it. */
+  readonly rowKeyObject: string;
   private readonly selectByKeyJson: string;
   private readonly selectAll: string;
   private readonly upsertSql: string;
@@ -69,6 +72,7 @@ export class TablePlan {
     const updates = names.filter((n) => !keyNames.includes(n)).map((n) => `${n} = excluded.${n}`);
     const onConflict = updates.length === 0 ? "DO NOTHING" : `DO UPDATE SET ${updates.join(", ")}`;
     const keyObject = `json_object(${this.key.map((k) => `${literal(k.name)}, ?`).join(", ")})`;
+    this.rowKeyObject = `json_object(${this.key.map((k) => `${literal(k.name)}, ${ident(k.name)}`).join(", ")})`;
     // `?` placeholders of json_extract take the same outbox key once per key column.
     this.selectByKeyJson = `SELECT ${names.join(", ")} FROM ${name} WHERE ${byJson.join(" AND ")}`;
     this.selectAll = `SELECT ${names.join(", ")} FROM ${name} ORDER BY ${keyNames.join(", ")}`;

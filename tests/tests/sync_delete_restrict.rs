@@ -2,7 +2,8 @@
 //! endpoint: a `tag` that rows of another table still refer to through `ON DELETE RESTRICT` or
 //! `NO ACTION` is not deleted; the delete alone is rejected as `constraint`, named by the
 //! foreign key as the schema names it, with the server's row, in the same words on both stores;
-//! the rest of the push lands; and a device quarantines the refused delete and converges.
+//! the rest of the push lands; and a device quarantines the refused delete and converges. A key
+//! further down a cascade (a tag's links go with it, a pin keeps its link) is named as well.
 
 use integration_tests::server::{Answer, Options, Served, token};
 use integration_tests::sync::*;
@@ -14,16 +15,24 @@ use sync_runtime::protocol::{ConstraintKind, RejectReason};
 integration_tests::for_each_store!(
     a_delete_a_foreign_key_refuses_is_rejected_alone_and_the_rest_lands,
     a_device_quarantines_a_refused_delete_and_converges,
+    a_key_down_a_cascade_is_named,
 );
 
 const DEVICE: &str = "00000000-0000-4000-9000-000000000001";
 
 /// The example schema with two tables that refer to `tag` and keep their tag from being
-/// deleted: `tag_use` by `ON DELETE RESTRICT`, `tag_pin` by `NO ACTION`.
+/// deleted: `tag_use` by `ON DELETE RESTRICT`, `tag_pin` by `NO ACTION`; and a cascade: a
+/// `tag_link` goes with its tag, and a `tag_link_pin` keeps its link (`RESTRICT`).
 fn schema() -> codegen::ir::Schema {
     let mut text = std::fs::read_to_string(integration_tests::workspace_root().join("schema.toml"))
         .expect("read schema.toml");
-    for (table, action) in [("tag_use", "restrict"), ("tag_pin", "no action")] {
+    let tables = [
+        ("tag_use", "tag_id", "tag.id", "restrict"),
+        ("tag_pin", "tag_id", "tag.id", "no action"),
+        ("tag_link", "tag_id", "tag.id", "cascade"),
+        ("tag_link_pin", "link_id", "tag_link.id", "restrict"),
+    ];
+    for (table, column, references, action) in tables {
         text.push_str(&format!(
             r#"
 [tables.{table}]
@@ -34,7 +43,7 @@ deletes = "hard"
 [tables.{table}.columns]
 id = {{ type = "uuid", primary_key = true, default = "random" }}
 user_id = {{ type = "uuid", references = "user_profile.id", on_delete = "cascade" }}
-tag_id = {{ type = "uuid", references = "tag.id", on_delete = "{action}" }}
+{column} = {{ type = "uuid", references = "{references}", on_delete = "{action}" }}
 sync_version = {{ type = "integer", default = 1 }}
 device_id = {{ type = "text", nullable = true }}
 last_modified_at = {{ type = "timestamp", default = "now" }}
@@ -208,5 +217,53 @@ fn a_device_quarantines_a_refused_delete_and_converges<S: TestStore>() {
         assert_eq!(tunes[0]["title"], json!("Renamed"));
     }
     drop((a, b));
+    served.stop();
+}
+
+fn a_key_down_a_cascade_is_named<S: TestStore>() {
+    let served = Served::start_with::<S>(schema(), Options::default());
+    let me = user(1);
+    let link = |n: u32, tag: u32| {
+        let row =
+            json!({ "id": id(n), "user_id": me, "tag_id": id(tag), "last_modified_at": at(0) });
+        upsert("tag_link", row)
+    };
+    let pin = json!({ "id": id(7), "user_id": me, "link_id": id(5), "last_modified_at": at(0) });
+    served.push_as(
+        &me,
+        DEVICE,
+        vec![
+            profile(&me, &at(0)),
+            tune(&id(1), &me, "The Kesh", &at(0)),
+            tag(&id(2), &me, &id(1), "pinned link", &at(0)),
+            tag(&id(3), &me, &id(1), "free link", &at(0)),
+            link(5, 2),
+            link(6, 3),
+            upsert("tag_link_pin", pin),
+        ],
+    );
+    let changes = vec![
+        delete("tag", json!({ "id": id(2) }), &at(10)),
+        delete("tag", json!({ "id": id(3) }), &at(10)),
+    ];
+    let mut refused = rejected(&served.sync_as(&me, DEVICE, &Value::Null, changes));
+    for rejection in &mut refused {
+        let server_row = rejection.as_object_mut().and_then(|r| r.remove("server_row"));
+        assert!(server_row.is_some_and(|row| row.is_object()), "with the server's tag");
+    }
+    let expected = json!([{
+        "table": "tag", "key": { "id": id(2) }, "reason": "constraint",
+        "message": "this change of `tag` deletes a row whose delete cascades to rows of \
+                    `tag_link` that rows of `tag_link_pin` still refer to through foreign key \
+                    `tag_link_pin_link_id_fkey` (link_id), which does not let them go",
+        "constraint": "tag_link_pin_link_id_fkey", "kind": "foreign_key",
+    }]);
+    assert_eq!(Value::from(refused), expected, "the same words on both stores");
+
+    let after = served.snapshot();
+    assert!(after.row("tag", json!({ "id": id(2) })).is_some(), "the pinned link's tag stays");
+    assert!(after.row("tag_link", json!({ "id": id(5) })).is_some(), "and its link");
+    assert_eq!(after.row("tag", json!({ "id": id(3) })), None, "the other tag is deleted");
+    assert_eq!(after.row("tag_link", json!({ "id": id(6) })), None, "with its link");
     served.stop();
 }

@@ -191,9 +191,9 @@ impl Verdict {
     }
 
     /// What the database refused the delete of the row with key `key` for: rows of another table
-    /// still refer to it through a foreign key that does not let it go (`ON DELETE RESTRICT` or
-    /// `NO ACTION`). The key is named when it refers to `table` itself; one further down a
-    /// cascade is not, on either store (SQLite names none, so the store finds a direct one).
+    /// still refer to it, or to a row its delete cascades to, through a foreign key that does not
+    /// let it go (`ON DELETE RESTRICT` or `NO ACTION`), named on both stores (SQLite names none,
+    /// so its store finds the key).
     pub(super) fn delete_refused(
         schema: &SchemaMeta,
         table: &TableMeta,
@@ -204,26 +204,38 @@ impl Verdict {
             return Verdict::refused(schema, table, key, refused);
         }
         let name = refused.constraint.as_deref();
-        let referring = schema
-            .tables
-            .iter()
-            .flat_map(|t| t.constraints.foreign_keys.iter().map(move |fk| (t, fk)))
-            .find(|(_, fk)| fk.ref_table == table.name && Some(fk.name) == name);
+        let keys = || {
+            schema
+                .tables
+                .iter()
+                .flat_map(|t| t.constraints.foreign_keys.iter().map(move |fk| (t, fk)))
+                .filter(|(_, fk)| Some(fk.name) == name)
+        };
+        // Names are unique per table only: one to the deleted table comes first.
+        let referring = keys().find(|(_, fk)| fk.ref_table == table.name).or_else(|| keys().next());
         let what = match referring {
-            Some((child, fk)) => format!(
-                "rows of `{}` still refer to through foreign key `{}` ({})",
+            Some((child, fk)) if fk.ref_table == table.name => format!(
+                "that rows of `{}` still refer to through foreign key `{}` ({}), which does not \
+                 let it go",
                 child.name,
                 fk.name,
                 fk.columns.join(", ")
             ),
-            None => "other rows still refer to through a foreign key".to_owned(),
+            Some((child, fk)) => format!(
+                "whose delete cascades to rows of `{}` that rows of `{}` still refer to through \
+                 foreign key `{}` ({}), which does not let them go",
+                fk.ref_table,
+                child.name,
+                fk.name,
+                fk.columns.join(", ")
+            ),
+            None => "that other rows still refer to through a foreign key, which does not let it \
+                     go"
+            .to_owned(),
         };
         Verdict {
             reason: RejectReason::Constraint,
-            message: format!(
-                "this change of `{}` deletes a row that {what}, which does not let it go",
-                table.name
-            ),
+            message: format!("this change of `{}` deletes a row {what}", table.name),
             constraint: referring.map(|(_, fk)| fk.name.to_owned()),
             kind: Some(ConstraintKind::ForeignKey),
             column: None,

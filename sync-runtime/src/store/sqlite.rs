@@ -86,6 +86,7 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sqlite(&format!("opening {where_}"), e))?;
         create_tables(&tx, schema, ddl)?;
+        let on_delete = restrict::OnDelete::read(&tx, schema)?;
         let mut tables = Vec::with_capacity(synced.len());
         for table in synced {
             let declared = declared_columns(&tx, table.name)?;
@@ -96,7 +97,7 @@ impl SqliteStore {
                     table.name
                 )));
             }
-            let restrictors = restrict::of(&tx, schema, table)?;
+            let restrictors = on_delete.restrictors(schema, table);
             tables.push(TablePlan::new(schema, table, &declared, restrictors)?);
         }
         if !retention::present(&tx)? {

@@ -55,6 +55,11 @@ impl TestDb {
         self.admin_url.with_database(&self.name).as_str().to_owned()
     }
 
+    /// The database's name, unique in the cluster (a prefix for the test's cluster-wide roles).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Another connection to this test's database, for tests of concurrent transactions.
     pub fn connect(&self) -> Client {
         open(&self.admin_url, &self.name)

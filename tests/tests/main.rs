@@ -10,6 +10,7 @@ mod pg_sync_machinery;
 mod postgres_outage;
 mod postgres_schema;
 mod postgres_tls;
+mod rls_vs_sync;
 mod rust_rows;
 mod server_http;
 mod server_instances;

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: make the environment the tests need, then run them all.
 //!
 //! Postgres: `TEST_DATABASE_URL` when set; otherwise the local cluster is started (as root,
-//! through `pg_ctlcluster`) and a test role that may create databases is made, idempotently.
+//! through `pg_ctlcluster`) and a test role that may create databases and roles is made,
+//! idempotently.
 //! Each test creates and drops its own database, so tests run in parallel.
 //! TypeScript: the npm packages of the checker, the README's example and the TypeScript client
 //! are installed from their committed lock files (the client builds itself as it installs);
@@ -84,12 +85,16 @@ fn start_local_postgres() -> Result<String, String> {
             ));
         }
     }
+    // CREATEROLE: the RLS test (tests/tests/rls_vs_sync.rs) makes a role of its own standing
+    // for PostgREST's `authenticated`. A role made before it was needed is given it.
     let exists =
         psql_as_postgres(&format!("SELECT 1 FROM pg_roles WHERE rolname = '{TEST_ROLE}'"))?;
     if exists != "1" {
         psql_as_postgres(&format!(
-            "CREATE ROLE {TEST_ROLE} LOGIN CREATEDB PASSWORD '{TEST_ROLE}'"
+            "CREATE ROLE {TEST_ROLE} LOGIN CREATEDB CREATEROLE PASSWORD '{TEST_ROLE}'"
         ))?;
+    } else {
+        psql_as_postgres(&format!("ALTER ROLE {TEST_ROLE} CREATEDB CREATEROLE"))?;
     }
     let db = psql_as_postgres(&format!("SELECT 1 FROM pg_database WHERE datname = '{TEST_ROLE}'"))?;
     if db != "1" {

@@ -85,6 +85,16 @@ pub(crate) async fn authorize<T: Transaction>(
             };
             let mine = |owner: &Owner| *owner == Owner::User(user.to_owned());
             for change in changes {
+                // A new row that names no parent would get a NULL one (or a column default
+                // nobody checked): nobody's row, which no user may write (a NULL named parent
+                // is refused by validation).
+                let new_without_parent = matches!(change.op, Op::Upsert(_))
+                    && row_of(change).is_none()
+                    && named_of(change).is_none();
+                if new_without_parent {
+                    forbidden.insert(change.key_text.clone(), Forbidden { readable: false });
+                    continue;
+                }
                 let now = now_of(change).map(|value| owner_of(&value));
                 let named = named_of(change).map(|value| owner_of(&value));
                 let named_ok = named.is_none_or(|o| matches!(o, Owner::Missing | Owner::User(_)));

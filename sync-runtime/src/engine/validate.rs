@@ -133,6 +133,15 @@ fn upsert_change(
             }
         }
     }
+    // A `via:` row with no parent is nobody's: no user may read it (docs/sync.md), nor write it.
+    if let Scope::Via { column, .. } = table.scope
+        && row.get(column) == Some(&Value::Null)
+    {
+        let message = format!(
+            "{place}: a row with no parent is nobody's, and nobody may write it; set `{column}` to a row of yours"
+        );
+        return Err(Refusal::forbidden(at(column, message)));
+    }
     Ok(Change { table, key_text: key_text(table, &key), key, modified, op: Op::Upsert(row) })
 }
 

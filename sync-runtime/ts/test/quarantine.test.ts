@@ -1,5 +1,5 @@
 // Changes the server refuses for good, on both stores (a unique key, a value too large for its
-// index): the device's row goes into the quarantine with the verdict, the outbox moves on, the
+// index, a delete a foreign key does not allow): the device's row goes into the quarantine with the verdict, the outbox moves on, the
 // local row becomes the server's, the device's other changes land; the app discards one or
 // retries it after an edit.
 
@@ -134,6 +134,44 @@ for (const kind of STORES) {
       } finally {
         a.dispose();
         b.dispose();
+        await server.stop();
+      }
+    });
+
+    test("a delete a foreign key refuses is quarantined, and the row comes back", async () => {
+      const server = await startServer(kind);
+      const me = user();
+      const a = new Device(server, me);
+      try {
+        const [tuneId, held, free] = [id(), id(), id()];
+        a.insertTune(tuneId, "tagged", at(1));
+        a.exec(
+          `INSERT INTO tag (id, user_id, tune_id, label) VALUES ('${held}', '${me}', '${tuneId}', 'held');
+           INSERT INTO tag (id, user_id, tune_id, label) VALUES ('${free}', '${me}', '${tuneId}', 'free')`,
+        );
+        await a.client.syncOnce();
+        // A table of the team's own, outside schema.toml, keeps the tag it refers to.
+        const tagId = kind === "postgres" ? "uuid" : "text";
+        server.admin(
+          `CREATE TABLE tag_hold (tag_id ${tagId} NOT NULL REFERENCES tag (id) ON DELETE RESTRICT);
+           INSERT INTO tag_hold VALUES ('${held}')`,
+        );
+        a.exec(`DELETE FROM tag WHERE id IN ('${held}', '${free}')`);
+        const report = await a.client.syncOnce();
+        assert.equal(report.applied.quarantined, 1);
+        assert.equal(a.outboxLen(), 0, "the refused delete left the outbox");
+        const [entry] = a.client.quarantine();
+        assert.ok(entry);
+        assert.equal(entry.op, "delete");
+        assert.equal(entry.reason, "constraint");
+        assert.equal(entry.kind, "foreign_key");
+        assert.deepEqual(entry.key, { id: held });
+        const labels = a.client.rows("tag").map((t) => t["label"]);
+        assert.deepEqual(labels, ["held"], "the held tag came back from the server, the free one is gone");
+        await server.settle();
+        assert.equal((await a.client.syncOnce()).pushed, 0, "a quiet sync");
+      } finally {
+        a.dispose();
         await server.stop();
       }
     });

@@ -75,6 +75,7 @@ impl TestServer {
         });
         let auth = Authenticator::new(config).await.expect("a valid auth configuration");
         let engine = Engine::new(schema, store, options.engine);
+        let limits = options.http.limits.clone();
         let router = server::router(Arc::new(AppState { engine, auth, http: options.http }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("a bound address");
@@ -82,7 +83,10 @@ impl TestServer {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(server::serve(listener, router, shutdown));
+        let task =
+            tokio::spawn(
+                async move { server::serve_with(listener, router, &limits, shutdown).await },
+            );
         TestServer { addr, client: reqwest::Client::new(), stop, task }
     }
 

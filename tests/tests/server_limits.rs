@@ -3,7 +3,8 @@
 //! while other clients are served, and a server under a low descriptor limit never runs out of
 //! descriptors; a body trickled past the body read timeout is refused; a sync over the cap of
 //! requests in flight is answered 503 `overloaded`, and a user over the per-user limit 429
-//! `rate_limited`, each with `Retry-After`, while other users and `/healthz` are served.
+//! `rate_limited`, each with `Retry-After`, while other users and `/healthz` are served; a
+//! client that stops reading a large pull answer has its connection closed by the write timeout.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::server::{Answer, Options, Served, request, runtime, token};
 use integration_tests::server_process::{self, ServerProcess};
-use integration_tests::sync::{TestStore, device_id, user};
+use integration_tests::sync::{TestStore, device_id, profile, upsert, user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sync_runtime::server::{HttpConfig, Limits, UserRate};
@@ -22,6 +23,7 @@ integration_tests::for_each_store!(
     slow_clients_are_cut_while_others_are_served,
     a_sync_over_the_cap_in_flight_is_answered_overloaded,
     a_user_over_the_limit_waits_while_others_are_served,
+    a_client_that_stops_reading_is_cut_by_the_write_timeout,
 );
 
 /// The descriptor limit the slow-client test runs the server under.
@@ -169,4 +171,74 @@ fn assert_refused(answer: &Answer, status: StatusCode, code: &str, retry_after: 
     assert_eq!(answer.body["error"]["code"], code, "{}", answer.body);
     let header = answer.headers.get(reqwest::header::RETRY_AFTER).map(|v| v.to_str().unwrap());
     assert_eq!(header, Some(retry_after), "{}", answer.body);
+}
+
+/// The write timeout of that test.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn a_client_that_stops_reading_is_cut_by_the_write_timeout<S: TestStore>() {
+    let served = Served::start::<S>(Options {
+        // One page for the whole pull, larger than any socket buffers can hold.
+        engine: sync_runtime::engine::Config { max_page_bytes: 1 << 30, ..Default::default() },
+        http: HttpConfig {
+            limits: Limits { write_timeout: WRITE_TIMEOUT, ..Default::default() },
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let me = user(1);
+    let at = "2026-01-01T00:00:00Z";
+    served.push_as(&me, &device_id(1), vec![profile(&me, at)]);
+    // 40 tunes of 400 KB: a 16 MB answer.
+    let long = "x".repeat(400_000);
+    for batch in 0..4 {
+        let tunes = (0..10).map(|n| {
+            let id = format!("00000000-0000-4000-a000-{:012}", batch * 10 + n);
+            upsert("tune", json!({ "id": id, "user_id": me, "title": "t", "incipit": long, "last_modified_at": at }))
+        });
+        served.push_as(&me, &device_id(1), tunes.collect());
+    }
+    served.settle();
+    let body = request(None, json!([])).to_string();
+    let addr = served.server.addr;
+    let (taken, took) = served.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a small receive buffer");
+        let mut stream = socket.connect(addr).await.expect("connect to the server");
+        let head = format!(
+            "POST /api/sync HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            token(&me),
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("send the pull");
+        // Once the answer has begun, take nothing for a while: the server's writes stall.
+        let mut first = [0; 1];
+        stream.peek(&mut first).await.expect("the answer begins");
+        let stalled = Instant::now();
+        tokio::time::sleep(3 * WRITE_TIMEOUT).await;
+        // Then read what the buffers hold, up to the close.
+        let mut taken = Vec::new();
+        let mut buffer = vec![0; 1 << 16];
+        loop {
+            let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer));
+            match read.await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => taken.extend_from_slice(&buffer[..n]),
+                Err(_) => panic!(
+                    "the connection stays open after {} bytes, ending {:?}",
+                    taken.len(),
+                    String::from_utf8_lossy(&taken[taken.len().saturating_sub(40)..])
+                ),
+            }
+        }
+        (taken, stalled.elapsed())
+    });
+    assert!(taken.starts_with(b"HTTP/1.1 200"), "the answer began");
+    assert!(taken.len() < 16_000_000, "the whole answer was not sent: {} bytes", taken.len());
+    assert!(!taken.ends_with(b"0\r\n\r\n"), "the chunked answer did not end");
+    assert!(took < Duration::from_secs(15), "closed after {took:?}");
+    // The server goes on serving.
+    served.push_as(&me, &device_id(1), vec![]);
+    served.stop();
 }

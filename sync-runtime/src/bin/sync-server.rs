@@ -124,6 +124,12 @@ struct LimitArgs {
         default_value_t = Limits::default().body_read_timeout.as_secs(),
         value_parser = clap::value_parser!(u64).range(1..))]
     body_read_timeout: u64,
+    /// Seconds a client may take nothing of an answer while the connection's buffers are full
+    /// (it stopped reading a large pull page or its pokes); then its connection is closed.
+    #[arg(long, env = "SYNC_WRITE_TIMEOUT", value_name = "SECONDS",
+        default_value_t = Limits::default().write_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout: u64,
     /// The most connections open at once; more wait in the listen backlog. Lowered at startup
     /// to what the descriptor limit (ulimit -n) allows.
     #[arg(long, env = "SYNC_MAX_CONNECTIONS", value_name = "N",
@@ -162,6 +168,7 @@ impl LimitArgs {
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             body_read_timeout: Duration::from_secs(self.body_read_timeout),
+            write_timeout: Duration::from_secs(self.write_timeout),
             max_connections,
             max_in_flight: self.max_in_flight.get(),
             per_user: NonZeroU32::new(self.user_rate)

@@ -1,7 +1,8 @@
 //! Accepting and serving connections with hyper's HTTP/1 server: at most `max_connections` at
 //! once (the rest wait in the listen backlog, so descriptors never run out), each cut when its
-//! request head does not arrive within the header read timeout, and all of them finished
-//! gracefully at shutdown. `axum::serve` does the same minus the timeout and the cap.
+//! request head does not arrive within the header read timeout or when the client takes nothing
+//! of an answer for the write timeout, and all of them finished gracefully at shutdown.
+//! `axum::serve` does the same minus the timeouts and the cap.
 
 use std::future::Future;
 use std::io;
@@ -15,6 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 
 use super::Limits;
 
@@ -67,7 +69,12 @@ pub(super) async fn serve(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        // A write pending that long (the client reads nothing while its buffers are full) ends
+        // the connection.
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let io = TokioIo::new(Box::pin(stream));
+        let connection = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             // A client that goes away or is too slow ends its connection; nothing to report.
             if let Err(error) = connection.await {

@@ -29,6 +29,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// How long a client has to send a whole request body, from the end of its head.
     pub body_read_timeout: Duration,
+    /// How long a client may take none of an answer (a large pull page, pokes) while the
+    /// connection's buffers are full; then the connection is closed.
+    pub write_timeout: Duration,
     /// The most connections served at once; more wait in the listen backlog. Lowered at startup
     /// to what the process's descriptor limit allows (see [`fit_to_descriptors`]).
     pub max_connections: usize,
@@ -43,6 +46,7 @@ impl Default for Limits {
         Limits {
             header_read_timeout: Duration::from_secs(20),
             body_read_timeout: Duration::from_secs(120),
+            write_timeout: Duration::from_secs(60),
             max_connections: 4096,
             max_in_flight: 128,
             per_user: Some(UserRate::default()),

@@ -29,7 +29,10 @@ pub(super) struct Restrictor {
 
 /// What the database does on delete for each foreign key of each table the store keeps, read
 /// once from `pragma_foreign_key_list`: the child table, the parent, the child's columns.
-pub(super) struct OnDelete(HashMap<(&'static str, &'static str), Vec<(Vec<String>, String)>>);
+pub(super) struct OnDelete(HashMap<(&'static str, &'static str), Vec<Declared>>);
+
+/// A foreign key as the database declares it: the child's columns, and its `ON DELETE` action.
+type Declared = (Vec<String>, String);
 
 impl OnDelete {
     /// The declared actions of the foreign keys of `schema`'s tables in this database.

@@ -22,7 +22,7 @@ mod validate;
 
 pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
-pub use emit::{Files, generate};
+pub use emit::{Files, SqliteMigration, generate, generate_with};
 pub use load::load;
 pub use validate::MAX_SAFE_INTEGER;
 

@@ -2,9 +2,9 @@
 //! and documentation.
 //!
 //! The pipeline runs one way: [`load`] parses and validates (the only way to get an
-//! [`ir::Schema`]), and [`generate`] turns a schema into an ordered set of files, a value that
-//! `cargo xtask gen` writes and `cargo xtask check` compares. No I/O happens here except what the
-//! caller hands in.
+//! [`ir::Schema`]), and [`generate`] turns a schema into an ordered set of files ([`generate_with`]
+//! with the SQLite migration scripts the generated code carries), a value that `cargo xtask gen`
+//! writes and `cargo xtask check` compares. No I/O happens here except what the caller hands in.
 
 mod check;
 pub mod diag;
@@ -22,7 +22,7 @@ mod validate;
 
 pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
-pub use emit::{Files, generate};
+pub use emit::{Files, SqliteMigration, generate, generate_with};
 pub use load::load;
 pub use validate::MAX_SAFE_INTEGER;
 

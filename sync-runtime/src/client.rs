@@ -58,7 +58,8 @@ pub struct ClientConfig {
     /// The limit of one HTTP request, connection included.
     pub request_timeout: Duration,
     /// The SQLite scripts that bring an older database to the app's schema version, run on
-    /// open: `generated/migrations/*.sqlite.sql`.
+    /// open: `generated/migrations/*.sqlite.sql`, which the generated crate carries as
+    /// `SQLITE_MIGRATIONS` (`generated::SQLITE_MIGRATIONS.to_vec()`).
     pub migrations: Vec<Migration>,
 }
 

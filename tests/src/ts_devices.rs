@@ -102,20 +102,11 @@ impl TsDevices {
     }
 
     /// Start a sync of `device`'s database as an app of another schema version would make it:
-    /// the client opened (if the driver has not opened the file yet) with the generated
-    /// `sync-meta` module at `schema_module` and the SQLite `migrations` (version, script).
-    pub fn sync_as_app(
-        &self,
-        device: &TestClient,
-        schema_module: &Path,
-        migrations: &[(u32, &str)],
-    ) -> InFlight {
+    /// the client opened (if the driver has not opened the file yet) with what the generated
+    /// `sync-meta` module at `schema_module` exports (its schema, DDL and migration scripts).
+    pub fn sync_as_app(&self, device: &TestClient, schema_module: &Path) -> InFlight {
         let mut request = sync_request(device);
         request["schemaModule"] = json!(schema_module);
-        request["migrations"] = migrations
-            .iter()
-            .map(|(version, sql)| json!({ "version": version, "sql": sql }))
-            .collect();
         self.send(request)
     }
 

@@ -1,11 +1,14 @@
 //! A TypeScript device's database meets a newer app (docs/typescript-client.md, issue 13), on both
 //! stores: a server of schema version 4 refuses the version 3 app with `upgrade_required`
 //! (`UpgradeRequiredError`); the updated app opens the same file with version 4's generated
-//! `sync-meta` module and the SQLite migration `codegen::migrate` plans, a failing script leaves the
+//! `sync-meta` module, which carries the SQLite migration `codegen::migrate` plans as
+//! `sqliteMigrations` (as `cargo xtask migrate` then `gen` make it): a failing script leaves the
 //! database at version 3 with its rows and outbox, and the right one migrates it on open, keeps
 //! every row and pending local write, and syncs, the new column included.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use codegen::SqliteMigration;
 
 use integration_tests::client::{TestClient, next_example_schema};
 use integration_tests::server::{Options, Served};
@@ -14,6 +17,16 @@ use integration_tests::ts_devices::TsDevices;
 use serde_json::{Value, json};
 
 integration_tests::for_each_store!(a_typescript_device_is_migrated_on_open_and_syncs);
+
+/// Version 4's generated `sync-meta` module, written to `dir` as `name`, carrying `script` as
+/// the migration to version 4.
+fn app_module(next: &codegen::ir::Schema, dir: &Path, name: &str, script: &str) -> PathBuf {
+    let migrations = [SqliteMigration { version: 4, sql: script.to_owned() }];
+    let module = dir.join(name);
+    let files = codegen::generate_with(next, &migrations);
+    std::fs::write(&module, &files["ts/src/sync-meta.js"]).expect("write the module");
+    module
+}
 
 fn user_version(path: &Path) -> i64 {
     let conn = rusqlite::Connection::open(path).expect("open");
@@ -40,11 +53,8 @@ fn a_typescript_device_is_migrated_on_open_and_syncs<S: TestStore>() {
     assert_eq!(device.outbox_len(), 2, "a refused sync loses nothing");
     ts.kill(&device);
 
-    // The updated app: version 4's generated module, and the migration from 3 to 4.
+    // The updated app: version 4's generated module, with the migration from 3 to 4.
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let module = dir.path().join("sync-meta.mjs");
-    let files = codegen::emit::generate(&next.ir);
-    std::fs::write(&module, &files["ts/src/sync-meta.js"]).expect("write the module");
     let migration = codegen::migrate::plan(&integration_tests::example_schema(), &next.ir)
         .expect("a migration from 3 to 4");
 
@@ -52,15 +62,14 @@ fn a_typescript_device_is_migrated_on_open_and_syncs<S: TestStore>() {
     let broken =
         migration.sqlite.replacen("COMMIT;", "INSERT INTO no_such_table VALUES (1);\nCOMMIT;", 1);
     assert_ne!(broken, migration.sqlite, "the script has a COMMIT to break");
-    let error = ts.sync_as_app(&device, &module, &[(4, &broken)]).wait().expect_err("refused");
+    let module = app_module(&next.ir, dir.path(), "broken.mjs", &broken);
+    let error = ts.sync_as_app(&device, &module).wait().expect_err("refused");
     assert!(error.contains("the migration to schema version 4 failed"), "{error}");
     assert_eq!(user_version(device.path()), 3);
     assert_eq!(device.outbox_len(), 2, "pending local writes survive a failed migration");
 
-    let report = ts
-        .sync_as_app(&device, &module, &[(4, &migration.sqlite)])
-        .wait()
-        .expect("the migrated device syncs");
+    let module = app_module(&next.ir, dir.path(), "sync-meta.mjs", &migration.sqlite);
+    let report = ts.sync_as_app(&device, &module).wait().expect("the migrated device syncs");
     assert_eq!(report.pushed, 2, "the writes made before the migration are pushed: {report:?}");
     assert_eq!(user_version(device.path()), 4);
     assert_eq!(device.outbox_len(), 0);

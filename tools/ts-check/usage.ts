@@ -19,7 +19,7 @@ import {
 import { tune as pgTune } from "@tunes/schema/drizzle/pg";
 import { practiceRecord, tune } from "@tunes/schema/drizzle/sqlite";
 import { type TuneStored, storedConverters, tuneFromStored, tuneToStored } from "@tunes/schema/rows";
-import { sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
+import { sqliteMigrations, sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
 import type { SyncError, UpsertChange } from "@tunes/schema/sync-types";
 
 const row: TuneRow = {
@@ -51,10 +51,11 @@ const storedAsWire: TuneRow = stored;
 const fromStored: TuneRow = tuneFromStored(stored);
 const byName: TuneStored = storedConverters.tune.toStored(fromStored);
 
-// The sync metadata is literal data, and the DDL a string.
+// The sync metadata is literal data, the DDL a string, the migrations scripts by version.
 const timestamps: "text" | "integer" = syncSchema.timestampStorage;
 const firstTable: "user_profile" = syncSchema.tables[0].name;
 const ddl: string = sqliteSchemaSql;
+const scripts: readonly { readonly version: number; readonly sql: string }[] = sqliteMigrations;
 
 // Enum columns are unions built from the constants.
 const kinds: readonly TuneType[] = VALUES.tune.TYPE;
@@ -120,5 +121,5 @@ export const used = [
   title, modified, kinds, notAKind, tableName, userIdColumn, camelRow, request, wrongRow,
   catalogWrite, genreDelete, tagDelete, badKey, titles, retryLater, unknownCode, selected, selectedPg,
   practiced, missingTitle, DELETABLE_TABLES, storedDeleted, storedAsWire, byName, timestamps,
-  firstTable, ddl,
+  firstTable, ddl, scripts,
 ];

@@ -203,17 +203,22 @@ pub(crate) fn report_invalid(error: &codegen::SchemaError, format: Format) -> Ex
 }
 
 /// What the generator produces for `schema`, each set with its folder: the generated files in
-/// `out`, and the generator's source files (the protocol) in the workspace root.
+/// `out` (carrying the SQLite migration scripts of `out/migrations`), and the generator's source
+/// files (the protocol) in the workspace root.
 fn expected<'a>(
     schema: &codegen::ir::Schema,
     root: &'a Path,
     out: &'a Path,
     shown: &'a str,
-) -> [(codegen::Files, drift::Folder<'a>); 2] {
-    [
-        (codegen::generate(schema), drift::Folder { dir: out, shown, owned: true }),
+) -> Result<[(codegen::Files, drift::Folder<'a>); 2], String> {
+    let migrations = migrate::sqlite_scripts(out)?;
+    Ok([
+        (
+            codegen::generate_with(schema, &migrations),
+            drift::Folder { dir: out, shown, owned: true },
+        ),
         (drift::sources(), drift::Folder { dir: root, shown: "", owned: false }),
-    ]
+    ])
 }
 
 /// How messages show the folder `out`: relative to the workspace root when inside it (as GitHub
@@ -234,7 +239,7 @@ fn write_generated(schema: &Path, root: &Path, out: &Path) -> Result<ExitCode, S
     let shown = shown(root, out);
     let mut count = 0;
     let mut changed = Vec::new();
-    for (files, folder) in expected(&schema, root, out, &shown) {
+    for (files, folder) in expected(&schema, root, out, &shown)? {
         count += files.len();
         changed.extend(
             drift::write_all(&files, folder)
@@ -256,7 +261,7 @@ fn check(schema_path: &Path, root: &Path, out: &Path, format: Format) -> Result<
     let shown = shown(root, out);
     let mut count = 0;
     let mut drifts = Vec::new();
-    for (files, folder) in expected(&schema, root, out, &shown) {
+    for (files, folder) in expected(&schema, root, out, &shown)? {
         count += files.len();
         drifts.extend(
             drift::compare(&files, folder)
@@ -302,7 +307,7 @@ fn check_against(
     Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Write a migration; exit 2 when it cannot be planned.
+/// Write a migration and regenerate the files that carry it; exit 2 when it cannot be planned.
 fn run_migrate(
     schema_path: &Path,
     out: &Path,
@@ -315,7 +320,7 @@ fn run_migrate(
                 let shown = path.strip_prefix(root).unwrap_or(&path);
                 println!("wrote {}", shown.display());
             }
-            Ok(ExitCode::SUCCESS)
+            write_generated(schema_path, root, out)
         }
         migrate::Outcome::Invalid(errors) => {
             for error in &errors {

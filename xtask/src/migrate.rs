@@ -2,13 +2,14 @@
 //! current one as `generated/migrations/NNNN_<name>.postgres.sql` and `.sqlite.sql`.
 //!
 //! Migrations are history, not regenerated: `gen` and `check` leave `generated/migrations/`
-//! alone, and an existing migration is only replaced with `--force`.
+//! alone, and an existing migration is only replaced with `--force`. The generated code carries
+//! the SQLite scripts ([`sqlite_scripts`]), so `migrate` regenerates it after writing one.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use codegen::SchemaError;
 use codegen::migrate::{self, MigrateError};
+use codegen::{SchemaError, SqliteMigration};
 
 use crate::evolve::read_earlier;
 
@@ -109,6 +110,46 @@ pub fn run(
         fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(Outcome::Written(files.into_iter().map(|(p, _)| p).collect()))
+}
+
+/// The SQLite scripts in `out`'s migrations folder (none when it has none), each with the
+/// version its file name starts with (`NNNN_<name>.sqlite.sql`), sorted by version.
+pub fn sqlite_scripts(out: &Path) -> Result<Vec<SqliteMigration>, String> {
+    let dir = out.join(DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut scripts: Vec<SqliteMigration> = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?.path();
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !file.ends_with(".sqlite.sql") {
+            continue;
+        }
+        let version = file.split_once('_').and_then(|(number, _)| number.parse::<u32>().ok());
+        let Some(version) = version else {
+            return Err(format!(
+                "{}: a migration's name starts with the version it leads to \
+                 (`NNNN_<name>.sqlite.sql`, as `cargo xtask migrate` writes it)",
+                path.display()
+            ));
+        };
+        if scripts.iter().any(|s| s.version == version) {
+            return Err(format!(
+                "{}: another SQLite script in {} leads to version {version} too",
+                path.display(),
+                dir.display()
+            ));
+        }
+        let sql = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // A checkout that turned line endings into CRLF generates the same files.
+        scripts.push(SqliteMigration { version, sql: sql.replace("\r\n", "\n") });
+    }
+    scripts.sort_by_key(|s| s.version);
+    Ok(scripts)
 }
 
 /// A `--name` that makes a plain file name.

@@ -1,5 +1,5 @@
-//! `cargo xtask migrate` end to end: the files it writes, what it refuses, and that the drift
-//! gate leaves migrations alone.
+//! `cargo xtask migrate` end to end: the files it writes, what it refuses, that the drift gate
+//! leaves migrations alone, and that the generated TypeScript and Rust carry the SQLite scripts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -105,4 +105,60 @@ fn the_drift_gate_does_not_call_migrations_orphans() {
     // `gen` keeps them too.
     assert!(xtask(&["gen", "--schema", &s.new, "--out", out]).status.success());
     assert!(s.out.join("migrations/0002_v1_to_v2.postgres.sql").is_file());
+}
+
+/// The generated `sync-meta` module and Rust crate.
+fn carriers(out: &Path) -> [String; 2] {
+    ["ts/src/sync-meta.js", "rust/src/lib.rs"]
+        .map(|f| std::fs::read_to_string(out.join(f)).unwrap())
+}
+
+#[test]
+fn the_generated_code_carries_the_sqlite_scripts_in_order() {
+    let s = scratch(&v2("note = { type = \"text\", nullable = true }\n"));
+    let out = s.out.to_str().unwrap();
+    // `migrate` regenerates what carries the script it wrote.
+    assert!(s.migrate(&[]).status.success());
+    let [ts, rust] = carriers(&s.out);
+    assert!(ts.contains("export const sqliteMigrations = [\n  { version: 2, sql: `-- "), "{ts}");
+    assert!(
+        rust.contains(
+            "version: 2,\n        sqlite: ::std::borrow::Cow::Borrowed(\n            r#\"-- "
+        ),
+        "{rust}"
+    );
+
+    // A script added by hand (named as `migrate` names them) is stale until `gen`.
+    let dir = s.out.join("migrations");
+    std::fs::write(dir.join("0010_later.sqlite.sql"), "PRAGMA user_version = 10;\n").unwrap();
+    std::fs::write(dir.join("0010_later.postgres.sql"), "SELECT 1;\n").unwrap();
+    let check = xtask(&["check", "--schema", &s.new, "--out", out]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    for stale in ["ts/src/sync-meta.js", "rust/src/lib.rs"] {
+        assert!(text(&check).contains(stale), "{stale}: {}", text(&check));
+    }
+    assert!(xtask(&["gen", "--schema", &s.new, "--out", out]).status.success());
+    let [ts, rust] = carriers(&s.out);
+    let order = |text: &str, first: &str, second: &str| {
+        let (a, b) = (text.find(first), text.find(second));
+        assert!(a.is_some() && b.is_some() && a < b, "{first} before {second} in {text}");
+    };
+    order(&ts, "{ version: 2, sql: `", "{ version: 10, sql: `PRAGMA user_version = 10;\n` }");
+    order(&rust, "version: 2,", "version: 10,");
+    assert!(rust.contains("r#\"PRAGMA user_version = 10;\n\"#"), "{rust}");
+    assert!(!ts.contains("SELECT 1;"), "only the SQLite scripts: {ts}");
+
+    // An edited script is stale too; a name without its version is refused.
+    std::fs::write(dir.join("0010_later.sqlite.sql"), "PRAGMA user_version = 11;\n").unwrap();
+    let check = xtask(&["check", "--schema", &s.new, "--out", out]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(
+        text(&check).contains("+  { version: 10, sql: `PRAGMA user_version = 11;"),
+        "{}",
+        text(&check)
+    );
+    std::fs::write(dir.join("later.sqlite.sql"), "").unwrap();
+    let gen_output = xtask(&["gen", "--schema", &s.new, "--out", out]);
+    assert_eq!(gen_output.status.code(), Some(2), "{}", text(&gen_output));
+    assert!(text(&gen_output).contains("later.sqlite.sql: a migration's name starts with"));
 }

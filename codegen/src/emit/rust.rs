@@ -6,13 +6,16 @@
 //! code is absolute (`::std::string::String`, `::uuid::Uuid`): a table called `string`, `result`
 //! or `uuid` produces an item of that name, which would otherwise shadow the type or crate.
 //! `Some` and `None` stay short: row structs have named fields, so they take no value name.
+//!
+//! The committed file also carries the device's migration scripts (`SQLITE_MIGRATIONS`), which
+//! come from `generated/migrations/`, not from `schema.toml`, so the macro has none.
 
 use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::GENERATED_NOTICE;
-use crate::emit::{Files, rust_meta};
+use crate::emit::{Files, SqliteMigration, rust_meta};
 use crate::ir::{Column, Schema, Table};
 use crate::types;
 
@@ -27,11 +30,12 @@ const KEYWORDS: &[&str] = &[
     "where", "while", "yield",
 ];
 
-/// `rust/Cargo.toml` and `rust/src/lib.rs`, by path relative to `generated/`.
-pub(super) fn files(schema: &Schema) -> Files {
+/// `rust/Cargo.toml` and `rust/src/lib.rs`, by path relative to `generated/`; `migrations` are
+/// sorted by version.
+pub(super) fn files(schema: &Schema, migrations: &[SqliteMigration]) -> Files {
     Files::from([
         ("rust/Cargo.toml".to_owned(), cargo_toml()),
-        ("rust/src/lib.rs".to_owned(), lib_rs(schema)),
+        ("rust/src/lib.rs".to_owned(), lib_rs(schema, migrations)),
     ])
 }
 
@@ -60,7 +64,7 @@ workspace = true
     )
 }
 
-fn lib_rs(schema: &Schema) -> String {
+fn lib_rs(schema: &Schema, migrations: &[SqliteMigration]) -> String {
     let doc = format!(
         "Typed rows of the `{}` schema (version {}), generated from `schema.toml`.\n\n\
          Per table: a row struct that serializes to the sync wire format, a module with the\n\
@@ -72,15 +76,47 @@ fn lib_rs(schema: &Schema) -> String {
     let doc =
         doc.lines().map(|line| if line.is_empty() { String::new() } else { format!(" {line}") });
     let items = rust_tokens(schema);
+    let migrations = migrations_tokens(migrations);
     // The committed file is prettyplease's output; `cargo fmt --all` would reformat it (the
     // crate is a workspace member) and the drift gate would then report it stale.
     let file: syn::File = syn::parse2(quote! {
         #(#![doc = #doc])*
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #items
+        #migrations
     })
     .expect("the generated tokens are a valid Rust file");
     format!("// {GENERATED_NOTICE}\n{}", prettyplease::unparse(&file))
+}
+
+/// `SQLITE_MIGRATIONS`: the scripts as `sync_meta::migration::Migration`s, each a raw string so
+/// that the file shows it as it is.
+fn migrations_tokens(migrations: &[SqliteMigration]) -> TokenStream {
+    let items = migrations.iter().map(|m| {
+        let version = Literal::u32_unsuffixed(m.version);
+        let sql = raw_string(&m.sql);
+        quote! {
+            ::sync_meta::migration::Migration {
+                version: #version,
+                sqlite: ::std::borrow::Cow::Borrowed(#sql),
+            }
+        }
+    });
+    quote! {
+        /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
+        /// version: the client runs those above a database's version on open
+        /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).
+        pub static SQLITE_MIGRATIONS: &[::sync_meta::migration::Migration] = &[#(#items),*];
+    }
+}
+
+/// `text` as a raw string literal, with as many `#` as it takes for the text not to end it.
+fn raw_string(text: &str) -> Literal {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
 }
 
 /// Every item of the generated crate, without inner attributes so that a macro can expand to

@@ -16,19 +16,7 @@ use super::ClientError;
 use super::local::db;
 use crate::schema::SchemaMeta;
 
-/// The SQLite script that brings a device's database from the version before to `version`:
-/// `generated/migrations/<version>_*.sqlite.sql`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub version: u32,
-    pub sqlite: String,
-}
-
-impl Migration {
-    pub fn new(version: u32, sqlite: impl Into<String>) -> Self {
-        Migration { version, sqlite: sqlite.into() }
-    }
-}
+pub use sync_meta::migration::Migration;
 
 /// Run the scripts of `migrations` above the database's version, up to `schema`'s; fail unless
 /// the database ends at `schema`'s version.

@@ -159,9 +159,11 @@ export class SyncClient {
     return this.runner.onStatus(listener);
   }
 
-  /** Stop the background loop and wait for it: a sync in progress finishes first. */
+  /** Stop the background loop and wait for it: a sync in progress (the loop's, or one the app
+   * started with `syncOnce`) finishes first, its answer applied. */
   async stop(): Promise<void> {
     await this.runner?.stop();
+    await this.current;
   }
 
   private async syncNow(): Promise<SyncReport> {

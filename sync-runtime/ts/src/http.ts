@@ -53,7 +53,7 @@ async function send(transport: Transport, url: string, body: string, refresh: bo
 }
 
 /** The error of a non-2xx answer. */
-function refusal(response: Response, text: string): SyncClientError {
+export function refusal(response: Response, text: string): SyncClientError {
   let error: SyncErrorBody | undefined;
   try {
     error = (JSON.parse(text) as { error?: SyncErrorBody }).error;

@@ -5,7 +5,7 @@
 // into signals, reconnecting with the same backoff. As the Rust client's runner.rs.
 
 import { SyncClientError, UpgradeRequiredError } from "./errors.js";
-import { type Transport, retryAfter } from "./http.js";
+import { type Transport, refusal } from "./http.js";
 import { SseParser } from "./sse.js";
 
 export interface RunOptions {
@@ -27,7 +27,8 @@ export interface SyncStatus {
   syncs: number;
   /** Failures in a row; 0 after a success. */
   failures: number;
-  /** The last failure; cleared by a success. */
+  /** The last failure of a sync, or the poke stream's last refusal (a token the server still
+   * refuses after a fresh one was asked for); cleared by a successful sync. */
   lastError: SyncClientError | undefined;
   /** When the last sync completed (epoch ms). */
   lastSyncAt: number | undefined;
@@ -160,26 +161,28 @@ export class Runner {
 
   /** Connect to the event stream, signal a sync for every poke another device caused, connect
    * again after a backoff when the stream ends; a reconnected stream may have missed pokes, so
-   * it signals a sync too. */
+   * it signals a sync too. A 401 asks the token provider for a fresh token once, as a sync does;
+   * a refusal is reported as the status's `lastError` and retried after the backoff. */
   private async listen(): Promise<void> {
-    const { transport, clientId } = this.target;
+    const { clientId } = this.target;
     let failures = 0;
     let reconnect = false;
-    let refresh = false;
     // A refusal's Retry-After (429, 503): the next attempt waits at least that long.
     let atLeastMs = 0;
     while (!this.stopped) {
       try {
-        const response: Response = await transport.fetch(`${transport.server}/api/events`, {
-          headers: { authorization: `Bearer ${await transport.token(refresh)}`, accept: "text/event-stream" },
-          signal: this.abort.signal,
-        });
-        refresh = response.status === 401;
-        if (!response.ok || !response.body) {
-          atLeastMs = retryAfter(response.headers.get("retry-after")) ?? 0;
+        let response = await this.connect(false);
+        if (response.status === 401) {
           await response.body?.cancel();
-          throw new Error(`GET /api/events answered ${response.status}`);
+          response = await this.connect(true);
         }
+        if (!response.ok) {
+          const error = refusal(response, await response.text());
+          atLeastMs = error.retryAfterMs ?? 0;
+          this.update({ lastError: error });
+          throw error;
+        }
+        if (!response.body) throw new Error("GET /api/events answered without a body");
         failures = 0;
         this.update({ listening: true });
         if (reconnect) this.signal();
@@ -196,12 +199,23 @@ export class Runner {
       } catch {
         if (this.stopped) break;
         failures += 1;
+        // Pokes may be missed until the stream is open again.
+        reconnect = true;
       }
       this.update({ listening: false });
       const wait = Math.max(this.backoff(Math.max(failures, 1)), atLeastMs);
       atLeastMs = 0;
       if (!(await this.pause(wait))) return;
     }
+  }
+
+  /** Open the event stream with the token provider's token (a fresh one when `refresh`). */
+  private async connect(refresh: boolean): Promise<Response> {
+    const { transport } = this.target;
+    return transport.fetch(`${transport.server}/api/events`, {
+      headers: { authorization: `Bearer ${await transport.token(refresh)}`, accept: "text/event-stream" },
+      signal: this.abort.signal,
+    });
   }
 
   /** Wait `ms`; false when the loop was stopped meanwhile. */

@@ -12,21 +12,22 @@ mod sync_types;
 use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 
 use crate::GENERATED_NOTICE;
-use crate::emit::Files;
+use crate::emit::{Files, SqliteMigration};
 use crate::ir::{Column, LogicalType, Schema, Table};
 use crate::names::{SYNC_TABLES_TYPE, TABLE_NAME_TYPE, field_name};
 use crate::types;
 
 /// Every file of the package, by path relative to `generated/`: each module as JavaScript with
-/// its declarations next to it, as a published package ships them (docs/types.md).
-pub(super) fn files(schema: &Schema) -> Files {
+/// its declarations next to it, as a published package ships them (docs/types.md). `sync-meta`
+/// carries the `migrations`, sorted by version.
+pub(super) fn files(schema: &Schema, migrations: &[SqliteMigration]) -> Files {
     let index = package::index_ts();
     let modules = [
         ("index", (index.clone(), index)),
         ("db-constants", constants::emit(schema)),
         ("rows", rows::emit(schema)),
         ("sync-types", sync_types::emit(schema)),
-        ("sync-meta", sync_meta::emit(schema)),
+        ("sync-meta", sync_meta::emit(schema, migrations)),
         ("drizzle/sqlite", drizzle::sqlite::emit(schema)),
         ("drizzle/pg", drizzle::pg::emit(schema)),
     ];
@@ -119,7 +120,7 @@ mod tests {
     #[test]
     fn every_file_starts_with_the_notice() {
         let schema = crate::load("schema.toml", include_str!("../../../../schema.toml")).unwrap();
-        for (path, text) in files(&schema) {
+        for (path, text) in files(&schema, &[]) {
             assert!(text.lines().take(2).any(|l| l.contains(GENERATED_NOTICE)), "{path}");
         }
     }

@@ -1,5 +1,6 @@
 //! `src/sync-meta.js` and `.d.ts`: the schema's sync metadata as plain data for the TypeScript
-//! client (`syncSchema`), and the device's SQLite DDL (`sqliteSchemaSql`). The metadata is
+//! client (`syncSchema`), the device's SQLite DDL (`sqliteSchemaSql`) and its migration scripts
+//! (`sqliteMigrations`). The metadata is
 //! [`crate::meta::schema_meta`], the translation the Rust runtime reads, with each column's
 //! SQLite storage class from the type table; nothing here restates what a table means.
 
@@ -7,6 +8,7 @@ use sync_meta::schema::{ColumnMeta, Deletes, Scope, TableMeta};
 
 use super::literal::Lit;
 use super::{header, template_text};
+use crate::emit::SqliteMigration;
 use crate::ir::Schema;
 use crate::types;
 
@@ -20,8 +22,14 @@ const SCHEMA_DOC: &str = "/**
 const DDL_DOC: &str =
     "/** The device's SQLite DDL (generated/sql/sqlite.sql), to create a new database. */\n";
 
-/// The module's JavaScript and its declarations.
-pub(super) fn emit(schema: &Schema) -> (String, String) {
+const MIGRATIONS_DOC: &str = "/**
+ * The device's SQLite migration scripts (generated/migrations/*.sqlite.sql), by version: the
+ * client runs those above a database's version on open (`migrations: sqliteMigrations`).
+ */
+";
+
+/// The module's JavaScript and its declarations; `migrations` are sorted by version.
+pub(super) fn emit(schema: &Schema, migrations: &[SqliteMigration]) -> (String, String) {
     let meta = crate::meta::schema_meta(schema);
     let timestamps = meta.timestamp_storage;
     let tables = meta
@@ -46,6 +54,17 @@ pub(super) fn emit(schema: &Schema) -> (String, String) {
     js.push('\n');
     js.push_str(DDL_DOC);
     js.push_str(&format!("export const sqliteSchemaSql = `{}`;\n", template_text(&ddl)));
+    js.push('\n');
+    js.push_str(MIGRATIONS_DOC);
+    js.push_str("export const sqliteMigrations = [");
+    for m in migrations {
+        js.push_str(&format!(
+            "\n  {{ version: {}, sql: `{}` }},",
+            m.version,
+            template_text(&m.sql)
+        ));
+    }
+    js.push_str(if migrations.is_empty() { "];\n" } else { "\n];\n" });
 
     let mut dts = header();
     dts.push('\n');
@@ -54,6 +73,11 @@ pub(super) fn emit(schema: &Schema) -> (String, String) {
     dts.push('\n');
     dts.push_str(DDL_DOC);
     dts.push_str("export declare const sqliteSchemaSql: string;\n");
+    dts.push('\n');
+    dts.push_str(MIGRATIONS_DOC);
+    dts.push_str(
+        "export declare const sqliteMigrations: readonly { readonly version: number; readonly sql: string }[];\n",
+    );
     (js, dts)
 }
 

@@ -3,8 +3,8 @@
 // stdin and answers each with one JSON line on stdout, with the request's id, out of order:
 //   {"id", "op": "sync", "path", "server", "token", "pushBatch", "pageSize"} -> {"id", "ok", "report" | "error"}
 //     with "schemaModule" (the path of another schema's generated sync-meta module, loaded in place
-//     of the package's) and "migrations" ([{"version", "sql"}]) when the device's file is opened
-//     as an app of that schema would open it;
+//     of the package's) when the device's file is opened as an app of that schema would open it,
+//     with the module's schema, DDL and migration scripts;
 //   {"id", "op": "close", "path"} -> {"id", "ok"}: the device's process dies (a sync in flight
 //   then fails); the next sync opens the file again.
 // The Rust side reads and writes the same files as the app would, through its own connection.
@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { type Migration, SyncClient, type SyncSchema } from "@schema-sync/client";
 import { betterSqlite3Adapter } from "@schema-sync/client/better-sqlite3";
-import { sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
+import { sqliteMigrations, sqliteSchemaSql, syncSchema } from "@tunes/schema/sync-meta";
 
 interface Request {
   id: number;
@@ -25,19 +25,25 @@ interface Request {
   pushBatch?: number;
   pageSize?: number | null;
   schemaModule?: string;
-  migrations?: Migration[];
+}
+
+/** What an app passes the client from its generated `sync-meta` module. */
+interface AppSchema {
+  syncSchema: SyncSchema;
+  sqliteSchemaSql: string;
+  sqliteMigrations: readonly Migration[];
 }
 
 const open = new Map<string, { sqlite: Database.Database; client: SyncClient }>();
 
 /** The schema an app of the request's version is built with. */
-async function schemaOf(request: Request): Promise<{ syncSchema: SyncSchema; sqliteSchemaSql: string }> {
-  if (!request.schemaModule) return { syncSchema, sqliteSchemaSql };
-  return (await import(pathToFileURL(request.schemaModule).href)) as { syncSchema: SyncSchema; sqliteSchemaSql: string };
+async function schemaOf(request: Request): Promise<AppSchema> {
+  if (!request.schemaModule) return { syncSchema, sqliteSchemaSql, sqliteMigrations };
+  return (await import(pathToFileURL(request.schemaModule).href)) as AppSchema;
 }
 
 /** The open client of the request's device, opened now (as `schema`'s app) when it is not. */
-function device(request: Request, schema: { syncSchema: SyncSchema; sqliteSchemaSql: string }): SyncClient {
+function device(request: Request, schema: AppSchema): SyncClient {
   let found = open.get(request.path);
   if (!found) {
     const sqlite = new Database(request.path);
@@ -46,7 +52,7 @@ function device(request: Request, schema: { syncSchema: SyncSchema; sqliteSchema
       client = new SyncClient(betterSqlite3Adapter(sqlite), {
         schema: schema.syncSchema,
         schemaSql: schema.sqliteSchemaSql,
-        migrations: request.migrations ?? [],
+        migrations: schema.sqliteMigrations,
         server: String(request.server),
         token: String(request.token),
         ...(request.pushBatch ? { pushBatch: request.pushBatch } : {}),

@@ -199,3 +199,9 @@ export declare const syncSchema: {
 
 /** The device's SQLite DDL (generated/sql/sqlite.sql), to create a new database. */
 export declare const sqliteSchemaSql: string;
+
+/**
+ * The device's SQLite migration scripts (generated/migrations/*.sqlite.sql), by version: the
+ * client runs those above a database's version on open (`migrations: sqliteMigrations`).
+ */
+export declare const sqliteMigrations: readonly { readonly version: number; readonly sql: string }[];

@@ -176,3 +176,9 @@ BEGIN
     ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
 END;
 `;
+
+/**
+ * The device's SQLite migration scripts (generated/migrations/*.sqlite.sql), by version: the
+ * client runs those above a database's version on open (`migrations: sqliteMigrations`).
+ */
+export const sqliteMigrations = [];

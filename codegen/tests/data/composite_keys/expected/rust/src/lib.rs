@@ -412,3 +412,7 @@ pub mod basket_line {
     pub const DELETED: &str = "deleted";
     pub const UPDATED_AT: &str = "updated_at";
 }
+/// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
+/// version: the client runs those above a database's version on open
+/// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).
+pub static SQLITE_MIGRATIONS: &[::sync_meta::migration::Migration] = &[];

@@ -654,3 +654,7 @@ pub mod order {
     pub const SELECT_ID: &str = "select_id";
     pub const SELECT_USER: &str = "select_user";
 }
+/// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
+/// version: the client runs those above a database's version on open
+/// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).
+pub static SQLITE_MIGRATIONS: &[::sync_meta::migration::Migration] = &[];

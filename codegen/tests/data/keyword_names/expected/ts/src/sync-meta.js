@@ -71,3 +71,9 @@ CREATE TABLE "order" (
   CONSTRAINT "order_select_id_select_user_fkey" FOREIGN KEY ("select_id", "select_user") REFERENCES "select" ("id", "user") ON DELETE CASCADE
 ) STRICT;
 `;
+
+/**
+ * The device's SQLite migration scripts (generated/migrations/*.sqlite.sql), by version: the
+ * client runs those above a database's version on open (`migrations: sqliteMigrations`).
+ */
+export const sqliteMigrations = [];

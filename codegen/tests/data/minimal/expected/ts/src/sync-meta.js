@@ -24,3 +24,9 @@ CREATE TABLE "item" (
   CONSTRAINT "item_pkey" PRIMARY KEY ("id")
 ) STRICT;
 `;
+
+/**
+ * The device's SQLite migration scripts (generated/migrations/*.sqlite.sql), by version: the
+ * client runs those above a database's version on open (`migrations: sqliteMigrations`).
+ */
+export const sqliteMigrations = [];

@@ -1,6 +1,7 @@
 //! Every rule with a change that fires it and a nearby change that does not, on pairs of small
 //! schema texts; then allowances, versions and the rendered report.
 
+mod renames;
 mod report;
 
 use super::{Class, Report, Rule, Version, compare};
@@ -56,6 +57,9 @@ level = { type = "text", values = ["info", "error"] }
 
 const NOTE: &str = "note = { type = \"text\", nullable = true }\n";
 const TUNE_SYNC: &str = "[tables.tune]\nsync = \"owner\"\n";
+/// Version 2 that still syncs the clients of version 1.
+const OLD_CLIENTS: (&str, &str) = ("version = 1\n", "version = 2\nmin_client_version = 1\n");
+const PIECE_SYNC: &str = "[tables.piece]\nrenamed_from = \"tune\"\nsync = \"owner\"\n";
 const KIND: &str = "kind = { type = \"text\", values = [\"reel\", \"jig\"] }";
 const LOG_ID: &str = "[tables.log.columns]\nid = { type = \"integer\", primary_key = true }\n";
 const LEVEL: &str = "level = { type = \"text\", values = [\"info\", \"error\"] }\n";
@@ -117,6 +121,33 @@ const CASES: &[Case] = &[
         fires: &[(LOG, "")],
         class: Class::Breaking,
         quiet: &[("line = { type = \"text\" }\n", "")],
+    },
+    Case {
+        rule: Rule::RenameTable,
+        old: &[],
+        // Breaking while `min_client_version` admits the old clients (renames.rs: and safe once
+        // it does not).
+        fires: &[
+            (TUNE_SYNC, PIECE_SYNC),
+            ("[tables.tune.columns]", "[tables.piece.columns]"),
+            (OLD_CLIENTS.0, OLD_CLIENTS.1),
+        ],
+        class: Class::Breaking,
+        // A `renamed_from` the old version does not match is history.
+        quiet: &[(TUNE_SYNC, "[tables.tune]\nrenamed_from = \"song\"\nsync = \"owner\"\n")],
+    },
+    Case {
+        rule: Rule::RenameColumn,
+        old: &[],
+        fires: &[
+            (NOTE, "remark = { type = \"text\", nullable = true, renamed_from = \"note\" }\n"),
+            (OLD_CLIENTS.0, OLD_CLIENTS.1),
+        ],
+        class: Class::Breaking,
+        quiet: &[(
+            NOTE,
+            "note = { type = \"text\", nullable = true, renamed_from = \"remark\" }\n",
+        )],
     },
     Case {
         rule: Rule::AddNullableColumn,

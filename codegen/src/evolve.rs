@@ -10,6 +10,7 @@
 
 mod allow;
 mod columns;
+mod renames;
 mod render;
 mod rule;
 mod tables;
@@ -103,7 +104,11 @@ pub fn compare(old: Version<'_>, new: Version<'_>) -> Result<Report, SchemaError
             ),
         );
     }
-    tables::compare(old.schema, new.schema, &mut findings);
+    // Renames first, then everything else between the old version under the new names and
+    // the new one.
+    let renamed = crate::rename::renamed(old.schema, new.schema);
+    renames::findings(&renamed, old.schema, new.schema, &mut findings);
+    tables::compare(&renamed.old, new.schema, &mut findings);
     version(old.schema, new.schema, &mut findings);
     let mut findings = findings.0;
     let stale = allow::apply(&mut findings, &new.schema.allowances);

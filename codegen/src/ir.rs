@@ -4,6 +4,7 @@
 //! guarantees (every reference resolves, every name is a valid identifier, tables are in foreign
 //! key dependency order) without checking again.
 
+pub mod derived;
 mod rule;
 
 use std::ops::Range;
@@ -72,6 +73,8 @@ pub struct Allowance {
 pub struct Table {
     pub name: String,
     pub comment: Option<String>,
+    /// `renamed_from`: the table's name in the previous version (see `crate::rename`).
+    pub renamed_from: Option<String>,
     pub scope: SyncScope,
     pub targets: Targets,
     pub columns: Vec<Column>,
@@ -150,6 +153,8 @@ pub struct Column {
     pub nullable: bool,
     pub default: Option<DefaultValue>,
     pub comment: Option<String>,
+    /// `renamed_from`: the column's name in the previous version (see `crate::rename`).
+    pub renamed_from: Option<String>,
     /// The allowed values of a `text` column (an enum); `None` when unrestricted.
     pub values: Option<Vec<String>>,
     /// Where the stored type differs from the default mapping (legacy databases).

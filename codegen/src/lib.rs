@@ -17,6 +17,7 @@ pub mod migrate;
 mod names;
 pub mod protocol;
 pub mod raw;
+pub mod rename;
 pub mod types;
 mod validate;
 

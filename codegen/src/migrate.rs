@@ -8,8 +8,13 @@
 //! documentation prescribes, with foreign keys off so that no row is cascade-deleted. Each script
 //! runs in one transaction: a failure (a NULL left in a column made NOT NULL, a foreign key
 //! violated) changes nothing.
+//!
+//! A table or column renamed with `renamed_from` is renamed in place first (`renames`), and the
+//! rest of the plan goes from the old version under the new names (`crate::rename`) to the new
+//! one.
 
 mod postgres;
+mod renames;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -72,9 +77,11 @@ pub fn plan(old: &Schema, new: &Schema) -> Result<Migration, MigrateError> {
             new: storage(new.timestamp_storage),
         });
     }
+    // Renamed tables and columns are the old ones under new names, not new ones.
+    let renamed = crate::rename::renamed(old, new);
     let mut columns = Vec::new();
     for table in &new.tables {
-        let Some(before) = old.table(&table.name) else { continue };
+        let Some(before) = renamed.old.table(&table.name) else { continue };
         for col in &table.columns {
             if before.column(&col.name).is_none() && !col.nullable && col.default.is_none() {
                 columns.push(format!("{}.{}", table.name, col.name));
@@ -87,8 +94,8 @@ pub fn plan(old: &Schema, new: &Schema) -> Result<Migration, MigrateError> {
     Ok(Migration {
         from: old.version,
         to: new.version,
-        postgres: header(old, new) + &postgres::plan(old, new),
-        sqlite: header(old, new) + &sqlite::plan(old, new),
+        postgres: header(old, new) + &postgres::plan(old, &renamed, new),
+        sqlite: header(old, new) + &sqlite::plan(old, &renamed, new),
     })
 }
 

@@ -128,6 +128,11 @@ pub struct SyncDefaults {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub comment: Option<String>,
+    /// The table's name in the previous version: a rename, which migrations carry out in place
+    /// (keeping the rows) and the breaking-change gate reports as one. Harmless history once no
+    /// older version has that name.
+    #[schemars(with = "Option<String>")]
+    pub renamed_from: Option<Spanned<String>>,
     /// `owner` | `owner_or_public` | `public` | `via:<fk column>` | `none` (the default).
     #[schemars(with = "Option<ScopeSpelling>")]
     pub sync: Option<Spanned<String>>,
@@ -261,6 +266,11 @@ pub struct Column {
     #[serde(rename = "type")]
     #[schemars(with = "Spelled<LogicalType>")]
     pub ty: Spanned<LogicalType>,
+    /// The column's name in the previous version: a rename, which migrations carry out in place
+    /// (keeping the values) and the breaking-change gate reports as one. Harmless history once
+    /// no older version has that name.
+    #[schemars(with = "Option<String>")]
+    pub renamed_from: Option<Spanned<String>>,
     #[serde(default = "unwritten")]
     #[schemars(with = "bool")]
     pub nullable: Spanned<bool>,

@@ -6,6 +6,8 @@ mod golden_rust_compiles;
 mod legacy_fixture;
 mod macro_rows;
 mod migrations;
+mod migrations_renames;
+mod migrations_support;
 mod pg_sync_machinery;
 mod postgres_outage;
 mod postgres_schema;

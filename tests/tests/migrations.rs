@@ -2,13 +2,11 @@
 //! and filled with parents and children, migrated with the planned SQL, has the same catalog as
 //! a fresh database of version N+1 and still every row, on SQLite and on Postgres.
 
-#[path = "migrations_support/mod.rs"]
-mod migrations_support;
-
 use codegen::ir::Schema;
 use integration_tests::pg::TestDb;
 use integration_tests::{catalog, ddl, load, sqlite};
-use migrations_support::{fill, pg_rows, renumbered, sqlite_catalog, sqlite_rows};
+
+use crate::migrations_support::{fill, pg_rows, renumbered, sqlite_catalog, sqlite_rows};
 
 /// Version 1: synced authors, and their books (owned through the author, deleted with it).
 const V1: &str = r#"

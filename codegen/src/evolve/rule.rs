@@ -35,8 +35,9 @@ impl Class {
 
 /// How the gate judges each rule.
 impl Rule {
-    /// The class of a change under this rule. Two rules only matter to clients that sync the
-    /// table (their generated types go stale); on a table no client syncs they are safe.
+    /// The class of a change under this rule. Four rules only matter to clients that sync the
+    /// table (their generated types go stale, or name what is no longer there); on a table no
+    /// client syncs they are safe.
     pub fn class(self, synced: bool) -> Class {
         match self {
             Rule::AddTable
@@ -56,8 +57,17 @@ impl Rule {
             | Rule::AddCheck
             | Rule::AddForeignKey
             | Rule::ChangeTimestampStorage => Class::NeedsBackfill,
-            Rule::NotNullToNullable | Rule::AddEnumValue if !synced => Class::Safe,
+            Rule::NotNullToNullable
+            | Rule::AddEnumValue
+            | Rule::RenameTable
+            | Rule::RenameColumn
+                if !synced =>
+            {
+                Class::Safe
+            }
             Rule::DropTable
+            | Rule::RenameTable
+            | Rule::RenameColumn
             | Rule::DropColumn
             | Rule::ChangeColumnType
             | Rule::NullableToNotNull
@@ -96,15 +106,23 @@ impl Rule {
         Some(match self {
             Rule::DropTable => {
                 "expand/contract: stop writing the table, ship clients that no longer read it, \
-                 bump `[schema] version`, then drop it once no older client syncs. A rename looks \
-                 the same as a drop and an add: add the new table, write both, backfill, switch \
-                 readers, then drop the old one"
+                 bump `[schema] version`, then drop it once no older client syncs. For a rename, \
+                 say `renamed_from = \"<old name>\"` on the new table: migrations then keep \
+                 the rows"
             }
             Rule::DropColumn => {
                 "expand/contract: stop writing the column, ship clients that ignore it, bump \
-                 `[schema] version`, then drop it once no older client syncs. A rename looks the \
-                 same as a drop and an add: add the new column, write both, backfill, switch \
-                 readers, then drop the old one"
+                 `[schema] version`, then drop it once no older client syncs. For a rename, say \
+                 `renamed_from = \"<old name>\"` on the new column: migrations then keep its \
+                 values"
+            }
+            Rule::RenameTable | Rule::RenameColumn => {
+                "the migration renames in place and keeps the data, but clients of older versions \
+                 still push and pull the old name, which the server no longer knows: raise \
+                 `[schema] min_client_version` to the new version, so that they get \
+                 `upgrade_required` and keep their unsent writes, which the app's device migration \
+                 renames too; or, to keep them syncing, add the new name beside the old one, write \
+                 both, backfill, switch readers, then drop the old one"
             }
             Rule::ChangeColumnType => {
                 "expand/contract: add a new column of the new type, write both, backfill it from \

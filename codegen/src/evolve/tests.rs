@@ -1,6 +1,8 @@
 //! Every rule with a change that fires it and a nearby change that does not, on pairs of small
 //! schema texts; then allowances, versions and the rendered report.
 
+mod live_only;
+mod renames;
 mod report;
 
 use super::{Class, Report, Rule, Version, compare};
@@ -56,6 +58,9 @@ level = { type = "text", values = ["info", "error"] }
 
 const NOTE: &str = "note = { type = \"text\", nullable = true }\n";
 const TUNE_SYNC: &str = "[tables.tune]\nsync = \"owner\"\n";
+/// Version 2 that still syncs the clients of version 1.
+const OLD_CLIENTS: (&str, &str) = ("version = 1\n", "version = 2\nmin_client_version = 1\n");
+const PIECE_SYNC: &str = "[tables.piece]\nrenamed_from = \"tune\"\nsync = \"owner\"\n";
 const KIND: &str = "kind = { type = \"text\", values = [\"reel\", \"jig\"] }";
 const LOG_ID: &str = "[tables.log.columns]\nid = { type = \"integer\", primary_key = true }\n";
 const LEVEL: &str = "level = { type = \"text\", values = [\"info\", \"error\"] }\n";
@@ -117,6 +122,33 @@ const CASES: &[Case] = &[
         fires: &[(LOG, "")],
         class: Class::Breaking,
         quiet: &[("line = { type = \"text\" }\n", "")],
+    },
+    Case {
+        rule: Rule::RenameTable,
+        old: &[],
+        // Breaking while `min_client_version` admits the old clients (renames.rs: and safe once
+        // it does not).
+        fires: &[
+            (TUNE_SYNC, PIECE_SYNC),
+            ("[tables.tune.columns]", "[tables.piece.columns]"),
+            (OLD_CLIENTS.0, OLD_CLIENTS.1),
+        ],
+        class: Class::Breaking,
+        // A `renamed_from` the old version does not match is history.
+        quiet: &[(TUNE_SYNC, "[tables.tune]\nrenamed_from = \"song\"\nsync = \"owner\"\n")],
+    },
+    Case {
+        rule: Rule::RenameColumn,
+        old: &[],
+        fires: &[
+            (NOTE, "remark = { type = \"text\", nullable = true, renamed_from = \"note\" }\n"),
+            (OLD_CLIENTS.0, OLD_CLIENTS.1),
+        ],
+        class: Class::Breaking,
+        quiet: &[(
+            NOTE,
+            "note = { type = \"text\", nullable = true, renamed_from = \"remark\" }\n",
+        )],
     },
     Case {
         rule: Rule::AddNullableColumn,
@@ -460,49 +492,4 @@ fn every_rule_has_a_case() {
             assert!(rule.recipe().is_some(), "{} has no recipe", rule.id());
         }
     }
-}
-
-/// A unique key made live-only still lets in everything it let in: safe, but clients see it
-/// (their tables change). The reverse counts soft-deleted rows again, which may already share a
-/// value with a live row.
-#[test]
-fn a_unique_key_made_live_only_is_safe_and_back_needs_the_data_checked() {
-    const INDEXES: &str = "indexes = [{ columns = [\"title\"] }]\n";
-    let key = |live: &str| {
-        format!("{INDEXES}unique = [{{ columns = [\"user_id\", \"title\"]{live} }}]\n")
-    };
-    let (all_rows, live_rows) = (key(""), key(", live_only = true"));
-    let all = edited(&base(), &[(INDEXES, &all_rows)]).replacen("version = 2", "version = 1", 1);
-    let live = edited(&base(), &[(INDEXES, &live_rows)]).replacen("version = 2", "version = 1", 1);
-    let finding = |old: &str, new: &str| {
-        let report = report(old, &edited(new, &[]));
-        let unique: Vec<_> = report.findings.iter().filter(|f| f.table.is_some()).collect();
-        assert_eq!(unique.len(), 1, "{:#?}", report.findings);
-        (unique[0].rule, unique[0].class, unique[0].client_visible, unique[0].message.clone())
-    };
-    assert_eq!(
-        finding(&all, &live),
-        (
-            Rule::DropUnique,
-            Class::Safe,
-            true,
-            "unique constraint `tune_user_id_title_key` on `tune` (user_id, title) is made \
-             live-only: soft-deleted rows no longer count"
-                .into()
-        )
-    );
-    assert_eq!(
-        finding(&live, &all),
-        (
-            Rule::AddUnique,
-            Class::NeedsBackfill,
-            true,
-            "unique constraint `tune_user_id_title_key` on `tune` (user_id, title) is extended \
-             to soft-deleted rows, which may hold duplicates"
-                .into()
-        )
-    );
-    let added = finding(&base(), &live);
-    assert_eq!((added.0, added.1), (Rule::AddUnique, Class::NeedsBackfill));
-    assert!(added.3.ends_with("(user_id, title) is added, among live rows"), "{}", added.3);
 }

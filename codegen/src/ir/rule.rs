@@ -24,6 +24,9 @@ pub enum Rule {
     AddTable,
     /// A table removed, or removed from one database (breaking).
     DropTable,
+    /// A table renamed with `renamed_from` (migrations keep its rows; breaking for the clients
+    /// of older versions when it is synced: they push and pull it under its old name).
+    RenameTable,
     /// A new nullable column (safe).
     AddNullableColumn,
     /// A new NOT NULL column with a default (safe).
@@ -32,6 +35,9 @@ pub enum Rule {
     AddRequiredColumn,
     /// A column removed (breaking).
     DropColumn,
+    /// A column renamed with `renamed_from` (migrations keep its values; breaking for the
+    /// clients of older versions when its table is synced: they push and pull the old name).
+    RenameColumn,
     /// A column's logical type changed (breaking).
     ChangeColumnType,
     /// A column's storage override changed (needs a conversion of existing values).
@@ -88,13 +94,15 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 32] = [
         Rule::AddTable,
         Rule::DropTable,
+        Rule::RenameTable,
         Rule::AddNullableColumn,
         Rule::AddColumnWithDefault,
         Rule::AddRequiredColumn,
         Rule::DropColumn,
+        Rule::RenameColumn,
         Rule::ChangeColumnType,
         Rule::ChangeColumnStorage,
         Rule::ChangeDefault,
@@ -126,10 +134,12 @@ impl Rule {
         match self {
             Rule::AddTable => "add_table",
             Rule::DropTable => "drop_table",
+            Rule::RenameTable => "rename_table",
             Rule::AddNullableColumn => "add_nullable_column",
             Rule::AddColumnWithDefault => "add_column_with_default",
             Rule::AddRequiredColumn => "add_required_column",
             Rule::DropColumn => "drop_column",
+            Rule::RenameColumn => "rename_column",
             Rule::ChangeColumnType => "change_column_type",
             Rule::ChangeColumnStorage => "change_column_storage",
             Rule::ChangeDefault => "change_default",
@@ -172,6 +182,7 @@ impl Rule {
             | Rule::AddColumnWithDefault
             | Rule::AddRequiredColumn
             | Rule::DropColumn
+            | Rule::RenameColumn
             | Rule::ChangeColumnType
             | Rule::ChangeColumnStorage
             | Rule::ChangeDefault

@@ -9,14 +9,16 @@
 use crate::emit::sql::{self, Dialect, Item, Statement, StatementKind, check_expr, default_sql};
 use crate::emit::sql::{ident, sql_type};
 use crate::ir::{Column, Schema, Table};
+use crate::rename::Renamed;
 
-use super::{Ddl, Script};
+use super::{Ddl, Script, renames};
 
 /// The prefix of every name of the sync machinery: its tables, its indexes, the cursor column.
 const MACHINERY: &str = "_sync";
 
 #[derive(Default)]
 struct Phases {
+    rename: Script,
     drop: Script,
     drop_tables: Script,
     columns: Script,
@@ -26,10 +28,25 @@ struct Phases {
     comments: Script,
 }
 
-pub(super) fn plan(old: &Schema, new: &Schema) -> String {
+/// Both versions, and their DDL: `before` is the old version under the new names
+/// (`renamed.old`), `original` the old version as deployed.
+struct Versions<'a> {
+    old: &'a Schema,
+    new: &'a Schema,
+    before: &'a Ddl,
+    after: &'a Ddl,
+    original: &'a Ddl,
+    renamed: &'a Renamed,
+}
+
+pub(super) fn plan(deployed: &Schema, renamed: &Renamed, new: &Schema) -> String {
+    let old = &renamed.old;
+    let original = Ddl(sql::postgres_ddl(deployed).statements);
     let before = Ddl(sql::postgres_ddl(old).statements);
     let after = Ddl(sql::postgres_ddl(new).statements);
     let mut p = Phases::default();
+    let v = Versions { old, new, before: &before, after: &after, original: &original, renamed };
+    p.rename = renames::postgres(renamed, deployed, &original, &before);
 
     // The shared machinery (functions, the tombstone table) comes with the first synced table.
     let (old_shared, new_shared) = (before.machinery(MACHINERY), after.machinery(MACHINERY));
@@ -63,13 +80,21 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
                     }
                 }
             }
-            Some(was) => alter(was, table, old, new, &before, &after, &mut p),
+            Some(was) => alter(was, table, &v, &mut p),
         }
     }
 
     script.push("BEGIN;");
-    for phase in [p.drop, p.drop_tables, p.columns, p.create_tables, p.add, p.machinery, p.comments]
-    {
+    for phase in [
+        p.rename,
+        p.drop,
+        p.drop_tables,
+        p.columns,
+        p.create_tables,
+        p.add,
+        p.machinery,
+        p.comments,
+    ] {
         script.extend(phase);
     }
     if !old_shared.is_empty() && new_shared.is_empty() {
@@ -92,15 +117,8 @@ fn drop_shared(stmt: &Statement) -> String {
 }
 
 /// Change a table that both versions have, in place.
-fn alter(
-    was: &Table,
-    table: &Table,
-    old: &Schema,
-    new: &Schema,
-    before: &Ddl,
-    after: &Ddl,
-    p: &mut Phases,
-) {
+fn alter(was: &Table, table: &Table, v: &Versions<'_>, p: &mut Phases) {
+    let (old, new, before, after) = (v.old, v.new, v.before, v.after);
     let name = ident(&table.name);
     let alter = |sql: String| format!("ALTER TABLE {name} {sql};");
     let old_items = before.table(&was.name).expect("every table is generated").items();
@@ -128,7 +146,10 @@ fn alter(
         ddl.parts_of(t).filter(|s| !comment(s)).cloned().collect()
     };
     let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));
-    for part in old_parts.iter().filter(|s| !new_parts.contains(s)) {
+    // A trigger whose arguments name something renamed is made again, changed or not.
+    let stale = renames::stale_triggers(v.renamed, &was.name, v.original, before);
+    let again = |s: &Statement| stale.contains(&s.kind);
+    for part in old_parts.iter().filter(|s| !new_parts.contains(s) || again(s)) {
         match &part.kind {
             StatementKind::Index(index) => p.drop.push(format!("DROP INDEX {};", ident(index))),
             StatementKind::Trigger(trigger) => {
@@ -144,7 +165,7 @@ fn alter(
             _ => {}
         }
     }
-    for part in new_parts.iter().filter(|s| !old_parts.contains(s)) {
+    for part in new_parts.iter().filter(|s| !old_parts.contains(s) || again(s)) {
         match &part.kind {
             StatementKind::Index(name) if !name.starts_with(MACHINERY) => p.add.push(&part.sql),
             _ => p.machinery.push(&part.sql),

@@ -13,8 +13,9 @@
 use crate::emit::sql::{self, DefaultSql, Dialect, Item, Statement, StatementKind, default_sql};
 use crate::emit::sql::{ident, sql_type};
 use crate::ir::{Column, Schema, Table};
+use crate::rename::Renamed;
 
-use super::{Ddl, Script, is_table};
+use super::{Ddl, Script, is_table, renames};
 
 /// The client's single-row state table (the emitter's `_sync_client`).
 const STATE: &str = "_sync_client";
@@ -23,11 +24,14 @@ const MACHINERY: &str = "_sync";
 /// The prefix of a table being rebuilt; no name in `schema.toml` starts with `_`.
 const REBUILD: &str = "_migrate_";
 
-pub(super) fn plan(old: &Schema, new: &Schema) -> String {
+pub(super) fn plan(deployed: &Schema, renamed: &Renamed, new: &Schema) -> String {
+    let old = &renamed.old;
+    let original = Ddl(sql::sqlite_ddl(deployed).statements);
     let before = Ddl(sql::sqlite_ddl(old).statements);
     let after = Ddl(sql::sqlite_ddl(new).statements);
-    let mut body = Script::default();
+    let mut body = renames::sqlite(renamed, deployed, &original);
     let mut last = Script::default();
+    let touched: Vec<&str> = renames::touched(renamed).collect();
 
     // The client machinery's own tables: created with the first synced table, rebuilt when
     // their definition changes (the state row's version default does with every version).
@@ -67,7 +71,10 @@ pub(super) fn plan(old: &Schema, new: &Schema) -> String {
                 body.push(&after.table(&table.name).expect("every table is generated").sql);
                 after.parts_of(&table.name).for_each(|s| body.push(&s.sql));
             }
-            Some(was) => alter(was, table, new, (&before, &after), &mut body),
+            Some(was) => {
+                let rebuild = touched.contains(&table.name.as_str());
+                alter(was, table, new, (&before, &after), rebuild, &mut body)
+            }
         }
     }
 
@@ -143,14 +150,24 @@ fn rebuild_statements(
 }
 
 /// Change a table that both versions have: add columns, or rebuild it; then its indexes and
-/// triggers.
-fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut Script) {
+/// triggers. A table a rename touched is rebuilt (`rebuild`): SQLite cannot rename the
+/// constraints whose derived names follow, and its indexes and triggers are already gone.
+fn alter(
+    was: &Table,
+    table: &Table,
+    new: &Schema,
+    ddl: (&Ddl, &Ddl),
+    rebuild: bool,
+    body: &mut Script,
+) {
     let (before, after) = ddl;
     let old_create = before.table(&was.name).expect("every table is generated");
     let create = after.table(&table.name).expect("every table is generated");
     let name = ident(&table.name);
     let (old_items, new_items) = (old_create.items(), create.items());
-    let rebuilt = if same_definitions(old_items, new_items) {
+    let rebuilt = if rebuild {
+        true
+    } else if same_definitions(old_items, new_items) {
         false
     } else if let Some(added) = appended(old_items, new_items, table, new) {
         for item in added {
@@ -158,6 +175,9 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
         }
         false
     } else {
+        true
+    };
+    if rebuilt {
         let kept: Vec<&Column> =
             table.columns.iter().filter(|c| was.column(&c.name).is_some()).collect();
         let into: Vec<String> = kept.iter().map(|c| ident(&c.name)).collect();
@@ -176,8 +196,7 @@ fn alter(was: &Table, table: &Table, new: &Schema, ddl: (&Ddl, &Ddl), body: &mut
             .collect();
         let columns = (into.join(", "), select.join(", "));
         rebuild_statements(&table.name, &create.sql, Some((&columns.0, &columns.1)), body, false);
-        true
-    };
+    }
 
     let parts = |ddl: &'_ Ddl, t: &str| -> Vec<Statement> { ddl.parts_of(t).cloned().collect() };
     let (old_parts, new_parts) = (parts(before, &was.name), parts(after, &table.name));

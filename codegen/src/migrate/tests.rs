@@ -103,3 +103,30 @@ fn a_unique_key_made_live_only_becomes_a_partial_index_and_back() {
     assert!(back.sqlite.contains("CREATE TABLE \"_migrate_list\" ("), "{}", back.sqlite);
     assert!(!back.sqlite.contains("CREATE UNIQUE INDEX"), "{}", back.sqlite);
 }
+
+/// A renamed table and column are renamed in place, with the derived constraint name; SQLite
+/// rebuilds the table after renaming it (its constraints cannot be renamed). Kept in the next
+/// version, `renamed_from` is history and renames nothing.
+#[test]
+fn a_rename_is_done_in_place_once() {
+    let holder = PARENT
+        .replace("[tables.parent]", "[tables.holder]\nrenamed_from = \"parent\"")
+        .replace("[tables.parent.columns]", "[tables.holder.columns]")
+        .replace("name = {", "label = { renamed_from = \"name\",");
+    let (v1, v2, v3) = (load(1, PARENT), load(2, &holder), load(3, &holder));
+    let m = plan(&v1, &v2).unwrap();
+    let renames = "BEGIN;\nALTER TABLE \"parent\" RENAME TO \"holder\";\n\
+         ALTER TABLE \"holder\" RENAME COLUMN \"name\" TO \"label\";\n\
+         ALTER TABLE \"holder\" RENAME CONSTRAINT \"parent_pkey\" TO \"holder_pkey\";\nCOMMIT;";
+    assert!(m.postgres.contains(renames), "{}", m.postgres);
+    for expected in [
+        "ALTER TABLE \"parent\" RENAME TO \"holder\";",
+        "ALTER TABLE \"holder\" RENAME COLUMN \"name\" TO \"label\";",
+        "INSERT OR ROLLBACK INTO \"_migrate_holder\" (\"id\", \"label\") SELECT \"id\", \"label\" FROM \"holder\";",
+    ] {
+        assert!(m.sqlite.contains(expected), "{expected} in\n{}", m.sqlite);
+    }
+    let again = plan(&v2, &v3).unwrap();
+    assert!(!again.postgres.contains("RENAME"), "{}", again.postgres);
+    assert!(!again.sqlite.contains("RENAME"), "{}", again.sqlite);
+}

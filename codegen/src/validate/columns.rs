@@ -3,7 +3,7 @@
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::ir::{self, DefaultValue, LogicalType, Storage};
+use crate::ir::{self, DefaultValue, LogicalType, Storage, derived};
 use crate::raw;
 use crate::types;
 
@@ -94,7 +94,7 @@ pub(crate) fn column(
     let check_name = raw
         .check_name
         .as_ref()
-        .map_or_else(|| format!("{table}_{name}_check"), |n| n.get_ref().clone());
+        .map_or_else(|| derived::check(table, name), |n| n.get_ref().clone());
 
     let postgres_check = postgres_check(table, name, raw, problems);
     let column = ir::Column {
@@ -103,6 +103,7 @@ pub(crate) fn column(
         nullable: *raw.nullable.get_ref(),
         default,
         comment: super::comment(raw.comment.as_deref()),
+        renamed_from: raw.renamed_from.as_ref().map(|n| n.get_ref().clone()),
         values: raw.values.as_ref().map(|v| v.get_ref().clone()),
         storage,
         check_name,

@@ -5,12 +5,13 @@ mod columns;
 mod evolution;
 mod names;
 mod refs;
+mod renames;
 mod sync;
 
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Span, Table, Targets};
+use crate::ir::{self, Index, IndexColumn, PrimaryKey, Schema, Span, Table, Targets, derived};
 use crate::raw;
 
 pub use columns::MAX_SAFE_INTEGER;
@@ -53,6 +54,7 @@ pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Opti
     let tables: Vec<Table> =
         doc.tables.iter().map(|(name, t)| table(name, t, &doc.sync, problems)).collect();
     refs::check_cross_table(&tables, &doc.tables, problems);
+    renames::check(doc, problems);
     let allowances = evolution::allowances(&doc.evolution, problems);
     let tables = refs::dependency_order(tables, problems)?;
     Some(Schema {
@@ -121,10 +123,10 @@ fn table(
         .iter()
         .filter(|(_, c)| *c.unique.get_ref())
         .map(|(col, c)| ir::Unique {
-            name: c
-                .unique_name
-                .as_ref()
-                .map_or_else(|| format!("{name}_{}_key", col.get_ref()), |n| n.get_ref().clone()),
+            name: c.unique_name.as_ref().map_or_else(
+                || derived::unique(name, &[col.get_ref().clone()]),
+                |n| n.get_ref().clone(),
+            ),
             columns: vec![col.get_ref().clone()],
             live_only: false,
             span: c.unique.span(),
@@ -134,7 +136,7 @@ fn table(
         let (span, u) = (spanned.span(), spanned.get_ref());
         must_exist(&u.columns, span.clone(), "a unique constraint", problems);
         uniques.push(ir::Unique {
-            name: u.name.clone().unwrap_or_else(|| format!("{name}_{}_key", u.columns.join("_"))),
+            name: u.name.clone().unwrap_or_else(|| derived::unique(name, &u.columns)),
             columns: u.columns.clone(),
             live_only: *u.live_only.get_ref(),
             span,
@@ -166,10 +168,7 @@ fn table(
             let plain: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
             must_exist(&plain, span.clone(), "an index", problems);
             Index {
-                name: spec
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{name}_{}_idx", plain.join("_"))),
+                name: spec.name.clone().unwrap_or_else(|| derived::index(name, &plain)),
                 columns,
                 unique: spec.unique,
                 predicate: spec.predicate.as_deref().map(text),
@@ -187,6 +186,7 @@ fn table(
     Table {
         name: name.to_owned(),
         comment: comment(raw.comment.as_deref()),
+        renamed_from: raw.renamed_from.as_ref().map(|n| n.get_ref().clone()),
         scope,
         targets,
         columns,
@@ -254,7 +254,7 @@ fn primary_key(
         name: raw
             .primary_key_name
             .as_ref()
-            .map_or_else(|| format!("{table}_pkey"), |n| n.get_ref().clone()),
+            .map_or_else(|| derived::primary_key(table), |n| n.get_ref().clone()),
         columns: columns_of_key,
     }
 }

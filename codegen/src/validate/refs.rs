@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use crate::diag::Problem;
-use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table};
+use crate::ir::{FkAction, ForeignKey, Span, SyncScope, Table, derived};
 use crate::names::{fixed_type_names, table_var};
 use crate::raw;
 
@@ -55,10 +55,10 @@ pub(crate) fn foreign_keys(
             continue;
         };
         out.push(ForeignKey {
-            name: spec
-                .fk_name
-                .as_ref()
-                .map_or_else(|| format!("{table}_{col}_fkey"), |n| n.get_ref().clone()),
+            name: spec.fk_name.as_ref().map_or_else(
+                || derived::foreign_key(table, std::slice::from_ref(col)),
+                |n| n.get_ref().clone(),
+            ),
             columns: vec![col.clone()],
             ref_table,
             ref_columns,
@@ -74,10 +74,7 @@ pub(crate) fn foreign_keys(
             continue;
         };
         out.push(ForeignKey {
-            name: spec
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{table}_{}_fkey", spec.columns.join("_"))),
+            name: spec.name.clone().unwrap_or_else(|| derived::foreign_key(table, &spec.columns)),
             columns: spec.columns.clone(),
             ref_table,
             ref_columns,

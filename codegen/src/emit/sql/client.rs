@@ -27,11 +27,11 @@ use super::table::{key_changed, key_list, key_object};
 /// The single-row table of the device's sync state.
 pub(super) const STATE: &str = "_sync_client";
 /// The table of pending local writes.
-pub(super) const OUTBOX: &str = "_sync_outbox";
+pub(crate) const OUTBOX: &str = "_sync_outbox";
 /// The changes the server refused for good, kept with the device's version of the row.
-pub(super) const QUARANTINE: &str = "_sync_quarantine";
+pub(crate) const QUARANTINE: &str = "_sync_quarantine";
 /// The local rows a full pull after `resync_required` has not served yet.
-pub(super) const RESYNC: &str = "_sync_resync";
+pub(crate) const RESYNC: &str = "_sync_resync";
 
 /// What the template needs of one synced SQLite table.
 #[derive(Debug, Serialize)]

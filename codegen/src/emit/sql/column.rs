@@ -183,7 +183,7 @@ pub(crate) fn ident(name: &str) -> String {
 
 /// A single-quoted SQL string literal; both dialects (Postgres with its default
 /// `standard_conforming_strings`) escape only the quote, by doubling it.
-pub(super) fn literal(value: &str) -> String {
+pub(crate) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 

@@ -20,8 +20,14 @@ mod statement;
 mod sync;
 mod table;
 
-pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, live_predicate, sql_type};
+/// The tables of the client's machinery that name rows by table and key, and Postgres's
+/// tombstones: a rename renames what they hold (`migrate`).
+pub(crate) use client::{OUTBOX, QUARANTINE, RESYNC};
+pub(crate) use column::{
+    DefaultSql, check_expr, default_sql, ident, literal, live_predicate, sql_type,
+};
 pub(crate) use statement::{Item, Statement, StatementKind};
+pub(crate) use sync::TOMBSTONE;
 
 use minijinja::{Environment, Value, context};
 use sea_query::{PostgresQueryBuilder, SchemaBuilder, SqliteQueryBuilder};

@@ -24,7 +24,7 @@ pub(super) mod moves;
 /// The cursor column of every synced table.
 const CURSOR: &str = "_sync_xid";
 /// The table that records rows deleted by any path.
-const TOMBSTONE: &str = "_sync_tombstone";
+pub(crate) const TOMBSTONE: &str = "_sync_tombstone";
 /// The one-row table that records how far tombstones were pruned.
 const PRUNED: &str = "_sync_pruned";
 /// The comment on every cursor column, for whoever finds it in a database.

@@ -23,7 +23,7 @@ mod validate;
 pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
 pub use emit::{Files, generate};
-pub use load::load;
+pub use load::{load, load_in};
 pub use validate::MAX_SAFE_INTEGER;
 
 /// The first line of every generated file, in the comment syntax of its language.

@@ -37,6 +37,8 @@ pub(crate) enum StatementKind {
     Policy(String),
     /// An `INSERT` of the machinery's initial row.
     Row,
+    /// An `[extra_sql]` file, by its path: the team's SQL, as written.
+    Extra(String),
 }
 
 /// One column definition or table constraint of a `CREATE TABLE`.

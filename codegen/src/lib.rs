@@ -4,7 +4,7 @@
 //! The pipeline runs one way: [`load`] parses and validates (the only way to get an
 //! [`ir::Schema`]), and [`generate`] turns a schema into an ordered set of files, a value that
 //! `cargo xtask gen` writes and `cargo xtask check` compares. No I/O happens here except what the
-//! caller hands in.
+//! caller hands in: [`load_in`] reads the `[extra_sql]` files from the folder it is given.
 
 mod check;
 pub mod diag;

@@ -31,6 +31,8 @@ pub struct Schema {
     pub allowances: Vec<Allowance>,
     /// Row-level security policies from the sync scopes in Postgres, when asked for.
     pub rls: Option<Rls>,
+    /// The team's own SQL files, each appended to its target's DDL, in `schema.toml`'s order.
+    pub extra_sql: Vec<ExtraSql>,
     /// Where `[schema] version` is written.
     pub version_span: Span,
     /// Where `[schema] min_client_version` is written (`version`'s place when it is not).
@@ -53,6 +55,36 @@ pub struct Rls {
     pub user: String,
     /// `FORCE ROW LEVEL SECURITY` as well, which holds the tables' owner to the policies.
     pub force: bool,
+}
+
+/// A file of SQL the team owns (`[extra_sql]`), appended as written to one generated DDL file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraSql {
+    pub target: ExtraTarget,
+    /// The path as `schema.toml` writes it, relative to its folder.
+    pub path: String,
+    /// The file's text, without trailing whitespace.
+    pub sql: String,
+    /// Where the path is written.
+    pub span: Span,
+}
+
+/// The generated DDL file an `[extra_sql]` file goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraTarget {
+    /// `sql/postgres.sql`.
+    Postgres,
+    /// `sql/sqlite.sql`, the devices' database.
+    Sqlite,
+    /// `sql/sqlite-server.sql`, the embedded sync server's.
+    SqliteServer,
+}
+
+impl Schema {
+    /// The `[extra_sql]` files of one target, in order.
+    pub fn extra_sql(&self, target: ExtraTarget) -> impl Iterator<Item = &ExtraSql> {
+        self.extra_sql.iter().filter(move |e| e.target == target)
+    }
 }
 
 /// A change from the previous version of the schema made on purpose: `[[evolution.allow]]`.

@@ -4,7 +4,8 @@
 //! The pipeline runs one way: [`load`] parses and validates (the only way to get an
 //! [`ir::Schema`]), and [`generate`] turns a schema into an ordered set of files ([`generate_with`]
 //! with the SQLite migration scripts the generated code carries), a value that `cargo xtask gen`
-//! writes and `cargo xtask check` compares. No I/O happens here except what the caller hands in.
+//! writes and `cargo xtask check` compares. No I/O happens here except what the caller hands in:
+//! [`load_in`] reads the `[extra_sql]` files from the folder it is given.
 
 mod check;
 pub mod diag;
@@ -24,7 +25,7 @@ mod validate;
 pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
 pub use emit::{Files, SqliteMigration, generate, generate_with};
-pub use load::load;
+pub use load::{load, load_in};
 pub use validate::MAX_SAFE_INTEGER;
 
 /// The first line of every generated file, in the comment syntax of its language.

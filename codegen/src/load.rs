@@ -2,6 +2,8 @@
 //! column or table does not hide the problems in the others. The raw types keep the positions
 //! validation reports at, so validation never comes back here.
 
+use std::path::Path;
+
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 use toml::Spanned;
@@ -12,8 +14,28 @@ use crate::ir::{Schema, Span};
 use crate::raw;
 use crate::validate;
 
-/// Parse and validate a schema. `file` is the name used in diagnostics (usually `schema.toml`).
+/// How loading reads an `[extra_sql]` file, by its path as written: its text, or why not.
+pub(crate) type ReadExtra<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// Parse and validate a schema read from text alone. `file` is the name used in diagnostics
+/// (usually `schema.toml`). Text has no folder to read `[extra_sql]` files from, so a schema that
+/// names any is refused here: load it with [`load_in`].
 pub fn load(file: &str, text: &str) -> Result<Schema, SchemaError> {
+    load_with(file, text, &|_| {
+        Err("the schema was loaded without its folder, so its extra_sql files cannot be read"
+            .into())
+    })
+}
+
+/// [`load`] a schema whose `[extra_sql]` paths are relative to `dir`, the folder of `schema.toml`.
+pub fn load_in(file: &str, text: &str, dir: &Path) -> Result<Schema, SchemaError> {
+    load_with(file, text, &|path| {
+        std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string())
+    })
+}
+
+/// [`load`], reading each `[extra_sql]` file through `read` (its text, or why it cannot be read).
+fn load_with(file: &str, text: &str, read: ReadExtra<'_>) -> Result<Schema, SchemaError> {
     let fail =
         |problems| SchemaError { file: file.to_owned(), source_text: text.to_owned(), problems };
     let (tree, syntax_errors) = DeTable::parse_recoverable(text);
@@ -30,7 +52,7 @@ pub fn load(file: &str, text: &str) -> Result<Schema, SchemaError> {
     }
     let mut problems = Vec::new();
     let doc = read_document(&tree, &mut problems);
-    let schema = doc.and_then(|doc| validate::validate(&doc, &mut problems));
+    let schema = doc.and_then(|doc| validate::validate(&doc, read, &mut problems));
     match schema {
         Some(schema) if problems.is_empty() => Ok(schema),
         _ => Err(fail(problems)),
@@ -83,6 +105,7 @@ fn read_document(
     let mut tables = indexmap::IndexMap::new();
     let mut evolution = raw::Evolution::default();
     let mut postgres = raw::PostgresSettings::default();
+    let mut extra_sql = raw::ExtraSql::default();
     let mut scopes = Vec::new();
     let mut ok = true;
     for (key, value) in tree.get_ref().iter() {
@@ -101,8 +124,12 @@ fn read_document(
                 Some(p) => postgres = p,
                 None => ok = false,
             },
+            "extra_sql" => match read(value, "in [extra_sql]", problems) {
+                Some(e) => extra_sql = e,
+                None => ok = false,
+            },
             other => {
-                let known = ["schema", "sync", "tables", "evolution", "postgres"];
+                let known = ["schema", "sync", "tables", "evolution", "postgres", "extra_sql"];
                 problems.push(unknown_key(key.span(), other, &known));
                 ok = false;
             }
@@ -125,7 +152,7 @@ fn read_document(
         }
         return None;
     }
-    Some(raw::Document { schema, sync, tables, evolution, postgres })
+    Some(raw::Document { schema, sync, tables, evolution, postgres, extra_sql })
 }
 
 /// Read every table into `tables`, and each table's `sync` value (when it is a string) into

@@ -39,7 +39,8 @@ impl LoadedSchema {
         let name = path
             .file_name()
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let schema = crate::load(&name, &text)
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let schema = crate::load_in(&name, &text, dir)
             .map_err(|e| LoadError::Invalid { path: path.to_owned(), rendered: e.render() })?;
         let sqlite_server_ddl = crate::emit::sql::sqlite_server(&schema);
         Ok(LoadedSchema { meta: schema_meta(&schema), sqlite_server_ddl })

@@ -144,10 +144,12 @@ impl Ddl {
     }
 
     /// The statements of the sync machinery: those of no table (functions) and those of its
-    /// own tables, whose names start with `prefix`.
+    /// own tables, whose names start with `prefix`. The team's `[extra_sql]`, which migrations
+    /// do not carry, is not part of it.
     fn machinery(&self, prefix: &str) -> Vec<Statement> {
         self.0
             .iter()
+            .filter(|s| !matches!(s.kind, StatementKind::Extra(_)))
             .filter(|s| s.table.as_deref().is_none_or(|t| t.starts_with(prefix)))
             .cloned()
             .collect()

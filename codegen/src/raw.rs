@@ -37,6 +37,29 @@ pub struct Document {
     /// Settings of the Postgres target alone.
     #[serde(default)]
     pub postgres: PostgresSettings,
+    /// SQL the team owns (views, functions, grants, triggers, policies), by target: files
+    /// pasted after everything generated in that target's DDL; docs/format.md.
+    #[serde(default)]
+    pub extra_sql: ExtraSql,
+}
+
+/// `[extra_sql]`: for each generated DDL file, the `.sql` files (paths relative to the folder
+/// of `schema.toml`) appended to it, in this order.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraSql {
+    /// Appended to `sql/postgres.sql`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub postgres: Vec<Spanned<String>>,
+    /// Appended to `sql/sqlite.sql`, the devices' database.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub sqlite: Vec<Spanned<String>>,
+    /// Appended to `sql/sqlite-server.sql`, the embedded sync server's database.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub sqlite_server: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -19,7 +19,7 @@ fn error_cases() -> Vec<PathBuf> {
 fn load_case(path: &Path) -> codegen::SchemaError {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy();
-    match codegen::load(&name, &text) {
+    match codegen::load_in(&name, &text, path.parent().unwrap()) {
         Ok(_) => panic!("{} was accepted but should be rejected", path.display()),
         Err(e) => e,
     }

@@ -39,7 +39,7 @@ fn every_emitter_matches_its_golden_files() {
     let mut differences = Vec::new();
     for case in &cases {
         let text = std::fs::read_to_string(case.join("schema.toml")).unwrap();
-        let schema = codegen::load("schema.toml", &text)
+        let schema = codegen::load_in("schema.toml", &text, case)
             .unwrap_or_else(|e| panic!("{}: {}", case.display(), e.render()));
         let files = codegen::generate(&schema);
         let expected_dir = case.join("expected");
@@ -65,8 +65,8 @@ fn every_emitter_matches_its_golden_files() {
 fn generation_is_deterministic() {
     for case in cases() {
         let text = std::fs::read_to_string(case.join("schema.toml")).unwrap();
-        let first = codegen::generate(&codegen::load("schema.toml", &text).unwrap());
-        let second = codegen::generate(&codegen::load("schema.toml", &text).unwrap());
+        let first = codegen::generate(&codegen::load_in("schema.toml", &text, &case).unwrap());
+        let second = codegen::generate(&codegen::load_in("schema.toml", &text, &case).unwrap());
         assert_eq!(first, second, "{}", case.display());
     }
 }

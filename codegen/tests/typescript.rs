@@ -117,7 +117,8 @@ fn package_declarations_type_check() {
     }
     assert!(schemas.len() > 1, "no golden schemas under {}", root.join("tests/data").display());
     for (name, path) in schemas {
-        let schema = codegen::load("schema.toml", &fs::read_to_string(&path).unwrap()).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let schema = codegen::load_in("schema.toml", &text, path.parent().unwrap()).unwrap();
         let dir = TempDir::new(&name);
         for (path, contents) in codegen::generate(&schema) {
             let Some(path) = path.strip_prefix("ts/") else { continue };

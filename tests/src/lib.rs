@@ -48,7 +48,8 @@ pub fn schemas_under_test() -> Vec<(String, Schema)> {
         let name =
             path.strip_prefix(workspace_root()).expect("below the root").display().to_string();
         let text = std::fs::read_to_string(&path).expect("read a test schema");
-        out.push((name.clone(), load(&name, &text)));
+        let schema = codegen::load_in(&name, &text, path.parent().expect("in a folder"));
+        out.push((name.clone(), schema.unwrap_or_else(|e| panic!("{name}:\n{}", e.render()))));
     }
     out
 }

@@ -45,7 +45,8 @@ fn every_golden_case_is_compiled_here() {
     let fixture = integration_tests::workspace_root().join("tests/fixtures/legacy/schema.toml");
     let paths = cases.iter().map(|(name, meta)| (data.join(name).join("schema.toml"), *meta));
     for (path, meta) in paths.chain([(fixture, &legacy_fixture::SCHEMA)]) {
-        let schema = codegen::load("schema.toml", &std::fs::read_to_string(&path).unwrap())
+        let text = std::fs::read_to_string(&path).unwrap();
+        let schema = codegen::load_in("schema.toml", &text, path.parent().unwrap())
             .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.render()));
         let names: Vec<&str> = meta.tables.iter().map(|t| t.name).collect();
         let expected: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();

@@ -389,3 +389,24 @@ fn the_store_refuses_a_table_without_its_triggers() {
     let error = connect_error();
     assert!(error.contains("table `note` lacks the sync trigger(s) _sync_rekey"), "{error}");
 }
+
+/// The team's own objects beside the machinery (what `[extra_sql]` adds: a view, a function, a
+/// trigger on a synced table) do not stop the store from starting.
+#[test]
+fn the_store_starts_beside_the_teams_own_objects() {
+    let mut db = example_db();
+    db.batch_execute(
+        "CREATE VIEW tune_titles AS SELECT id, title FROM tune;
+         CREATE FUNCTION tune_checked() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER tune_checked BEFORE INSERT ON tune
+           FOR EACH ROW EXECUTE FUNCTION tune_checked();",
+    )
+    .unwrap();
+    let url = db.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let connect = sync_runtime::store::postgres::PgStore::connect(&url, &generated::SCHEMA);
+    if let Err(error) = runtime.block_on(connect) {
+        panic!("the store refused the database: {error}");
+    }
+}

@@ -72,7 +72,12 @@ pub fn load_schema(schema_path: &Path) -> Result<Result<codegen::ir::Schema, Sch
     let name = schema_path
         .file_name()
         .map_or_else(|| schema_path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    Ok(codegen::load(&name, &text))
+    Ok(codegen::load_in(&name, &text, folder(schema_path)))
+}
+
+/// The folder of a schema file, which its `[extra_sql]` paths are relative to.
+pub fn folder(schema_path: &Path) -> &Path {
+    schema_path.parent().unwrap_or(Path::new(""))
 }
 
 /// Every difference between the expected files (by path relative to the folder) and the folder,

@@ -32,8 +32,8 @@ pub fn gate(schema_path: &Path, against: &str, root: &Path) -> Result<Outcome, S
         .file_name()
         .map_or_else(|| schema_path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let old = read_earlier(schema_path, against, root)?;
-    let old_schema = codegen::load(&old.name, &old.text);
-    let new_schema = codegen::load(&new_name, &new_text);
+    let old_schema = codegen::load_in(&old.name, &old.text, crate::drift::folder(schema_path));
+    let new_schema = codegen::load_in(&new_name, &new_text, crate::drift::folder(schema_path));
     let (old_schema, new_schema) = match (old_schema, new_schema) {
         (Ok(old), Ok(new)) => (old, new),
         (old, new) => {

@@ -53,15 +53,15 @@ pub fn run(
         .map_or_else(|| schema_path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let old = read_earlier(schema_path, &options.from, root)
         .map_err(|e| e.replacen("--against", "--from", 1))?;
-    let (old_schema, new_schema) =
-        match (codegen::load(&old.name, &old.text), codegen::load(&new_name, &new_text)) {
-            (Ok(old), Ok(new)) => (old, new),
-            (old, new) => {
-                return Ok(Outcome::Invalid(
-                    [old.err(), new.err()].into_iter().flatten().collect(),
-                ));
-            }
-        };
+    let (old_schema, new_schema) = match (
+        codegen::load_in(&old.name, &old.text, crate::drift::folder(schema_path)),
+        codegen::load_in(&new_name, &new_text, crate::drift::folder(schema_path)),
+    ) {
+        (Ok(old), Ok(new)) => (old, new),
+        (old, new) => {
+            return Ok(Outcome::Invalid([old.err(), new.err()].into_iter().flatten().collect()));
+        }
+    };
     let migration = match migrate::plan(&old_schema, &new_schema) {
         Ok(migration) => migration,
         Err(error) => return Ok(Outcome::Refused(error)),

@@ -203,3 +203,45 @@ fn a_directory_in_place_of_a_file_is_drift_and_gen_replaces_it() {
     let again = scratch.run("check", &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
+
+#[test]
+fn extra_sql_is_under_the_drift_gate() {
+    let scratch = Scratch::new();
+    let schema = std::fs::read_to_string(scratch.path("schema.toml")).unwrap()
+        + "\n[extra_sql]\npostgres = [\"sql/views.sql\"]\n";
+    std::fs::write(scratch.path("schema.toml"), &schema).unwrap();
+    std::fs::create_dir(scratch.path("sql")).unwrap();
+    let view = "CREATE VIEW tune_titles AS SELECT id, title FROM tune WHERE NOT deleted;\n";
+    std::fs::write(scratch.path("sql/views.sql"), view).unwrap();
+    let gen_output = scratch.run("gen", &[]);
+    assert!(gen_output.status.success(), "{}", text(&gen_output));
+    let ddl = scratch.path("generated/sql/postgres.sql");
+    let generated = std::fs::read_to_string(&ddl).unwrap();
+    assert!(generated.ends_with(&format!("-- extra_sql: sql/views.sql\n{view}")), "{generated}");
+    assert_eq!(scratch.run("check", &[]).status.code(), Some(0));
+
+    // A hand edit of the view in the generated file is drift, shown in the diff.
+    std::fs::write(&ddl, generated.replace("WHERE NOT deleted", "WHERE true")).unwrap();
+    let output = scratch.run("check", &[]);
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(report.contains("--- generated/sql/postgres.sql (on disk)"), "{report}");
+    assert!(report.contains("-CREATE VIEW tune_titles AS SELECT id, title FROM tune WHERE true;"));
+    assert!(report.contains(&format!("+{}", view.trim_end())), "{report}");
+
+    // So is an edit of the team's file that was not generated again.
+    assert!(scratch.run("gen", &[]).status.success());
+    std::fs::write(scratch.path("sql/views.sql"), view.replace("title", "title AS name")).unwrap();
+    let output = scratch.run("check", &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("--- generated/sql/postgres.sql (on disk)"));
+
+    // A missing file is an invalid schema: its path, at its schema.toml line.
+    std::fs::remove_file(scratch.path("sql/views.sql")).unwrap();
+    let output = scratch.run("check", &[]);
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{report}");
+    assert!(report.contains("cannot read `sql/views.sql`: No such file"), "{report}");
+    let line = schema.lines().position(|l| l.starts_with("postgres = [")).unwrap() + 1;
+    assert!(report.contains(&format!("╭─[schema.toml:{line}:13]")), "{report}");
+}

@@ -246,3 +246,26 @@ fn import_reads_postgres_only() {
     assert!(text(&output).contains("import reads a Postgres database"), "{}", text(&output));
     assert!(!out.exists());
 }
+
+/// The team's views, functions, triggers and policies (`[extra_sql]`) beside the tables do not
+/// become tables, columns or warnings: import reads the tables alone.
+#[test]
+fn import_is_not_confused_by_the_teams_own_objects() {
+    let case = root().join("codegen/tests/data/composite_keys");
+    let ddl = std::fs::read_to_string(case.join("expected/sql/postgres.sql")).unwrap();
+    assert!(
+        ddl.contains("CREATE VIEW basket_size") && ddl.contains("CREATE FUNCTION basket_items")
+    );
+    let db = PgDb::with(&ddl);
+    let dir = tempfile::tempdir().unwrap();
+    let (output, written) = import(&db, dir.path());
+    assert!(output.status.code().is_some_and(|c| c < 2), "{}\n{written}", text(&output));
+    let schema = codegen::load("schema.toml", &written)
+        .unwrap_or_else(|e| panic!("{}\n{written}", e.render()));
+    let tables: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tables, ["account", "basket", "basket_line"], "{written}");
+    for team in ["basket_size", "basket_items", "basket_line_quantity_limit", "account_support"] {
+        assert!(!written.contains(team), "{team} in:\n{written}");
+        assert!(!text(&output).contains(team), "{team} in:\n{}", text(&output));
+    }
+}

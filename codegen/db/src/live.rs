@@ -12,6 +12,7 @@ mod sqlite_text;
 use std::path::{Path, PathBuf};
 
 use codegen::SchemaError;
+use codegen::ir::ExtraTarget;
 use sync_meta::database_url::{DatabaseUrl, UrlError};
 
 pub use catalog::{Catalog, Change, Difference, Named, Object};
@@ -60,22 +61,25 @@ pub fn gate(schema_path: &Path, url: &str, db_schema: &str) -> Result<Outcome, L
     let file = schema_path
         .file_name()
         .map_or_else(|| schema_path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let schema = match codegen::load(&file, &text) {
+    let dir = schema_path.parent().unwrap_or(Path::new(""));
+    let schema = match codegen::load_in(&file, &text, dir) {
         Ok(schema) => schema,
         Err(error) => return Ok(Outcome::Invalid(error)),
     };
     let files = codegen::generate(&schema);
     let shown = database.to_string();
-    let (expected, actual) = match &database {
+    let (expected, actual, target) = match &database {
         DatabaseUrl::Postgres(url) => {
-            postgres::catalogs(url, &shown, db_schema, &files["sql/postgres.sql"])
+            let ddl = &files["sql/postgres.sql"];
+            let (expected, actual) = postgres::catalogs(url, &shown, db_schema, ddl)?;
+            (expected, actual, ExtraTarget::Postgres)
         }
-        DatabaseUrl::Sqlite(path) => sqlite::catalogs(path, &shown, &files["sql/sqlite.sql"]),
-    }?;
+        DatabaseUrl::Sqlite(path) => sqlite::catalogs(path, &shown, &files)?,
+    };
     let differences = catalog::diff(&expected, &actual);
     let database = match &database {
         DatabaseUrl::Postgres(_) => format!("{shown} (schema {db_schema})"),
         DatabaseUrl::Sqlite(_) => shown,
     };
-    Ok(Outcome::Report(Report::new(differences, &schema, file, &text, database)))
+    Ok(Outcome::Report(Report::new(differences, &schema, target, file, &text, database)))
 }

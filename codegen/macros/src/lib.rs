@@ -122,7 +122,8 @@ impl Loaded {
                 format!("cannot read schema file `{name}` (relative to CARGO_MANIFEST_DIR): {e}");
             syn::Error::new(path.span(), message)
         })?;
-        let schema = codegen::load(&name, &text)
+        let dir = absolute.parent().unwrap_or(manifest_dir);
+        let schema = codegen::load_in(&name, &text, dir)
             .map_err(|e| syn::Error::new(path.span(), schema_error_message(&e)))?;
         Ok(Loaded { absolute, text, schema })
     }

@@ -3,6 +3,7 @@
 
 mod columns;
 mod evolution;
+mod extra_sql;
 mod names;
 mod refs;
 mod renames;
@@ -23,7 +24,11 @@ fn written_at<T>(key: &Option<Spanned<T>>, otherwise: Span) -> Span {
     key.as_ref().map_or(otherwise, Spanned::span)
 }
 
-pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Option<Schema> {
+pub(crate) fn validate(
+    doc: &raw::Document,
+    read: crate::load::ReadExtra<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Schema> {
     let meta = doc.schema.get_ref();
     let version = *meta.version.get_ref();
     if version == 0 {
@@ -56,6 +61,7 @@ pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Opti
     refs::check_cross_table(&tables, &doc.tables, problems);
     renames::check(doc, problems);
     let allowances = evolution::allowances(&doc.evolution, problems);
+    let extra_sql = extra_sql::extra_sql(&doc.extra_sql, read, problems);
     let tables = refs::dependency_order(tables, problems)?;
     Some(Schema {
         name: meta.name.clone(),
@@ -69,6 +75,7 @@ pub(crate) fn validate(doc: &raw::Document, problems: &mut Vec<Problem>) -> Opti
         tables,
         allowances,
         rls: rls(&doc.postgres, problems),
+        extra_sql,
         version_span: meta.version.span(),
         min_client_version_span,
         timestamp_storage_span: written_at(&meta.timestamp_storage, doc.schema.span()),

@@ -3,6 +3,7 @@
 //! files, each made from the generated DDL and then altered by hand in exactly one way. The
 //! helpers are here, the cases per database in the modules.
 
+mod extra_sql;
 mod postgres;
 mod rls;
 mod sqlite;

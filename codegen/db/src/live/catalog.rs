@@ -8,11 +8,13 @@
 
 use std::collections::BTreeMap;
 
-/// Every table (by name) and the functions of the schema that are compared.
+/// Every table (by name), and the views and functions of the schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
     pub tables: BTreeMap<String, Table>,
-    /// Function signature (`_sync_stamp()`) -> its definition; Postgres's sync machinery only.
+    /// View name -> its definition as the database prints it, on one line.
+    pub views: BTreeMap<String, String>,
+    /// Function signature (`_sync_stamp()`) -> its definition (Postgres only).
     pub functions: BTreeMap<String, String>,
 }
 
@@ -32,7 +34,7 @@ pub struct Table {
     pub checks: BTreeMap<String, String>,
     /// Indexes that back no constraint: name -> definition.
     pub indexes: BTreeMap<String, String>,
-    /// Triggers that are compared (Postgres's sync machinery): name -> definition.
+    /// Triggers: name -> definition (on SQLite, those of the sync machinery left out).
     pub triggers: BTreeMap<String, String>,
     pub row_security: RowSecurity,
     /// Row-level security policies: name -> command, roles and conditions.
@@ -106,7 +108,7 @@ impl ForeignKey {
     }
 }
 
-/// What a difference is about, on a table (or, for a function, on the schema).
+/// What a difference is about, on a table (or, for a view or a function, on the schema).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Object {
     Table,
@@ -121,6 +123,7 @@ pub enum Object {
     Check(String),
     Index(String),
     Trigger(String),
+    View(String),
     Function(String),
     /// Whether row-level security is on, and forced.
     RowSecurity,
@@ -152,7 +155,7 @@ pub enum Change {
 /// One difference between the expected and the live catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
-    /// `None` only for a function.
+    /// `None` only for a view or a function.
     pub table: Option<String>,
     pub object: Object,
     pub change: Change,
@@ -173,6 +176,7 @@ impl Difference {
             Object::Check(_) => "check",
             Object::Index(_) => "index",
             Object::Trigger(_) => "trigger",
+            Object::View(_) => "view",
             Object::Function(_) => "function",
             Object::RowSecurity => "row_security",
             Object::Policy(_) => "policy",
@@ -211,6 +215,7 @@ impl Difference {
             Object::Check(name) => format!("check {name} on {table}"),
             Object::Index(name) => format!("index {name} on {table}"),
             Object::Trigger(name) => format!("trigger {name} on {table}"),
+            Object::View(name) => format!("view {name}"),
             Object::Function(name) => format!("function {name}"),
             Object::RowSecurity => format!("row-level security on {table}"),
             Object::Policy(name) => format!("policy {name} on {table}"),
@@ -258,6 +263,7 @@ pub fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
             change: Change::Extra(String::new()),
         });
     }
+    keyed(None, &expected.views, &actual.views, Object::View, &mut out);
     keyed(None, &expected.functions, &actual.functions, Object::Function, &mut out);
     out
 }
@@ -416,6 +422,12 @@ fn without_name(name: &str, def: &str) -> String {
         }
     }
     def.to_owned()
+}
+
+/// Whitespace runs as one space, so that line breaks in stored or printed SQL do not count
+/// and a definition reads on one line in a report.
+pub(super) fn squeeze(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `incipit text NOT NULL DEFAULT ''`, as a column reads in DDL.

@@ -8,9 +8,10 @@
 //!
 //! The sync machinery is compared too (its `_sync*` tables, the `_sync_xid` columns, indexes,
 //! the `_sync*` triggers and functions): a database whose triggers are missing or older than
-//! the generated ones serves pulls wrongly. Other triggers and functions are not compared
-//! (`schema.toml` cannot declare them), and neither is what an extension owns. Row-level
-//! security and every policy of the schema's tables are compared: `[postgres] rls` makes them.
+//! the generated ones serves pulls wrongly. So are the team's own views, functions, triggers
+//! and policies, which `[extra_sql]` puts into `postgres.sql`; what an extension owns is not.
+//! Row-level security and every policy of the schema's tables are compared: `[postgres] rls`
+//! and `[extra_sql]` make them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,7 +19,7 @@ use postgres::{Client, Config, Transaction};
 use sync_meta::database_url::PostgresUrl;
 
 use super::LiveError;
-use super::catalog::{Catalog, Column, ForeignKey, RowSecurity, Table, Unique};
+use super::catalog::{Catalog, Column, ForeignKey, RowSecurity, Table, Unique, squeeze};
 
 /// Read the live schema `schema` and the one `ddl` makes, in one transaction that is rolled
 /// back: nothing is written to the database. Returns `(expected, actual)`.
@@ -156,24 +157,41 @@ SELECT t.relname, ic.relname,
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
                    AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))";
 
-/// The sync machinery's triggers, with the schema taken out of their definition.
+/// Triggers (the sync machinery's and the team's), with the schema taken out of their
+/// definition. Those of an extension's tables find no table.
 const TRIGGERS: &str = "
 SELECT c.relname, t.tgname,
        replace(pg_get_triggerdef(t.oid), ' ON ' || quote_ident(n.nspname) || '.', ' ON ')
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = $1 AND NOT t.tgisinternal AND t.tgname LIKE '\\_sync%'";
+ WHERE n.nspname = $1 AND NOT t.tgisinternal";
 
-/// The sync machinery's functions: signature, then result, language and a digest of the body.
+/// Views and materialized views with their query as `pg_get_viewdef` prints it, the ones an
+/// extension owns left out.
+const VIEWS: &str = "
+SELECT c.relname,
+       CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END || 'AS ' || pg_get_viewdef(c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                   AND d.objid = c.oid AND d.deptype = 'e')";
+
+/// Functions and procedures (not aggregates), the ones an extension owns left out: signature,
+/// then result, language and a digest of `pg_get_functiondef` (body, volatility, security,
+/// settings), whose name is taken out of the schema it qualifies it with.
 const FUNCTIONS: &str = "
 SELECT p.oid::regprocedure::text,
-       'RETURNS ' || pg_get_function_result(p.oid) || ' LANGUAGE ' || l.lanname
-         || ', body md5 ' || left(md5(p.prosrc), 12)
+       coalesce('RETURNS ' || pg_get_function_result(p.oid) || ' ', '') || 'LANGUAGE ' || l.lanname
+         || ', definition md5 ' || left(md5(replace(pg_get_functiondef(p.oid),
+              ' ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(',
+              ' ' || quote_ident(p.proname) || '(')), 12)
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
- WHERE n.nspname = $1 AND p.proname LIKE '\\_sync%'";
+ WHERE n.nspname = $1 AND p.prokind IN ('f', 'p', 'w')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                   AND d.objid = p.oid AND d.deptype = 'e')";
 
 /// Row-level security policies: whether permissive, the command, the roles and the conditions,
 /// as Postgres prints them.
@@ -247,11 +265,12 @@ fn read(tx: &mut Transaction<'_>, schema: &str) -> Result<Catalog, LiveError> {
     }
     for row in tx.query(POLICIES, &[&schema]).map_err(fail("reading policies"))? {
         if let Some(t) = catalog.tables.get_mut(&row.get::<_, String>(0)) {
-            // Postgres prints a condition over several lines; one line reads in a report.
-            let definition: String = row.get(2);
-            let definition = definition.split_whitespace().collect::<Vec<_>>().join(" ");
-            t.policies.insert(row.get(1), definition);
+            t.policies.insert(row.get(1), squeeze(&row.get::<_, String>(2)));
         }
+    }
+    for row in tx.query(VIEWS, &[&schema]).map_err(fail("reading views"))? {
+        // Postgres prints a view's query over several lines; one line reads in a report.
+        catalog.views.insert(row.get(0), squeeze(&row.get::<_, String>(1)));
     }
     for row in tx.query(FUNCTIONS, &[&schema]).map_err(fail("reading functions"))? {
         catalog.functions.insert(row.get(0), row.get(1));

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use codegen::diag::{escape_property, line_col};
-use codegen::ir::{Schema, Span};
+use codegen::ir::{ExtraTarget, Schema, Span};
 
 use super::catalog::{Difference, Object};
 
@@ -29,6 +29,7 @@ impl Report {
     pub(super) fn new(
         differences: Vec<Difference>,
         schema: &Schema,
+        target: ExtraTarget,
         file: String,
         text: &str,
         database: String,
@@ -36,7 +37,9 @@ impl Report {
         let differences = differences
             .into_iter()
             .map(|difference| {
-                let at = span(schema, &difference).map(|s| line_col(text, s.start));
+                let at = extra_span(schema, target, &difference)
+                    .or_else(|| span(schema, &difference))
+                    .map(|s| line_col(text, s.start));
                 Located { difference, at }
             })
             .collect();
@@ -101,6 +104,36 @@ impl Report {
     }
 }
 
+/// Where in `schema.toml` the team's own view, function, trigger or policy is declared: the
+/// first `[extra_sql]` file of the database's target that names it (the SQL is the team's, so
+/// it is searched for the name rather than parsed). Nothing for the sync machinery's objects and
+/// for what no file names.
+fn extra_span<'s>(
+    schema: &'s Schema,
+    target: ExtraTarget,
+    difference: &Difference,
+) -> Option<&'s Span> {
+    let name = match &difference.object {
+        Object::View(name) | Object::Trigger(name) | Object::Policy(name) => name.as_str(),
+        // A function is known by its signature, `name(argument types)`.
+        Object::Function(signature) => signature.split('(').next().unwrap_or_default(),
+        _ => return None,
+    };
+    if name.starts_with("_sync") {
+        return None;
+    }
+    schema.extra_sql(target).find(|e| mentions(&e.sql, name)).map(|e| &e.span)
+}
+
+/// Whether `sql` has `name` as a whole word, in any case (SQL folds unquoted names).
+fn mentions(sql: &str, name: &str) -> bool {
+    let (sql, name) = (sql.to_lowercase(), name.to_lowercase());
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    sql.match_indices(&name).any(|(at, _)| {
+        !word(sql[..at].chars().next_back()) && !word(sql[at + name.len()..].chars().next())
+    })
+}
+
 /// Where in `schema.toml` a difference belongs: the column, constraint or index when the
 /// schema declares it, otherwise its table; nothing for what the schema does not declare at all
 /// (a table it does not have, a function of the sync machinery).
@@ -111,6 +144,7 @@ fn span<'s>(schema: &'s Schema, difference: &Difference) -> Option<&'s Span> {
         Object::Table
         | Object::PrimaryKey(_)
         | Object::Trigger(_)
+        | Object::View(_)
         | Object::Function(_)
         | Object::RowSecurity
         | Object::Policy(_) => None,

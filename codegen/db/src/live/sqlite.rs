@@ -1,28 +1,40 @@
-//! SQLite: the live file's catalog (opened read-only) and the one the generated `sqlite.sql`
-//! makes in an in-memory database, read through `PRAGMA table_xinfo`, `index_list`,
-//! `index_xinfo`, `foreign_key_list` and `sqlite_master`.
+//! SQLite: the live file's catalog (opened read-only) and the one the generated DDL makes in an
+//! in-memory database, read through `PRAGMA table_xinfo`, `index_list`, `index_xinfo`,
+//! `foreign_key_list` and `sqlite_master`. The generated DDL is the embedded sync server's
+//! (`sqlite-server.sql`) for a file that has its machinery, the devices' (`sqlite.sql`) otherwise,
+//! so that each is compared with its own `[extra_sql]`.
 //!
-//! The sync machinery is left out on both sides: every table, column, index and check whose name
-//! starts with `_sync`, and all triggers. A device's database carries the client machinery of
+//! The sync machinery is left out on both sides: every table, column, index, check and trigger
+//! whose name starts with `_sync`. A device's database carries the client machinery of
 //! `sqlite.sql`, the embedded server's its own `_sync_seq` columns and tombstones instead; both
-//! are right for their database, and `schema.toml` declares neither.
+//! are right for their database, and `schema.toml` declares neither. Views and the other
+//! triggers are the team's (`[extra_sql]`): compared by their SQL as `sqlite_master` keeps it.
 
 use std::path::Path;
 
+use codegen::Files;
+use codegen::ir::ExtraTarget;
 use rusqlite::{Connection, OpenFlags};
 
 use super::LiveError;
-use super::catalog::{Catalog, Column, ForeignKey, Table, Unique};
-use super::sqlite_text::{checks, constraint_names, squeeze};
+use super::catalog::{Catalog, Column, ForeignKey, Table, Unique, squeeze};
+use super::sqlite_text::{checks, constraint_names};
 
 /// Whether a name belongs to the sync machinery (names in `schema.toml` cannot start so).
 fn machinery(name: &str) -> bool {
     name.starts_with("_sync")
 }
 
-/// Read the live file (never written: it is opened read-only) and the catalog `ddl` makes.
-/// Returns `(expected, actual)`.
-pub fn catalogs(path: &Path, shown: &str, ddl: &str) -> Result<(Catalog, Catalog), LiveError> {
+/// The table only the embedded sync server's machinery has.
+const SERVER_COUNTER: &str = "_sync_counter";
+
+/// Read the live file (never written: it is opened read-only) and the catalog its generated DDL
+/// (of `files`) makes. Returns `(expected, actual, the target compared with)`.
+pub fn catalogs(
+    path: &Path,
+    shown: &str,
+    files: &Files,
+) -> Result<(Catalog, Catalog, ExtraTarget), LiveError> {
     let connect = |message: String| LiveError::Connect { url: shown.to_owned(), message };
     if !path.is_file() {
         return Err(connect("no such file".into()));
@@ -30,14 +42,24 @@ pub fn catalogs(path: &Path, shown: &str, ddl: &str) -> Result<(Catalog, Catalog
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let live = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
     // Opening succeeds on any file; the first read says whether it is a database.
-    live.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| connect(e.to_string()))?;
+    let server = live
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [SERVER_COUNTER],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| connect(e.to_string()))?
+        > 0;
+    let (file, target) = match server {
+        true => ("sqlite-server.sql", ExtraTarget::SqliteServer),
+        false => ("sqlite.sql", ExtraTarget::Sqlite),
+    };
     let actual = read(&live)?;
     let shadow = Connection::open_in_memory().map_err(|e| query("opening memory", e))?;
     shadow
-        .execute_batch(ddl)
-        .map_err(|e| LiveError::Ddl { file: "sqlite.sql".into(), message: e.to_string() })?;
-    Ok((read(&shadow)?, actual))
+        .execute_batch(&files[&format!("sql/{file}")])
+        .map_err(|e| LiveError::Ddl { file: file.into(), message: e.to_string() })?;
+    Ok((read(&shadow)?, actual, target))
 }
 
 fn query(what: &str, error: rusqlite::Error) -> LiveError {
@@ -89,6 +111,20 @@ fn read(conn: &Connection) -> Result<Catalog, LiveError> {
         }
         let table = read_table(conn, &name, &text(&row[1]))?;
         catalog.tables.insert(name, table);
+    }
+    for row in rows(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'view'", [])? {
+        catalog.views.insert(text(&row[0]), squeeze(&text(&row[1])));
+    }
+    let triggers =
+        rows(conn, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'", [])?;
+    for row in triggers {
+        let name = text(&row[0]);
+        // A trigger on a view or on a table left out above finds no table.
+        if let Some(table) = catalog.tables.get_mut(&text(&row[1]))
+            && !machinery(&name)
+        {
+            table.triggers.insert(name, squeeze(&text(&row[2])));
+        }
     }
     Ok(catalog)
 }

@@ -2,10 +2,7 @@
 //! do not say: CHECK constraints, and the names of the primary key, unique and foreign key
 //! constraints. Read with a small tokenizer that knows quotes and comments.
 
-/// Whitespace runs as one space, so that line breaks in stored SQL do not count.
-pub(super) fn squeeze(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use super::catalog::squeeze;
 
 /// A token of SQL text and its byte range.
 #[derive(Debug)]

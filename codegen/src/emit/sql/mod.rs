@@ -33,7 +33,7 @@ use minijinja::{Environment, Value, context};
 use sea_query::{PostgresQueryBuilder, SchemaBuilder, SqliteQueryBuilder};
 
 use crate::GENERATED_NOTICE;
-use crate::ir::{Schema, Table};
+use crate::ir::{ExtraSql, ExtraTarget, Schema, Table};
 
 use statement::{Group, Statements};
 use table::{Cursor, TableSql, table_sql};
@@ -60,7 +60,8 @@ pub fn sqlite(schema: &Schema) -> String {
 /// The embedded sync server's SQLite schema: the device's tables, with the server's sync
 /// machinery instead of the client's.
 pub fn sqlite_server(schema: &Schema) -> String {
-    build("sqlite.jinja", "sqlite-server.sql", |s| server::layout(schema, s)).text
+    let extra = schema.extra_sql(ExtraTarget::SqliteServer);
+    build("sqlite.jinja", "sqlite-server.sql", extra, |s| server::layout(schema, s)).text
 }
 
 /// The Postgres schema, with `COMMENT ON` for every documented table and column, and the
@@ -70,7 +71,8 @@ pub fn postgres(schema: &Schema) -> String {
 }
 
 pub(crate) fn sqlite_ddl(schema: &Schema) -> Ddl {
-    build("sqlite.jinja", "sqlite.sql", |s| {
+    let extra = schema.extra_sql(ExtraTarget::Sqlite);
+    build("sqlite.jinja", "sqlite.sql", extra, |s| {
         let tables: Vec<Group> = schema
             .tables
             .iter()
@@ -86,7 +88,8 @@ pub(crate) fn sqlite_ddl(schema: &Schema) -> Ddl {
 }
 
 pub(crate) fn postgres_ddl(schema: &Schema) -> Ddl {
-    build("postgres.jinja", "postgres.sql", |s| sync::layout(schema, s))
+    let extra = schema.extra_sql(ExtraTarget::Postgres);
+    build("postgres.jinja", "postgres.sql", extra, |s| sync::layout(schema, s))
 }
 
 /// A table of the SQLite target, with the server's cursor column when one is given.
@@ -116,15 +119,31 @@ fn index_sql<B: SchemaBuilder + Default>(index: &sea_query::IndexCreateStatement
 }
 
 /// Make a file: `layout` records its statements through the macros of the dialect's template
-/// `macros` and returns what the file's template `file` lays out.
-fn build(macros: &str, file: &str, layout: impl FnOnce(&mut Statements) -> Value) -> Ddl {
+/// `macros` and returns what the file's template `file` lays out; the team's `extra` SQL files
+/// come last, each as one statement, after everything generated.
+fn build<'e>(
+    macros: &str,
+    file: &str,
+    extra: impl Iterator<Item = &'e ExtraSql>,
+    layout: impl FnOnce(&mut Statements) -> Value,
+) -> Ddl {
     let env = environment();
     let rendered = env.get_template(macros).and_then(|t| {
         let macros = t.render_captured(())?;
         let mut statements = Statements::new(macros.state());
-        let extra = layout(&mut statements);
-        let text =
-            env.get_template(file)?.render(context! { notice => GENERATED_NOTICE, ..extra })?;
+        let generated = layout(&mut statements);
+        let extra: Vec<Group> = extra
+            .map(|e| Group {
+                comment: Some(format!("extra_sql: {}", e.path)),
+                statements: vec![statements.add(
+                    StatementKind::Extra(e.path.clone()),
+                    None,
+                    e.sql.clone(),
+                )],
+            })
+            .collect();
+        let context = context! { notice => GENERATED_NOTICE, extra, ..generated };
+        let text = env.get_template(file)?.render(context)?;
         Ok(Ddl { statements: statements.list, text })
     });
     rendered.expect("the SQL templates render every schema")

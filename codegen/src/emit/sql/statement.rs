@@ -10,7 +10,7 @@ use serde::Serialize;
 pub(crate) struct Statement {
     pub kind: StatementKind,
     /// The (unquoted) table the statement creates or belongs to: an index's, a trigger's, a
-    /// comment's, the table a row goes into. `None` for functions.
+    /// comment's, the table a row goes into. `None` for functions and `[extra_sql]` files.
     pub table: Option<String>,
     /// The statement as the file has it (with the `--` comment lines inside it), ending with `;`.
     pub sql: String,
@@ -37,6 +37,8 @@ pub(crate) enum StatementKind {
     Policy(String),
     /// An `INSERT` of the machinery's initial row.
     Row,
+    /// An `[extra_sql]` file, by its path: the team's SQL, as written.
+    Extra(String),
 }
 
 /// One column definition or table constraint of a `CREATE TABLE`.

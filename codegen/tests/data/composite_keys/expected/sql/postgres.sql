@@ -300,3 +300,40 @@ CREATE POLICY _sync_update ON "basket_line" FOR UPDATE
   WITH CHECK (EXISTS (SELECT 1 FROM "account" AS p1 WHERE p1."id" = "basket_line"."owner_id" AND p1."id" = (SELECT (nullif(current_setting('request.jwt.claim.sub', true), ''))::uuid)));
 COMMENT ON TABLE "basket_line" IS 'A line of a basket, owned through the basket''s owner column.';
 COMMENT ON COLUMN "basket_line"."_sync_xid" IS 'Sync cursor: the transaction that last wrote this row, set by the _sync_stamp trigger on every insert and update; see _sync_horizon().';
+
+-- The team's own SQL: the files of [extra_sql] in schema.toml, as written, in the order listed
+-- there, after everything generated.
+
+-- extra_sql: sql/reports.sql
+-- The team's own reporting: a view of basket sizes, readable by every role, and a function.
+CREATE VIEW basket_size AS
+SELECT owner_id, number, count(*) AS lines, sum(quantity) AS items
+  FROM basket_line
+ WHERE NOT deleted
+ GROUP BY owner_id, number;
+
+GRANT SELECT ON basket_size TO PUBLIC;
+
+CREATE FUNCTION basket_items(account uuid) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(sum(quantity), 0) FROM basket_line WHERE owner_id = account AND NOT deleted
+$$;
+
+-- extra_sql: sql/limits.sql
+-- A business rule the format cannot say, as a trigger, and a support role's read policy beside
+-- the generated ones.
+CREATE FUNCTION basket_line_quantity_limit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.quantity > 10000 THEN
+    RAISE EXCEPTION 'a basket line holds at most 10000 items';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER basket_line_quantity_limit BEFORE INSERT OR UPDATE OF quantity ON basket_line
+  FOR EACH ROW EXECUTE FUNCTION basket_line_quantity_limit();
+
+CREATE POLICY account_support_read ON account FOR SELECT
+  USING (current_setting('app.support', true) = 'on');

@@ -220,3 +220,14 @@ BEGIN
     WHERE before_tag IS NOT NULL AND after_tag IS NOT 'p' AND NOT (OLD."owner_id" IS NOT NEW."owner_id" OR OLD."number" IS NOT NEW."number" OR OLD."position" IS NOT NEW."position");
   UPDATE _sync_counter SET seq = max(seq, (SELECT coalesce(max(_sync_seq), 0) FROM _sync_tombstone));
 END;
+
+-- The team's own SQL: the files of [extra_sql] in schema.toml, as written, in the order listed
+-- there, after everything generated.
+
+-- extra_sql: sql/sqlite_views.sql
+-- Basket sizes, on devices and on the embedded server alike.
+CREATE VIEW basket_size AS
+SELECT owner_id, number, count(*) AS lines, sum(quantity) AS items
+  FROM basket_line
+ WHERE NOT deleted
+ GROUP BY owner_id, number;

@@ -258,6 +258,25 @@ BEGIN
     SELECT 'basket_line', json_object('owner_id', OLD."owner_id", 'number', OLD."number", 'position', OLD."position"), "outbox_seq", strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM "_sync_client" WHERE true
     ON CONFLICT ("table_name", "key") DO UPDATE SET "seq" = excluded."seq", "deleted_at" = excluded."deleted_at";
 END;
+
+-- The team's own SQL: the files of [extra_sql] in schema.toml, as written, in the order listed
+-- there, after everything generated.
+
+-- extra_sql: sql/sqlite_views.sql
+-- Basket sizes, on devices and on the embedded server alike.
+CREATE VIEW basket_size AS
+SELECT owner_id, number, count(*) AS lines, sum(quantity) AS items
+  FROM basket_line
+ WHERE NOT deleted
+ GROUP BY owner_id, number;
+
+-- extra_sql: sql/device.sql
+-- On devices, the same rule as Postgres's trigger, before a local write reaches the outbox.
+CREATE TRIGGER basket_line_quantity_limit BEFORE INSERT ON basket_line
+  WHEN NEW.quantity > 10000
+BEGIN
+  SELECT RAISE(ABORT, 'a basket line holds at most 10000 items');
+END;
 `;
 
 /**

@@ -107,6 +107,30 @@ pub struct Policy {
     pub check: Option<String>,
 }
 
+impl Policy {
+    /// `policy <name> FOR <command> [AS RESTRICTIVE] [USING (...)] [WITH CHECK (...)]`.
+    pub fn definition(&self) -> String {
+        let command = match self.command.as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        let mut out = format!("policy {} FOR {command}", self.name);
+        if !self.permissive {
+            out += " AS RESTRICTIVE";
+        }
+        if let Some(using) = &self.using {
+            out += &format!(" USING ({using})");
+        }
+        if let Some(check) = &self.check {
+            out += &format!(" WITH CHECK ({check})");
+        }
+        out
+    }
+}
+
 /// Tables of the schema that the generated DDL can own: ordinary and partitioned tables, not
 /// partitions, not what an extension owns, not the sync machinery.
 const TABLES: &str = "

@@ -214,24 +214,7 @@ impl<'a> TableWriter<'a> {
             self.leave_out("ENABLE ROW LEVEL SECURITY".into(), why);
         }
         for p in &t.policies {
-            let command = match p.command.as_str() {
-                "r" => "SELECT",
-                "a" => "INSERT",
-                "w" => "UPDATE",
-                "d" => "DELETE",
-                _ => "ALL",
-            };
-            let mut what = format!("policy {} FOR {command}", p.name);
-            if !p.permissive {
-                what += " AS RESTRICTIVE";
-            }
-            if let Some(using) = &p.using {
-                what += &format!(" USING ({using})");
-            }
-            if let Some(check) = &p.check {
-                what += &format!(" WITH CHECK ({check})");
-            }
-            self.leave_out(what, why);
+            self.leave_out(p.definition(), why);
         }
     }
 

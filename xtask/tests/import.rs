@@ -36,12 +36,12 @@ pub fn import(db: &PgDb, dir: &Path) -> (Output, String) {
 
 /// Import `original`, generate the Postgres DDL from the result, apply it to a fresh database
 /// and compare the two catalogs (the sync machinery aside, which only the generated side has);
-/// the schema and import's report.
+/// the schema, import's report and the written file.
 ///
 /// `left_out` names the constraints (`table.name`) that import reports and does not import
 /// (foreign keys to `auth.users`, outside the imported schema): the generated side lacks only
 /// them, and import exits 1 for them; with none, it exits 0.
-pub fn round_trip(original: &PgDb, left_out: &[&str]) -> (codegen::ir::Schema, String) {
+pub fn round_trip(original: &PgDb, left_out: &[&str]) -> (codegen::ir::Schema, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let (output, written) = import(original, dir.path());
     let report = text(&output);
@@ -75,7 +75,7 @@ pub fn round_trip(original: &PgDb, left_out: &[&str]) -> (codegen::ir::Schema, S
     let check =
         xtask(&["check", "--schema", schema_file.to_str().unwrap(), "--database-url", &copy.url()]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
-    (schema, report)
+    (schema, report, written)
 }
 
 pub fn scope(schema: &codegen::ir::Schema, table: &str) -> String {
@@ -104,7 +104,7 @@ fn a_supabase_style_schema_round_trips_through_import_and_gen() {
     let original = PgDb::with(&fixture);
     let lines = support::snapshot(&mut original.client());
     assert!(lines.len() > 120, "the fixture is substantial: {} catalog lines", lines.len());
-    let (schema, _) = round_trip(&original, &[]);
+    let (schema, ..) = round_trip(&original, &[]);
     assert_eq!(schema.tables.len(), 12);
     let scopes: Vec<(&str, String)> = [
         "workspaces",
@@ -155,7 +155,7 @@ fn the_example_schemas_own_database_round_trips() {
     let text = std::fs::read_to_string(root().join("schema.toml")).unwrap();
     let example = codegen::load("schema.toml", &text).unwrap();
     let original = PgDb::with(&codegen::generate(&example)["sql/postgres.sql"]);
-    let (schema, report) = round_trip(&original, &[]);
+    let (schema, report, _) = round_trip(&original, &[]);
     // Every table's scope is the example's: the profile owned by its id, the catalog public.
     for table in &example.tables {
         assert_eq!(scope(&schema, &table.name), table.scope.as_toml(), "{report}");

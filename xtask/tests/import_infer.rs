@@ -42,7 +42,7 @@ fn a_supabase_apps_scopes_are_inferred_from_keys_and_policies() {
         "message.message_sender_ref_fkey",
         "message.message_recipient_ref_fkey",
     ];
-    let (schema, report) = round_trip(&original, &to_auth);
+    let (schema, report, written) = round_trip(&original, &to_auth);
     let actual: Vec<(&str, String, Option<String>)> = EXPECTED
         .iter()
         .map(|(t, _, _)| (*t, scope(&schema, t), schema.table(t).unwrap().sync.owner.clone()))
@@ -94,6 +94,13 @@ fn a_supabase_apps_scopes_are_inferred_from_keys_and_policies() {
         ": 16 table(s), 13 synced",
     ] {
         assert!(report.contains(line), "missing `{line}` in:\n{report}");
+    }
+    // The file says it too, above each table's sync line or its header.
+    for line in [
+        "\n# the primary key user_id references user_profile: one row per user\nsync = \"owner\"\n",
+        "\n# not synced: recipient_ref and sender_ref could each own its rows (",
+    ] {
+        assert!(written.contains(line), "missing `{line}` in:\n{written}");
     }
     // The hand-written policies are reported, not dropped: `[postgres] rls` says them now.
     assert!(

@@ -71,11 +71,12 @@ enum Command {
     ///
     /// Tables, columns, types, defaults, primary keys, unique constraints, foreign keys,
     /// checks, indexes and comments are read from the catalog so that the DDL generated from
-    /// the file is the same schema again. Sync scopes are inferred where the columns make them
-    /// obvious: a NOT NULL timestamp clock (`last_modified_at`, `modified_at`, `updated_at`) and
-    /// an owner column (`user_id`, `owner_id`) make `owner` (`owner_or_public` when nullable); a
-    /// clock and a NOT NULL foreign key to an owned table's primary key make `via:<column>`.
-    /// What the format cannot say (a type without a logical type, a sequence default, a
+    /// the file is the same schema again. Sync scopes are inferred as a person reading the
+    /// schema would: owners from foreign keys to the user table (`auth.users`, or the table
+    /// owner-like columns reference) and from row-level security policies, `owner = "id"` for
+    /// a profile row, `via:<column>` chains below owned tables, `public` for the catalogs synced
+    /// tables reference; each inference is reported with its evidence, and each table left
+    /// unsynced with the reason. What the format cannot say (a type without a logical type, a sequence default, a
     /// foreign key to another schema, an expression index) stays in the file as a
     /// `# not imported:` comment and is reported. Exit 0 when everything was imported exactly,
     /// 1 when something was reported or the file needs an edit before `gen`, 2 on an error.
@@ -92,6 +93,12 @@ enum Command {
         /// Overwrite `--out` when it exists.
         #[arg(long)]
         force: bool,
+        /// The table whose rows are the users, which owner columns reference (`auth.users`,
+        /// `profiles`). Default: `auth.users` when the schema references it, else the table
+        /// that most columns named `user_id`/`owner_id` or compared with the user's id by a
+        /// policy reference.
+        #[arg(long, value_name = "TABLE")]
+        user_table: Option<String>,
     },
     /// Write the migration from an earlier schema.toml to this one for both databases:
     /// generated/migrations/NNNN_<name>.postgres.sql and .sqlite.sql, NNNN being the new
@@ -168,8 +175,14 @@ pub fn main() -> ExitCode {
             crate::db::check_live(&root.join(paths.schema), &url, &db_schema, format)
         }
         #[cfg(feature = "db")]
-        Command::Import { database_url, db_schema, out, force } => {
-            crate::db::import(&database_url, &db_schema, &root.join(out), force)
+        Command::Import { database_url, db_schema, out, force, user_table } => {
+            crate::db::import(&codegen_db::import::Options {
+                url: &database_url,
+                db_schema: &db_schema,
+                out: &root.join(out),
+                force,
+                user_table: user_table.as_deref(),
+            })
         }
         // Without the database drivers in this build, the build that has them runs the same
         // command line.

@@ -28,9 +28,10 @@ pub fn check_live(
     Ok(if report.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Import a Postgres schema: exit 1 when something was not imported exactly.
-pub fn import(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<ExitCode, String> {
-    let imported = import::run(url, db_schema, out, force).map_err(|e| e.to_string())?;
+/// Import a Postgres schema: exit 1 when something was not imported exactly. Each inferred
+/// sync scope is printed with what it was inferred from, and each table left unsynced with why.
+pub fn import(options: &import::Options<'_>) -> Result<ExitCode, String> {
+    let imported = import::run(options).map_err(|e| e.to_string())?;
     for note in &imported.notes {
         let column = note.column.as_ref().map_or(String::new(), |c| format!(".{c}"));
         eprintln!("warning: {}{column}: {}", note.table, note.message);
@@ -38,13 +39,21 @@ pub fn import(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Exi
     if let Some(problems) = &imported.problems {
         eprint!("{}", problems.render());
     }
-    let synced: Vec<String> = imported.synced.iter().map(|(t, s)| format!("{t} {s}")).collect();
+    match &imported.users {
+        Some((table, how)) => println!("user table: {table} ({how})"),
+        None => println!("user table: none found (pass --user-table); owners by name only"),
+    }
+    for (table, scope, because) in &imported.synced {
+        println!("inferred: {table} sync = \"{scope}\": {because}");
+    }
+    for (table, why) in &imported.unsynced {
+        println!("not synced: {table}: {why}");
+    }
     println!(
-        "wrote {}: {} table(s), {} synced{}",
+        "wrote {}: {} table(s), {} synced",
         imported.path.display(),
         imported.tables,
-        synced.len(),
-        if synced.is_empty() { String::new() } else { format!(" ({})", synced.join(", ")) }
+        imported.synced.len(),
     );
     if imported.notes.is_empty() && imported.problems.is_none() {
         return Ok(ExitCode::SUCCESS);

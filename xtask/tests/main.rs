@@ -5,6 +5,7 @@ mod deps;
 mod drift;
 mod evolve;
 mod import;
+mod import_infer;
 mod live_drift;
 mod migrate;
 mod passwords;

@@ -2,8 +2,8 @@
 //! project, a legacy database), so that the DDL generated from it is that schema again.
 //!
 //! Types, defaults, keys, constraints, indexes and comments are read from the catalog and said
-//! the way the format says them; sync scopes are inferred where the columns make them obvious
-//! (see `scope`). What the format cannot say is never dropped silently: it stays in the file as
+//! the way the format says them; sync scopes are inferred from the keys, the column names and
+//! the row-level security policies, each with what it was inferred from (see `scope`). What the format cannot say is never dropped silently: it stays in the file as
 //! a `# not imported:` comment and is reported as a note. The result is loaded like any
 //! `schema.toml` before it is written; an inferred scope that does not validate is taken back.
 
@@ -42,8 +42,12 @@ pub enum ImportError {
 pub struct Imported {
     pub path: PathBuf,
     pub tables: usize,
-    /// `(table, scope)` of every synced table.
-    pub synced: Vec<(String, String)>,
+    /// `(table, scope, what it was inferred from)` of every synced table.
+    pub synced: Vec<(String, String, String)>,
+    /// `(table, why)` of every table that is not synced.
+    pub unsynced: Vec<(String, String)>,
+    /// The user table owners were inferred from, and how it was found.
+    pub users: Option<(String, String)>,
     /// What `schema.toml` does not say exactly.
     pub notes: Vec<Note>,
     /// Problems that remain when the written file is loaded (a table without a primary key,
@@ -51,9 +55,23 @@ pub struct Imported {
     pub problems: Option<SchemaError>,
 }
 
+/// What to import, and where to.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    pub url: &'a str,
+    /// The Postgres schema to import.
+    pub db_schema: &'a str,
+    pub out: &'a Path,
+    /// Overwrite `out` when it exists.
+    pub force: bool,
+    /// The table whose rows are the users (`auth.users`, `profiles`); found when `None`.
+    pub user_table: Option<&'a str>,
+}
+
 /// Read the schema `db_schema` of the Postgres database `url` and write it to `out` as a
 /// `schema.toml` (an existing file only when `force`).
-pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Imported, ImportError> {
+pub fn run(options: &Options<'_>) -> Result<Imported, ImportError> {
+    let Options { url, db_schema, out, force, user_table } = *options;
     let DatabaseUrl::Postgres(url) = DatabaseUrl::parse(url)? else {
         return Err(ImportError::NotPostgres);
     };
@@ -71,8 +89,9 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
         .unwrap_or_else(|| "imported".into());
     let header = format!(
         "Imported by `cargo xtask import` from {shown} (schema {db_schema}).\n\
-         Sync scopes are inferred from column names: review every `sync` line, then run\n\
-         `cargo xtask gen`. `# not imported:` lines are what schema.toml cannot say."
+         Sync scopes are inferred from keys, column names and policies (the comment above each\n\
+         `sync` line says from what): review every one, then run `cargo xtask gen`.\n\
+         `# not imported:` lines are what schema.toml cannot say."
     );
     let logical = |table: &str, column: &str| {
         let column = tables.iter().find(|t| t.name == table)?.column(column)?;
@@ -81,14 +100,15 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
             map::Mapped::Unmapped(_) => None,
         }
     };
-    let mut scopes = scope::infer(&tables, logical);
+    let inferred = scope::infer(&tables, logical, user_table);
+    let (mut scopes, mut unsynced) = (inferred.scopes, inferred.unsynced);
     let file = out
         .file_name()
         .map_or_else(|| "schema.toml".to_owned(), |n| n.to_string_lossy().into_owned());
     let mut taken_back: Vec<Note> = Vec::new();
     let (written, problems) = loop {
         let devices = on_devices(&tables, &scopes);
-        let mut written = write::write(&header, &name, &tables, &scopes, &devices);
+        let mut written = write::write(&header, &name, &tables, &scopes, &unsynced, &devices);
         let error = match codegen::load(&file, &written.text) {
             Ok(schema) => {
                 written.notes.extend(portable::sqlite_notes(&schema));
@@ -103,6 +123,7 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
         for (table, message) in doubtful {
             let scope = scopes.remove(&table).map(|s| s.sync).unwrap_or_default();
             let message = format!("looks synced ({scope}) but {message}; imported unsynced");
+            unsynced.insert(table.clone(), message.clone());
             taken_back.push(Note { table, column: None, message });
         }
     };
@@ -113,7 +134,9 @@ pub fn run(url: &str, db_schema: &str, out: &Path, force: bool) -> Result<Import
     Ok(Imported {
         path: out.to_owned(),
         tables: tables.len(),
-        synced: scopes.into_iter().map(|(t, s)| (t, s.sync)).collect(),
+        synced: scopes.into_iter().map(|(t, s)| (t, s.sync, s.because)).collect(),
+        unsynced: unsynced.into_iter().collect(),
+        users: inferred.users,
         notes,
         problems,
     })

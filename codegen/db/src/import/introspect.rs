@@ -1,6 +1,7 @@
 //! Everything `import` needs to know about one Postgres schema, read from its catalog in one
 //! read-only transaction: tables and columns with comments, constraints with their names,
-//! and indexes with their parts. The sync machinery (`_sync*`) is generated, not imported.
+//! indexes with their parts, and row-level security policies (evidence of sync scopes). The
+//! sync machinery (`_sync*`) is generated, not imported.
 
 use postgres::{Client, Row, Transaction};
 
@@ -19,6 +20,9 @@ pub struct Table {
     /// Exclusion constraints: `(name, definition)`; `schema.toml` has no way to say them.
     pub exclusions: Vec<(String, String)>,
     pub indexes: Vec<Index>,
+    /// Whether row-level security is enabled.
+    pub rls: bool,
+    pub policies: Vec<Policy>,
 }
 
 impl Table {
@@ -92,10 +96,45 @@ pub struct Index {
     pub definition: String,
 }
 
+/// A row-level security policy, its expressions as `pg_get_expr` prints them.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    /// `pg_policy.polcmd`: `r` SELECT, `a` INSERT, `w` UPDATE, `d` DELETE, `*` ALL.
+    pub command: String,
+    pub permissive: bool,
+    pub using: Option<String>,
+    pub check: Option<String>,
+}
+
+impl Policy {
+    /// `policy <name> FOR <command> [AS RESTRICTIVE] [USING (...)] [WITH CHECK (...)]`.
+    pub fn definition(&self) -> String {
+        let command = match self.command.as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        let mut out = format!("policy {} FOR {command}", self.name);
+        if !self.permissive {
+            out += " AS RESTRICTIVE";
+        }
+        if let Some(using) = &self.using {
+            out += &format!(" USING ({using})");
+        }
+        if let Some(check) = &self.check {
+            out += &format!(" WITH CHECK ({check})");
+        }
+        out
+    }
+}
+
 /// Tables of the schema that the generated DDL can own: ordinary and partitioned tables, not
 /// partitions, not what an extension owns, not the sync machinery.
 const TABLES: &str = "
-SELECT c.relname, obj_description(c.oid, 'pg_class')
+SELECT c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND c.relname NOT LIKE '\\_sync%'
@@ -164,6 +203,15 @@ SELECT t.relname, ic.relname, i.indisunique,
                    AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
  ORDER BY t.relname, ic.relname";
 
+const POLICIES: &str = "
+SELECT c.relname, p.polname, p.polcmd::text, p.polpermissive,
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+  FROM pg_policy p
+  JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND p.polname NOT LIKE '\\_sync%'
+ ORDER BY c.relname, p.polname";
+
 /// Every table of `schema`, in name order. Defaults and literals print in UTC, and names in
 /// the schema unqualified.
 pub fn read(client: &mut Client, shown: &str, schema: &str) -> Result<Vec<Table>, LiveError> {
@@ -188,7 +236,7 @@ pub fn read(client: &mut Client, shown: &str, schema: &str) -> Result<Vec<Table>
     .map_err(fail("setting the search path"))?;
     let mut tables: Vec<Table> = query(&mut tx, TABLES, schema, "reading tables")?
         .iter()
-        .map(|r| Table { name: r.get(0), comment: r.get(1), ..Table::default() })
+        .map(|r| Table { name: r.get(0), comment: r.get(1), rls: r.get(2), ..Table::default() })
         .collect();
     for row in query(&mut tx, COLUMNS, schema, "reading columns")? {
         if let Some(t) = find(&mut tables, &row) {
@@ -220,6 +268,17 @@ pub fn read(client: &mut Client, shown: &str, schema: &str) -> Result<Vec<Table>
                 columns: names.into_iter().zip(desc).collect(),
                 predicate: row.get(6),
                 definition: row.get(7),
+            });
+        }
+    }
+    for row in query(&mut tx, POLICIES, schema, "reading row-level security policies")? {
+        if let Some(t) = find(&mut tables, &row) {
+            t.policies.push(Policy {
+                name: row.get(1),
+                command: row.get(2),
+                permissive: row.get(3),
+                using: row.get(4),
+                check: row.get(5),
             });
         }
     }

@@ -37,6 +37,7 @@ pub fn write(
     name: &str,
     tables: &[Table],
     scopes: &BTreeMap<String, Scope>,
+    unsynced: &BTreeMap<String, String>,
     on_devices: &BTreeSet<String>,
 ) -> Written {
     let mut schema = toml_edit::Table::new();
@@ -50,7 +51,14 @@ pub fn write(
     let ordered = order(tables);
     for table in &ordered {
         let devices = on_devices.contains(&table.name);
-        let section = TableWriter::new(table, &mut notes).write(scopes.get(&table.name), devices);
+        let mut section =
+            TableWriter::new(table, &mut notes).write(scopes.get(&table.name), devices);
+        if let Some(why) = unsynced.get(&table.name) {
+            let comment = format!("not synced: {why}");
+            section
+                .decor_mut()
+                .set_prefix(format!("\n{}", comment_lines([comment.as_str()].into_iter())));
+        }
         all.insert(&table.name, Item::Table(section));
     }
     let mut document = DocumentMut::new();
@@ -179,6 +187,7 @@ impl<'a> TableWriter<'a> {
         for (name, definition) in &t.exclusions {
             self.leave_out(format!("constraint {name} {definition}"), "has no schema.toml form");
         }
+        self.policies();
         for (key, line) in std::mem::take(&mut self.lines) {
             section.insert(key, Item::Value(line));
         }
@@ -193,6 +202,20 @@ impl<'a> TableWriter<'a> {
         }
         section.insert("columns", Item::Table(columns));
         section
+    }
+
+    /// Row-level security is left out: `[postgres] rls` generates it from the sync scopes.
+    fn policies(&mut self) {
+        let t = self.table;
+        let why = "is row-level security, which `[postgres] rls` generates from the sync scopes \
+                   (docs/rls.md)";
+        if t.rls {
+            let why = "is not imported: `[postgres] rls` enables it with the policies it generates";
+            self.leave_out("ENABLE ROW LEVEL SECURITY".into(), why);
+        }
+        for p in &t.policies {
+            self.leave_out(p.definition(), why);
+        }
     }
 
     fn map_columns(&mut self) {
@@ -517,13 +540,18 @@ impl<'a> TableWriter<'a> {
 /// The table's sync keys: its scope and the columns the sync machinery uses.
 fn write_scope(section: &mut toml_edit::Table, scope: &Scope) {
     section.insert("sync", value(&scope.sync));
+    if let Some(mut key) = section.key_mut("sync") {
+        key.leaf_decor_mut().set_prefix(comment_lines([scope.because.as_str()].into_iter()));
+    }
     if let Some(owner) = &scope.owner {
         section.insert("owner", value(owner));
     }
-    section.insert("modified", value(&scope.modified));
-    for (key, column) in
-        [("deleted", &scope.deleted), ("version", &scope.version), ("device", &scope.device)]
-    {
+    for (key, column) in [
+        ("modified", &scope.modified),
+        ("deleted", &scope.deleted),
+        ("version", &scope.version),
+        ("device", &scope.device),
+    ] {
         if let Some(column) = column {
             section.insert(key, value(column));
         }
@@ -582,8 +610,14 @@ mod tests {
             ..Table::default()
         };
         let on_devices = BTreeSet::from(["t".to_owned()]);
-        let written =
-            write("Line one.\nLine two.", "shop", &[table], &BTreeMap::new(), &on_devices);
+        let written = write(
+            "Line one.\nLine two.",
+            "shop",
+            &[table],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            &on_devices,
+        );
         let expected = r#"# Line one.
 # Line two.
 [schema]

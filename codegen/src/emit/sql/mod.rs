@@ -17,10 +17,12 @@ mod column;
 mod rls;
 mod server;
 mod statement;
-mod sync;
+pub(crate) mod sync;
 mod table;
 
-pub(crate) use column::{DefaultSql, check_expr, default_sql, ident, live_predicate, sql_type};
+pub(crate) use column::{
+    DefaultSql, check_expr, check_expr_on, default_sql, ident, live_predicate, sql_type,
+};
 pub(crate) use statement::{Item, Statement, StatementKind};
 
 use minijinja::{Environment, Value, context};

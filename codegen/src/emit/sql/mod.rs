@@ -14,7 +14,7 @@
 
 mod client;
 mod column;
-mod rls;
+pub(crate) mod rls;
 mod server;
 mod statement;
 pub(crate) mod sync;

@@ -381,8 +381,30 @@ fn table_const(
             string_lit(name)
         ));
     }
+    if dialect.sql == Postgres {
+        for policy in crate::emit::sql::rls::table_policies(schema, table) {
+            out.push_str(&policy_call(&policy, imports));
+        }
+    }
     out.push_str("  ],\n);\n");
     declared
+}
+
+/// `pgPolicy("_sync_select", { for: "select", using: sql`...` })`: a row-level security policy
+/// of `[postgres] rls`, which also makes Drizzle enable row-level security on the table.
+fn policy_call(policy: &crate::emit::sql::rls::Policy, imports: &mut Imports) -> String {
+    let mut config = vec![format!("for: {}", string_lit(&policy.command.to_lowercase()))];
+    for (key, expr) in [("using", &policy.using), ("withCheck", &policy.check)] {
+        if let Some(expr) = expr {
+            config.push(format!("{key}: {}", imports.sql(expr)));
+        }
+    }
+    format!(
+        "    {}({}, {{ {} }}),\n",
+        imports.core("pgPolicy"),
+        string_lit(&policy.name),
+        config.join(", ")
+    )
 }
 
 /// Drizzle's spelling of a referential action.

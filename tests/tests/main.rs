@@ -2,6 +2,7 @@
 //! module is one suite, and its opening comment says what it shows.
 
 mod demo;
+mod drizzle_kit;
 mod golden_rust_compiles;
 mod legacy_fixture;
 mod macro_rows;

@@ -45,13 +45,22 @@ pub(crate) fn sql_type(col: &Column, dialect: Dialect, ts: TimestampStorage) -> 
 /// enforces everything. Every condition is NULL (so the CHECK passes) or true for a NULL
 /// value, so nullable columns need no special case.
 pub(crate) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -> Option<String> {
+    check_expr_on(col, dialect, ts, &ident(&col.name))
+}
+
+/// [`check_expr`] with the column written as `name`, such as a Drizzle schema's placeholder.
+pub(crate) fn check_expr_on(
+    col: &Column,
+    dialect: Dialect,
+    ts: TimestampStorage,
+    name: &str,
+) -> Option<String> {
     // A legacy table's own constraint replaces the generated one in Postgres.
     match (&col.postgres_check, dialect) {
         (PostgresCheck::Omitted, Dialect::Postgres) => return None,
         (PostgresCheck::Verbatim(expr), Dialect::Postgres) => return Some(expr.clone()),
         _ => {}
     }
-    let name = ident(&col.name);
     let mut conditions = Vec::new();
     if let Some(values) = &col.values {
         let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
@@ -62,7 +71,7 @@ pub(crate) fn check_expr(col: &Column, dialect: Dialect, ts: TimestampStorage) -
         Dialect::Postgres => types::postgres_check(col.ty, col.storage),
     };
     if let Some(check) = type_check {
-        conditions.extend(type_conditions(check, &name));
+        conditions.extend(type_conditions(check, name));
     }
     (!conditions.is_empty()).then(|| conditions.join(" AND "))
 }

@@ -14,17 +14,17 @@
 
 mod client;
 mod column;
-mod rls;
+pub(crate) mod rls;
 mod server;
 mod statement;
-mod sync;
+pub(crate) mod sync;
 mod table;
 
 /// The tables of the client's machinery that name rows by table and key, and Postgres's
 /// tombstones: a rename renames what they hold (`migrate`).
 pub(crate) use client::{OUTBOX, QUARANTINE, RESYNC};
 pub(crate) use column::{
-    DefaultSql, check_expr, default_sql, ident, literal, live_predicate, sql_type,
+    DefaultSql, check_expr, check_expr_on, default_sql, ident, literal, live_predicate, sql_type,
 };
 pub(crate) use statement::{Item, Statement, StatementKind};
 pub(crate) use sync::TOMBSTONE;

@@ -20,15 +20,23 @@ use super::sync::via_ref_column;
 
 /// One `CREATE POLICY`, as `postgres.jinja`'s `policy` macro writes it.
 #[derive(Debug, Serialize)]
-struct Policy {
+pub(crate) struct Policy {
     /// The unquoted name.
-    name: String,
+    pub name: String,
     /// `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
-    command: &'static str,
+    pub command: &'static str,
     /// Which existing rows the command sees.
-    using: Option<String>,
+    pub using: Option<String>,
     /// Which new rows it may write.
-    check: Option<String>,
+    pub check: Option<String>,
+}
+
+/// The policies `postgres.sql` puts on `table`: none without `rls`, or on a table not synced.
+pub(crate) fn table_policies(schema: &Schema, table: &Table) -> Vec<Policy> {
+    match &schema.rls {
+        Some(rls) if table.is_synced() => policies(schema, table, rls),
+        _ => Vec::new(),
+    }
 }
 
 /// The row security statements of a synced `table`, recorded in `s`; none without `rls`.

@@ -22,11 +22,11 @@ use super::{index_sql, postgres_table, table_statements};
 pub(super) mod moves;
 
 /// The cursor column of every synced table.
-const CURSOR: &str = "_sync_xid";
+pub(crate) const CURSOR: &str = "_sync_xid";
 /// The table that records rows deleted by any path.
 pub(crate) const TOMBSTONE: &str = "_sync_tombstone";
 /// The one-row table that records how far tombstones were pruned.
-const PRUNED: &str = "_sync_pruned";
+pub(crate) const PRUNED: &str = "_sync_pruned";
 /// The comment on every cursor column, for whoever finds it in a database.
 const CURSOR_COMMENT: &str = "Sync cursor: the transaction that last wrote this row, \
      set by the _sync_stamp trigger on every insert and update; see _sync_horizon().";
@@ -144,21 +144,16 @@ fn cursor() -> Cursor {
     Cursor { def, comment: CURSOR_COMMENT }
 }
 
-/// The machinery of `table`, or `None` when it is not synced.
-fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
-    if !table.is_synced() {
-        return None;
-    }
-    // Pull asks for one user's rows above a cursor, in cursor order, in keyed pages: the index
-    // leads with the column that says whose a row is (the owner, or the parent reference of a
-    // `via:` table, which pull joins to the parent), then the cursor, then the primary key that
-    // breaks ties among the many rows one transaction writes. A `public` table is read whole.
+/// The name and columns of the index pull reads a synced table through. Pull asks for one
+/// user's rows above a cursor, in cursor order, in keyed pages: the index leads with the column
+/// that says whose a row is (the owner, or the parent reference of a `via:` table, which pull
+/// joins to the parent), then the cursor, then the primary key that breaks ties among the many
+/// rows one transaction writes. A `public` table is read whole.
+pub(crate) fn sync_index(table: &Table) -> (String, Vec<&str>) {
     let scope_column = match &table.scope {
         SyncScope::Via { column, .. } => Some(column),
         _ => table.sync.owner.as_ref(),
     };
-    let mut index = Index::create();
-    index.name(index_name(&table.name)).table(Alias::new(&table.name));
     let mut columns: Vec<&str> = scope_column.map(String::as_str).into_iter().collect();
     columns.push(CURSOR);
     for key in &table.primary_key.columns {
@@ -166,6 +161,17 @@ fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
             columns.push(key);
         }
     }
+    (index_name(&table.name), columns)
+}
+
+/// The machinery of `table`, or `None` when it is not synced.
+fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
+    if !table.is_synced() {
+        return None;
+    }
+    let (name, columns) = sync_index(table);
+    let mut index = Index::create();
+    index.name(&name).table(Alias::new(&table.name));
     for column in columns {
         index.col(Alias::new(column));
     }
@@ -187,7 +193,7 @@ fn table_sync(schema: &Schema, table: &Table) -> Option<SyncSql> {
         format!("({})", columns.join(", "))
     };
     Some(SyncSql {
-        index_name: index_name(&table.name),
+        index_name: name,
         index: index_sql::<PostgresQueryBuilder>(&index),
         tombstone_args,
         key_columns: key.join(", "),

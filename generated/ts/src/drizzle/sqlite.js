@@ -20,8 +20,11 @@ export const userProfile = sqliteTable(
   (t) => [
     primaryKey({ name: "user_profile_pkey", columns: [t.id] }),
     unique("user_profile_email_key").on(t.email),
+    check("user_profile_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("user_profile_settings_check", sql`json_valid(${t.settings})`),
     check("user_profile_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("user_profile_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("user_profile_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -36,6 +39,7 @@ export const genre = sqliteTable(
   },
   (t) => [
     primaryKey({ name: "genre_pkey", columns: [t.id] }),
+    check("genre_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -61,9 +65,14 @@ export const tune = sqliteTable(
     foreignKey({ name: "tune_genre_id_fkey", columns: [t.genreId], foreignColumns: [genre.id] }).onDelete("set null"),
     index("tune_user_id_last_modified_at_idx").on(t.userId, t.lastModifiedAt),
     index("tune_genre_title_idx").on(t.genreId, t.title),
-    check("tune_title_not_blank", sql`length(trim(title)) > 0`),
+    check("tune_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("tune_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("tune_type_check", sql`${t.type} IN ('reel', 'jig', 'hornpipe', 'polka', 'slide', 'waltz')`),
+    check("tune_composed_on_check", sql`${t.composedOn} IS date(${t.composedOn})`),
     check("tune_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("tune_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("tune_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
+    check("tune_title_not_blank", sql`length(trim(title)) > 0`),
   ],
 );
 
@@ -84,8 +93,12 @@ export const repertoire = sqliteTable(
     primaryKey({ name: "repertoire_pkey", columns: [t.id] }),
     foreignKey({ name: "repertoire_user_id_fkey", columns: [t.userId], foreignColumns: [userProfile.id] }).onDelete("cascade"),
     uniqueIndex("repertoire_user_id_name_key").on(t.userId, t.name).where(sql`"deleted" = 0`),
+    check("repertoire_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("repertoire_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("repertoire_is_default_check", sql`${t.isDefault} IN (0, 1)`),
     check("repertoire_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("repertoire_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("repertoire_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -106,8 +119,13 @@ export const repertoireTune = sqliteTable(
     foreignKey({ name: "repertoire_tune_repertoire_id_fkey", columns: [t.repertoireId], foreignColumns: [repertoire.id] }).onDelete("cascade"),
     foreignKey({ name: "repertoire_tune_tune_id_fkey", columns: [t.tuneId], foreignColumns: [tune.id] }).onDelete("cascade"),
     index("repertoire_tune_tune_id_idx").on(t.tuneId),
+    check("repertoire_tune_repertoire_id_check", sql`${t.repertoireId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("repertoire_tune_tune_id_check", sql`${t.tuneId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("repertoire_tune_position_check", sql`${t.position} BETWEEN -2147483648 AND 2147483647`),
     check("repertoire_tune_goal_check", sql`${t.goal} IN ('learn', 'recall', 'fluency', 'perform')`),
     check("repertoire_tune_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("repertoire_tune_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("repertoire_tune_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -135,8 +153,19 @@ export const practiceRecord = sqliteTable(
     foreignKey({ name: "practice_record_tune_id_fkey", columns: [t.tuneId], foreignColumns: [tune.id] }).onDelete("cascade"),
     index("practice_record_user_id_tune_id_practiced_idx").on(t.userId, t.tuneId, sql`${t.practiced} desc`),
     index("practice_record_due_idx").on(t.due).where(sql`deleted = false`),
-    check("practice_record_quality_range", sql`quality BETWEEN 0 AND 5`),
+    check("practice_record_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("practice_record_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("practice_record_tune_id_check", sql`${t.tuneId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("practice_record_practiced_check", sql`${t.practiced} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.practiced} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.practiced})`),
+    check("practice_record_quality_check", sql`${t.quality} BETWEEN -2147483648 AND 2147483647`),
+    check("practice_record_interval_check", sql`${t.interval} BETWEEN -2147483648 AND 2147483647`),
+    check("practice_record_repetitions_check", sql`${t.repetitions} BETWEEN -2147483648 AND 2147483647`),
+    check("practice_record_elapsed_ms_check", sql`${t.elapsedMs} BETWEEN -9007199254740991 AND 9007199254740991`),
+    check("practice_record_due_check", sql`${t.due} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.due} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.due})`),
     check("practice_record_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("practice_record_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("practice_record_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
+    check("practice_record_quality_range", sql`quality BETWEEN 0 AND 5`),
   ],
 );
 
@@ -157,8 +186,13 @@ export const note = sqliteTable(
     primaryKey({ name: "note_pkey", columns: [t.id] }),
     foreignKey({ name: "note_user_id_fkey", columns: [t.userId], foreignColumns: [userProfile.id] }).onDelete("cascade"),
     foreignKey({ name: "note_tune_id_fkey", columns: [t.tuneId], foreignColumns: [tune.id] }).onDelete("cascade"),
+    check("note_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("note_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("note_tune_id_check", sql`${t.tuneId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("note_pinned_check", sql`${t.pinned} IN (0, 1)`),
     check("note_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("note_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("note_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -181,9 +215,14 @@ export const reference = sqliteTable(
     primaryKey({ name: "reference_pkey", columns: [t.id] }),
     foreignKey({ name: "reference_user_id_fkey", columns: [t.userId], foreignColumns: [userProfile.id] }).onDelete("cascade"),
     foreignKey({ name: "reference_tune_id_fkey", columns: [t.tuneId], foreignColumns: [tune.id] }).onDelete("cascade"),
+    check("reference_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("reference_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("reference_tune_id_check", sql`${t.tuneId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("reference_type_check", sql`${t.type} IN ('audio', 'video', 'sheet', 'website')`),
     check("reference_metadata_check", sql`json_valid(${t.metadata})`),
     check("reference_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("reference_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("reference_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );
 
@@ -203,5 +242,10 @@ export const tag = sqliteTable(
     foreignKey({ name: "tag_user_id_fkey", columns: [t.userId], foreignColumns: [userProfile.id] }).onDelete("cascade"),
     foreignKey({ name: "tag_tune_id_fkey", columns: [t.tuneId], foreignColumns: [tune.id] }).onDelete("cascade"),
     unique("tag_user_tune_label_key").on(t.userId, t.tuneId, t.label),
+    check("tag_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("tag_user_id_check", sql`${t.userId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("tag_tune_id_check", sql`${t.tuneId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("tag_sync_version_check", sql`${t.syncVersion} BETWEEN -2147483648 AND 2147483647`),
+    check("tag_last_modified_at_check", sql`${t.lastModifiedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.lastModifiedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.lastModifiedAt})`),
   ],
 );

@@ -1,17 +1,22 @@
 //! The shape both Drizzle schemas share: one table constant per table, built on `TBL` and `COL`,
 //! with the IR's constraint and index names. The column builders and the checks a column's type
-//! puts on it come from the type table (`crate::types`); the dialect modules pick the table's
-//! entry for their database and supply defaults and descending index columns.
+//! puts on it come from the type table (`crate::types`), and each CHECK is the SQL DDL's own; the
+//! dialect modules pick the table's entry for their database and supply defaults and descending
+//! index columns. The Postgres schema also carries the sync machinery's columns, indexes and
+//! tables (`machinery`), so that drizzle-kit finds nothing to change in a database made from
+//! `postgres.sql` (docs/typescript-client.md).
 
+mod machinery;
 pub(super) mod pg;
 pub(super) mod sqlite;
 
 use std::collections::BTreeSet;
 
 use super::{constant_key, field_name, header, string_lit, template_text};
-use crate::ir::{Column, DefaultValue, FkAction, LogicalType, PostgresCheck, Schema, Table};
+use crate::emit::sql::Dialect::Postgres;
+use crate::ir::{Column, DefaultValue, FkAction, LogicalType, Schema, Table};
 use crate::names::table_var;
-use crate::types::{DrizzleBuilder, DrizzleColumn, TypeCheck};
+use crate::types::{DrizzleBuilder, DrizzleColumn};
 
 /// What differs between `drizzle-orm/sqlite-core` and `drizzle-orm/pg-core`.
 struct Dialect {
@@ -29,8 +34,6 @@ struct Dialect {
     column: fn(&Schema, &Column) -> DrizzleColumn,
     /// The `.default(...)` or similar call for a default value.
     default: fn(&Schema, &Column, &DefaultValue, &mut Imports) -> String,
-    /// The type table's check on a column of this database, if any.
-    type_check: fn(&Schema, &Column) -> Option<TypeCheck>,
     /// An index column in descending order, from its `t.column` expression.
     descending: fn(&str, &mut Imports) -> String,
     /// The database, for the predicates the SQL DDL writes (a live-only key's).
@@ -62,7 +65,11 @@ impl Imports {
 
 /// `t.userId`: a column in the table's extra-config callback.
 fn column_ref(name: &str) -> String {
-    format!("t.{}", field_name(name))
+    if name == machinery::CURSOR {
+        format!("t.{}", machinery::CURSOR_FIELD)
+    } else {
+        format!("t.{}", field_name(name))
+    }
 }
 
 /// `COL.tune.USER_ID`: a column's name, from the constants.
@@ -113,44 +120,19 @@ fn builder(
     (call, ty)
 }
 
-/// The SQL (with `${t.column}` placeholders) of the CHECK named `column.check_name`, when this
-/// database puts one on the column: its type's, else its enum's.
+/// The SQL DDL's CHECK named `column.check_name`, if the database has one, with the column as
+/// a `${t.column}` placeholder: the same expression, so that Drizzle's database refuses what the
+/// SQL DDL's refuses.
 fn column_check(schema: &Schema, column: &Column, dialect: &Dialect) -> Option<String> {
-    // A legacy column's own CHECK (`postgres_check`) is Postgres's, as the SQL DDL has it.
-    if dialect.sql == crate::emit::sql::Dialect::Postgres {
-        match &column.postgres_check {
-            PostgresCheck::Omitted => return None,
-            PostgresCheck::Verbatim(expr) => return Some(template_text(expr)),
-            PostgresCheck::Generated => {}
-        }
-    }
-    let column_ref = column_ref(&column.name);
-    (dialect.type_check)(schema, column)
-        .and_then(|check| type_check(check, &column_ref))
-        .or_else(|| values_check(column, &column_ref))
-}
-
-/// A type's check in Drizzle: the schemas declare the checks that keep a value readable in its
-/// column's mode (`{ mode: "boolean" }`, `{ mode: "json" }`, a boolean in an integer); the SQL
-/// DDL holds the others (docs/types.md).
-fn type_check(check: TypeCheck, column_ref: &str) -> Option<String> {
-    match check {
-        TypeCheck::ZeroOrOne => Some(format!("${{{column_ref}}} IN (0, 1)")),
-        TypeCheck::Json => Some(format!("json_valid(${{{column_ref}}})")),
-        TypeCheck::Uuid
-        | TypeCheck::Int32
-        | TypeCheck::SafeInteger
-        | TypeCheck::Date
-        | TypeCheck::Timestamp => None,
-    }
-}
-
-/// `${t.type} IN ('reel', 'jig')`: the CHECK of an enum column, in both databases.
-fn values_check(column: &Column, column_ref: &str) -> Option<String> {
-    let values = column.values.as_ref()?;
-    let list: Vec<String> =
-        values.iter().map(|v| format!("'{}'", template_text(&v.replace('\'', "''")))).collect();
-    Some(format!("${{{column_ref}}} IN ({})", list.join(", ")))
+    // A character no schema text holds stands for the column until the text is escaped.
+    const PLACEHOLDER: &str = "\u{1}";
+    let expr = crate::emit::sql::check_expr_on(
+        column,
+        dialect.sql,
+        schema.timestamp_storage,
+        PLACEHOLDER,
+    )?;
+    Some(template_text(&expr).replace(PLACEHOLDER, &format!("${{{}}}", column_ref(&column.name))))
 }
 
 /// A literal default as a TypeScript value; `Random` and `Now` are the dialect's business.
@@ -177,6 +159,13 @@ fn emit(schema: &Schema, dialect: &Dialect) -> (String, String) {
         let columns = table_const(&mut body, schema, table, dialect, &mut imports);
         declarations.push_str(&table_declaration(table, dialect, &columns));
     }
+    if imports.preamble.contains(machinery::XID8) {
+        // The tables a synced table's cursor needs: postgres.sql has them whenever it has one.
+        let (core, js) = machinery::tables_js();
+        imports.core.extend(core);
+        body.push_str(&js);
+        declarations.push_str(&machinery::tables_dts());
+    }
 
     let mut js = header();
     js.push('\n');
@@ -196,10 +185,11 @@ fn emit(schema: &Schema, dialect: &Dialect) -> (String, String) {
 
     let mut dts = header();
     dts.push('\n');
-    let wrappers: Vec<&str> = ["BuildColumns", "HasDefault", "HasRuntimeDefault", "NotNull"]
-        .into_iter()
-        .filter(|w| declarations.contains(&format!("{w}<")))
-        .collect();
+    let wrappers: Vec<&str> =
+        ["BuildColumns", "HasDefault", "HasRuntimeDefault", "IsPrimaryKey", "NotNull"]
+            .into_iter()
+            .filter(|w| declarations.contains(&format!("{w}<")))
+            .collect();
     if !wrappers.is_empty() {
         dts.push_str(&format!("import type {{ {} }} from \"drizzle-orm\";\n", wrappers.join(", ")));
     }
@@ -257,9 +247,19 @@ fn table_const(
         dialect.table_fn,
         constant_key(&table.name)
     ));
+    let pk = &table.primary_key;
+    // drizzle-kit reads a one-column primary key of a Postgres table as the column's own, and
+    // would drop and re-add one declared with `primaryKey()` (its name is Postgres's to keep).
+    let column_key = match pk.columns.as_slice() {
+        [key] if dialect.sql == Postgres => Some(key),
+        _ => None,
+    };
     for column in &table.columns {
         let (mut builder, mut ty) = builder(schema, table, column, dialect, imports);
-        if !column.nullable {
+        if column_key == Some(&column.name) {
+            builder.push_str(".primaryKey()");
+            ty = format!("IsPrimaryKey<NotNull<{ty}>>");
+        } else if !column.nullable {
             builder.push_str(".notNull()");
             ty = format!("NotNull<{ty}>");
         }
@@ -275,17 +275,27 @@ fn table_const(
         out.push_str(&format!("    {}: {builder},\n", field_name(&column.name)));
         declared.push((field_name(&column.name), ty));
     }
+    let synced = dialect.sql == Postgres && table.is_synced();
+    if synced {
+        imports.sql = true;
+        imports.core("customType");
+        imports.preamble.insert(machinery::XID8);
+        let field = machinery::CURSOR_FIELD;
+        out.push_str(&format!("    {field}: {},\n", machinery::cursor_column()));
+        declared.push((field.to_owned(), machinery::cursor_type()));
+    }
     out.push_str("  },\n  (t) => [\n");
 
     let refs =
         |columns: &[String]| columns.iter().map(|c| column_ref(c)).collect::<Vec<_>>().join(", ");
-    let pk = &table.primary_key;
-    out.push_str(&format!(
-        "    {}({{ name: {}, columns: [{}] }}),\n",
-        imports.core("primaryKey"),
-        string_lit(&pk.name),
-        refs(&pk.columns)
-    ));
+    if column_key.is_none() {
+        out.push_str(&format!(
+            "    {}({{ name: {}, columns: [{}] }}),\n",
+            imports.core("primaryKey"),
+            string_lit(&pk.name),
+            refs(&pk.columns)
+        ));
+    }
     for fk in &table.foreign_keys {
         // A self-reference must go through the callback's columns: the constant is not defined yet.
         let target =
@@ -345,16 +355,24 @@ fn table_const(
         }
         out.push_str(",\n");
     }
+    if synced {
+        let (name, columns) = machinery::sync_index(table);
+        let columns: Vec<String> = columns.iter().map(|c| column_ref(c)).collect();
+        out.push_str(&format!(
+            "    {}({}).on({}),\n",
+            imports.core("index"),
+            string_lit(&name),
+            columns.join(", ")
+        ));
+    }
     let column_checks = table
         .columns
         .iter()
         .filter_map(|c| column_check(schema, c, dialect).map(|expr| (c.check_name.as_str(), expr)));
-    let checks: Vec<(&str, String)> = table
-        .checks
-        .iter()
-        .map(|c| (c.name.as_str(), template_text(&c.expr)))
-        .chain(column_checks)
-        .collect();
+    // The columns' first, as the SQL DDL writes them: of two CHECKs a value breaks, SQLite
+    // names the first.
+    let table_checks = table.checks.iter().map(|c| (c.name.as_str(), template_text(&c.expr)));
+    let checks: Vec<(&str, String)> = column_checks.chain(table_checks).collect();
     for (name, expr) in checks {
         imports.sql = true;
         out.push_str(&format!(
@@ -363,8 +381,30 @@ fn table_const(
             string_lit(name)
         ));
     }
+    if dialect.sql == Postgres {
+        for policy in crate::emit::sql::rls::table_policies(schema, table) {
+            out.push_str(&policy_call(&policy, imports));
+        }
+    }
     out.push_str("  ],\n);\n");
     declared
+}
+
+/// `pgPolicy("_sync_select", { for: "select", using: sql`...` })`: a row-level security policy
+/// of `[postgres] rls`, which also makes Drizzle enable row-level security on the table.
+fn policy_call(policy: &crate::emit::sql::rls::Policy, imports: &mut Imports) -> String {
+    let mut config = vec![format!("for: {}", string_lit(&policy.command.to_lowercase()))];
+    for (key, expr) in [("using", &policy.using), ("withCheck", &policy.check)] {
+        if let Some(expr) = expr {
+            config.push(format!("{key}: {}", imports.sql(expr)));
+        }
+    }
+    format!(
+        "    {}({}, {{ {} }}),\n",
+        imports.core("pgPolicy"),
+        string_lit(&policy.name),
+        config.join(", ")
+    )
 }
 
 /// Drizzle's spelling of a referential action.

@@ -16,7 +16,6 @@ pub(in crate::emit::ts) fn emit(schema: &Schema) -> (String, String) {
             includes: |t| t.targets.sqlite,
             column,
             default,
-            type_check: |schema, column| types::sqlite_check(column.ty, schema.timestamp_storage),
             descending: |column, imports| {
                 // SQLite columns have no `.desc()` in Drizzle; an SQL expression orders the index.
                 imports.sql = true;

@@ -13,7 +13,9 @@ export const account = sqliteTable(
   },
   (t) => [
     primaryKey({ name: "account_pkey", columns: [t.id] }),
+    check("account_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
     check("account_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("account_updated_at_check", sql`${t.updatedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.updatedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.updatedAt})`),
   ],
 );
 
@@ -30,7 +32,10 @@ export const basket = sqliteTable(
     primaryKey({ name: "basket_pk", columns: [t.ownerId, t.number] }),
     foreignKey({ name: "basket_owner_fk", columns: [t.ownerId], foreignColumns: [account.id] }).onDelete("cascade"),
     uniqueIndex("basket_owner_id_label_key").on(t.ownerId, t.label).where(sql`"deleted" = 0`),
+    check("basket_owner_id_check", sql`${t.ownerId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("basket_number_check", sql`${t.number} BETWEEN -2147483648 AND 2147483647`),
     check("basket_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("basket_updated_at_check", sql`${t.updatedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.updatedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.updatedAt})`),
   ],
 );
 
@@ -50,6 +55,11 @@ export const basketLine = sqliteTable(
     foreignKey({ name: "basket_line_owner_id_fkey", columns: [t.ownerId], foreignColumns: [account.id] }).onDelete("cascade"),
     foreignKey({ name: "basket_line_owner_id_number_fkey", columns: [t.ownerId, t.number], foreignColumns: [basket.ownerId, basket.number] }).onDelete("cascade").onUpdate("cascade"),
     unique("basket_line_sku_key").on(t.ownerId, t.number, t.sku),
+    check("basket_line_owner_id_check", sql`${t.ownerId} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("basket_line_number_check", sql`${t.number} BETWEEN -2147483648 AND 2147483647`),
+    check("basket_line_position_check", sql`${t.position} BETWEEN -2147483648 AND 2147483647`),
+    check("basket_line_quantity_check", sql`${t.quantity} BETWEEN -2147483648 AND 2147483647`),
     check("basket_line_deleted_check", sql`${t.deleted} IN (0, 1)`),
+    check("basket_line_updated_at_check", sql`${t.updatedAt} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9]Z' AND ${t.updatedAt} IS strftime('%Y-%m-%dT%H:%M:%fZ', ${t.updatedAt})`),
   ],
 );

@@ -7,7 +7,7 @@ import { COL, TBL, VALUES } from "../db-constants.js";
 export const user = pgTable(
   TBL.USER,
   {
-    id: uuid(COL.user.ID).notNull(),
+    id: uuid(COL.user.ID).primaryKey(),
     type: text(COL.user.TYPE).notNull(),
     default: text(COL.user.DEFAULT).notNull().default("it's \"q\" \\ back\nnew */ ${x} `tick`"),
     order: integer(COL.user.ORDER),
@@ -26,7 +26,6 @@ export const user = pgTable(
     constructor: text(COL.user.CONSTRUCTOR),
   },
   (t) => [
-    primaryKey({ name: "user_pkey", columns: [t.id] }),
     check("user_enum_check", sql`${t.enum} IN ('it''s', 'with space', '1abc', 'a"b', '\${x}', 'back\\slash', '*/')`),
   ],
 );
@@ -34,12 +33,11 @@ export const user = pgTable(
 export const tTable = pgTable(
   TBL.T,
   {
-    id: integer(COL.t.ID).notNull(),
+    id: integer(COL.t.ID).primaryKey(),
     code: text(COL.t.CODE).notNull(),
     parentCode: text(COL.t.PARENT_CODE),
   },
   (t) => [
-    primaryKey({ name: "t_pkey", columns: [t.id] }),
     foreignKey({ name: "t_parent_code_fkey", columns: [t.parentCode], foreignColumns: [t.code] }),
     unique("t_code_key").on(t.code),
   ],
@@ -64,12 +62,11 @@ export const select = pgTable(
 export const order = pgTable(
   TBL.ORDER,
   {
-    id: integer(COL.order.ID).notNull(),
+    id: integer(COL.order.ID).primaryKey(),
     selectId: integer(COL.order.SELECT_ID).notNull(),
     selectUser: uuid(COL.order.SELECT_USER).notNull(),
   },
   (t) => [
-    primaryKey({ name: "order_pkey", columns: [t.id] }),
     foreignKey({ name: "order_select_id_select_user_fkey", columns: [t.selectId, t.selectUser], foreignColumns: [select.id, select.user] }).onDelete("cascade"),
   ],
 );

@@ -27,6 +27,8 @@ export const user = sqliteTable(
   },
   (t) => [
     primaryKey({ name: "user_pkey", columns: [t.id] }),
+    check("user_id_check", sql`${t.id} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("user_order_check", sql`${t.order} BETWEEN -2147483648 AND 2147483647`),
     check("user_select_check", sql`${t.select} IN (0, 1)`),
     check("user_enum_check", sql`${t.enum} IN ('it''s', 'with space', '1abc', 'a"b', '\${x}', 'back\\slash', '*/')`),
   ],
@@ -43,6 +45,7 @@ export const tTable = sqliteTable(
     primaryKey({ name: "t_pkey", columns: [t.id] }),
     foreignKey({ name: "t_parent_code_fkey", columns: [t.parentCode], foreignColumns: [t.code] }),
     unique("t_code_key").on(t.code),
+    check("t_id_check", sql`${t.id} BETWEEN -2147483648 AND 2147483647`),
   ],
 );
 
@@ -58,6 +61,9 @@ export const select = sqliteTable(
     primaryKey({ name: "select_pkey", columns: [t.id, t.user] }),
     foreignKey({ name: "select_user_fkey", columns: [t.user], foreignColumns: [user.id] }).onDelete("cascade"),
     foreignKey({ name: "select_t_id_fkey", columns: [t.tId], foreignColumns: [tTable.id] }),
+    check("select_id_check", sql`${t.id} BETWEEN -2147483648 AND 2147483647`),
+    check("select_user_check", sql`${t.user} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
+    check("select_t_id_check", sql`${t.tId} BETWEEN -2147483648 AND 2147483647`),
     check("select_label_quoted", sql`label <> 'it''s'`),
   ],
 );
@@ -72,5 +78,8 @@ export const order = sqliteTable(
   (t) => [
     primaryKey({ name: "order_pkey", columns: [t.id] }),
     foreignKey({ name: "order_select_id_select_user_fkey", columns: [t.selectId, t.selectUser], foreignColumns: [select.id, select.user] }).onDelete("cascade"),
+    check("order_id_check", sql`${t.id} BETWEEN -2147483648 AND 2147483647`),
+    check("order_select_id_check", sql`${t.selectId} BETWEEN -2147483648 AND 2147483647`),
+    check("order_select_user_check", sql`${t.selectUser} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'`),
   ],
 );

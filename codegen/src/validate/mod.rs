@@ -1,6 +1,7 @@
 //! Raw document -> IR. The only way to build a `Schema`; every problem is collected, none stops
 //! the others from being found.
 
+mod clashes;
 mod columns;
 mod evolution;
 mod extra_sql;
@@ -105,7 +106,7 @@ fn table(
     }
     let columns: Vec<ir::Column> =
         raw.columns.iter().map(|(col, spec)| columns::column(name, col, spec, problems)).collect();
-    refs::check_case_collisions(
+    clashes::check_case_collisions(
         "column",
         columns.iter().map(|c| (c.name.as_str(), c.span.clone())),
         problems,

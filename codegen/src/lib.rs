@@ -25,7 +25,7 @@ mod validate;
 pub use check::{At, Field, Mismatch, RustType, check_struct};
 pub use diag::{Problem, SchemaError};
 pub use emit::{Files, SqliteMigration, generate, generate_with};
-pub use load::{load, load_in};
+pub use load::{ReadExtra, load, load_in, load_with};
 pub use validate::MAX_SAFE_INTEGER;
 
 /// The first line of every generated file, in the comment syntax of its language.

@@ -15,7 +15,7 @@ use crate::raw;
 use crate::validate;
 
 /// How loading reads an `[extra_sql]` file, by its path as written: its text, or why not.
-pub(crate) type ReadExtra<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+pub type ReadExtra<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 /// Parse and validate a schema read from text alone. `file` is the name used in diagnostics
 /// (usually `schema.toml`). Text has no folder to read `[extra_sql]` files from, so a schema that
@@ -35,7 +35,7 @@ pub fn load_in(file: &str, text: &str, dir: &Path) -> Result<Schema, SchemaError
 }
 
 /// [`load`], reading each `[extra_sql]` file through `read` (its text, or why it cannot be read).
-fn load_with(file: &str, text: &str, read: ReadExtra<'_>) -> Result<Schema, SchemaError> {
+pub fn load_with(file: &str, text: &str, read: ReadExtra<'_>) -> Result<Schema, SchemaError> {
     let fail =
         |problems| SchemaError { file: file.to_owned(), source_text: text.to_owned(), problems };
     let (tree, syntax_errors) = DeTable::parse_recoverable(text);

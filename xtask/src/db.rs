@@ -49,6 +49,9 @@ pub fn import(options: &import::Options<'_>) -> Result<ExitCode, String> {
     for (table, why) in &imported.unsynced {
         println!("not synced: {table}: {why}");
     }
+    for kept in &imported.kept {
+        println!("kept in {} ([extra_sql]): {kept}", import::OUTSIDE_SQL);
+    }
     println!(
         "wrote {}: {} table(s), {} synced",
         imported.path.display(),

@@ -36,31 +36,23 @@ pub fn import(db: &PgDb, dir: &Path) -> (Output, String) {
 
 /// Import `original`, generate the Postgres DDL from the result, apply it to a fresh database
 /// and compare the two catalogs (the sync machinery aside, which only the generated side has);
-/// the schema, import's report and the written file.
-///
-/// `left_out` names the constraints (`table.name`) that import reports and does not import
-/// (foreign keys to `auth.users`, outside the imported schema): the generated side lacks only
-/// them, and import exits 1 for them; with none, it exits 0.
-pub fn round_trip(original: &PgDb, left_out: &[&str]) -> (codegen::ir::Schema, String, String) {
+/// the schema, import's report and the written file. The fresh database first gets `outside`,
+/// what the original has outside the imported schema (Supabase's `auth.users`). Import exits 1
+/// when it `warned` (something it reports and does not import), else 0.
+pub fn round_trip(
+    original: &PgDb,
+    outside: &str,
+    warned: bool,
+) -> (codegen::ir::Schema, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let (output, written) = import(original, dir.path());
     let report = text(&output);
-    let code = if left_out.is_empty() { 0 } else { 1 };
-    assert_eq!(output.status.code(), Some(code), "{report}\n{written}");
-    let schema = codegen::load("schema.toml", &written)
+    assert_eq!(output.status.code(), Some(i32::from(warned)), "{report}\n{written}");
+    let schema = codegen::load_in("schema.toml", &written, dir.path())
         .unwrap_or_else(|e| panic!("{}\n{written}", e.render()));
     let files = codegen::generate(&schema);
-    let copy = PgDb::with(&files["sql/postgres.sql"]);
-    let mut expected = support::snapshot(&mut original.client());
-    for constraint in left_out {
-        let line = format!("constraint {constraint} ");
-        let (table, name) = constraint.split_once('.').unwrap();
-        let warning = format!("warning: {table}: foreign key {name} ");
-        assert!(report.contains(&warning), "`{constraint}` is not reported:\n{report}");
-        let before = expected.len();
-        expected.retain(|l| !l.starts_with(&line));
-        assert_eq!(expected.len(), before - 1, "`{constraint}` is not in the original");
-    }
+    let copy = PgDb::with(&format!("{outside}{}", files["sql/postgres.sql"]));
+    let expected = support::snapshot(&mut original.client());
     let actual = support::snapshot(&mut copy.client());
     let diff = similar::TextDiff::from_lines(&expected.join("\n"), &actual.join("\n"))
         .unified_diff()
@@ -104,7 +96,7 @@ fn a_supabase_style_schema_round_trips_through_import_and_gen() {
     let original = PgDb::with(&fixture);
     let lines = support::snapshot(&mut original.client());
     assert!(lines.len() > 120, "the fixture is substantial: {} catalog lines", lines.len());
-    let (schema, ..) = round_trip(&original, &[]);
+    let (schema, ..) = round_trip(&original, "", false);
     assert_eq!(schema.tables.len(), 12);
     let scopes: Vec<(&str, String)> = [
         "workspaces",
@@ -155,7 +147,7 @@ fn the_example_schemas_own_database_round_trips() {
     let text = std::fs::read_to_string(root().join("schema.toml")).unwrap();
     let example = codegen::load("schema.toml", &text).unwrap();
     let original = PgDb::with(&codegen::generate(&example)["sql/postgres.sql"]);
-    let (schema, report, _) = round_trip(&original, &[]);
+    let (schema, report, _) = round_trip(&original, "", false);
     // Every table's scope is the example's: the profile owned by its id, the catalog public.
     for table in &example.tables {
         assert_eq!(scope(&schema, &table.name), table.scope.as_toml(), "{report}");
@@ -215,8 +207,6 @@ fn what_the_format_cannot_say_is_reported_and_kept_in_the_file() {
         "warning: legacy.during: tsrange has no logical type in schema.toml; left out",
         "warning: legacy.serial_no: default nextval('pg_class_oid_index'::regclass) has no \
          schema.toml form; left out",
-        "warning: legacy: foreign key legacy_author_fkey FOREIGN KEY (author) REFERENCES \
-         auth.users(id) references auth.users, outside the imported schema; left out",
         "warning: legacy: constraint legacy_during_excl EXCLUDE USING gist (during WITH &&) has \
          no schema.toml form; left out",
         "warning: legacy: index CREATE INDEX legacy_lower_code_idx ON legacy USING btree \
@@ -232,14 +222,27 @@ fn what_the_format_cannot_say_is_reported_and_kept_in_the_file() {
     for kept in [
         "# not imported: column price numeric(10,2)",
         "# not imported: column during tsrange",
-        "# not imported: foreign key legacy_author_fkey FOREIGN KEY (author) REFERENCES auth.users(id)",
         "# not imported: constraint legacy_during_excl EXCLUDE USING gist (during WITH &&)",
         "# not imported: index CREATE INDEX legacy_price_idx ON legacy USING btree (price)",
         "feeling = { type = \"text\", nullable = true, values = [\"happy\", \"sad\"], default = \"happy\" }",
     ] {
         assert!(written.contains(kept), "missing `{kept}` in:\n{written}");
     }
-    assert_eq!(scope(&codegen::load("schema.toml", &written).unwrap(), "notes"), "owner");
+    // A foreign key to a table outside the imported schema is kept in the [extra_sql] file.
+    assert!(report.contains(
+        "kept in imported.postgres.sql ([extra_sql]): legacy: foreign key legacy_author_fkey \
+         references auth.users, outside the imported schema"
+    ));
+    let outside = std::fs::read_to_string(dir.path().join("imported.postgres.sql")).unwrap();
+    assert!(
+        outside.contains(
+            "ALTER TABLE \"legacy\" ADD CONSTRAINT \"legacy_author_fkey\" FOREIGN KEY (author) \
+         REFERENCES auth.users(id);"
+        ),
+        "{outside}"
+    );
+    let schema = codegen::load_in("schema.toml", &written, dir.path()).unwrap();
+    assert_eq!(scope(&schema, "notes"), "owner");
 }
 
 #[test]
@@ -270,7 +273,8 @@ fn import_reads_postgres_only() {
 }
 
 /// The team's views, functions, triggers and policies (`[extra_sql]`) beside the tables do not
-/// become tables, columns or warnings: import reads the tables alone.
+/// become tables, columns or warnings: import reads the tables, and keeps the policies as they
+/// are in its own `[extra_sql]` file.
 #[test]
 fn import_is_not_confused_by_the_teams_own_objects() {
     let case = root().join("codegen/tests/data/composite_keys");
@@ -282,12 +286,14 @@ fn import_is_not_confused_by_the_teams_own_objects() {
     let dir = tempfile::tempdir().unwrap();
     let (output, written) = import(&db, dir.path());
     assert!(output.status.code().is_some_and(|c| c < 2), "{}\n{written}", text(&output));
-    let schema = codegen::load("schema.toml", &written)
+    let schema = codegen::load_in("schema.toml", &written, dir.path())
         .unwrap_or_else(|e| panic!("{}\n{written}", e.render()));
     let tables: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(tables, ["account", "basket", "basket_line"], "{written}");
     for team in ["basket_size", "basket_items", "basket_line_quantity_limit", "account_support"] {
         assert!(!written.contains(team), "{team} in:\n{written}");
-        assert!(!text(&output).contains(team), "{team} in:\n{}", text(&output));
+        assert!(!text(&output).contains(&format!("warning: {team}")), "{}", text(&output));
     }
+    let outside = std::fs::read_to_string(dir.path().join("imported.postgres.sql")).unwrap();
+    assert!(outside.contains("CREATE POLICY \"account_support_read\" ON \"account\""), "{outside}");
 }

@@ -30,19 +30,30 @@ const EXPECTED: [(&str, &str, Option<&str>); 16] = [
 
 #[test]
 fn a_supabase_apps_scopes_are_inferred_from_keys_and_policies() {
-    let fixture =
-        std::fs::read_to_string(root().join("xtask/tests/fixtures/import_supabase.sql")).unwrap();
-    let original = PgDb::with(&fixture);
-    // The foreign keys to auth.users are outside the imported schema: reported, not imported.
-    let to_auth = [
-        "user_profile.user_profile_id_fkey",
-        "tune.tune_private_for_fkey",
-        "note.note_user_ref_fkey",
-        "daily_practice_queue.daily_practice_queue_user_ref_fkey",
-        "message.message_sender_ref_fkey",
-        "message.message_recipient_ref_fkey",
-    ];
-    let (schema, report, written) = round_trip(&original, &to_auth);
+    let fixture = |name: &str| {
+        std::fs::read_to_string(root().join("xtask/tests/fixtures").join(name)).unwrap()
+    };
+    let auth = fixture("supabase_auth.sql");
+    let original = PgDb::with(&format!("{auth}{}", fixture("import_supabase.sql")));
+    // The foreign keys to auth.users are outside what schema.toml can name, and the policies
+    // are the team's: both are kept in the [extra_sql] file import writes beside it, so the
+    // round trip keeps them too.
+    let (schema, report, written) = round_trip(&original, &auth, false);
+    for constraint in [
+        "user_profile: foreign key user_profile_id_fkey",
+        "tune: foreign key tune_private_for_fkey",
+        "note: foreign key note_user_ref_fkey",
+        "daily_practice_queue: foreign key daily_practice_queue_user_ref_fkey",
+        "message: foreign key message_sender_ref_fkey",
+        "message: foreign key message_recipient_ref_fkey",
+    ] {
+        let line = format!(
+            "kept in imported.postgres.sql ([extra_sql]): {constraint} references auth.users, \
+             outside the imported schema"
+        );
+        assert!(report.contains(&line), "`{line}` is not in the report:\n{report}");
+    }
+    assert!(written.contains("[extra_sql]\npostgres = [\"imported.postgres.sql\"]"), "{written}");
     let actual: Vec<(&str, String, Option<String>)> = EXPECTED
         .iter()
         .map(|(t, _, _)| (*t, scope(&schema, t), schema.table(t).unwrap().sync.owner.clone()))
@@ -102,15 +113,12 @@ fn a_supabase_apps_scopes_are_inferred_from_keys_and_policies() {
     ] {
         assert!(written.contains(line), "missing `{line}` in:\n{written}");
     }
-    // The hand-written policies are reported, not dropped: `[postgres] rls` says them now.
-    assert!(
-        report.contains(
-            "warning: note: policy Users manage their notes FOR ALL USING ((( SELECT auth.uid() \
-             AS uid) = user_ref)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_ref)) is \
-             row-level security, which `[postgres] rls` generates from the sync scopes"
-        ),
-        "{report}"
-    );
+    // The hand-written policies are kept as they are, with the foreign keys to auth.users (the
+    // round trip above compared them through the live gate).
+    let kept = "kept in imported.postgres.sql ([extra_sql]): note: policy Users manage their \
+                notes FOR ALL USING ((( SELECT auth.uid() AS uid) = user_ref)) WITH CHECK \
+                ((( SELECT auth.uid() AS uid) = user_ref))";
+    assert!(report.contains(kept), "{report}");
 }
 
 #[test]

@@ -20,7 +20,7 @@ use codegen::SchemaError;
 use sync_meta::database_url::{DatabaseUrl, UrlError};
 
 use crate::live::{LiveError, postgres};
-pub use write::Note;
+pub use write::{Note, OUTSIDE_SQL};
 
 /// Why nothing was imported; `cargo xtask` exits 2 on each.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,9 @@ pub struct Imported {
     pub users: Option<(String, String)>,
     /// What `schema.toml` does not say exactly.
     pub notes: Vec<Note>,
+    /// What refers to tables outside the imported schema, kept in the `[extra_sql]` file
+    /// [`OUTSIDE_SQL`](write::OUTSIDE_SQL) beside `out`.
+    pub kept: Vec<String>,
     /// Problems that remain when the written file is loaded (a table without a primary key,
     /// a name the format refuses): the file needs an edit before `gen`.
     pub problems: Option<SchemaError>,
@@ -75,8 +78,10 @@ pub fn run(options: &Options<'_>) -> Result<Imported, ImportError> {
     let DatabaseUrl::Postgres(url) = DatabaseUrl::parse(url)? else {
         return Err(ImportError::NotPostgres);
     };
-    if out.exists() && !force {
-        return Err(ImportError::Exists(out.to_owned()));
+    for path in [out.to_owned(), out.with_file_name(write::OUTSIDE_SQL)] {
+        if path.exists() && !force {
+            return Err(ImportError::Exists(path));
+        }
     }
     let shown = url.to_string();
     let mut client = postgres::connect(&url, &shown)?;
@@ -109,7 +114,11 @@ pub fn run(options: &Options<'_>) -> Result<Imported, ImportError> {
     let (written, problems) = loop {
         let devices = on_devices(&tables, &scopes);
         let mut written = write::write(&header, &name, &tables, &scopes, &unsynced, &devices);
-        let error = match codegen::load(&file, &written.text) {
+        let outside = |path: &str| match path {
+            write::OUTSIDE_SQL => Ok(written.outside_sql.clone()),
+            _ => Err("not written by import".to_owned()),
+        };
+        let error = match codegen::load_with(&file, &written.text, &outside) {
             Ok(schema) => {
                 written.notes.extend(portable::sqlite_notes(&schema));
                 break (written, None);
@@ -127,10 +136,16 @@ pub fn run(options: &Options<'_>) -> Result<Imported, ImportError> {
             taken_back.push(Note { table, column: None, message });
         }
     };
+    if !written.outside_sql.is_empty() {
+        let path = out.with_file_name(write::OUTSIDE_SQL);
+        std::fs::write(&path, &written.outside_sql)
+            .map_err(|source| ImportError::Write { path, source })?;
+    }
     std::fs::write(out, &written.text)
         .map_err(|source| ImportError::Write { path: out.to_owned(), source })?;
     let mut notes = taken_back;
     notes.extend(written.notes);
+    let kept = written.kept;
     Ok(Imported {
         path: out.to_owned(),
         tables: tables.len(),
@@ -138,6 +153,7 @@ pub fn run(options: &Options<'_>) -> Result<Imported, ImportError> {
         unsynced: unsynced.into_iter().collect(),
         users: inferred.users,
         notes,
+        kept,
         problems,
     })
 }

@@ -67,8 +67,9 @@ fn connect(url: &PostgresUrl) -> Result<Client, postgres::Error> {
 }
 
 /// One sorted line per catalog object of the `public` schema: every table and column (type,
-/// nullability, default, comment), constraint (as Postgres prints it), index and comment; the
-/// sync machinery (names starting with `_sync`) left out.
+/// nullability, default, comment), constraint (as Postgres prints it), index, comment, and
+/// row-level security (the flags, and each policy); the sync machinery (names starting with
+/// `_sync`) left out.
 pub fn snapshot(client: &mut Client) -> Vec<String> {
     let queries = [
         "SELECT 'table ' || c.relname || coalesce(' -- ' || obj_description(c.oid, 'pg_class'), '')
@@ -92,6 +93,15 @@ pub fn snapshot(client: &mut Client) -> Vec<String> {
           WHERE n.nspname = 'public' AND c.relname NOT LIKE '\\_sync%'",
         "SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes
           WHERE schemaname = 'public' AND indexname NOT LIKE '\\_sync%'",
+        "SELECT 'row level security ' || c.relname || ' ' || c.relrowsecurity || ' '
+                || c.relforcerowsecurity
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT LIKE '\\_sync%'",
+        "SELECT 'policy ' || tablename || '.' || policyname || ' ' || permissive || ' '
+                || array_to_string(roles, ',') || ' ' || cmd || coalesce(' USING ' || qual, '')
+                || coalesce(' WITH CHECK ' || with_check, '')
+           FROM pg_policies
+          WHERE schemaname = 'public' AND policyname NOT LIKE '\\_sync%'",
     ];
     let mut lines = Vec::new();
     for sql in queries {

@@ -20,8 +20,9 @@ pub struct Table {
     /// Exclusion constraints: `(name, definition)`; `schema.toml` has no way to say them.
     pub exclusions: Vec<(String, String)>,
     pub indexes: Vec<Index>,
-    /// Whether row-level security is enabled.
+    /// Whether row-level security is enabled, and forced on the table's owner.
     pub rls: bool,
+    pub force_rls: bool,
     pub policies: Vec<Policy>,
 }
 
@@ -105,22 +106,46 @@ pub struct Policy {
     pub permissive: bool,
     pub using: Option<String>,
     pub check: Option<String>,
+    /// The roles it applies to, as `CREATE POLICY ... TO` lists them (`public` for every role).
+    pub roles: String,
 }
 
 impl Policy {
     /// `policy <name> FOR <command> [AS RESTRICTIVE] [USING (...)] [WITH CHECK (...)]`.
     pub fn definition(&self) -> String {
-        let command = match self.command.as_str() {
+        let mut out = format!("policy {} FOR {}", self.name, self.command_name());
+        if !self.permissive {
+            out += " AS RESTRICTIVE";
+        }
+        out + &self.clauses()
+    }
+
+    /// The statement that makes it again on `table`.
+    pub fn statement(&self, table: &str) -> String {
+        let kind = if self.permissive { "PERMISSIVE" } else { "RESTRICTIVE" };
+        format!(
+            "CREATE POLICY {} ON {} AS {kind} FOR {} TO {}{};",
+            quote_ident(&self.name),
+            quote_ident(table),
+            self.command_name(),
+            self.roles,
+            self.clauses()
+        )
+    }
+
+    fn command_name(&self) -> &'static str {
+        match self.command.as_str() {
             "r" => "SELECT",
             "a" => "INSERT",
             "w" => "UPDATE",
             "d" => "DELETE",
             _ => "ALL",
-        };
-        let mut out = format!("policy {} FOR {command}", self.name);
-        if !self.permissive {
-            out += " AS RESTRICTIVE";
         }
+    }
+
+    /// ` USING (...)` and ` WITH CHECK (...)`, those it has.
+    fn clauses(&self) -> String {
+        let mut out = String::new();
         if let Some(using) = &self.using {
             out += &format!(" USING ({using})");
         }
@@ -134,7 +159,7 @@ impl Policy {
 /// Tables of the schema that the generated DDL can own: ordinary and partitioned tables, not
 /// partitions, not what an extension owns, not the sync machinery.
 const TABLES: &str = "
-SELECT c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity
+SELECT c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND c.relname NOT LIKE '\\_sync%'
@@ -205,7 +230,10 @@ SELECT t.relname, ic.relname, i.indisunique,
 
 const POLICIES: &str = "
 SELECT c.relname, p.polname, p.polcmd::text, p.polpermissive,
-       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
+       (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END,
+                          ', ' ORDER BY r)
+          FROM unnest(p.polroles) AS r)
   FROM pg_policy p
   JOIN pg_class c ON c.oid = p.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -236,7 +264,13 @@ pub fn read(client: &mut Client, shown: &str, schema: &str) -> Result<Vec<Table>
     .map_err(fail("setting the search path"))?;
     let mut tables: Vec<Table> = query(&mut tx, TABLES, schema, "reading tables")?
         .iter()
-        .map(|r| Table { name: r.get(0), comment: r.get(1), rls: r.get(2), ..Table::default() })
+        .map(|r| Table {
+            name: r.get(0),
+            comment: r.get(1),
+            rls: r.get(2),
+            force_rls: r.get(3),
+            ..Table::default()
+        })
         .collect();
     for row in query(&mut tx, COLUMNS, schema, "reading columns")? {
         if let Some(t) = find(&mut tables, &row) {
@@ -279,6 +313,7 @@ pub fn read(client: &mut Client, shown: &str, schema: &str) -> Result<Vec<Table>
                 permissive: row.get(3),
                 using: row.get(4),
                 check: row.get(5),
+                roles: row.get(6),
             });
         }
     }

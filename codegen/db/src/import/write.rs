@@ -14,6 +14,7 @@ use super::introspect::{Column, Index, Table};
 use super::map::{self, Mapped, Type};
 use super::portable;
 use super::scope::Scope;
+use crate::live::postgres::quote_ident;
 
 mod keys;
 
@@ -29,11 +30,21 @@ pub struct Note {
 #[derive(Debug, Clone)]
 pub struct Written {
     pub text: String,
+    /// The statements of [`OUTSIDE_SQL`], listed in the file's `[extra_sql]`: what refers to
+    /// tables outside the imported schema (foreign keys to `auth.users`); empty when nothing does.
+    pub outside_sql: String,
+    /// What [`OUTSIDE_SQL`] keeps, one line each.
+    pub kept: Vec<String>,
     pub notes: Vec<Note>,
     pub sections: Vec<(String, Range<usize>)>,
 }
 
-/// Write the schema: `header` comment lines, `[schema]`, then the tables in foreign key order.
+/// The `[extra_sql]` file, beside `schema.toml`, that keeps what refers to tables outside the
+/// imported schema, which `schema.toml` cannot name.
+pub const OUTSIDE_SQL: &str = "imported.postgres.sql";
+
+/// Write the schema: `header` comment lines, `[schema]`, `[extra_sql]` when there is SQL outside
+/// the format, then the tables in foreign key order.
 pub fn write(
     header: &str,
     name: &str,
@@ -49,12 +60,12 @@ pub fn write(
     // `[tables.<name>]` headers only, no `[tables]` of its own.
     let mut all = toml_edit::Table::new();
     all.set_implicit(true);
-    let mut notes = Vec::new();
+    let (mut notes, mut outside) = (Vec::new(), Vec::new());
     let ordered = order(tables);
     for table in &ordered {
         let devices = on_devices.contains(&table.name);
-        let mut section =
-            TableWriter::new(table, &mut notes).write(scopes.get(&table.name), devices);
+        let writer = TableWriter::new(table, &mut notes, &mut outside);
+        let mut section = writer.write(scopes.get(&table.name), devices);
         if let Some(why) = unsynced.get(&table.name) {
             let comment = format!("not synced: {why}");
             section
@@ -65,10 +76,25 @@ pub fn write(
     }
     let mut document = DocumentMut::new();
     document.insert("schema", Item::Table(schema));
+    let (kept, statements): (Vec<String>, Vec<String>) = outside.into_iter().unzip();
+    if !statements.is_empty() {
+        let mut extra = toml_edit::Table::new();
+        extra.insert("postgres", value(list(&[OUTSIDE_SQL.to_owned()])));
+        document.insert("extra_sql", Item::Table(extra));
+    }
     document.insert("tables", Item::Table(all));
     let text = document.to_string();
     let sections = sections(&text, &ordered);
-    Written { text, notes, sections }
+    let outside_sql = if statements.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "-- Imported by `cargo xtask import`: what refers to tables outside the imported\n\
+             -- schema, which schema.toml cannot name.\n{}\n",
+            statements.join("\n")
+        )
+    };
+    Written { text, outside_sql, kept, notes, sections }
 }
 
 /// `# <line>` for each line, each ending the line.
@@ -125,6 +151,8 @@ struct ImportedColumn<'a> {
 struct TableWriter<'a> {
     table: &'a Table,
     notes: &'a mut Vec<Note>,
+    /// What goes to [`OUTSIDE_SQL`]: what is kept, and its statement.
+    outside: &'a mut Vec<(String, String)>,
     /// The soft-delete column of the table's sync scope, if it has one.
     deleted: Option<&'a str>,
     columns: Vec<ImportedColumn<'a>>,
@@ -133,10 +161,15 @@ struct TableWriter<'a> {
 }
 
 impl<'a> TableWriter<'a> {
-    fn new(table: &'a Table, notes: &'a mut Vec<Note>) -> Self {
+    fn new(
+        table: &'a Table,
+        notes: &'a mut Vec<Note>,
+        outside: &'a mut Vec<(String, String)>,
+    ) -> Self {
         TableWriter {
             table,
             notes,
+            outside,
             deleted: None,
             columns: Vec::new(),
             lines: Vec::new(),
@@ -207,16 +240,21 @@ impl<'a> TableWriter<'a> {
     }
 
     /// Row-level security is left out: `[postgres] rls` generates it from the sync scopes.
+    /// Row-level security as the database has it, kept in [`OUTSIDE_SQL`]: `[postgres] rls`
+    /// generates policies from the sync scopes instead, which the team may switch to.
     fn policies(&mut self) {
         let t = self.table;
-        let why = "is row-level security, which `[postgres] rls` generates from the sync scopes \
-                   (docs/rls.md)";
+        let table = quote_ident(&t.name);
         if t.rls {
-            let why = "is not imported: `[postgres] rls` enables it with the policies it generates";
-            self.leave_out("ENABLE ROW LEVEL SECURITY".into(), why);
+            let statement = format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;");
+            self.outside.push((format!("{}: ENABLE ROW LEVEL SECURITY", t.name), statement));
+        }
+        if t.force_rls {
+            let statement = format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY;");
+            self.outside.push((format!("{}: FORCE ROW LEVEL SECURITY", t.name), statement));
         }
         for p in &t.policies {
-            self.leave_out(p.definition(), why);
+            self.outside.push((format!("{}: {}", t.name, p.definition()), p.statement(&t.name)));
         }
     }
 

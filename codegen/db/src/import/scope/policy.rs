@@ -194,6 +194,7 @@ mod tests {
                     permissive: true,
                     using: Some((*using).into()),
                     check: None,
+                    roles: "public".into(),
                 })
                 .collect(),
             ..Table::default()

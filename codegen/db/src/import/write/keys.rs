@@ -139,13 +139,22 @@ impl TableWriter<'_> {
         let mut specs = Vec::new();
         for fk in &table.foreign_keys {
             let what = || format!("foreign key {} {}", fk.name, fk.definition);
-            if !fk.local {
-                let why = format!("references {}, outside the imported schema", fk.ref_table);
-                self.leave_out(what(), &why);
-                continue;
-            }
             if !self.all_in(&fk.columns) {
                 self.leave_out(what(), "uses a column left out");
+                continue;
+            }
+            if !fk.local {
+                let kept = format!(
+                    "{name}: foreign key {} references {}, outside the imported schema",
+                    fk.name, fk.ref_table
+                );
+                let statement = format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {};",
+                    quote_ident(name),
+                    quote_ident(&fk.name),
+                    fk.definition
+                );
+                self.outside.push((kept, statement));
                 continue;
             }
             if let Some(unsupported) = &fk.unsupported {

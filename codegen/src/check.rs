@@ -253,7 +253,7 @@ fn check_wire_helper(
 /// and also a text column's (`String`) for an enum column.
 fn expected_types(table: &Table, column: &Column) -> Vec<RustType> {
     let generated: syn::Type =
-        syn::parse2(value_type(table, column)).expect("the Rust emitter generates valid types");
+        syn::parse_str(&value_type(table, column)).expect("the Rust emitter generates valid types");
     let mut expected = vec![RustType::from_syn(&generated)];
     if column.values.is_some() {
         let text: syn::Type = syn::parse_str(types::entry(LogicalType::Text).rust)

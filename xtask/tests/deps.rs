@@ -20,7 +20,6 @@ const GENERATOR: &[&str] = &[
     "schemars",
     "toml",
     "toml_edit",
-    "prettyplease",
 ];
 
 /// Database drivers, the async runtime, the HTTP stack and TLS.

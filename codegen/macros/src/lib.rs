@@ -65,8 +65,14 @@ pub fn derive_sync_row(input: TokenStream) -> TokenStream {
 fn expand_include_schema(path: &LitStr, manifest_dir: &Path) -> syn::Result<TokenStream2> {
     let loaded = Loaded::read(path, manifest_dir)?;
     let anchor = loaded.anchor();
-    let items = codegen::emit::rust_tokens(&loaded.schema);
+    let items = parse(&codegen::emit::rust_items(&loaded.schema), path.span())?;
     Ok(quote!(#anchor #items))
+}
+
+/// The generator's source text as tokens: the very text `cargo xtask gen` writes.
+fn parse(text: &str, span: proc_macro2::Span) -> syn::Result<TokenStream2> {
+    text.parse()
+        .map_err(|e| syn::Error::new(span, format!("the generated Rust does not parse: {e}")))
 }
 
 fn expand_derive(input: &DeriveInput) -> syn::Result<TokenStream2> {
@@ -94,7 +100,8 @@ fn expand_derive(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 .expect("a failed check has a mismatch")
         })?;
     let anchor = loaded.anchor();
-    let sync_row = codegen::emit::sync_row_impl(table, &input.ident);
+    let sync_row =
+        parse(&codegen::emit::sync_row_impl(table, &input.ident.to_string()), input.ident.span())?;
     Ok(quote!(#anchor #sync_row))
 }
 

@@ -6,10 +6,11 @@ mod markdown;
 pub(crate) mod rust;
 mod rust_meta;
 mod rust_protocol;
+mod rust_serde;
 pub(crate) mod sql;
 pub(crate) mod ts;
 
-pub use rust::{rust_tokens, sync_row_impl};
+pub use rust::{rust_items, sync_row_impl};
 pub use rust_protocol::{PROTOCOL_PATH, protocol_file};
 
 use std::collections::BTreeMap;

@@ -1,8 +1,9 @@
 //! The `generated` crate in `generated/rust`: one serde row struct per table, name constants and
 //! enums per table, and the static metadata the schema-agnostic sync runtime reads.
 //!
-//! The items come from [`rust_tokens`], which a proc-macro (`include_schema!`) expands to as
-//! well, so the committed file and the macro can never disagree. Every path in the generated
+//! The items come from [`rust_items`], source text written directly (no token trees, no
+//! pretty-printer), which a proc-macro (`include_schema!`) parses and expands to as well, so the
+//! committed file and the macro can never disagree. Every path in the generated
 //! code is absolute (`::std::string::String`, `::uuid::Uuid`): a table called `string`, `result`
 //! or `uuid` produces an item of that name, which would otherwise shadow the type or crate.
 //! `Some` and `None` stay short: row structs have named fields, so they take no value name.
@@ -10,12 +11,12 @@
 //! The committed file also carries the device's migration scripts (`SQLITE_MIGRATIONS`), which
 //! come from `generated/migrations/`, not from `schema.toml`, so the macro has none.
 
+use std::fmt::Write as _;
+
 use heck::{ToShoutySnakeCase, ToUpperCamelCase};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
 
 use crate::GENERATED_NOTICE;
-use crate::emit::{Files, SqliteMigration, rust_meta};
+use crate::emit::{Files, SqliteMigration, rust_meta, rust_serde};
 use crate::ir::{Column, Schema, Table};
 use crate::types;
 
@@ -73,102 +74,93 @@ fn lib_rs(schema: &Schema, migrations: &[SqliteMigration]) -> String {
          lists every table for the schema-agnostic sync runtime.",
         schema.name, schema.version
     );
-    let doc =
-        doc.lines().map(|line| if line.is_empty() { String::new() } else { format!(" {line}") });
-    let items = rust_tokens(schema);
-    let migrations = migrations_tokens(migrations);
-    // The committed file is prettyplease's output; `cargo fmt --all` would reformat it (the
-    // crate is a workspace member) and the drift gate would then report it stale.
-    let file: syn::File = syn::parse2(quote! {
-        #(#![doc = #doc])*
-        #![cfg_attr(rustfmt, rustfmt::skip)]
-        #items
-        #migrations
-    })
-    .expect("the generated tokens are a valid Rust file");
-    format!("// {GENERATED_NOTICE}\n{}", prettyplease::unparse(&file))
+    let mut out = format!("// {GENERATED_NOTICE}\n");
+    for line in doc.lines() {
+        let _ = if line.is_empty() { writeln!(out, "//!") } else { writeln!(out, "//! {line}") };
+    }
+    // `cargo fmt --all` would reformat the file (the crate is a workspace member) and the drift
+    // gate would then report it stale.
+    out.push_str("#![cfg_attr(rustfmt, rustfmt::skip)]\n\n");
+    out.push_str(&rust_items(schema));
+    out.push('\n');
+    migrations_item(&mut out, migrations);
+    out
 }
 
 /// `SQLITE_MIGRATIONS`: the scripts as `sync_meta::migration::Migration`s, each a raw string so
 /// that the file shows it as it is.
-fn migrations_tokens(migrations: &[SqliteMigration]) -> TokenStream {
-    let items = migrations.iter().map(|m| {
-        let version = Literal::u32_unsuffixed(m.version);
-        let sql = raw_string(&m.sql);
-        quote! {
-            ::sync_meta::migration::Migration {
-                version: #version,
-                sqlite: ::std::borrow::Cow::Borrowed(#sql),
-            }
-        }
-    });
-    quote! {
-        /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
-        /// version: the client runs those above a database's version on open
-        /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).
-        pub static SQLITE_MIGRATIONS: &[::sync_meta::migration::Migration] = &[#(#items),*];
+fn migrations_item(out: &mut String, migrations: &[SqliteMigration]) {
+    out.push_str(
+        "/// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by\n\
+         /// version: the client runs those above a database's version on open\n\
+         /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).\n\
+         pub static SQLITE_MIGRATIONS: &[::sync_meta::migration::Migration] = &[",
+    );
+    for m in migrations {
+        let _ = write!(
+            out,
+            "\n    ::sync_meta::migration::Migration {{\n        version: {},\n        \
+             sqlite: ::std::borrow::Cow::Borrowed({}),\n    }},",
+            m.version,
+            raw_string(&m.sql)
+        );
     }
+    out.push_str(if migrations.is_empty() { "];\n" } else { "\n];\n" });
 }
 
 /// `text` as a raw string literal, with as many `#` as it takes for the text not to end it.
-fn raw_string(text: &str) -> Literal {
+fn raw_string(text: &str) -> String {
     let mut hashes = String::from("#");
     while text.contains(&format!("\"{hashes}")) {
         hashes.push('#');
     }
-    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
+    format!("r{hashes}\"{text}\"{hashes}")
 }
 
-/// Every item of the generated crate, without inner attributes so that a macro can expand to
-/// exactly these tokens.
-pub fn rust_tokens(schema: &Schema) -> TokenStream {
-    let rows = schema.tables.iter().map(row_type);
-    let doc = format!(
-        " The `{}` schema, version {}: every table, in foreign key dependency order.",
+/// Every item of the generated crate as source text, without inner attributes so that a macro
+/// can expand to exactly these items (`text.parse::<TokenStream>()`). Items are separated by a
+/// blank line and end with a newline.
+pub fn rust_items(schema: &Schema) -> String {
+    let meta = crate::meta::schema_meta(schema);
+    let mut out = String::with_capacity(schema.tables.len() * 8 * 1024);
+    let _ = writeln!(
+        out,
+        "/// The `{}` schema, version {}: every table, in foreign key dependency order.",
         schema.name, schema.version
     );
-    let tables = schema
+    let tables: Vec<String> = schema
         .tables
         .iter()
-        .map(|t| {
-            let row = row_ident(t);
-            quote!(<#row as ::sync_meta::schema::SyncRow>::TABLE)
-        })
+        .map(|t| format!("<{} as ::sync_meta::schema::SyncRow>::TABLE", row_ident(t)))
         .collect();
-    let meta = rust_meta::schema_tokens(crate::meta::schema_meta(schema), tables);
-    let tables_items = schema.tables.iter().map(table_items);
-    quote! {
-        #[doc = #doc]
-        pub static SCHEMA: ::sync_meta::schema::SchemaMeta = #meta;
-        #(#rows #tables_items)*
+    out.push_str("pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ");
+    rust_meta::schema_meta(&mut out, meta, &tables);
+    out.push_str(";\n");
+    for (table, table_meta) in schema.tables.iter().zip(meta.tables) {
+        let row = row_ident(table);
+        out.push('\n');
+        row_struct(&mut out, table, &row);
+        out.push('\n');
+        sync_row(&mut out, table_meta, &row);
+        out.push('\n');
+        rust_serde::row_impls(&mut out, table, &row);
+        out.push('\n');
+        table_module(&mut out, table);
     }
+    out
 }
 
 /// The row struct of a table.
-fn row_type(table: &Table) -> TokenStream {
-    let row = row_ident(table);
-    let doc = docs(table.comment.as_deref().unwrap_or(&format!("A row of `{}`.", table.name)));
-    let fields = table.columns.iter().map(|column| {
-        let name = ident(&column.name);
-        let ty = field_type(table, column);
-        let field_doc = column.comment.as_deref().map(docs);
-        let serde = wire_helper(column).map(|helper| {
-            let path = format!("::sync_meta::wire::{helper}");
-            // With `with`, serde no longer treats a missing field as `None`; `default` keeps
-            // every nullable field alike.
-            if column.nullable {
-                quote!(#[serde(with = #path, default)])
-            } else {
-                quote!(#[serde(with = #path)])
-            }
-        });
-        quote! { #field_doc #serde pub #name: #ty, }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-        pub struct #row { #(#fields)* }
+fn row_struct(out: &mut String, table: &Table, row: &str) {
+    docs(out, "", table.comment.as_deref().unwrap_or(&format!("A row of `{}`.", table.name)));
+    let _ = writeln!(out, "#[derive(Debug, Clone, PartialEq)]\npub struct {row} {{");
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            docs(out, "    ", comment);
+        }
+        let _ = writeln!(out, "    pub {}: {},", ident(&column.name), field_type(table, column));
     }
+    out.push_str("}\n");
 }
 
 /// The `sync_meta::wire` module a column's values go through, if any (the type table's).
@@ -177,119 +169,116 @@ pub(crate) fn wire_helper(column: &Column) -> Option<String> {
     Some(if column.nullable { format!("{base}_opt") } else { base.to_owned() })
 }
 
-/// A table's `SyncRow` impl (its metadata) and its module of names and enums.
-fn table_items(table: &Table) -> TokenStream {
-    let row = row_ident(table);
-    let module = ident(&table.name);
-    let module_doc = format!(" Names of table `{}` and its columns.", table.name);
-    let table_name = &table.name;
-    let consts = table.columns.iter().map(|c| {
-        let konst = const_ident(c);
-        let name = &c.name;
-        quote!(pub const #konst: &str = #name;)
-    });
-    let enums = table.columns.iter().filter_map(enum_item);
-    let sync_row = sync_row_impl(table, &row);
-    quote! {
-        #sync_row
-
-        #[doc = #module_doc]
-        pub mod #module {
-            pub const TABLE: &str = #table_name;
-            #(#consts)*
-            #(#enums)*
-        }
-    }
-}
-
 /// The `SyncRow` impl that gives the type `row` the metadata of `table`: for the generated row
 /// structs, and for hand-written ones through `#[derive(SyncRow)]`, so both carry the very same
-/// metadata.
-pub fn sync_row_impl(table: &Table, row: &Ident) -> TokenStream {
-    let meta = rust_meta::table_tokens(&crate::meta::table_meta(table));
-    quote! {
-        impl ::sync_meta::schema::SyncRow for #row {
-            const TABLE: &'static ::sync_meta::schema::TableMeta = &#meta;
-        }
+/// metadata. Source text, as [`rust_items`].
+pub fn sync_row_impl(table: &Table, row: &str) -> String {
+    let mut out = String::new();
+    sync_row(&mut out, &crate::meta::table_meta(table), row);
+    out
+}
+
+fn sync_row(out: &mut String, table: &sync_meta::schema::TableMeta, row: &str) {
+    let _ = write!(
+        out,
+        "impl ::sync_meta::schema::SyncRow for {row} {{\n    \
+         const TABLE: &'static ::sync_meta::schema::TableMeta = &"
+    );
+    rust_meta::table_meta(out, table, 4);
+    out.push_str(";\n}\n");
+}
+
+/// A table's module of names and enums.
+fn table_module(out: &mut String, table: &Table) {
+    let _ = writeln!(out, "/// Names of table `{}` and its columns.", table.name);
+    let _ = writeln!(out, "pub mod {} {{", ident(&table.name));
+    let _ = writeln!(out, "    pub const TABLE: &str = {:?};", table.name);
+    for c in &table.columns {
+        let _ = writeln!(out, "    pub const {}: &str = {:?};", const_ident(c), c.name);
     }
+    for column in &table.columns {
+        enum_item(out, column);
+    }
+    out.push_str("}\n");
 }
 
 /// The enum of a `values` column, named after the column inside its table's module
 /// (`tune::Type`), so that no two tables' enums can collide.
-fn enum_item(column: &Column) -> Option<TokenStream> {
-    let values = column.values.as_ref()?;
+fn enum_item(out: &mut String, column: &Column) {
+    let Some(values) = column.values.as_ref() else { return };
     let name = enum_ident(column);
-    let doc = docs(
-        column.comment.as_deref().unwrap_or(&format!("The values of column `{}`.", column.name)),
-    );
     let variants = variant_idents(values);
-    let count = Literal::usize_unsuffixed(values.len());
-    Some(quote! {
-        #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        pub enum #name { #(#[serde(rename = #values)] #variants,)* }
-
-        impl #name {
-            /// Every value, in the order of `schema.toml`.
-            pub const ALL: [Self; #count] = [#(Self::#variants),*];
-
-            /// The value as stored and sent on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self { #(Self::#variants => #values,)* }
-            }
-        }
-    })
+    out.push('\n');
+    let doc = format!("The values of column `{}`.", column.name);
+    docs(out, "    ", column.comment.as_deref().unwrap_or(&doc));
+    let _ = writeln!(out, "    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]");
+    let _ = writeln!(out, "    pub enum {name} {{");
+    for variant in &variants {
+        let _ = writeln!(out, "        {variant},");
+    }
+    let _ = writeln!(out, "    }}\n\n    impl {name} {{");
+    let _ = writeln!(out, "        /// Every value, in the order of `schema.toml`.");
+    let all: Vec<String> = variants.iter().map(|v| format!("Self::{v}")).collect();
+    let _ =
+        writeln!(out, "        pub const ALL: [Self; {}] = [{}];", values.len(), all.join(", "));
+    let _ = writeln!(out, "\n        /// The value as stored and sent on the wire.");
+    let _ =
+        writeln!(out, "        pub fn as_str(self) -> &'static str {{\n            match self {{");
+    for (variant, value) in variants.iter().zip(values) {
+        let _ = writeln!(out, "                Self::{variant} => {value:?},");
+    }
+    out.push_str("            }\n        }\n    }\n");
+    rust_serde::enum_impls(out, &name, values);
 }
 
 /// A column's field type: `Option<T>` when nullable (docs/types.md).
-fn field_type(table: &Table, column: &Column) -> TokenStream {
+fn field_type(table: &Table, column: &Column) -> String {
     let ty = value_type(table, column);
-    if column.nullable { quote!(::std::option::Option<#ty>) } else { ty }
+    if column.nullable { format!("::std::option::Option<{ty}>") } else { ty }
 }
 
 /// The type of a column's values, without `Option`: the enum of a `values` column, else the
 /// type table's.
-pub(crate) fn value_type(table: &Table, column: &Column) -> TokenStream {
+pub(crate) fn value_type(table: &Table, column: &Column) -> String {
     if column.values.is_some() {
-        let module = ident(&table.name);
-        let name = enum_ident(column);
-        return quote!(#module::#name);
+        return enum_path(table, column);
     }
-    types::entry(column.ty).rust.parse().expect("the type table's Rust types are valid tokens")
+    types::entry(column.ty).rust.to_owned()
 }
 
 /// The type of a column's values as the docs and the derive check's messages show it: without
 /// the absolute-path prefixes (`uuid::Uuid`, `chrono::DateTime<chrono::Utc>`, `tune::Type`).
 pub(crate) fn shown_type(table: &Table, column: &Column) -> String {
-    let tokens: String = value_type(table, column).to_string().split_whitespace().collect();
-    tokens.replace("::std::string::", "").replace("<::", "<").trim_start_matches("::").to_owned()
+    let ty = value_type(table, column);
+    ty.replace("::std::string::", "").replace("<::", "<").trim_start_matches("::").to_owned()
 }
 
-fn row_ident(table: &Table) -> Ident {
-    format_ident!("{}", table.name.to_upper_camel_case())
+/// The enum of a `values` column, by its path from the crate root: `tune::Type`.
+pub(super) fn enum_path(table: &Table, column: &Column) -> String {
+    format!("{}::{}", ident(&table.name), enum_ident(column))
 }
 
-fn enum_ident(column: &Column) -> Ident {
-    format_ident!("{}", column.name.to_upper_camel_case())
+pub(super) fn row_ident(table: &Table) -> String {
+    table.name.to_upper_camel_case()
 }
 
-fn const_ident(column: &Column) -> Ident {
-    format_ident!("{}", column.name.to_shouty_snake_case())
+fn enum_ident(column: &Column) -> String {
+    column.name.to_upper_camel_case()
+}
+
+fn const_ident(column: &Column) -> String {
+    column.name.to_shouty_snake_case()
 }
 
 /// A table or column name as a Rust identifier, raw when it is a keyword.
-fn ident(name: &str) -> Ident {
-    if KEYWORDS.contains(&name) {
-        Ident::new_raw(name, Span::call_site())
-    } else {
-        Ident::new(name, Span::call_site())
-    }
+pub(super) fn ident(name: &str) -> String {
+    if KEYWORDS.contains(&name) { format!("r#{name}") } else { name.to_owned() }
 }
 
 /// Variant names for enum values, which may be any text: PascalCase of their ASCII letters and
 /// digits, `V` in front when that is empty or starts with a digit, and a number behind when two
 /// values would otherwise get the same name.
-fn variant_idents(values: &[String]) -> Vec<Ident> {
+fn variant_idents(values: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let base: String =
@@ -306,11 +295,19 @@ fn variant_idents(values: &[String]) -> Vec<Ident> {
         }
         names.push(name);
     }
-    names.iter().map(|n| format_ident!("{n}")).collect()
+    names
 }
 
-/// `#[doc]` attributes for a comment, one per line, each with the space `///` would put there.
-pub(super) fn docs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|line| format!(" {line}"));
-    quote!(#(#[doc = #lines])*)
+/// Doc comments for `text`, one `///` line per line, each line starting with `indent`. A line
+/// with a carriage return, which a `///` comment may not hold, becomes a `#[doc]` attribute.
+pub(super) fn docs(out: &mut String, indent: &str, text: &str) {
+    for line in text.lines() {
+        if line.contains('\r') {
+            let _ = writeln!(out, "{indent}#[doc = {:?}]", format!(" {line}"));
+        } else if line.is_empty() {
+            let _ = writeln!(out, "{indent}///");
+        } else {
+            let _ = writeln!(out, "{indent}/// {line}");
+        }
+    }
 }

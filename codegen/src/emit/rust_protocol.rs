@@ -9,8 +9,7 @@
 //! is absolute: the runtime's hand-written `Row`, `Key` and `True` are named through
 //! `crate::protocol`, and timestamps go through `::sync_meta::wire`.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use std::fmt::Write as _;
 
 use super::rust::docs;
 use crate::GENERATED_NOTICE;
@@ -19,84 +18,86 @@ use crate::protocol::{Field, MESSAGES, Message, Shape, Wire};
 /// Where the protocol's Rust file lives, relative to the workspace root.
 pub const PROTOCOL_PATH: &str = "sync-runtime/src/protocol/messages.rs";
 
+const DERIVE: &str = "#[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]";
+
 /// The contents of [`PROTOCOL_PATH`]: the protocol's types, which name three types
 /// `sync_runtime::protocol` defines by hand: `Row` (a row's JSON), `Key` (a JSON object) and
-/// `True` (the JSON value `true`).
+/// `True` (the JSON value `true`). Source text, written directly.
 pub fn protocol_file() -> String {
-    let items = MESSAGES.iter().map(message);
-    let file: syn::File = syn::parse2(quote! {
-        #![doc = " The request and response types of `POST /api/sync`, printed from"]
-        #![doc = " `codegen::protocol`, the description `sync-types.ts` comes from too."]
-        #![cfg_attr(rustfmt, rustfmt::skip)]
-        #(#items)*
-    })
-    .expect("the protocol tokens are a valid Rust file");
-    format!("// {GENERATED_NOTICE}\n{}", prettyplease::unparse(&file))
+    let mut out = format!(
+        "// {GENERATED_NOTICE}\n\
+         //! The request and response types of `POST /api/sync`, printed from\n\
+         //! `codegen::protocol`, the description `sync-types.ts` comes from too.\n\
+         #![cfg_attr(rustfmt, rustfmt::skip)]\n"
+    );
+    for m in MESSAGES {
+        out.push('\n');
+        message(&mut out, m);
+    }
+    out
 }
 
-fn message(message: &Message) -> TokenStream {
-    let name = format_ident!("{}", message.name);
-    let doc = docs(message.doc);
-    let derive = quote!(#[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]);
+fn message(out: &mut String, message: &Message) {
+    let name = message.name;
+    docs(out, "", message.doc);
     match message.shape {
         Shape::Struct(fields) | Shape::PerTable(_, fields) => {
-            let fields = fields.iter().filter(|f| !matches!(f.ty, Wire::Tag(_))).map(field);
-            quote! {
-                #doc
-                #derive
-                pub struct #name { #(#fields)* }
+            let _ = writeln!(out, "{DERIVE}\npub struct {name} {{");
+            for f in fields.iter().filter(|f| !matches!(f.ty, Wire::Tag(_))) {
+                field(out, f);
             }
+            out.push_str("}\n");
         }
-        Shape::Union(members) => union(&name, &doc, members),
-        Shape::Enum(values) => string_enum(&name, &doc, values),
+        Shape::Union(members) => union(out, name, members),
+        Shape::Enum(values) => string_enum(out, name, values),
     }
 }
 
 /// A string enum, with its wire spelling as `as_str` and `Display`, for messages and logs.
-fn string_enum(name: &proc_macro2::Ident, doc: &TokenStream, values: &[&str]) -> TokenStream {
-    let idents: Vec<_> =
-        values.iter().map(|v| format_ident!("{}", heck::AsUpperCamelCase(v).to_string())).collect();
-    quote! {
-        #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        pub enum #name { #(#[serde(rename = #values)] #idents,)* }
-        impl #name {
-            /// The value as it is on the wire.
-            pub const fn as_str(self) -> &'static str {
-                match self { #(#name::#idents => #values,)* }
-            }
-        }
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+fn string_enum(out: &mut String, name: &str, values: &[&str]) {
+    let idents: Vec<String> =
+        values.iter().map(|v| heck::AsUpperCamelCase(v).to_string()).collect();
+    out.push_str(
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]\n",
+    );
+    let _ = writeln!(out, "pub enum {name} {{");
+    for (ident, value) in idents.iter().zip(values) {
+        let _ = writeln!(out, "    #[serde(rename = {value:?})]\n    {ident},");
     }
+    let _ = writeln!(out, "}}\n\nimpl {name} {{");
+    out.push_str("    /// The value as it is on the wire.\n");
+    out.push_str("    pub const fn as_str(self) -> &'static str {\n        match self {\n");
+    for (ident, value) in idents.iter().zip(values) {
+        let _ = writeln!(out, "            {name}::{ident} => {value:?},");
+    }
+    out.push_str("        }\n    }\n}\n\n");
+    let _ = writeln!(
+        out,
+        "impl ::std::fmt::Display for {name} {{\n    \
+         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{\n        \
+         f.write_str(self.as_str())\n    }}\n}}"
+    );
 }
 
 /// A union is internally tagged when every member has a tag field of the same name (`op`), and
 /// told apart by its fields otherwise (`row` versus `key` and `deleted`).
-fn union(name: &proc_macro2::Ident, doc: &TokenStream, members: &[&str]) -> TokenStream {
+fn union(out: &mut String, name: &str, members: &[&str]) {
     let tags: Vec<Option<(&str, &str)>> = members.iter().map(|m| tag_of(lookup(m))).collect();
     let tag_field = tags.first().copied().flatten().map(|(field, _)| field);
     let tagged = tag_field.filter(|f| tags.iter().all(|t| t.is_some_and(|(g, _)| g == *f)));
-    let variants = members.iter().zip(&tags).map(|(member, tag)| {
-        let ident = format_ident!("{member}");
-        match (tagged, tag) {
-            (Some(_), Some((_, value))) => quote!(#[serde(rename = #value)] #ident(#ident),),
-            _ => quote!(#ident(#ident),),
-        }
-    });
-    let repr = match tagged {
-        Some(field) => quote!(#[serde(tag = #field)]),
-        None => quote!(#[serde(untagged)]),
+    let _ = writeln!(out, "{DERIVE}");
+    let _ = match tagged {
+        Some(field) => writeln!(out, "#[serde(tag = {field:?})]"),
+        None => writeln!(out, "#[serde(untagged)]"),
     };
-    quote! {
-        #doc
-        #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
-        #repr
-        pub enum #name { #(#variants)* }
+    let _ = writeln!(out, "pub enum {name} {{");
+    for (member, tag) in members.iter().zip(&tags) {
+        if let (Some(_), Some((_, value))) = (tagged, tag) {
+            let _ = writeln!(out, "    #[serde(rename = {value:?})]");
+        }
+        let _ = writeln!(out, "    {member}({member}),");
     }
+    out.push_str("}\n");
 }
 
 fn lookup(name: &str) -> &'static Message {
@@ -112,47 +113,35 @@ fn tag_of(message: &Message) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn field(field: &Field) -> TokenStream {
-    let name = format_ident!("{}", field.name);
-    let doc = docs(field.doc);
-    let ty = rust_type(&field.ty);
-    let with = match field.ty {
-        Wire::Timestamp => quote!(#[serde(with = "::sync_meta::wire::timestamp")]),
-        _ => quote!(),
-    };
+fn field(out: &mut String, field: &Field) {
+    docs(out, "    ", field.doc);
+    let (name, ty) = (field.name, rust_type(&field.ty));
     if field.optional {
-        quote! {
-            #doc
-            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            pub #name: ::std::option::Option<#ty>,
-        }
-    } else {
-        quote! { #doc #with pub #name: #ty, }
+        out.push_str(
+            "    #[serde(default, skip_serializing_if = \"::std::option::Option::is_none\")]\n",
+        );
+        let _ = writeln!(out, "    pub {name}: ::std::option::Option<{ty}>,");
+        return;
     }
+    if let Wire::Timestamp = field.ty {
+        out.push_str("    #[serde(with = \"::sync_meta::wire::timestamp\")]\n");
+    }
+    let _ = writeln!(out, "    pub {name}: {ty},");
 }
 
-fn rust_type(ty: &Wire) -> TokenStream {
+fn rust_type(ty: &Wire) -> String {
     match ty {
-        Wire::String | Wire::TableName => quote!(::std::string::String),
-        Wire::Uuid => quote!(::uuid::Uuid),
-        Wire::Timestamp => quote!(::chrono::DateTime<::chrono::Utc>),
-        Wire::Integer => quote!(i64),
-        Wire::Boolean => quote!(bool),
-        Wire::True => quote!(crate::protocol::True),
+        Wire::String | Wire::TableName => "::std::string::String".to_owned(),
+        Wire::Uuid => "::uuid::Uuid".to_owned(),
+        Wire::Timestamp => "::chrono::DateTime<::chrono::Utc>".to_owned(),
+        Wire::Integer => "i64".to_owned(),
+        Wire::Boolean => "bool".to_owned(),
+        Wire::True => "crate::protocol::True".to_owned(),
         Wire::Tag(_) => unreachable!("tag fields become the enum's serde tag"),
-        Wire::Nullable(inner) => {
-            let inner = rust_type(inner);
-            quote!(Option<#inner>)
-        }
-        Wire::List(inner) => {
-            let inner = rust_type(inner);
-            quote!(::std::vec::Vec<#inner>)
-        }
-        Wire::Message(name) => {
-            let ident = format_ident!("{name}");
-            quote!(#ident)
-        }
-        Wire::Row => quote!(crate::protocol::Row),
-        Wire::Key | Wire::Object => quote!(crate::protocol::Key),
+        Wire::Nullable(inner) => format!("Option<{}>", rust_type(inner)),
+        Wire::List(inner) => format!("::std::vec::Vec<{}>", rust_type(inner)),
+        Wire::Message(name) => (*name).to_owned(),
+        Wire::Row => "crate::protocol::Row".to_owned(),
+        Wire::Key | Wire::Object => "crate::protocol::Key".to_owned(),
     }
 }

@@ -6,6 +6,7 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `tunes` schema, version 3: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "tunes",
@@ -25,8 +26,9 @@ pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::Schema
         <ImportJob as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
+
 /// One row per user; the row itself is the user's.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserProfile {
     /// The auth provider's user id (JWT sub).
     pub id: ::uuid::Uuid,
@@ -38,162 +40,79 @@ pub struct UserProfile {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for UserProfile {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "user_profile",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "display_name",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "email",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "avatar_url",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "settings",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "display_name", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "email", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "avatar_url", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "settings", ty: ::sync_meta::schema::LogicalType::Json, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "user_profile_pkey",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "user_profile_email_key",
-                    columns: &["email"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "user_profile_email_key", columns: &["email"] },
             ],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_profile_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_profile_settings_check",
-                    column: Some("settings"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_profile_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_profile_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_profile_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "user_profile_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "user_profile_settings_check", column: Some("settings") },
+                ::sync_meta::schema::CheckMeta { name: "user_profile_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "user_profile_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "user_profile_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for UserProfile {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Text(self.display_name.as_ref()),
+            ::sync_meta::row::Field::Text(self.email.as_ref()),
+            ::sync_meta::row::Field::Text(self.avatar_url.as_ref()),
+            ::sync_meta::row::Field::Json(Some(&self.settings)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for UserProfile {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            display_name: row.text_opt(1)?,
+            email: row.text_opt(2)?,
+            avatar_url: row.text_opt(3)?,
+            settings: row.json(4)?,
+            deleted: row.boolean(5)?,
+            sync_version: row.integer(6)?,
+            device_id: row.text_opt(7)?,
+            last_modified_at: row.timestamp(8)?,
+        })
+    }
+}
+
 /// Names of table `user_profile` and its columns.
 pub mod user_profile {
     pub const TABLE: &str = "user_profile";
@@ -207,105 +126,70 @@ pub mod user_profile {
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// The public catalog of genres: clients read it, never write it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Genre {
     /// A short slug such as `irish`.
     pub id: ::std::string::String,
     pub name: ::std::string::String,
     pub region: ::std::option::Option<::std::string::String>,
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Genre {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "genre",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "name",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "region",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "description",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "name", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "region", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "description", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Public,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: Some("last_modified_at"),
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: Some("last_modified_at"), deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "genre_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "genre_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "genre_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for Genre {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Text(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.name)),
+            ::sync_meta::row::Field::Text(self.region.as_ref()),
+            ::sync_meta::row::Field::Text(self.description.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Genre {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.text(0)?,
+            name: row.text(1)?,
+            region: row.text_opt(2)?,
+            description: row.text_opt(3)?,
+            last_modified_at: row.timestamp(4)?,
+        })
+    }
+}
+
 /// Names of table `genre` and its columns.
 pub mod genre {
     pub const TABLE: &str = "genre";
@@ -315,8 +199,9 @@ pub mod genre {
     pub const DESCRIPTION: &str = "description";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// A tune, public in the catalog or private to one user.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tune {
     pub id: ::uuid::Uuid,
     /// NULL = public
@@ -328,229 +213,99 @@ pub struct Tune {
     /// Such as AABB.
     pub structure: ::std::option::Option<::std::string::String>,
     pub incipit: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub composed_on: ::std::option::Option<::chrono::NaiveDate>,
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Tune {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "tune",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "genre_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "title",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "type",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: Some(&["reel", "jig", "hornpipe", "polka", "slide", "waltz"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "structure",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "incipit",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "composed_on",
-                ty: ::sync_meta::schema::LogicalType::Date,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "genre_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "title", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "type", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: Some(&["reel", "jig", "hornpipe", "polka", "slide", "waltz"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "structure", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "incipit", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "composed_on", ty: ::sync_meta::schema::LogicalType::Date, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::OwnerOrPublic,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "tune_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "tune_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "tune_genre_id_fkey",
-                    columns: &["genre_id"],
-                    ref_table: "genre",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "tune_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "tune_genre_id_fkey", columns: &["genre_id"], ref_table: "genre", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_type_check",
-                    column: Some("type"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_composed_on_check",
-                    column: Some("composed_on"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tune_title_not_blank",
-                    column: None,
-                },
+                ::sync_meta::schema::CheckMeta { name: "tune_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "tune_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "tune_type_check", column: Some("type") },
+                ::sync_meta::schema::CheckMeta { name: "tune_composed_on_check", column: Some("composed_on") },
+                ::sync_meta::schema::CheckMeta { name: "tune_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "tune_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "tune_last_modified_at_check", column: Some("last_modified_at") },
+                ::sync_meta::schema::CheckMeta { name: "tune_title_not_blank", column: None },
             ],
             indexes: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "tune_user_id_last_modified_at_idx",
-                    columns: &["user_id", "last_modified_at"],
-                },
-                ::sync_meta::schema::KeyMeta {
-                    name: "tune_genre_title_idx",
-                    columns: &["genre_id", "title"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "tune_user_id_last_modified_at_idx", columns: &["user_id", "last_modified_at"] },
+                ::sync_meta::schema::KeyMeta { name: "tune_genre_title_idx", columns: &["genre_id", "title"] },
             ],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Tune {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(self.user_id.as_ref()),
+            ::sync_meta::row::Field::Text(self.genre_id.as_ref()),
+            ::sync_meta::row::Field::Text(Some(&self.title)),
+            ::sync_meta::row::Field::Variant(Some(self.r#type.as_str())),
+            ::sync_meta::row::Field::Text(self.structure.as_ref()),
+            ::sync_meta::row::Field::Text(self.incipit.as_ref()),
+            ::sync_meta::row::Field::Date(self.composed_on.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tune {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid_opt(1)?,
+            genre_id: row.text_opt(2)?,
+            title: row.text(3)?,
+            r#type: tune::Type::ALL[row.variant(4)?],
+            structure: row.text_opt(5)?,
+            incipit: row.text_opt(6)?,
+            composed_on: row.date_opt(7)?,
+            deleted: row.boolean(8)?,
+            sync_version: row.integer(9)?,
+            device_id: row.text_opt(10)?,
+            last_modified_at: row.timestamp(11)?,
+        })
+    }
+}
+
 /// Names of table `tune` and its columns.
 pub mod tune {
     pub const TABLE: &str = "tune";
@@ -566,41 +321,22 @@ pub mod tune {
     pub const SYNC_VERSION: &str = "sync_version";
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
+
     /// The rhythm of the tune.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Type {
-        #[serde(rename = "reel")]
         Reel,
-        #[serde(rename = "jig")]
         Jig,
-        #[serde(rename = "hornpipe")]
         Hornpipe,
-        #[serde(rename = "polka")]
         Polka,
-        #[serde(rename = "slide")]
         Slide,
-        #[serde(rename = "waltz")]
         Waltz,
     }
+
     impl Type {
         /// Every value, in the order of `schema.toml`.
-        pub const ALL: [Self; 6] = [
-            Self::Reel,
-            Self::Jig,
-            Self::Hornpipe,
-            Self::Polka,
-            Self::Slide,
-            Self::Waltz,
-        ];
+        pub const ALL: [Self; 6] = [Self::Reel, Self::Jig, Self::Hornpipe, Self::Polka, Self::Slide, Self::Waltz];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -613,9 +349,22 @@ pub mod tune {
             }
         }
     }
+
+    impl ::serde::Serialize for Type {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Type {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["reel", "jig", "hornpipe", "polka", "slide", "waltz"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// A named list of tunes a user practises.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Repertoire {
     pub id: ::uuid::Uuid,
     pub user_id: ::uuid::Uuid,
@@ -625,173 +374,82 @@ pub struct Repertoire {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Repertoire {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "repertoire",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "name",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "instrument",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "is_default",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "name", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "instrument", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "is_default", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "repertoire_pkey",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "repertoire_user_id_name_key",
-                    columns: &["user_id", "name"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "repertoire_user_id_name_key", columns: &["user_id", "name"] },
             ],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "repertoire_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "repertoire_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_is_default_check",
-                    column: Some("is_default"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_is_default_check", column: Some("is_default") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Repertoire {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_id)),
+            ::sync_meta::row::Field::Text(Some(&self.name)),
+            ::sync_meta::row::Field::Text(self.instrument.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.is_default)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Repertoire {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid(1)?,
+            name: row.text(2)?,
+            instrument: row.text_opt(3)?,
+            is_default: row.boolean(4)?,
+            deleted: row.boolean(5)?,
+            sync_version: row.integer(6)?,
+            device_id: row.text_opt(7)?,
+            last_modified_at: row.timestamp(8)?,
+        })
+    }
+}
+
 /// Names of table `repertoire` and its columns.
 pub mod repertoire {
     pub const TABLE: &str = "repertoire";
@@ -805,8 +463,9 @@ pub mod repertoire {
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// A tune in a repertoire; owned through its repertoire.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RepertoireTune {
     pub repertoire_id: ::uuid::Uuid,
     pub tune_id: ::uuid::Uuid,
@@ -815,175 +474,81 @@ pub struct RepertoireTune {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for RepertoireTune {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "repertoire_tune",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "repertoire_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "tune_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "position",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "goal",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: Some(&["learn", "recall", "fluency", "perform"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "repertoire_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "tune_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "position", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "goal", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: Some(&["learn", "recall", "fluency", "perform"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["repertoire_id", "tune_id"],
-        scope: ::sync_meta::schema::Scope::Via {
-            column: "repertoire_id",
-            parent_table: "repertoire",
-        },
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        scope: ::sync_meta::schema::Scope::Via { column: "repertoire_id", parent_table: "repertoire" },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "repertoire_tune_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "repertoire_tune_repertoire_id_fkey",
-                    columns: &["repertoire_id"],
-                    ref_table: "repertoire",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "repertoire_tune_tune_id_fkey",
-                    columns: &["tune_id"],
-                    ref_table: "tune",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "repertoire_tune_repertoire_id_fkey", columns: &["repertoire_id"], ref_table: "repertoire", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "repertoire_tune_tune_id_fkey", columns: &["tune_id"], ref_table: "tune", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_repertoire_id_check",
-                    column: Some("repertoire_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_tune_id_check",
-                    column: Some("tune_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_position_check",
-                    column: Some("position"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_goal_check",
-                    column: Some("goal"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "repertoire_tune_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_repertoire_id_check", column: Some("repertoire_id") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_tune_id_check", column: Some("tune_id") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_position_check", column: Some("position") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_goal_check", column: Some("goal") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "repertoire_tune_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "repertoire_tune_tune_id_idx",
-                    columns: &["tune_id"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "repertoire_tune_tune_id_idx", columns: &["tune_id"] },
             ],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for RepertoireTune {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.repertoire_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.tune_id)),
+            ::sync_meta::row::Field::Integer(Some(&self.position)),
+            ::sync_meta::row::Field::Variant(Some(self.goal.as_str())),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for RepertoireTune {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            repertoire_id: row.uuid(0)?,
+            tune_id: row.uuid(1)?,
+            position: row.integer(2)?,
+            goal: repertoire_tune::Goal::ALL[row.variant(3)?],
+            deleted: row.boolean(4)?,
+            sync_version: row.integer(5)?,
+            device_id: row.text_opt(6)?,
+            last_modified_at: row.timestamp(7)?,
+        })
+    }
+}
+
 /// Names of table `repertoire_tune` and its columns.
 pub mod repertoire_tune {
     pub const TABLE: &str = "repertoire_tune";
@@ -995,35 +560,20 @@ pub mod repertoire_tune {
     pub const SYNC_VERSION: &str = "sync_version";
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
+
     /// The values of column `goal`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Goal {
-        #[serde(rename = "learn")]
         Learn,
-        #[serde(rename = "recall")]
         Recall,
-        #[serde(rename = "fluency")]
         Fluency,
-        #[serde(rename = "perform")]
         Perform,
     }
+
     impl Goal {
         /// Every value, in the order of `schema.toml`.
-        pub const ALL: [Self; 4] = [
-            Self::Learn,
-            Self::Recall,
-            Self::Fluency,
-            Self::Perform,
-        ];
+        pub const ALL: [Self; 4] = [Self::Learn, Self::Recall, Self::Fluency, Self::Perform];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -1034,15 +584,27 @@ pub mod repertoire_tune {
             }
         }
     }
+
+    impl ::serde::Serialize for Goal {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Goal {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["learn", "recall", "fluency", "perform"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// One practice session of one tune, with the scheduler's state after it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PracticeRecord {
     pub id: ::uuid::Uuid,
     pub user_id: ::uuid::Uuid,
     pub tune_id: ::uuid::Uuid,
     /// When the session happened.
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub practiced: ::chrono::DateTime<::chrono::Utc>,
     /// Self-rated recall, 0 (blackout) to 5 (perfect).
     pub quality: i32,
@@ -1051,273 +613,111 @@ pub struct PracticeRecord {
     pub interval: i32,
     pub repetitions: i32,
     /// Time spent, in milliseconds.
-    #[serde(with = "::sync_meta::wire::bigint_opt", default)]
     pub elapsed_ms: ::std::option::Option<i64>,
-    #[serde(with = "::sync_meta::wire::timestamp_opt", default)]
     pub due: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for PracticeRecord {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "practice_record",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "tune_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "practiced",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "quality",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "easiness",
-                ty: ::sync_meta::schema::LogicalType::Real,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "interval",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "repetitions",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "elapsed_ms",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "due",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "tune_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "practiced", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "quality", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "easiness", ty: ::sync_meta::schema::LogicalType::Real, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "interval", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "repetitions", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "elapsed_ms", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "due", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "practice_record_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "practice_record_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "practice_record_tune_id_fkey",
-                    columns: &["tune_id"],
-                    ref_table: "tune",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "practice_record_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "practice_record_tune_id_fkey", columns: &["tune_id"], ref_table: "tune", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_tune_id_check",
-                    column: Some("tune_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_practiced_check",
-                    column: Some("practiced"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_quality_check",
-                    column: Some("quality"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_interval_check",
-                    column: Some("interval"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_repetitions_check",
-                    column: Some("repetitions"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_elapsed_ms_check",
-                    column: Some("elapsed_ms"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_due_check",
-                    column: Some("due"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "practice_record_quality_range",
-                    column: None,
-                },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_tune_id_check", column: Some("tune_id") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_practiced_check", column: Some("practiced") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_quality_check", column: Some("quality") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_interval_check", column: Some("interval") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_repetitions_check", column: Some("repetitions") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_elapsed_ms_check", column: Some("elapsed_ms") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_due_check", column: Some("due") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_last_modified_at_check", column: Some("last_modified_at") },
+                ::sync_meta::schema::CheckMeta { name: "practice_record_quality_range", column: None },
             ],
             indexes: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "practice_record_user_id_tune_id_practiced_idx",
-                    columns: &["user_id", "tune_id", "practiced"],
-                },
-                ::sync_meta::schema::KeyMeta {
-                    name: "practice_record_due_idx",
-                    columns: &["due"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "practice_record_user_id_tune_id_practiced_idx", columns: &["user_id", "tune_id", "practiced"] },
+                ::sync_meta::schema::KeyMeta { name: "practice_record_due_idx", columns: &["due"] },
             ],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for PracticeRecord {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.tune_id)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.practiced)),
+            ::sync_meta::row::Field::Integer(Some(&self.quality)),
+            ::sync_meta::row::Field::Real(Some(&self.easiness)),
+            ::sync_meta::row::Field::Integer(Some(&self.interval)),
+            ::sync_meta::row::Field::Integer(Some(&self.repetitions)),
+            ::sync_meta::row::Field::Bigint(self.elapsed_ms.as_ref()),
+            ::sync_meta::row::Field::Timestamp(self.due.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for PracticeRecord {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid(1)?,
+            tune_id: row.uuid(2)?,
+            practiced: row.timestamp(3)?,
+            quality: row.integer(4)?,
+            easiness: row.real(5)?,
+            interval: row.integer(6)?,
+            repetitions: row.integer(7)?,
+            elapsed_ms: row.bigint_opt(8)?,
+            due: row.timestamp_opt(9)?,
+            deleted: row.boolean(10)?,
+            sync_version: row.integer(11)?,
+            device_id: row.text_opt(12)?,
+            last_modified_at: row.timestamp(13)?,
+        })
+    }
+}
+
 /// Names of table `practice_record` and its columns.
 pub mod practice_record {
     pub const TABLE: &str = "practice_record";
@@ -1336,8 +736,9 @@ pub mod practice_record {
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// A free-text note on a tune.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Note {
     pub id: ::uuid::Uuid,
     pub user_id: ::uuid::Uuid,
@@ -1347,178 +748,82 @@ pub struct Note {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Note {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "note",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "tune_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "body",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "pinned",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "tune_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "body", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "pinned", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "note_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "note_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "note_tune_id_fkey",
-                    columns: &["tune_id"],
-                    ref_table: "tune",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "note_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "note_tune_id_fkey", columns: &["tune_id"], ref_table: "tune", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_tune_id_check",
-                    column: Some("tune_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_pinned_check",
-                    column: Some("pinned"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "note_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "note_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "note_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "note_tune_id_check", column: Some("tune_id") },
+                ::sync_meta::schema::CheckMeta { name: "note_pinned_check", column: Some("pinned") },
+                ::sync_meta::schema::CheckMeta { name: "note_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "note_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "note_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Note {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.tune_id)),
+            ::sync_meta::row::Field::Text(Some(&self.body)),
+            ::sync_meta::row::Field::Boolean(Some(&self.pinned)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Note {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid(1)?,
+            tune_id: row.uuid(2)?,
+            body: row.text(3)?,
+            pinned: row.boolean(4)?,
+            deleted: row.boolean(5)?,
+            sync_version: row.integer(6)?,
+            device_id: row.text_opt(7)?,
+            last_modified_at: row.timestamp(8)?,
+        })
+    }
+}
+
 /// Names of table `note` and its columns.
 pub mod note {
     pub const TABLE: &str = "note";
@@ -1532,8 +837,9 @@ pub mod note {
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// A link to a recording, a score or a video of a tune.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
     pub id: ::uuid::Uuid,
     pub user_id: ::uuid::Uuid,
@@ -1546,204 +852,89 @@ pub struct Reference {
     pub deleted: bool,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Reference {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "reference",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "tune_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "url",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "type",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: Some(&["audio", "video", "sheet", "website"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "title",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "metadata",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "tune_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "url", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "type", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: Some(&["audio", "video", "sheet", "website"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "title", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "metadata", ty: ::sync_meta::schema::LogicalType::Json, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: Some("deleted"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: Some("deleted"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "reference_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "reference_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "reference_tune_id_fkey",
-                    columns: &["tune_id"],
-                    ref_table: "tune",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "reference_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "reference_tune_id_fkey", columns: &["tune_id"], ref_table: "tune", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_tune_id_check",
-                    column: Some("tune_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_type_check",
-                    column: Some("type"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_metadata_check",
-                    column: Some("metadata"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "reference_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "reference_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "reference_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "reference_tune_id_check", column: Some("tune_id") },
+                ::sync_meta::schema::CheckMeta { name: "reference_type_check", column: Some("type") },
+                ::sync_meta::schema::CheckMeta { name: "reference_metadata_check", column: Some("metadata") },
+                ::sync_meta::schema::CheckMeta { name: "reference_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "reference_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "reference_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Reference {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.tune_id)),
+            ::sync_meta::row::Field::Text(Some(&self.url)),
+            ::sync_meta::row::Field::Variant(Some(self.r#type.as_str())),
+            ::sync_meta::row::Field::Text(self.title.as_ref()),
+            ::sync_meta::row::Field::Json(self.metadata.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Reference {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid(1)?,
+            tune_id: row.uuid(2)?,
+            url: row.text(3)?,
+            r#type: reference::Type::ALL[row.variant(4)?],
+            title: row.text_opt(5)?,
+            metadata: row.json_opt(6)?,
+            deleted: row.boolean(7)?,
+            sync_version: row.integer(8)?,
+            device_id: row.text_opt(9)?,
+            last_modified_at: row.timestamp(10)?,
+        })
+    }
+}
+
 /// Names of table `reference` and its columns.
 pub mod reference {
     pub const TABLE: &str = "reference";
@@ -1758,35 +949,20 @@ pub mod reference {
     pub const SYNC_VERSION: &str = "sync_version";
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
+
     /// What the link points at.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Type {
-        #[serde(rename = "audio")]
         Audio,
-        #[serde(rename = "video")]
         Video,
-        #[serde(rename = "sheet")]
         Sheet,
-        #[serde(rename = "website")]
         Website,
     }
+
     impl Type {
         /// Every value, in the order of `schema.toml`.
-        pub const ALL: [Self; 4] = [
-            Self::Audio,
-            Self::Video,
-            Self::Sheet,
-            Self::Website,
-        ];
+        pub const ALL: [Self; 4] = [Self::Audio, Self::Video, Self::Sheet, Self::Website];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -1797,9 +973,22 @@ pub mod reference {
             }
         }
     }
+
+    impl ::serde::Serialize for Type {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Type {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["audio", "video", "sheet", "website"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// A user's label on a tune; deleting a tag removes it for good.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tag {
     pub id: ::uuid::Uuid,
     pub user_id: ::uuid::Uuid,
@@ -1807,153 +996,76 @@ pub struct Tag {
     pub label: ::std::string::String,
     pub sync_version: i32,
     pub device_id: ::std::option::Option<::std::string::String>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub last_modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Tag {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "tag",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "tune_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "label",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "last_modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "tune_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "label", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "last_modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("last_modified_at"),
-            deleted: None,
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("last_modified_at"), deleted: None, version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "tag_pkey",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "tag_user_tune_label_key",
-                    columns: &["user_id", "tune_id", "label"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "tag_user_tune_label_key", columns: &["user_id", "tune_id", "label"] },
             ],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "tag_user_id_fkey",
-                    columns: &["user_id"],
-                    ref_table: "user_profile",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "tag_tune_id_fkey",
-                    columns: &["tune_id"],
-                    ref_table: "tune",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "tag_user_id_fkey", columns: &["user_id"], ref_table: "user_profile", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "tag_tune_id_fkey", columns: &["tune_id"], ref_table: "tune", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "tag_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tag_user_id_check",
-                    column: Some("user_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tag_tune_id_check",
-                    column: Some("tune_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tag_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "tag_last_modified_at_check",
-                    column: Some("last_modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "tag_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "tag_user_id_check", column: Some("user_id") },
+                ::sync_meta::schema::CheckMeta { name: "tag_tune_id_check", column: Some("tune_id") },
+                ::sync_meta::schema::CheckMeta { name: "tag_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "tag_last_modified_at_check", column: Some("last_modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Hard,
     };
 }
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.tune_id)),
+            ::sync_meta::row::Field::Text(Some(&self.label)),
+            ::sync_meta::row::Field::Integer(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Timestamp(Some(&self.last_modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.uuid(1)?,
+            tune_id: row.uuid(2)?,
+            label: row.text(3)?,
+            sync_version: row.integer(4)?,
+            device_id: row.text_opt(5)?,
+            last_modified_at: row.timestamp(6)?,
+        })
+    }
+}
+
 /// Names of table `tag` and its columns.
 pub mod tag {
     pub const TABLE: &str = "tag";
@@ -1965,151 +1077,82 @@ pub mod tag {
     pub const DEVICE_ID: &str = "device_id";
     pub const LAST_MODIFIED_AT: &str = "last_modified_at";
 }
+
 /// Server-side bookkeeping of catalog imports; never synced, Postgres only.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportJob {
-    #[serde(with = "::sync_meta::wire::bigint")]
     pub id: i64,
     pub source: ::std::string::String,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub started_at: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub finished_on: ::std::option::Option<::chrono::NaiveDate>,
-    #[serde(with = "::sync_meta::wire::bigint")]
     pub rows_imported: i64,
     pub ok: ::std::option::Option<bool>,
     pub report: ::std::option::Option<::serde_json::Value>,
 }
+
 impl ::sync_meta::schema::SyncRow for ImportJob {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "import_job",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "source",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "started_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "finished_on",
-                ty: ::sync_meta::schema::LogicalType::Date,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "rows_imported",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "ok",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "report",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "source", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "started_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "finished_on", ty: ::sync_meta::schema::LogicalType::Date, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "rows_imported", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "ok", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "report", ty: ::sync_meta::schema::LogicalType::Json, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: false,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: false, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "import_job_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_started_at_check",
-                    column: Some("started_at"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_finished_on_check",
-                    column: Some("finished_on"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_rows_imported_check",
-                    column: Some("rows_imported"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_ok_check",
-                    column: Some("ok"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "import_job_report_check",
-                    column: Some("report"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "import_job_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "import_job_started_at_check", column: Some("started_at") },
+                ::sync_meta::schema::CheckMeta { name: "import_job_finished_on_check", column: Some("finished_on") },
+                ::sync_meta::schema::CheckMeta { name: "import_job_rows_imported_check", column: Some("rows_imported") },
+                ::sync_meta::schema::CheckMeta { name: "import_job_ok_check", column: Some("ok") },
+                ::sync_meta::schema::CheckMeta { name: "import_job_report_check", column: Some("report") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for ImportJob {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Bigint(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.source)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.started_at)),
+            ::sync_meta::row::Field::Date(self.finished_on.as_ref()),
+            ::sync_meta::row::Field::Bigint(Some(&self.rows_imported)),
+            ::sync_meta::row::Field::Boolean(self.ok.as_ref()),
+            ::sync_meta::row::Field::Json(self.report.as_ref()),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImportJob {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.bigint(0)?,
+            source: row.text(1)?,
+            started_at: row.timestamp(2)?,
+            finished_on: row.date_opt(3)?,
+            rows_imported: row.bigint(4)?,
+            ok: row.boolean_opt(5)?,
+            report: row.json_opt(6)?,
+        })
+    }
+}
+
 /// Names of table `import_job` and its columns.
 pub mod import_job {
     pub const TABLE: &str = "import_job";
@@ -2121,6 +1164,7 @@ pub mod import_job {
     pub const OK: &str = "ok";
     pub const REPORT: &str = "report";
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

@@ -2,6 +2,7 @@
 //! The request and response types of `POST /api/sync`, printed from
 //! `codegen::protocol`, the description `sync-types.ts` comes from too.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The body of `POST /api/sync`: push the client's changes and pull one page.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncRequest {
@@ -17,6 +18,7 @@ pub struct SyncRequest {
     /// The client's edits.
     pub changes: ::std::vec::Vec<PushChange>,
 }
+
 /// A change a client pushes.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(tag = "op")]
@@ -26,6 +28,7 @@ pub enum PushChange {
     #[serde(rename = "delete")]
     DeleteChange(DeleteChange),
 }
+
 /// Insert or replace a row; the row's modified column is the conflict time.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpsertChange {
@@ -34,6 +37,7 @@ pub struct UpsertChange {
     /// The whole row.
     pub row: crate::protocol::Row,
 }
+
 /// Delete a row: the server sets its deleted flag, or removes it from a table with `deletes = "hard"`.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteChange {
@@ -45,6 +49,7 @@ pub struct DeleteChange {
     #[serde(with = "::sync_meta::wire::timestamp")]
     pub modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 /// The answer to a successful sync: what was pulled and what was refused.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncResponse {
@@ -60,6 +65,7 @@ pub struct SyncResponse {
     /// Every pushed change the server did not apply.
     pub rejected: ::std::vec::Vec<Rejected>,
 }
+
 /// A change the server sends.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
@@ -67,6 +73,7 @@ pub enum PulledChange {
     PulledRow(PulledRow),
     PulledDelete(PulledDelete),
 }
+
 /// A row to store; a soft-deleted one has its deleted flag set.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PulledRow {
@@ -75,6 +82,7 @@ pub struct PulledRow {
     /// The whole row.
     pub row: crate::protocol::Row,
 }
+
 /// A row removed on the server by another path (an admin, a cascade): delete it locally.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PulledDelete {
@@ -84,6 +92,7 @@ pub struct PulledDelete {
     pub key: crate::protocol::Key,
     pub deleted: crate::protocol::True,
 }
+
 /// A pushed change the server did not apply, with its current row so the client converges.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Rejected {
@@ -106,17 +115,9 @@ pub struct Rejected {
     /// The server's current row; `null` when it has none the user may read.
     pub server_row: Option<crate::protocol::Row>,
 }
+
 /// Why a change was not applied: `stale` when the server's row is as new or newer, `clock_skew` when the change's time is too far in the future, `constraint` when the database refuses it (a unique key taken, a referenced row missing or not the user's to reference, a check), `too_large` when a value is larger than the database can index, `forbidden` when the row is not the user's to write (any longer: it changed hands, or became public, since the device last pulled it).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
 pub enum RejectReason {
     #[serde(rename = "stale")]
     Stale,
@@ -129,6 +130,7 @@ pub enum RejectReason {
     #[serde(rename = "forbidden")]
     Forbidden,
 }
+
 impl RejectReason {
     /// The value as it is on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -141,22 +143,15 @@ impl RejectReason {
         }
     }
 }
+
 impl ::std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 /// The kind of constraint a change breaks.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
 pub enum ConstraintKind {
     #[serde(rename = "unique")]
     Unique,
@@ -167,6 +162,7 @@ pub enum ConstraintKind {
     #[serde(rename = "not_null")]
     NotNull,
 }
+
 impl ConstraintKind {
     /// The value as it is on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -178,16 +174,19 @@ impl ConstraintKind {
         }
     }
 }
+
 impl ::std::fmt::Display for ConstraintKind {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 /// The body of every 4xx and 5xx answer; nothing of the request was written.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncErrorResponse {
     pub error: SyncError,
 }
+
 /// What went wrong, naming the table, key and column where there is one.
 #[derive(Debug, Clone, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncError {
@@ -202,17 +201,9 @@ pub struct SyncError {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub column: ::std::option::Option<::std::string::String>,
 }
+
 /// Every code an error answer can carry, each always with the same HTTP status: 401 for the credentials, 400, 413 and 415 for the body, 426 and 409 for the schema version, 400 for a change that does not fit the schema, 403 for a write the user may not make, 409 for a constraint of the database, 410 for a cursor older than the history the server keeps (pull again from the start), 404 and 405 for the route, 429 for a user over the request limit, 503 when the server is at its limit of requests in flight or the database is busy or unavailable, and 500 for the server's own failures.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
 pub enum ErrorCode {
     #[serde(rename = "missing_authorization")]
     MissingAuthorization,
@@ -311,6 +302,7 @@ pub enum ErrorCode {
     #[serde(rename = "internal")]
     Internal,
 }
+
 impl ErrorCode {
     /// The value as it is on the wire.
     pub const fn as_str(self) -> &'static str {
@@ -366,6 +358,7 @@ impl ErrorCode {
         }
     }
 }
+
 impl ::std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())

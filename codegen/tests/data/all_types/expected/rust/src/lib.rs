@@ -6,418 +6,174 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `types` schema, version 1: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "types",
     version: 1,
     min_client_version: 1,
     timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
-    tables: &[<Sample as ::sync_meta::schema::SyncRow>::TABLE],
+    tables: &[
+        <Sample as ::sync_meta::schema::SyncRow>::TABLE,
+    ],
 };
+
 /// One column per logical type.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub id: ::uuid::Uuid,
     pub user_id: ::std::string::String,
     pub a_text: ::std::string::String,
     pub a_uuid: ::uuid::Uuid,
     pub an_integer: i32,
-    #[serde(with = "::sync_meta::wire::bigint")]
     pub a_bigint: i64,
     pub a_real: f64,
     pub a_boolean: bool,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub a_timestamp: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_meta::wire::date")]
     pub a_date: ::chrono::NaiveDate,
     pub a_json: ::serde_json::Value,
     pub an_enum: sample::AnEnum,
     pub maybe_text: ::std::option::Option<::std::string::String>,
     pub maybe_uuid: ::std::option::Option<::uuid::Uuid>,
     pub maybe_integer: ::std::option::Option<i32>,
-    #[serde(with = "::sync_meta::wire::bigint_opt", default)]
     pub maybe_bigint: ::std::option::Option<i64>,
     pub maybe_real: ::std::option::Option<f64>,
     pub maybe_boolean: ::std::option::Option<bool>,
-    #[serde(with = "::sync_meta::wire::timestamp_opt", default)]
     pub maybe_timestamp: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
-    #[serde(with = "::sync_meta::wire::date_opt", default)]
     pub maybe_date: ::std::option::Option<::chrono::NaiveDate>,
     pub maybe_json: ::std::option::Option<::serde_json::Value>,
     pub maybe_enum: ::std::option::Option<sample::MaybeEnum>,
     pub deleted: bool,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub modified_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Sample {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "sample",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_text",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_uuid",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "an_integer",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_bigint",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_real",
-                ty: ::sync_meta::schema::LogicalType::Real,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_boolean",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_timestamp",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_date",
-                ty: ::sync_meta::schema::LogicalType::Date,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "a_json",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "an_enum",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: Some(&["one", "two"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_text",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_uuid",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_integer",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_bigint",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_real",
-                ty: ::sync_meta::schema::LogicalType::Real,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_boolean",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_timestamp",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_date",
-                ty: ::sync_meta::schema::LogicalType::Date,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_json",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "maybe_enum",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: Some(&["x", "y"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "modified_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_text", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_uuid", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "an_integer", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_bigint", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_real", ty: ::sync_meta::schema::LogicalType::Real, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_boolean", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_timestamp", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_date", ty: ::sync_meta::schema::LogicalType::Date, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "a_json", ty: ::sync_meta::schema::LogicalType::Json, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "an_enum", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: Some(&["one", "two"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_text", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_uuid", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_integer", ty: ::sync_meta::schema::LogicalType::Integer, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_bigint", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_real", ty: ::sync_meta::schema::LogicalType::Real, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_boolean", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_timestamp", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_date", ty: ::sync_meta::schema::LogicalType::Date, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_json", ty: ::sync_meta::schema::LogicalType::Json, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "maybe_enum", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: Some(&["x", "y"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "modified_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_id"),
-            modified: Some("modified_at"),
-            deleted: Some("deleted"),
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_id"), modified: Some("modified_at"), deleted: Some("deleted"), version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "sample_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_uuid_check",
-                    column: Some("a_uuid"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_an_integer_check",
-                    column: Some("an_integer"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_bigint_check",
-                    column: Some("a_bigint"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_boolean_check",
-                    column: Some("a_boolean"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_timestamp_check",
-                    column: Some("a_timestamp"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_date_check",
-                    column: Some("a_date"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_a_json_check",
-                    column: Some("a_json"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_an_enum_check",
-                    column: Some("an_enum"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_uuid_check",
-                    column: Some("maybe_uuid"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_integer_check",
-                    column: Some("maybe_integer"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_bigint_check",
-                    column: Some("maybe_bigint"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_boolean_check",
-                    column: Some("maybe_boolean"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_timestamp_check",
-                    column: Some("maybe_timestamp"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_date_check",
-                    column: Some("maybe_date"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_json_check",
-                    column: Some("maybe_json"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_maybe_enum_check",
-                    column: Some("maybe_enum"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "sample_modified_at_check",
-                    column: Some("modified_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "sample_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_uuid_check", column: Some("a_uuid") },
+                ::sync_meta::schema::CheckMeta { name: "sample_an_integer_check", column: Some("an_integer") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_bigint_check", column: Some("a_bigint") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_boolean_check", column: Some("a_boolean") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_timestamp_check", column: Some("a_timestamp") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_date_check", column: Some("a_date") },
+                ::sync_meta::schema::CheckMeta { name: "sample_a_json_check", column: Some("a_json") },
+                ::sync_meta::schema::CheckMeta { name: "sample_an_enum_check", column: Some("an_enum") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_uuid_check", column: Some("maybe_uuid") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_integer_check", column: Some("maybe_integer") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_bigint_check", column: Some("maybe_bigint") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_boolean_check", column: Some("maybe_boolean") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_timestamp_check", column: Some("maybe_timestamp") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_date_check", column: Some("maybe_date") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_json_check", column: Some("maybe_json") },
+                ::sync_meta::schema::CheckMeta { name: "sample_maybe_enum_check", column: Some("maybe_enum") },
+                ::sync_meta::schema::CheckMeta { name: "sample_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "sample_modified_at_check", column: Some("modified_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Sample {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.user_id)),
+            ::sync_meta::row::Field::Text(Some(&self.a_text)),
+            ::sync_meta::row::Field::Uuid(Some(&self.a_uuid)),
+            ::sync_meta::row::Field::Integer(Some(&self.an_integer)),
+            ::sync_meta::row::Field::Bigint(Some(&self.a_bigint)),
+            ::sync_meta::row::Field::Real(Some(&self.a_real)),
+            ::sync_meta::row::Field::Boolean(Some(&self.a_boolean)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.a_timestamp)),
+            ::sync_meta::row::Field::Date(Some(&self.a_date)),
+            ::sync_meta::row::Field::Json(Some(&self.a_json)),
+            ::sync_meta::row::Field::Variant(Some(self.an_enum.as_str())),
+            ::sync_meta::row::Field::Text(self.maybe_text.as_ref()),
+            ::sync_meta::row::Field::Uuid(self.maybe_uuid.as_ref()),
+            ::sync_meta::row::Field::Integer(self.maybe_integer.as_ref()),
+            ::sync_meta::row::Field::Bigint(self.maybe_bigint.as_ref()),
+            ::sync_meta::row::Field::Real(self.maybe_real.as_ref()),
+            ::sync_meta::row::Field::Boolean(self.maybe_boolean.as_ref()),
+            ::sync_meta::row::Field::Timestamp(self.maybe_timestamp.as_ref()),
+            ::sync_meta::row::Field::Date(self.maybe_date.as_ref()),
+            ::sync_meta::row::Field::Json(self.maybe_json.as_ref()),
+            ::sync_meta::row::Field::Variant(self.maybe_enum.map(sample::MaybeEnum::as_str)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.modified_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Sample {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_id: row.text(1)?,
+            a_text: row.text(2)?,
+            a_uuid: row.uuid(3)?,
+            an_integer: row.integer(4)?,
+            a_bigint: row.bigint(5)?,
+            a_real: row.real(6)?,
+            a_boolean: row.boolean(7)?,
+            a_timestamp: row.timestamp(8)?,
+            a_date: row.date(9)?,
+            a_json: row.json(10)?,
+            an_enum: sample::AnEnum::ALL[row.variant(11)?],
+            maybe_text: row.text_opt(12)?,
+            maybe_uuid: row.uuid_opt(13)?,
+            maybe_integer: row.integer_opt(14)?,
+            maybe_bigint: row.bigint_opt(15)?,
+            maybe_real: row.real_opt(16)?,
+            maybe_boolean: row.boolean_opt(17)?,
+            maybe_timestamp: row.timestamp_opt(18)?,
+            maybe_date: row.date_opt(19)?,
+            maybe_json: row.json_opt(20)?,
+            maybe_enum: row.variant_opt(21)?.map(|i| sample::MaybeEnum::ALL[i]),
+            deleted: row.boolean(22)?,
+            modified_at: row.timestamp(23)?,
+        })
+    }
+}
+
 /// Names of table `sample` and its columns.
 pub mod sample {
     pub const TABLE: &str = "sample";
@@ -445,26 +201,18 @@ pub mod sample {
     pub const MAYBE_ENUM: &str = "maybe_enum";
     pub const DELETED: &str = "deleted";
     pub const MODIFIED_AT: &str = "modified_at";
+
     /// The values of column `an_enum`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AnEnum {
-        #[serde(rename = "one")]
         One,
-        #[serde(rename = "two")]
         Two,
     }
+
     impl AnEnum {
         /// Every value, in the order of `schema.toml`.
         pub const ALL: [Self; 2] = [Self::One, Self::Two];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -473,26 +221,30 @@ pub mod sample {
             }
         }
     }
+
+    impl ::serde::Serialize for AnEnum {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AnEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["one", "two"]).map(|i| Self::ALL[i])
+        }
+    }
+
     /// The values of column `maybe_enum`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum MaybeEnum {
-        #[serde(rename = "x")]
         X,
-        #[serde(rename = "y")]
         Y,
     }
+
     impl MaybeEnum {
         /// Every value, in the order of `schema.toml`.
         pub const ALL: [Self; 2] = [Self::X, Self::Y];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -501,7 +253,20 @@ pub mod sample {
             }
         }
     }
+
+    impl ::serde::Serialize for MaybeEnum {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for MaybeEnum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["x", "y"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

@@ -6,6 +6,7 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `orders` schema, version 2: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "orders",
@@ -18,88 +19,63 @@ pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::Schema
         <BasketLine as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
+
 /// A row of `account`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     pub id: ::uuid::Uuid,
     pub deleted: bool,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Account {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "account",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "updated_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "updated_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("id"),
-            modified: Some("updated_at"),
-            deleted: Some("deleted"),
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("id"), modified: Some("updated_at"), deleted: Some("deleted"), version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "account_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "account_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "account_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "account_updated_at_check",
-                    column: Some("updated_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "account_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "account_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "account_updated_at_check", column: Some("updated_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Account {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.updated_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Account {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            deleted: row.boolean(1)?,
+            updated_at: row.timestamp(2)?,
+        })
+    }
+}
+
 /// Names of table `account` and its columns.
 pub mod account {
     pub const TABLE: &str = "account";
@@ -107,128 +83,76 @@ pub mod account {
     pub const DELETED: &str = "deleted";
     pub const UPDATED_AT: &str = "updated_at";
 }
+
 /// A row of `basket`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Basket {
     pub owner_id: ::uuid::Uuid,
     pub number: i32,
     pub label: ::std::option::Option<::std::string::String>,
     pub deleted: bool,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for Basket {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "basket",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "owner_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "number",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "label",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "updated_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "owner_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "number", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "label", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "updated_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["owner_id", "number"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("owner_id"),
-            modified: Some("updated_at"),
-            deleted: Some("deleted"),
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("owner_id"), modified: Some("updated_at"), deleted: Some("deleted"), version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "basket_pk",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "basket_owner_id_label_key",
-                    columns: &["owner_id", "label"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "basket_owner_id_label_key", columns: &["owner_id", "label"] },
             ],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "basket_owner_fk",
-                    columns: &["owner_id"],
-                    ref_table: "account",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "basket_owner_fk", columns: &["owner_id"], ref_table: "account", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_owner_id_check",
-                    column: Some("owner_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_number_check",
-                    column: Some("number"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_updated_at_check",
-                    column: Some("updated_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "basket_owner_id_check", column: Some("owner_id") },
+                ::sync_meta::schema::CheckMeta { name: "basket_number_check", column: Some("number") },
+                ::sync_meta::schema::CheckMeta { name: "basket_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "basket_updated_at_check", column: Some("updated_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Basket {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.owner_id)),
+            ::sync_meta::row::Field::Integer(Some(&self.number)),
+            ::sync_meta::row::Field::Text(self.label.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.updated_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Basket {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            owner_id: row.uuid(0)?,
+            number: row.integer(1)?,
+            label: row.text_opt(2)?,
+            deleted: row.boolean(3)?,
+            updated_at: row.timestamp(4)?,
+        })
+    }
+}
+
 /// Names of table `basket` and its columns.
 pub mod basket {
     pub const TABLE: &str = "basket";
@@ -238,8 +162,9 @@ pub mod basket {
     pub const DELETED: &str = "deleted";
     pub const UPDATED_AT: &str = "updated_at";
 }
+
 /// A line of a basket, owned through the basket's owner column.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BasketLine {
     pub owner_id: ::uuid::Uuid,
     pub number: i32,
@@ -247,160 +172,77 @@ pub struct BasketLine {
     pub sku: ::std::string::String,
     pub quantity: i32,
     pub deleted: bool,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub updated_at: ::chrono::DateTime<::chrono::Utc>,
 }
+
 impl ::sync_meta::schema::SyncRow for BasketLine {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "basket_line",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "owner_id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "number",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "position",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sku",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "quantity",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "deleted",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "updated_at",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "owner_id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "number", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "position", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "sku", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "quantity", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "deleted", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "updated_at", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["owner_id", "number", "position"],
-        scope: ::sync_meta::schema::Scope::Via {
-            column: "owner_id",
-            parent_table: "account",
-        },
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: Some("updated_at"),
-            deleted: Some("deleted"),
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        scope: ::sync_meta::schema::Scope::Via { column: "owner_id", parent_table: "account" },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: Some("updated_at"), deleted: Some("deleted"), version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "basket_line_pkey",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "basket_line_sku_key",
-                    columns: &["owner_id", "number", "sku"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "basket_line_sku_key", columns: &["owner_id", "number", "sku"] },
             ],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "basket_line_owner_id_fkey",
-                    columns: &["owner_id"],
-                    ref_table: "account",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "basket_line_owner_id_number_fkey",
-                    columns: &["owner_id", "number"],
-                    ref_table: "basket",
-                    ref_columns: &["owner_id", "number"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "basket_line_owner_id_fkey", columns: &["owner_id"], ref_table: "account", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "basket_line_owner_id_number_fkey", columns: &["owner_id", "number"], ref_table: "basket", ref_columns: &["owner_id", "number"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_owner_id_check",
-                    column: Some("owner_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_number_check",
-                    column: Some("number"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_position_check",
-                    column: Some("position"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_quantity_check",
-                    column: Some("quantity"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_deleted_check",
-                    column: Some("deleted"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "basket_line_updated_at_check",
-                    column: Some("updated_at"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_owner_id_check", column: Some("owner_id") },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_number_check", column: Some("number") },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_position_check", column: Some("position") },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_quantity_check", column: Some("quantity") },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_deleted_check", column: Some("deleted") },
+                ::sync_meta::schema::CheckMeta { name: "basket_line_updated_at_check", column: Some("updated_at") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for BasketLine {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.owner_id)),
+            ::sync_meta::row::Field::Integer(Some(&self.number)),
+            ::sync_meta::row::Field::Integer(Some(&self.position)),
+            ::sync_meta::row::Field::Text(Some(&self.sku)),
+            ::sync_meta::row::Field::Integer(Some(&self.quantity)),
+            ::sync_meta::row::Field::Boolean(Some(&self.deleted)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.updated_at)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for BasketLine {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            owner_id: row.uuid(0)?,
+            number: row.integer(1)?,
+            position: row.integer(2)?,
+            sku: row.text(3)?,
+            quantity: row.integer(4)?,
+            deleted: row.boolean(5)?,
+            updated_at: row.timestamp(6)?,
+        })
+    }
+}
+
 /// Names of table `basket_line` and its columns.
 pub mod basket_line {
     pub const TABLE: &str = "basket_line";
@@ -412,6 +254,7 @@ pub mod basket_line {
     pub const DELETED: &str = "deleted";
     pub const UPDATED_AT: &str = "updated_at";
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

@@ -6,6 +6,7 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `keyword_names` schema, version 1: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "keyword_names",
@@ -19,9 +20,10 @@ pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::Schema
         <Order as ::sync_meta::schema::SyncRow>::TABLE,
     ],
 };
+
 /// Quotes ' and " and */ and ${x}
 /// and a second line.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: ::uuid::Uuid,
     pub r#type: ::std::string::String,
@@ -43,240 +45,98 @@ pub struct User {
     pub r#static: ::std::option::Option<::std::string::String>,
     pub constructor: ::std::option::Option<::std::string::String>,
 }
+
 impl ::sync_meta::schema::SyncRow for User {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "user",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "type",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "default",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "order",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "select",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "end",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "async",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "await",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "gen",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "try",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "dyn",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "abstract",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "enum",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: true,
-                values: Some(
-                    &["it's", "with space", "1abc", "a\"b", "${x}", "back\\slash", "*/"],
-                ),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "yield",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "let",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "static",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "constructor",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "type", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "default", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "order", ty: ::sync_meta::schema::LogicalType::Integer, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "select", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "end", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "async", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "await", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "gen", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "try", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "dyn", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "abstract", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "enum", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: true, values: Some(&["it's", "with space", "1abc", "a\"b", "${x}", "back\\slash", "*/"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "yield", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "let", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "static", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "constructor", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "user_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_order_check",
-                    column: Some("order"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_select_check",
-                    column: Some("select"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "user_enum_check",
-                    column: Some("enum"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "user_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "user_order_check", column: Some("order") },
+                ::sync_meta::schema::CheckMeta { name: "user_select_check", column: Some("select") },
+                ::sync_meta::schema::CheckMeta { name: "user_enum_check", column: Some("enum") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for User {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.r#type)),
+            ::sync_meta::row::Field::Text(Some(&self.default)),
+            ::sync_meta::row::Field::Integer(self.order.as_ref()),
+            ::sync_meta::row::Field::Boolean(Some(&self.select)),
+            ::sync_meta::row::Field::Text(self.end.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#async.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#await.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#gen.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#try.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#dyn.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#abstract.as_ref()),
+            ::sync_meta::row::Field::Variant(Some(self.r#enum.as_str())),
+            ::sync_meta::row::Field::Text(self.r#yield.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#let.as_ref()),
+            ::sync_meta::row::Field::Text(self.r#static.as_ref()),
+            ::sync_meta::row::Field::Text(self.constructor.as_ref()),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for User {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            r#type: row.text(1)?,
+            default: row.text(2)?,
+            order: row.integer_opt(3)?,
+            select: row.boolean(4)?,
+            end: row.text_opt(5)?,
+            r#async: row.text_opt(6)?,
+            r#await: row.text_opt(7)?,
+            r#gen: row.text_opt(8)?,
+            r#try: row.text_opt(9)?,
+            r#dyn: row.text_opt(10)?,
+            r#abstract: row.text_opt(11)?,
+            r#enum: user::Enum::ALL[row.variant(12)?],
+            r#yield: row.text_opt(13)?,
+            r#let: row.text_opt(14)?,
+            r#static: row.text_opt(15)?,
+            constructor: row.text_opt(16)?,
+        })
+    }
+}
+
 /// Names of table `user` and its columns.
 pub mod user {
     pub const TABLE: &str = "user";
@@ -297,44 +157,23 @@ pub mod user {
     pub const LET: &str = "let";
     pub const STATIC: &str = "static";
     pub const CONSTRUCTOR: &str = "constructor";
+
     /// The values of column `enum`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Enum {
-        #[serde(rename = "it's")]
         ItS,
-        #[serde(rename = "with space")]
         WithSpace,
-        #[serde(rename = "1abc")]
         V1abc,
-        #[serde(rename = "a\"b")]
         AB,
-        #[serde(rename = "${x}")]
         X,
-        #[serde(rename = "back\\slash")]
         BackSlash,
-        #[serde(rename = "*/")]
         V,
     }
+
     impl Enum {
         /// Every value, in the order of `schema.toml`.
-        pub const ALL: [Self; 7] = [
-            Self::ItS,
-            Self::WithSpace,
-            Self::V1abc,
-            Self::AB,
-            Self::X,
-            Self::BackSlash,
-            Self::V,
-        ];
+        pub const ALL: [Self; 7] = [Self::ItS, Self::WithSpace, Self::V1abc, Self::AB, Self::X, Self::BackSlash, Self::V];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -348,92 +187,78 @@ pub mod user {
             }
         }
     }
+
+    impl ::serde::Serialize for Enum {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Enum {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["it's", "with space", "1abc", "a\"b", "${x}", "back\\slash", "*/"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// Its Drizzle constant must not be the callback's `t`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct T {
     pub id: i32,
     pub code: ::std::string::String,
     pub parent_code: ::std::option::Option<::std::string::String>,
 }
+
 impl ::sync_meta::schema::SyncRow for T {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "t",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "code",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "parent_code",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "code", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "parent_code", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "t_pkey",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "t_code_key",
-                    columns: &["code"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "t_code_key", columns: &["code"] },
             ],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "t_parent_code_fkey",
-                    columns: &["parent_code"],
-                    ref_table: "t",
-                    ref_columns: &["code"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "t_parent_code_fkey", columns: &["parent_code"], ref_table: "t", ref_columns: &["code"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "t_id_check",
-                    column: Some("id"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "t_id_check", column: Some("id") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for T {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Integer(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.code)),
+            ::sync_meta::row::Field::Text(self.parent_code.as_ref()),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for T {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.integer(0)?,
+            code: row.text(1)?,
+            parent_code: row.text_opt(2)?,
+        })
+    }
+}
+
 /// Names of table `t` and its columns.
 pub mod t {
     pub const TABLE: &str = "t";
@@ -441,116 +266,71 @@ pub mod t {
     pub const CODE: &str = "code";
     pub const PARENT_CODE: &str = "parent_code";
 }
+
 /// A row of `select`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Select {
     pub id: i32,
     pub user: ::uuid::Uuid,
     pub t_id: ::std::option::Option<i32>,
     pub label: ::std::string::String,
 }
+
 impl ::sync_meta::schema::SyncRow for Select {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "select",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "t_id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "label",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "t_id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "label", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id", "user"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "select_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "select_user_fkey",
-                    columns: &["user"],
-                    ref_table: "user",
-                    ref_columns: &["id"],
-                },
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "select_t_id_fkey",
-                    columns: &["t_id"],
-                    ref_table: "t",
-                    ref_columns: &["id"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "select_user_fkey", columns: &["user"], ref_table: "user", ref_columns: &["id"] },
+                ::sync_meta::schema::ForeignKeyMeta { name: "select_t_id_fkey", columns: &["t_id"], ref_table: "t", ref_columns: &["id"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "select_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "select_user_check",
-                    column: Some("user"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "select_t_id_check",
-                    column: Some("t_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "select_label_quoted",
-                    column: None,
-                },
+                ::sync_meta::schema::CheckMeta { name: "select_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "select_user_check", column: Some("user") },
+                ::sync_meta::schema::CheckMeta { name: "select_t_id_check", column: Some("t_id") },
+                ::sync_meta::schema::CheckMeta { name: "select_label_quoted", column: None },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for Select {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Integer(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user)),
+            ::sync_meta::row::Field::Integer(self.t_id.as_ref()),
+            ::sync_meta::row::Field::Text(Some(&self.label)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Select {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.integer(0)?,
+            user: row.uuid(1)?,
+            t_id: row.integer_opt(2)?,
+            label: row.text(3)?,
+        })
+    }
+}
+
 /// Names of table `select` and its columns.
 pub mod select {
     pub const TABLE: &str = "select";
@@ -559,94 +339,65 @@ pub mod select {
     pub const T_ID: &str = "t_id";
     pub const LABEL: &str = "label";
 }
+
 /// A row of `order`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: i32,
     pub select_id: i32,
     pub select_user: ::uuid::Uuid,
 }
+
 impl ::sync_meta::schema::SyncRow for Order {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "order",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "select_id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "select_user",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "select_id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "select_user", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "order_pkey",
             unique: &[],
             foreign_keys: &[
-                ::sync_meta::schema::ForeignKeyMeta {
-                    name: "order_select_id_select_user_fkey",
-                    columns: &["select_id", "select_user"],
-                    ref_table: "select",
-                    ref_columns: &["id", "user"],
-                },
+                ::sync_meta::schema::ForeignKeyMeta { name: "order_select_id_select_user_fkey", columns: &["select_id", "select_user"], ref_table: "select", ref_columns: &["id", "user"] },
             ],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "order_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "order_select_id_check",
-                    column: Some("select_id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "order_select_user_check",
-                    column: Some("select_user"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "order_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "order_select_id_check", column: Some("select_id") },
+                ::sync_meta::schema::CheckMeta { name: "order_select_user_check", column: Some("select_user") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for Order {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Integer(Some(&self.id)),
+            ::sync_meta::row::Field::Integer(Some(&self.select_id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.select_user)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Order {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.integer(0)?,
+            select_id: row.integer(1)?,
+            select_user: row.uuid(2)?,
+        })
+    }
+}
+
 /// Names of table `order` and its columns.
 pub mod order {
     pub const TABLE: &str = "order";
@@ -654,6 +405,7 @@ pub mod order {
     pub const SELECT_ID: &str = "select_id";
     pub const SELECT_USER: &str = "select_user";
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

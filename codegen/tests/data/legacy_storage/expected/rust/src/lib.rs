@@ -6,16 +6,20 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `legacy` schema, version 7: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "legacy",
     version: 7,
     min_client_version: 7,
     timestamp_storage: ::sync_meta::schema::TimestampStorage::Integer,
-    tables: &[<Event as ::sync_meta::schema::SyncRow>::TABLE],
+    tables: &[
+        <Event as ::sync_meta::schema::SyncRow>::TABLE,
+    ],
 };
+
 /// What happened, as recorded by the old system.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: ::uuid::Uuid,
     pub user_ref: ::uuid::Uuid,
@@ -24,250 +28,106 @@ pub struct Event {
     pub current: bool,
     pub score: ::std::option::Option<f64>,
     pub payload: ::serde_json::Value,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub happened: ::chrono::DateTime<::chrono::Utc>,
-    #[serde(with = "::sync_meta::wire::timestamp")]
     pub changed: ::chrono::DateTime<::chrono::Utc>,
     pub removed: bool,
-    #[serde(with = "::sync_meta::wire::bigint")]
     pub sync_version: i64,
     pub device_id: ::std::option::Option<::std::string::String>,
     pub mood: ::std::option::Option<event::Mood>,
 }
+
 impl ::sync_meta::schema::SyncRow for Event {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "event",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "user_ref",
-                ty: ::sync_meta::schema::LogicalType::Uuid,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "type",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: Some(&["start", "stop"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "interval",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "current",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: Some(::sync_meta::schema::StoredAs::Integer),
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "score",
-                ty: ::sync_meta::schema::LogicalType::Real,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: Some(::sync_meta::schema::PostgresType::Real),
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "payload",
-                ty: ::sync_meta::schema::LogicalType::Json,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: Some(::sync_meta::schema::StoredAs::Text),
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "happened",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: Some(::sync_meta::schema::PostgresType::Timestamp),
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "changed",
-                ty: ::sync_meta::schema::LogicalType::Timestamp,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: Some(::sync_meta::schema::PostgresType::Timestamptz),
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "removed",
-                ty: ::sync_meta::schema::LogicalType::Boolean,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: Some(::sync_meta::schema::StoredAs::Integer),
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "sync_version",
-                ty: ::sync_meta::schema::LogicalType::Bigint,
-                nullable: false,
-                has_default: true,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "device_id",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "mood",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: true,
-                has_default: false,
-                values: Some(&["calm", "tense"]),
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "user_ref", ty: ::sync_meta::schema::LogicalType::Uuid, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "type", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: Some(&["start", "stop"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "interval", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "current", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: Some(::sync_meta::schema::StoredAs::Integer) } },
+            ::sync_meta::schema::ColumnMeta { name: "score", ty: ::sync_meta::schema::LogicalType::Real, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: Some(::sync_meta::schema::PostgresType::Real), stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "payload", ty: ::sync_meta::schema::LogicalType::Json, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: Some(::sync_meta::schema::StoredAs::Text) } },
+            ::sync_meta::schema::ColumnMeta { name: "happened", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: Some(::sync_meta::schema::PostgresType::Timestamp), stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "changed", ty: ::sync_meta::schema::LogicalType::Timestamp, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: Some(::sync_meta::schema::PostgresType::Timestamptz), stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "removed", ty: ::sync_meta::schema::LogicalType::Boolean, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: Some(::sync_meta::schema::StoredAs::Integer) } },
+            ::sync_meta::schema::ColumnMeta { name: "sync_version", ty: ::sync_meta::schema::LogicalType::Bigint, nullable: false, has_default: true, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "device_id", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "mood", ty: ::sync_meta::schema::LogicalType::Text, nullable: true, has_default: false, values: Some(&["calm", "tense"]), storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::Owner,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: Some("user_ref"),
-            modified: Some("changed"),
-            deleted: Some("removed"),
-            version: Some("sync_version"),
-            device: Some("device_id"),
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: Some("user_ref"), modified: Some("changed"), deleted: Some("removed"), version: Some("sync_version"), device: Some("device_id") },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "pk_event",
             unique: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "uq_event_live_happened",
-                    columns: &["user_ref", "happened"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "uq_event_live_happened", columns: &["user_ref", "happened"] },
             ],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_id_check",
-                    column: Some("id"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_user_ref_check",
-                    column: Some("user_ref"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "ck_event_type",
-                    column: Some("type"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_interval_check",
-                    column: Some("interval"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "ck_event_current",
-                    column: Some("current"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_payload_check",
-                    column: Some("payload"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_happened_check",
-                    column: Some("happened"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_changed_check",
-                    column: Some("changed"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_removed_check",
-                    column: Some("removed"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "event_sync_version_check",
-                    column: Some("sync_version"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "ck_event_mood",
-                    column: Some("mood"),
-                },
-                ::sync_meta::schema::CheckMeta {
-                    name: "ck_event_interval",
-                    column: None,
-                },
+                ::sync_meta::schema::CheckMeta { name: "event_id_check", column: Some("id") },
+                ::sync_meta::schema::CheckMeta { name: "event_user_ref_check", column: Some("user_ref") },
+                ::sync_meta::schema::CheckMeta { name: "ck_event_type", column: Some("type") },
+                ::sync_meta::schema::CheckMeta { name: "event_interval_check", column: Some("interval") },
+                ::sync_meta::schema::CheckMeta { name: "ck_event_current", column: Some("current") },
+                ::sync_meta::schema::CheckMeta { name: "event_payload_check", column: Some("payload") },
+                ::sync_meta::schema::CheckMeta { name: "event_happened_check", column: Some("happened") },
+                ::sync_meta::schema::CheckMeta { name: "event_changed_check", column: Some("changed") },
+                ::sync_meta::schema::CheckMeta { name: "event_removed_check", column: Some("removed") },
+                ::sync_meta::schema::CheckMeta { name: "event_sync_version_check", column: Some("sync_version") },
+                ::sync_meta::schema::CheckMeta { name: "ck_event_mood", column: Some("mood") },
+                ::sync_meta::schema::CheckMeta { name: "ck_event_interval", column: None },
             ],
             indexes: &[
-                ::sync_meta::schema::KeyMeta {
-                    name: "ix_event_user_changed",
-                    columns: &["user_ref", "changed"],
-                },
-                ::sync_meta::schema::KeyMeta {
-                    name: "ix_event_open",
-                    columns: &["type"],
-                },
+                ::sync_meta::schema::KeyMeta { name: "ix_event_user_changed", columns: &["user_ref", "changed"] },
+                ::sync_meta::schema::KeyMeta { name: "ix_event_open", columns: &["type"] },
             ],
         },
         deletes: ::sync_meta::schema::Deletes::Soft,
     };
 }
+
+impl ::serde::Serialize for Event {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Uuid(Some(&self.id)),
+            ::sync_meta::row::Field::Uuid(Some(&self.user_ref)),
+            ::sync_meta::row::Field::Variant(Some(self.r#type.as_str())),
+            ::sync_meta::row::Field::Integer(Some(&self.interval)),
+            ::sync_meta::row::Field::Boolean(Some(&self.current)),
+            ::sync_meta::row::Field::Real(self.score.as_ref()),
+            ::sync_meta::row::Field::Json(Some(&self.payload)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.happened)),
+            ::sync_meta::row::Field::Timestamp(Some(&self.changed)),
+            ::sync_meta::row::Field::Boolean(Some(&self.removed)),
+            ::sync_meta::row::Field::Bigint(Some(&self.sync_version)),
+            ::sync_meta::row::Field::Text(self.device_id.as_ref()),
+            ::sync_meta::row::Field::Variant(self.mood.map(event::Mood::as_str)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Event {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.uuid(0)?,
+            user_ref: row.uuid(1)?,
+            r#type: event::Type::ALL[row.variant(2)?],
+            interval: row.integer(3)?,
+            current: row.boolean(4)?,
+            score: row.real_opt(5)?,
+            payload: row.json(6)?,
+            happened: row.timestamp(7)?,
+            changed: row.timestamp(8)?,
+            removed: row.boolean(9)?,
+            sync_version: row.bigint(10)?,
+            device_id: row.text_opt(11)?,
+            mood: row.variant_opt(12)?.map(|i| event::Mood::ALL[i]),
+        })
+    }
+}
+
 /// Names of table `event` and its columns.
 pub mod event {
     pub const TABLE: &str = "event";
@@ -284,26 +144,18 @@ pub mod event {
     pub const SYNC_VERSION: &str = "sync_version";
     pub const DEVICE_ID: &str = "device_id";
     pub const MOOD: &str = "mood";
+
     /// The values of column `type`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Type {
-        #[serde(rename = "start")]
         Start,
-        #[serde(rename = "stop")]
         Stop,
     }
+
     impl Type {
         /// Every value, in the order of `schema.toml`.
         pub const ALL: [Self; 2] = [Self::Start, Self::Stop];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -312,26 +164,30 @@ pub mod event {
             }
         }
     }
+
+    impl ::serde::Serialize for Type {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Type {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["start", "stop"]).map(|i| Self::ALL[i])
+        }
+    }
+
     /// The values of column `mood`.
-    #[derive(
-        Debug,
-        Clone,
-        Copy,
-        PartialEq,
-        Eq,
-        Hash,
-        ::serde::Serialize,
-        ::serde::Deserialize
-    )]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Mood {
-        #[serde(rename = "calm")]
         Calm,
-        #[serde(rename = "tense")]
         Tense,
     }
+
     impl Mood {
         /// Every value, in the order of `schema.toml`.
         pub const ALL: [Self; 2] = [Self::Calm, Self::Tense];
+
         /// The value as stored and sent on the wire.
         pub fn as_str(self) -> &'static str {
             match self {
@@ -340,7 +196,20 @@ pub mod event {
             }
         }
     }
+
+    impl ::serde::Serialize for Mood {
+        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for Mood {
+        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+            ::sync_meta::row::variant(deserializer, &["calm", "tense"]).map(|i| Self::ALL[i])
+        }
+    }
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

@@ -6,82 +6,76 @@
 //! metadata as [`SyncRow::TABLE`](sync_meta::schema::SyncRow::TABLE). [`SCHEMA`]
 //! lists every table for the schema-agnostic sync runtime.
 #![cfg_attr(rustfmt, rustfmt::skip)]
+
 /// The `minimal` schema, version 1: every table, in foreign key dependency order.
 pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ::sync_meta::schema::SchemaMeta {
     name: "minimal",
     version: 1,
     min_client_version: 1,
     timestamp_storage: ::sync_meta::schema::TimestampStorage::Text,
-    tables: &[<Item as ::sync_meta::schema::SyncRow>::TABLE],
+    tables: &[
+        <Item as ::sync_meta::schema::SyncRow>::TABLE,
+    ],
 };
+
 /// A thing with a name.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub id: i32,
     /// Shown to people.
     pub name: ::std::string::String,
 }
+
 impl ::sync_meta::schema::SyncRow for Item {
     const TABLE: &'static ::sync_meta::schema::TableMeta = &::sync_meta::schema::TableMeta {
         name: "item",
         columns: &[
-            ::sync_meta::schema::ColumnMeta {
-                name: "id",
-                ty: ::sync_meta::schema::LogicalType::Integer,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
-            ::sync_meta::schema::ColumnMeta {
-                name: "name",
-                ty: ::sync_meta::schema::LogicalType::Text,
-                nullable: false,
-                has_default: false,
-                values: None,
-                storage: ::sync_meta::schema::Storage {
-                    postgres: None,
-                    stored_as: None,
-                },
-            },
+            ::sync_meta::schema::ColumnMeta { name: "id", ty: ::sync_meta::schema::LogicalType::Integer, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
+            ::sync_meta::schema::ColumnMeta { name: "name", ty: ::sync_meta::schema::LogicalType::Text, nullable: false, has_default: false, values: None, storage: ::sync_meta::schema::Storage { postgres: None, stored_as: None } },
         ],
         primary_key: &["id"],
         scope: ::sync_meta::schema::Scope::None,
-        sync: ::sync_meta::schema::SyncColumns {
-            owner: None,
-            modified: None,
-            deleted: None,
-            version: None,
-            device: None,
-        },
-        targets: ::sync_meta::schema::Targets {
-            sqlite: true,
-            postgres: true,
-        },
+        sync: ::sync_meta::schema::SyncColumns { owner: None, modified: None, deleted: None, version: None, device: None },
+        targets: ::sync_meta::schema::Targets { sqlite: true, postgres: true },
         constraints: ::sync_meta::schema::Constraints {
             primary_key: "item_pkey",
             unique: &[],
             foreign_keys: &[],
             checks: &[
-                ::sync_meta::schema::CheckMeta {
-                    name: "item_id_check",
-                    column: Some("id"),
-                },
+                ::sync_meta::schema::CheckMeta { name: "item_id_check", column: Some("id") },
             ],
             indexes: &[],
         },
         deletes: ::sync_meta::schema::Deletes::Never,
     };
 }
+
+impl ::serde::Serialize for Item {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        ::sync_meta::row::serialize(serializer, <Self as ::sync_meta::schema::SyncRow>::TABLE, &[
+            ::sync_meta::row::Field::Integer(Some(&self.id)),
+            ::sync_meta::row::Field::Text(Some(&self.name)),
+        ])
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Item {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let mut row = ::sync_meta::row::deserialize(deserializer, <Self as ::sync_meta::schema::SyncRow>::TABLE)?;
+        ::std::result::Result::Ok(Self {
+            id: row.integer(0)?,
+            name: row.text(1)?,
+        })
+    }
+}
+
 /// Names of table `item` and its columns.
 pub mod item {
     pub const TABLE: &str = "item";
     pub const ID: &str = "id";
     pub const NAME: &str = "name";
 }
+
 /// The device's SQLite migration scripts (`generated/migrations/*.sqlite.sql`), by
 /// version: the client runs those above a database's version on open
 /// (`ClientConfig::migrations`, as `SQLITE_MIGRATIONS.to_vec()`).

@@ -142,6 +142,9 @@ fn default_text(default: &DefaultValue) -> String {
 /// Text safe inside one Markdown table cell: a `|` would start a new cell (even inside code)
 /// and a line break (LF, CRLF or a lone CR) would end the row.
 fn cell(text: &str) -> String {
+    if !text.contains(['|', '\r', '\n']) {
+        return text.to_owned();
+    }
     text.replace('|', "\\|").replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
 }
 

@@ -47,67 +47,103 @@ impl Lit {
 
     /// `export const NAME = value;` for the `.js` file.
     pub(super) fn js_const(&self, name: &str) -> String {
-        format!("export const {name} = {};\n", self.render(Form::Value, 0))
+        let mut out = format!("export const {name} = ");
+        self.render(&mut out, Form::Value, 0);
+        out.push_str(";\n");
+        out
     }
 
     /// `export declare const NAME: type;` for the `.d.ts` file: the type `as const` would give.
     pub(super) fn dts_const(&self, name: &str) -> String {
-        format!("export declare const {name}: {};\n", self.render(Form::Type, 0))
+        let mut out = format!("export declare const {name}: ");
+        self.render(&mut out, Form::Type, 0);
+        out.push_str(";\n");
+        out
     }
 
     fn is_scalar(&self) -> bool {
         !matches!(self, Lit::List(_) | Lit::Obj(_))
     }
 
-    fn render(&self, form: Form, indent: usize) -> String {
+    /// Appends the literal to `out`, whose last line is indented by `indent` spaces.
+    fn render(&self, out: &mut String, form: Form, indent: usize) {
         let readonly = if form == Form::Type { "readonly " } else { "" };
-        let pad = " ".repeat(indent + 2);
         match self {
-            Lit::Str(s) => string_lit(s),
-            Lit::Num(n) => n.clone(),
-            Lit::Bool(b) => b.to_string(),
-            Lit::Null => "null".into(),
+            Lit::Str(s) => out.push_str(&string_lit(s)),
+            Lit::Num(n) => out.push_str(n),
+            Lit::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Lit::Null => out.push_str("null"),
             Lit::List(items) => {
                 // Only scalars may share a line; trying the line for nested values too would
-                // render every level twice per level above it.
+                // render every level twice per level above it. The line is written in place
+                // and taken back when it is too long.
                 if items.iter().all(Lit::is_scalar) {
-                    let inline: Vec<String> =
-                        items.iter().map(|i| i.render(form, indent)).collect();
-                    let one_line = format!("{readonly}[{}]", inline.join(", "));
-                    if one_line.len() <= INLINE_WIDTH {
-                        return one_line;
+                    let start = out.len();
+                    out.push_str(readonly);
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        item.render(out, form, indent);
                     }
+                    out.push(']');
+                    if out.len() - start <= INLINE_WIDTH {
+                        return;
+                    }
+                    out.truncate(start);
                 }
-                let lines: String = items
-                    .iter()
-                    .map(|i| format!("{pad}{},\n", i.render(form, indent + 2)))
-                    .collect();
-                format!("{readonly}[\n{lines}{}]", " ".repeat(indent))
+                out.push_str(readonly);
+                out.push_str("[\n");
+                for item in items {
+                    pad(out, indent + 2);
+                    item.render(out, form, indent + 2);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push(']');
             }
-            Lit::Obj(fields) if fields.is_empty() => "{}".into(),
+            Lit::Obj(fields) if fields.is_empty() => out.push_str("{}"),
             Lit::Obj(fields) => {
-                let end = if form == Form::Type { ";" } else { "," };
                 if fields.iter().all(|(_, v)| v.is_scalar()) {
-                    let inline: Vec<String> = fields
-                        .iter()
-                        .map(|(k, v)| format!("{readonly}{k}: {}", v.render(form, indent)))
-                        .collect();
+                    let start = out.len();
                     let separator = if form == Form::Type { "; " } else { ", " };
-                    let one_line = format!("{{ {} }}", inline.join(separator));
-                    if one_line.len() <= INLINE_WIDTH {
-                        return one_line;
+                    out.push_str("{ ");
+                    for (i, (k, v)) in fields.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(separator);
+                        }
+                        out.push_str(readonly);
+                        out.push_str(k);
+                        out.push_str(": ");
+                        v.render(out, form, indent);
                     }
+                    out.push_str(" }");
+                    if out.len() - start <= INLINE_WIDTH {
+                        return;
+                    }
+                    out.truncate(start);
                 }
-                let lines: String = fields
-                    .iter()
-                    .map(|(k, v)| {
-                        format!("{pad}{readonly}{k}: {}{end}\n", v.render(form, indent + 2))
-                    })
-                    .collect();
-                format!("{{\n{lines}{}}}", " ".repeat(indent))
+                let end = if form == Form::Type { ";\n" } else { ",\n" };
+                out.push_str("{\n");
+                for (k, v) in fields {
+                    pad(out, indent + 2);
+                    out.push_str(readonly);
+                    out.push_str(k);
+                    out.push_str(": ");
+                    v.render(out, form, indent + 2);
+                    out.push_str(end);
+                }
+                pad(out, indent);
+                out.push('}');
             }
         }
     }
+}
+
+/// `indent` spaces.
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ fn enum_type(table: &Table, column: &Column) -> String {
 
 /// A TypeScript string literal. JSON's string syntax is a subset of TypeScript's.
 fn string_lit(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
+    serde_json::to_string(s).expect("a string serializes")
 }
 
 /// Text safe inside a tagged template such as sql`...`: backslashes, backticks and `${`

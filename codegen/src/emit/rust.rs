@@ -81,7 +81,7 @@ fn lib_rs(schema: &Schema, migrations: &[SqliteMigration]) -> String {
     // `cargo fmt --all` would reformat the file (the crate is a workspace member) and the drift
     // gate would then report it stale.
     out.push_str("#![cfg_attr(rustfmt, rustfmt::skip)]\n\n");
-    out.push_str(&rust_items(schema));
+    items(&mut out, schema);
     out.push('\n');
     migrations_item(&mut out, migrations);
     out
@@ -121,8 +121,14 @@ fn raw_string(text: &str) -> String {
 /// can expand to exactly these items (`text.parse::<TokenStream>()`). Items are separated by a
 /// blank line and end with a newline.
 pub fn rust_items(schema: &Schema) -> String {
+    let mut out = String::new();
+    items(&mut out, schema);
+    out
+}
+
+/// [`rust_items`], appended to `out` (the file's one buffer: the items are most of it).
+fn items(out: &mut String, schema: &Schema) {
     let meta = crate::meta::schema_meta(schema);
-    let mut out = String::with_capacity(schema.tables.len() * 8 * 1024);
     let _ = writeln!(
         out,
         "/// The `{}` schema, version {}: every table, in foreign key dependency order.",
@@ -134,20 +140,19 @@ pub fn rust_items(schema: &Schema) -> String {
         .map(|t| format!("<{} as ::sync_meta::schema::SyncRow>::TABLE", row_ident(t)))
         .collect();
     out.push_str("pub static SCHEMA: ::sync_meta::schema::SchemaMeta = ");
-    rust_meta::schema_meta(&mut out, meta, &tables);
+    rust_meta::schema_meta(out, meta, &tables);
     out.push_str(";\n");
     for (table, table_meta) in schema.tables.iter().zip(meta.tables) {
         let row = row_ident(table);
         out.push('\n');
-        row_struct(&mut out, table, &row);
+        row_struct(out, table, &row);
         out.push('\n');
-        sync_row(&mut out, table_meta, &row);
+        sync_row(out, table_meta, &row);
         out.push('\n');
-        rust_serde::row_impls(&mut out, table, &row);
+        rust_serde::row_impls(out, table, &row);
         out.push('\n');
-        table_module(&mut out, table);
+        table_module(out, table);
     }
-    out
 }
 
 /// The row struct of a table.

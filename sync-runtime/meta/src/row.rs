@@ -130,7 +130,7 @@ macro_rules! getters {
                 pub fn $name(&mut self, index: usize) -> Result<$ty, E> {
                     match self.take(index) {
                         Slot::Value(Value::$variant(value)) => Ok(value),
-                        Slot::Missing => Err(E::missing_field(self.table.columns[index].name)),
+                        Slot::Missing => Err(E::missing_field(self.name(index))),
                         _ => Err(self.mismatch(index)),
                     }
                 }
@@ -170,8 +170,12 @@ impl<E: de::Error> Values<E> {
     /// A getter that does not match the column's metadata: generated code and metadata come
     /// from one schema, so only a hand-made call gets here.
     fn mismatch(&self, index: usize) -> E {
-        let column = self.table.columns.get(index).map_or("?", |c| c.name);
+        let column = self.name(index);
         E::custom(format_args!("column `{column}` of `{}` read as another type", self.table.name))
+    }
+
+    fn name(&self, index: usize) -> &'static str {
+        self.table.columns.get(index).map_or("?", |c| c.name)
     }
 }
 
@@ -336,3 +340,6 @@ wire_ref! {
     Timestamp, DateTime<Utc>, wire::timestamp::serialize;
     Date, NaiveDate, wire::date::serialize;
 }
+
+#[cfg(test)]
+mod tests;

@@ -122,9 +122,7 @@ fn the_generated_code_carries_the_sqlite_scripts_in_order() {
     let [ts, rust] = carriers(&s.out);
     assert!(ts.contains("export const sqliteMigrations = [\n  { version: 2, sql: `-- "), "{ts}");
     assert!(
-        rust.contains(
-            "version: 2,\n        sqlite: ::std::borrow::Cow::Borrowed(\n            r#\"-- "
-        ),
+        rust.contains("version: 2,\n        sqlite: ::std::borrow::Cow::Borrowed(r#\"-- "),
         "{rust}"
     );
 

@@ -163,7 +163,11 @@ $$;
 CREATE OR REPLACE FUNCTION _sync_horizon(
   OUT horizon xid8, OUT xid_age bigint, OUT oldest_xact_age interval, OUT oldest_xact_pid integer
 )
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+  s pg_snapshot := pg_current_snapshot();
+  here oid := (SELECT oid FROM pg_database WHERE datname = current_database());
+BEGIN
   -- Pulls serve rows whose _sync_xid is below the horizon: the oldest transaction still in
   -- progress that could write this database. A transaction writes only the database its session
   -- is connected to (a prepared one stays with its database), so an in-progress xid that
@@ -172,28 +176,23 @@ LANGUAGE sql AS $$
   -- the horizon back, including one whose backend is not seen (ended since the snapshot, or
   -- another role's without pg_read_all_stats): only xids proven foreign are skipped, so no row
   -- is ever missed. Without any, the horizon is the snapshot's xmin, as it always was.
-  SELECT h.horizon, pg_snapshot_xmax(s)::text::bigint - h.horizon::text::bigint,
-         oldest.age, oldest.pid
-    FROM pg_current_snapshot() AS s
-    CROSS JOIN LATERAL (
-      SELECT coalesce(min(x), pg_snapshot_xmax(s)) AS horizon
-        FROM pg_snapshot_xip(s) AS x
-       WHERE NOT EXISTS (
-               SELECT FROM pg_stat_activity a
-                WHERE a.backend_xid = xid(x)
-                  AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
-         AND NOT EXISTS (
-               SELECT FROM pg_prepared_xacts p
-                WHERE p.transaction = xid(x) AND p.database <> current_database())
-    ) AS h
-    LEFT JOIN LATERAL (
-      SELECT clock_timestamp() - xact_start AS age, pid FROM pg_stat_activity
-       WHERE backend_xid IS NOT NULL AND datname = current_database()
-      UNION ALL
-      SELECT clock_timestamp() - prepared, NULL FROM pg_prepared_xacts
-       WHERE database = current_database()
-      ORDER BY age DESC LIMIT 1
-    ) AS oldest ON true
+  -- PL/pgSQL keeps the plans of these statements for the session (every pull calls it), and
+  -- the functions behind the two views are read directly, without the views' joins.
+  SELECT coalesce(min(x), pg_snapshot_xmax(s)) INTO horizon
+    FROM pg_snapshot_xip(s) AS x
+   WHERE NOT EXISTS (
+           SELECT FROM pg_stat_get_activity(NULL) a WHERE a.backend_xid = xid(x) AND a.datid <> here)
+     AND NOT EXISTS (
+           SELECT FROM pg_prepared_xact() p WHERE p.transaction = xid(x) AND p.dbid <> here);
+  xid_age := pg_snapshot_xmax(s)::text::bigint - horizon::text::bigint;
+  SELECT o.age, o.pid INTO oldest_xact_age, oldest_xact_pid
+    FROM (SELECT clock_timestamp() - a.xact_start AS age, a.pid FROM pg_stat_get_activity(NULL) a
+           WHERE a.backend_xid IS NOT NULL AND a.datid = here
+          UNION ALL
+          SELECT clock_timestamp() - p.prepared, NULL FROM pg_prepared_xact() p
+           WHERE p.dbid = here) AS o
+   ORDER BY o.age DESC LIMIT 1;
+END
 $$;
 
 CREATE TABLE "user_profile" (

@@ -126,11 +126,16 @@ pub(super) async fn page(
     let horizon = horizon.max(from.xid);
     let user_is_uuid = uuid::Uuid::try_parse(user).is_ok();
     let mut builder = Builder::new(limit);
-    let read = Read { client, user, from: &from, horizon, limit };
-    read.source(&Source::tombstones(schema, tables), &mut builder).await?;
-    for table in tables {
-        if let Some(readable) = table.readable(schema, tables, user_is_uuid) {
-            read.source(&Source::rows(table, readable), &mut builder).await?;
+    // A page serves changes at or after the cursor's transaction and below the horizon: when
+    // the two meet (nothing has committed since the cursor was made, the idle device's case), no
+    // source can hold one, and none is asked.
+    if horizon > from.xid {
+        let read = Read { client, user, from: &from, horizon, limit };
+        read.source(&Source::tombstones(schema, tables), &mut builder).await?;
+        for table in tables {
+            if let Some(readable) = table.readable(schema, tables, user_is_uuid) {
+                read.source(&Source::rows(table, readable), &mut builder).await?;
+            }
         }
     }
     let (entries, has_more) = builder.finish();

@@ -33,6 +33,33 @@ pub(super) fn page(
     let prunes = super::retention::prunes(conn)?;
     let fetch = i64::try_from(limit.changes).unwrap_or(i64::MAX - 1).saturating_add(1);
     let mut builder = Builder::<At>::new(limit);
+    // Nothing was written since the cursor (the counter has not moved, the idle device's
+    // case): no source can hold a change, and none is asked.
+    if after < snapshot {
+        read(conn, store, user, (after, snapshot), fetch, &mut builder)?;
+    }
+    let (entries, has_more) = builder.finish();
+    let next = match entries.last() {
+        Some(last) if has_more => last.at.0,
+        _ => snapshot,
+    };
+    Ok(Page {
+        changes: Changes::new(entries.into_iter().map(|e| e.json).collect()),
+        cursor: retention::tag(&format!("s{next}"), prunes),
+        has_more,
+    })
+}
+
+/// Read the changes after counter value `after` and at or below `snapshot` into `builder`: each
+/// table's rows, then the tombstones.
+fn read(
+    conn: &Connection,
+    store: &SqliteStore,
+    user: &str,
+    (after, snapshot): (i64, i64),
+    fetch: i64,
+    builder: &mut Builder<At>,
+) -> Result<(), StoreError> {
     // Counter values are unique, so below the ceiling is below its value, whatever the source.
     let upto = |builder: &Builder<At>| builder.ceiling().map_or(snapshot, |(seq, _)| seq - 1);
     for (index, plan) in store.tables.iter().enumerate() {
@@ -40,7 +67,7 @@ pub(super) fn page(
         let doing = format!("pulling `{table}`");
         let mut statement = conn.prepare_cached(&plan.pull).map_err(|e| sqlite(&doing, e))?;
         let mut rows = statement
-            .query(params![after, upto(&builder), user, fetch])
+            .query(params![after, upto(builder), user, fetch])
             .map_err(|e| sqlite(&doing, e))?;
         let mut taken = builder.source();
         while let Some(row) = rows.next().map_err(|e| sqlite(&doing, e))? {
@@ -60,7 +87,7 @@ pub(super) fn page(
     let doing = "pulling deleted rows";
     let mut statement = conn.prepare_cached(&store.tombstone_pull).map_err(|e| sqlite(doing, e))?;
     let mut rows = statement
-        .query(params![after, upto(&builder), user, fetch])
+        .query(params![after, upto(builder), user, fetch])
         .map_err(|e| sqlite(doing, e))?;
     let mut taken = builder.source();
     while let Some(row) = rows.next().map_err(|e| sqlite(doing, e))? {
@@ -85,16 +112,7 @@ pub(super) fn page(
         }
     }
     taken.finish();
-    let (entries, has_more) = builder.finish();
-    let next = match entries.last() {
-        Some(last) if has_more => last.at.0,
-        _ => snapshot,
-    };
-    Ok(Page {
-        changes: Changes::new(entries.into_iter().map(|e| e.json).collect()),
-        cursor: retention::tag(&format!("s{next}"), prunes),
-        has_more,
-    })
+    Ok(())
 }
 
 fn json(change: &PulledChange) -> Result<String, StoreError> {

@@ -68,7 +68,8 @@ pub(super) fn prune(
 
 /// How many prunes deleted a tombstone so far: what the cursors of a page read now carry.
 pub(super) fn prunes(conn: &Connection) -> Result<i64, StoreError> {
-    conn.query_row("SELECT coalesce(max(prunes), 0) FROM _sync_pruned", [], |row| row.get(0))
+    conn.prepare_cached("SELECT coalesce(max(prunes), 0) FROM _sync_pruned")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
         .map_err(|e| sqlite("reading how often tombstones were pruned", e))
 }
 
@@ -80,11 +81,10 @@ pub(super) fn check(conn: &Connection, cursor: Option<&str>) -> Result<(), Store
     // The page was read from this cursor, so it parsed.
     let at: i64 = position.trim_start_matches('s').parse().unwrap_or(0);
     let (through, prunes): (i64, i64) = conn
-        .query_row(
+        .prepare_cached(
             "SELECT coalesce(max(through), 0), coalesce(max(prunes), 0) FROM _sync_pruned",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
         )
+        .and_then(|mut statement| statement.query_row([], |row| Ok((row.get(0)?, row.get(1)?))))
         .map_err(|e| sqlite("reading how far tombstones were pruned", e))?;
     if at < through && count != Some(prunes) {
         return Err(StoreError::ResyncRequired(cursor.to_owned()));

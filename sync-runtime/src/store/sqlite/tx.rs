@@ -42,7 +42,8 @@ impl<'a> SqliteTx<'a> {
         // On failure the transaction is dropped, and so rolled back.
         tx.snapshot = tx
             .conn
-            .query_row("SELECT seq FROM _sync_counter", [], |row| row.get(0))
+            .prepare_cached("SELECT seq FROM _sync_counter")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
             .map_err(|e| sqlite("reading the sync counter", e))?;
         Ok(tx)
     }

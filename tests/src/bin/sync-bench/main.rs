@@ -26,7 +26,8 @@
 //! The server under test is the `sync-server` binary given by `--server`, run as its own process
 //! for every figure, so its code is built as a deployment's is.
 //!
-//! `--quick` divides every size by ten, for CI. `sync-bench sync-client ...` is the device
+//! `--quick` divides every size by ten, for CI; `--only <group>` measures one group of figures
+//! (push, refused, pull, apply, initial, latency, memory), for whoever works on one. `sync-bench sync-client ...` is the device
 //! process of the initial sync figures ([`device`]).
 
 mod apply;
@@ -44,6 +45,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use integration_tests::pg::TestDb;
+
+/// The groups of figures, in the order they run; `--only <group>` runs one of them.
+const GROUPS: [&str; 7] = ["push", "refused", "pull", "apply", "initial", "latency", "memory"];
 
 /// What one run measures.
 #[derive(Debug, Clone)]
@@ -91,6 +95,7 @@ impl Sizes {
 fn main() -> ExitCode {
     let mut quick = false;
     let mut server = None;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().is_some_and(|arg| arg == "sync-client") {
         return match device::main(args.skip(1)) {
@@ -102,9 +107,12 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--quick" => quick = true,
             "--server" => server = args.next().map(PathBuf::from),
+            "--only" => only = args.next(),
             other => {
                 eprintln!(
-                    "sync-bench: unknown argument `{other}`; usage: sync-bench [--quick] [--server <sync-server binary>]"
+                    "sync-bench: unknown argument `{other}`; usage: sync-bench [--quick] \
+                     [--only {}] --server <sync-server binary>",
+                    GROUPS.join("|")
                 );
                 return ExitCode::from(2);
             }
@@ -114,19 +122,39 @@ fn main() -> ExitCode {
         eprintln!("sync-bench: --server <path to the sync-server binary> is required");
         return ExitCode::from(2);
     };
+    if let Some(group) = only.as_deref().filter(|g| !GROUPS.contains(g)) {
+        eprintln!("sync-bench: --only takes one of {}, not `{group}`", GROUPS.join(", "));
+        return ExitCode::from(2);
+    }
+    let runs = |group: &str| only.as_deref().is_none_or(|only| only == group);
     let sizes = Sizes::new(quick);
     // The database is made (and dropped) with the blocking client, outside the async runtime.
     let db = TestDb::new();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let result = runtime.block_on(async {
         let fixture = fixture::Fixture::start(&db, &server).await?;
-        push::run(&fixture, &sizes).await?;
-        refused::run(&fixture, &sizes).await?;
-        pull::run(&fixture, &sizes).await?;
-        apply::run(&fixture, &sizes).await?;
-        initial::run(&fixture, &server, &sizes).await?;
-        latency::run(&fixture, &server, &sizes).await?;
-        memory::run(&fixture, &server, &sizes).await
+        if runs("push") {
+            push::run(&fixture, &sizes).await?;
+        }
+        if runs("refused") {
+            refused::run(&fixture, &sizes).await?;
+        }
+        if runs("pull") {
+            pull::run(&fixture, &sizes).await?;
+        }
+        if runs("apply") {
+            apply::run(&fixture, &sizes).await?;
+        }
+        if runs("initial") {
+            initial::run(&fixture, &server, &sizes).await?;
+        }
+        if runs("latency") {
+            latency::run(&fixture, &server, &sizes).await?;
+        }
+        if runs("memory") {
+            memory::run(&fixture, &server, &sizes).await?;
+        }
+        Ok::<(), fixture::Error>(())
     });
     drop(runtime);
     drop(db);

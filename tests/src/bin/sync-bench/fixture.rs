@@ -331,6 +331,9 @@ impl Server {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--schema")
             .arg(root.join("schema.toml"))
+            // The bench's clients sync back to back, far above the per-user rate meant for
+            // devices (tests/tests/server_limits.rs tests the limiter); a 429 is no figure.
+            .args(["--user-rate", "0"])
             .args(args)
             .env("RUST_LOG", std::env::var("SYNC_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::inherit())

@@ -104,15 +104,19 @@ pub(super) async fn serve(
     // listener closes, after their clients sent a request (a balancer cannot tell that from a
     // request that failed half-way): take and serve them first, as far as the cap allows. The
     // socket is asked directly, since the runtime may not have seen the latest arrivals yet.
-    let listener = listener.into_std()?;
-    while let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
-        let Ok((stream, _)) = listener.accept() else { break };
-        match stream.set_nonblocking(true).and_then(|()| TcpStream::from_std(stream)) {
-            Ok(stream) => serve_one(stream, slot),
-            Err(error) => tracing::debug!(%error, "a connection taken at shutdown is lost"),
+    // Should that fail, the requests in flight are still answered below.
+    match listener.into_std() {
+        Ok(listener) => {
+            while let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
+                let Ok((stream, _)) = listener.accept() else { break };
+                match stream.set_nonblocking(true).and_then(|()| TcpStream::from_std(stream)) {
+                    Ok(stream) => serve_one(stream, slot),
+                    Err(error) => tracing::debug!(%error, "a connection taken at shutdown is lost"),
+                }
+            }
         }
+        Err(error) => tracing::warn!(%error, "connections waiting to be accepted are reset"),
     }
-    drop(listener);
     // hyper ends a connection that has not begun a request at once when told to shut down,
     // even when the request is already in its socket: let those begin first.
     fresh.begun(FIRST_REQUEST_GRACE).await;
